@@ -1,0 +1,206 @@
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a key does in the main screen (popups read their own few keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    StageUp,
+    StageDown,
+    TypePercent,
+    Apply,
+    DropStaged,
+    Rollback,
+    Promote,
+    Help,
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpec {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn key(c: char) -> KeySpec {
+    KeySpec {
+        code: KeyCode::Char(c),
+        ctrl: false,
+    }
+}
+
+const fn code(code: KeyCode) -> KeySpec {
+    KeySpec { code, ctrl: false }
+}
+
+/// One binding: it dispatches keys, and the same entry writes the hint bar and the help popup,
+/// so they cannot disagree.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub keys: &'static [KeySpec],
+    /// How the keys are written for people: `→/l`.
+    pub label: &'static str,
+    pub action: Action,
+    /// A few words for the hint bar.
+    pub hint: &'static str,
+    /// A sentence for the help popup.
+    pub description: &'static str,
+    /// Whether the action changes the weights in AWS.
+    pub writes: bool,
+}
+
+/// The keymap of the console. Mutations that act at once are on Shift+letter (`R`, `P`), so a
+/// stray lowercase key never writes.
+pub const KEYMAP: &[Binding] = &[
+    Binding {
+        keys: &[code(KeyCode::Right), key('l')],
+        label: "→/l",
+        action: Action::StageUp,
+        hint: "green +10",
+        description: "stage green's share 10 points up",
+        writes: false,
+    },
+    Binding {
+        keys: &[code(KeyCode::Left), key('h')],
+        label: "←/h",
+        action: Action::StageDown,
+        hint: "green −10",
+        description: "stage green's share 10 points down",
+        writes: false,
+    },
+    Binding {
+        keys: &[key('%')],
+        label: "%",
+        action: Action::TypePercent,
+        hint: "type %",
+        description: "type green's share (0–100) and stage it",
+        writes: false,
+    },
+    Binding {
+        keys: &[code(KeyCode::Enter)],
+        label: "Enter",
+        action: Action::Apply,
+        hint: "apply",
+        description: "apply the staged split (asks y/n for a jump over 25 points)",
+        writes: true,
+    },
+    Binding {
+        keys: &[code(KeyCode::Esc)],
+        label: "Esc",
+        action: Action::DropStaged,
+        hint: "drop",
+        description: "drop the staged split, close a popup",
+        writes: false,
+    },
+    Binding {
+        keys: &[key('R')],
+        label: "R",
+        action: Action::Rollback,
+        hint: "rollback",
+        description: "roll back: all traffic to blue, at once",
+        writes: true,
+    },
+    Binding {
+        keys: &[key('P')],
+        label: "P",
+        action: Action::Promote,
+        hint: "promote",
+        description: "promote: all traffic to green, after y in a confirmation",
+        writes: true,
+    },
+    Binding {
+        keys: &[key('?')],
+        label: "?",
+        action: Action::Help,
+        hint: "help",
+        description: "show this help",
+        writes: false,
+    },
+    Binding {
+        keys: &[
+            key('q'),
+            KeySpec {
+                code: KeyCode::Char('c'),
+                ctrl: true,
+            },
+        ],
+        label: "q/Ctrl-C",
+        action: Action::Quit,
+        hint: "quit",
+        description: "quit; the weights stay as they are in AWS",
+        writes: false,
+    },
+];
+
+impl KeySpec {
+    fn matches(&self, event: &KeyEvent) -> bool {
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        // Terminals report `R` as Char('R') with or without SHIFT: compare the character only.
+        self.code == event.code && self.ctrl == ctrl
+    }
+}
+
+pub fn action_for(event: &KeyEvent) -> Option<Action> {
+    KEYMAP
+        .iter()
+        .find(|b| b.keys.iter().any(|k| k.matches(event)))
+        .map(|b| b.action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn every_action_has_exactly_one_binding() {
+        let actions = [
+            Action::StageUp,
+            Action::StageDown,
+            Action::TypePercent,
+            Action::Apply,
+            Action::DropStaged,
+            Action::Rollback,
+            Action::Promote,
+            Action::Help,
+            Action::Quit,
+        ];
+        for action in actions {
+            assert_eq!(
+                KEYMAP.iter().filter(|b| b.action == action).count(),
+                1,
+                "{action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_dispatch_as_the_table_says() {
+        assert_eq!(
+            action_for(&press(KeyCode::Right, KeyModifiers::NONE)),
+            Some(Action::StageUp)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('h'), KeyModifiers::NONE)),
+            Some(Action::StageDown)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('R'), KeyModifiers::SHIFT)),
+            Some(Action::Rollback)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('r'), KeyModifiers::NONE)),
+            None,
+            "lowercase r never writes"
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('c'), KeyModifiers::NONE)),
+            None
+        );
+    }
+}

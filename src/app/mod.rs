@@ -1,0 +1,15 @@
+//! The application core: state, messages, the pure `update`, and the one keymap table.
+
+mod event_log;
+mod keymap;
+mod msg;
+mod popup;
+mod state;
+mod update;
+
+pub use event_log::EventLog;
+pub use keymap::{Action, Binding, KEYMAP, KeySpec, action_for};
+pub use msg::{Command, Msg};
+pub use popup::{Confirm, PercentPrompt, Popup};
+pub use state::{AppState, Flash, Settings};
+pub use update::update;

@@ -1,0 +1,43 @@
+use crossterm::event::KeyEvent;
+
+use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+use crate::platform::PlatformError;
+use crate::shift::WriteRequest;
+
+/// Everything that happens to the console. Each message carries the time it happened at, so
+/// `update` never reads a clock.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key {
+        key: KeyEvent,
+        now: Timestamp,
+    },
+    /// The 1 s tick: ages and timers move on.
+    Tick {
+        now: Timestamp,
+    },
+    Observed {
+        now: Timestamp,
+        result: Result<Observation, PlatformError>,
+    },
+    MetricsFetched {
+        now: Timestamp,
+        result: Result<MetricsSnapshot, PlatformError>,
+    },
+    /// The write in flight finished: the weights read back after it, or why it failed.
+    WriteFinished {
+        now: Timestamp,
+        result: Result<Weights, PlatformError>,
+    },
+    Resized,
+}
+
+/// What the shell should do for the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// A compare-and-set write of the weights, then a read-back.
+    Write(WriteRequest),
+    /// Read the state again now instead of at the next refresh.
+    RefreshState,
+    Quit,
+}

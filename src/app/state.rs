@@ -1,0 +1,116 @@
+use std::time::Duration;
+
+use super::{EventLog, Popup};
+use crate::domain::{LogLevel, MetricsSnapshot, Observation, Timestamp};
+use crate::platform::SourceInfo;
+use crate::shift::{MAX_STEP_POINTS, STEP_POINTS, Shift};
+
+/// How long a flash message stays in the status line.
+pub const FLASH_DURATION: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    pub step_points: u8,
+    pub max_step_points: u8,
+    /// How often state is polled, in the platform's time: data older than three polls is stale.
+    pub refresh: Duration,
+    /// How often metrics are fetched, in the platform's time.
+    pub metrics_refresh: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            step_points: STEP_POINTS,
+            max_step_points: MAX_STEP_POINTS,
+            refresh: Duration::from_secs(5),
+            metrics_refresh: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A short message in the status line that clears itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub level: LogLevel,
+    pub until: Timestamp,
+}
+
+/// Everything the console knows. Views borrow it; only `update` changes it.
+#[derive(Debug)]
+pub struct AppState {
+    pub source: SourceInfo,
+    pub settings: Settings,
+    pub now: Timestamp,
+    pub started: Timestamp,
+    pub observation: Option<Observation>,
+    pub observed_at: Option<Timestamp>,
+    /// The last polling error, until a poll succeeds again.
+    pub state_error: Option<String>,
+    pub metrics: Option<MetricsSnapshot>,
+    pub metrics_at: Option<Timestamp>,
+    pub metrics_error: Option<String>,
+    pub shift: Shift,
+    pub log: EventLog,
+    pub popup: Option<Popup>,
+    pub flash: Option<Flash>,
+    pub quit: bool,
+    /// Ticks seen so far: drives the spinner without a clock in the view.
+    pub ticks: u64,
+    dirty: bool,
+}
+
+impl AppState {
+    pub fn new(source: SourceInfo, settings: Settings, now: Timestamp) -> Self {
+        AppState {
+            source,
+            settings,
+            now,
+            started: now,
+            observation: None,
+            observed_at: None,
+            state_error: None,
+            metrics: None,
+            metrics_at: None,
+            metrics_error: None,
+            shift: Shift::default(),
+            log: EventLog::default(),
+            popup: None,
+            flash: None,
+            quit: false,
+            ticks: 0,
+            dirty: true,
+        }
+    }
+
+    /// Whether anything visible changed since the last call.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::replace(&mut self.dirty, false)
+    }
+
+    pub(super) fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    /// State older than three refreshes is stale: the screen says so.
+    pub fn state_is_stale(&self) -> bool {
+        match self.observed_at {
+            Some(at) => self.now.since(at) > self.settings.refresh * 3,
+            None => self.now.since(self.started) > self.settings.refresh * 3,
+        }
+    }
+
+    /// Whether something animates (a spinner) and needs frames between ticks.
+    pub fn animating(&self) -> bool {
+        self.shift.in_flight().is_some()
+    }
+
+    pub(super) fn flash(&mut self, level: LogLevel, text: impl Into<String>) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            level,
+            until: self.now.plus(FLASH_DURATION),
+        });
+    }
+}

@@ -1,0 +1,386 @@
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::backend::crossterm::EventHandler;
+
+use super::{Action, AppState, Command, Confirm, Msg, PercentPrompt, Popup, action_for};
+use crate::domain::{Color, LogLevel, LogSource, MetricsSnapshot, Observation, Timestamp, Weights};
+use crate::platform::PlatformError;
+use crate::shift::{ApplyDecision, RollbackDecision, WriteKind, WriteRequest};
+
+/// The whole behaviour of the console: a message in, the state changed, commands out.
+pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
+    match msg {
+        Msg::Key { key, now } => {
+            state.now = now;
+            on_key(state, key)
+        }
+        Msg::Tick { now } => {
+            state.now = now;
+            state.ticks += 1;
+            if state.flash.as_ref().is_some_and(|f| f.until <= now) {
+                state.flash = None;
+            }
+            // Ages on screen move with every tick.
+            state.mark_dirty();
+            Vec::new()
+        }
+        Msg::Observed { now, result } => {
+            state.now = now;
+            on_observed(state, result);
+            Vec::new()
+        }
+        Msg::MetricsFetched { now, result } => {
+            state.now = now;
+            on_metrics(state, result);
+            Vec::new()
+        }
+        Msg::WriteFinished { now, result } => {
+            state.now = now;
+            on_write_finished(state, result)
+        }
+        Msg::Resized => {
+            state.mark_dirty();
+            Vec::new()
+        }
+    }
+}
+
+fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
+    if !matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat) {
+        return Vec::new();
+    }
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return quit(state);
+    }
+    match state.popup.take() {
+        Some(popup) => {
+            state.mark_dirty();
+            on_popup_key(state, popup, key)
+        }
+        None => match action_for(&key) {
+            Some(action) => {
+                state.mark_dirty();
+                on_action(state, action)
+            }
+            None => Vec::new(),
+        },
+    }
+}
+
+fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) -> Vec<Command> {
+    match popup {
+        Popup::Help => {
+            let closes = matches!(
+                key.code,
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('?') | KeyCode::Char('q')
+            );
+            if !closes {
+                state.popup = Some(Popup::Help);
+            }
+            Vec::new()
+        }
+        Popup::Prompt(mut prompt) => {
+            match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => match prompt.submit() {
+                    Ok(percent) => stage_typed(state, percent),
+                    Err(_) => state.popup = Some(Popup::Prompt(prompt)),
+                },
+                _ => {
+                    prompt.input.handle_event(&Event::Key(key));
+                    prompt.revalidate();
+                    state.popup = Some(Popup::Prompt(prompt));
+                }
+            }
+            Vec::new()
+        }
+        Popup::Confirm(confirm) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => confirmed(state, confirm),
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                state.flash(LogLevel::Info, "not applied: nothing was written");
+                Vec::new()
+            }
+            _ => {
+                state.popup = Some(Popup::Confirm(confirm));
+                Vec::new()
+            }
+        },
+    }
+}
+
+fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
+    let step = i16::from(state.settings.step_points);
+    match action {
+        Action::StageUp => nudge(state, step),
+        Action::StageDown => nudge(state, -step),
+        Action::TypePercent => {
+            state.popup = Some(Popup::Prompt(PercentPrompt::default()));
+            Vec::new()
+        }
+        Action::Apply => {
+            let decision = state.shift.apply(state.settings.max_step_points, state.now);
+            on_apply_decision(state, decision)
+        }
+        Action::DropStaged => {
+            if let Some(dropped) = state.shift.drop_staged() {
+                state.flash(
+                    LogLevel::Info,
+                    format!("dropped the staged split {dropped}"),
+                );
+            }
+            Vec::new()
+        }
+        Action::Rollback => rollback(state),
+        Action::Promote => {
+            match state.shift.current() {
+                None => not_read_yet(state),
+                Some(Weights::ALL_GREEN) => {
+                    state.flash(LogLevel::Info, "green already carries all traffic")
+                }
+                Some(from) => state.popup = Some(Popup::Confirm(Confirm::Promote { from })),
+            }
+            Vec::new()
+        }
+        Action::Help => {
+            state.popup = Some(Popup::Help);
+            Vec::new()
+        }
+        Action::Quit => quit(state),
+    }
+}
+
+fn nudge(state: &mut AppState, delta: i16) -> Vec<Command> {
+    if state.shift.nudge(delta).is_none() {
+        not_read_yet(state);
+    }
+    Vec::new()
+}
+
+fn stage_typed(state: &mut AppState, percent: u8) {
+    match state.shift.stage(percent) {
+        None => not_read_yet(state),
+        Some(_) if state.shift.staged().is_none() => {
+            state.flash(LogLevel::Info, format!("green already carries {percent}%"))
+        }
+        Some(w) => state.flash(
+            LogLevel::Info,
+            format!("staged {w} (blue/green): Enter applies, Esc drops"),
+        ),
+    }
+}
+
+fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
+    let decision = match confirm {
+        Confirm::LargeJump { .. } => state.shift.apply_confirmed(state.now),
+        Confirm::Promote { .. } => state.shift.promote(state.now),
+    };
+    on_apply_decision(state, decision)
+}
+
+fn on_apply_decision(state: &mut AppState, decision: ApplyDecision) -> Vec<Command> {
+    match decision {
+        ApplyDecision::Write(request) => start_write(state, request),
+        ApplyDecision::NeedsConfirm { from, to } => {
+            state.popup = Some(Popup::Confirm(Confirm::LargeJump { from, to }));
+            Vec::new()
+        }
+        ApplyDecision::NothingStaged => {
+            state.flash(LogLevel::Info, "nothing staged: stage with →/← or %");
+            Vec::new()
+        }
+        ApplyDecision::Busy => {
+            state.flash(
+                LogLevel::Warn,
+                "a write is in flight: apply again once it is read back",
+            );
+            Vec::new()
+        }
+        ApplyDecision::NotReadYet => {
+            not_read_yet(state);
+            Vec::new()
+        }
+    }
+}
+
+fn rollback(state: &mut AppState) -> Vec<Command> {
+    match state.shift.rollback(state.now) {
+        RollbackDecision::Write(request) => start_write(state, request),
+        RollbackDecision::Queued => {
+            let now = state.now;
+            state.log.push(
+                now,
+                LogLevel::Warn,
+                LogSource::Operator,
+                "rollback queued: runs as soon as the write in flight is read back",
+            );
+            Vec::new()
+        }
+        RollbackDecision::AlreadyAllBlue => {
+            state.flash(LogLevel::Info, "blue already carries all traffic");
+            Vec::new()
+        }
+        RollbackDecision::NotReadYet => {
+            not_read_yet(state);
+            Vec::new()
+        }
+    }
+}
+
+fn start_write(state: &mut AppState, request: WriteRequest) -> Vec<Command> {
+    let level = match request.kind {
+        WriteKind::Rollback => LogLevel::Warn,
+        WriteKind::Apply | WriteKind::Promote => LogLevel::Info,
+    };
+    state.log.push(
+        state.now,
+        level,
+        LogSource::Operator,
+        format!(
+            "{} {} → {} (blue/green)",
+            request.kind.verb(),
+            request.expected,
+            request.target
+        ),
+    );
+    vec![Command::Write(request)]
+}
+
+fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError>) -> Vec<Command> {
+    state.mark_dirty();
+    let now = state.now;
+    let Some(outcome) = state.shift.write_finished(result, now) else {
+        return Vec::new();
+    };
+    let verb = outcome.finished.kind.verb();
+    match &outcome.result {
+        Ok(read_back) if *read_back == outcome.finished.target => {
+            state.log.push(
+                now,
+                LogLevel::Info,
+                LogSource::System,
+                format!("{verb}: read back {read_back}"),
+            );
+        }
+        Ok(read_back) => {
+            let mismatch = PlatformError::ReadBackMismatch {
+                written: outcome.finished.target,
+                read_back: *read_back,
+            };
+            state.log.push(
+                now,
+                LogLevel::Error,
+                LogSource::System,
+                format!("{verb}: {mismatch}"),
+            );
+            state.flash(LogLevel::Error, mismatch.to_string());
+        }
+        Err(error) => {
+            let level = if matches!(error, PlatformError::Conflict { .. }) {
+                LogLevel::Warn
+            } else {
+                LogLevel::Error
+            };
+            state.log.push(
+                now,
+                level,
+                LogSource::System,
+                format!("{verb} failed: {error}"),
+            );
+            state.flash(level, format!("{verb} failed: {error}"));
+        }
+    }
+    let mut commands = Vec::new();
+    if let Some(next) = outcome.next {
+        commands.extend(start_write(state, next));
+    }
+    commands.push(Command::RefreshState);
+    commands
+}
+
+fn on_observed(state: &mut AppState, result: Result<Observation, PlatformError>) {
+    state.mark_dirty();
+    let now = state.now;
+    match result {
+        Ok(observation) => {
+            if state.state_error.take().is_some() {
+                state.log.push(
+                    now,
+                    LogLevel::Info,
+                    LogSource::System,
+                    "state polling recovered",
+                );
+            }
+            let before = state.shift.current();
+            state.shift.observed(observation.weights);
+            if let Some(before) = before
+                && state.shift.in_flight().is_none()
+                && before != observation.weights
+            {
+                state.log.push(
+                    now,
+                    LogLevel::Warn,
+                    LogSource::System,
+                    format!(
+                        "changed outside cutover: {before} → {}",
+                        observation.weights
+                    ),
+                );
+            }
+            for color in Color::BOTH {
+                state
+                    .log
+                    .service_events(color, &observation.side(color).service.events);
+            }
+            state.observation = Some(observation);
+            state.observed_at = Some(now);
+        }
+        Err(error) => note_poll_error(state, error, now, |s| &mut s.state_error),
+    }
+}
+
+fn on_metrics(state: &mut AppState, result: Result<MetricsSnapshot, PlatformError>) {
+    state.mark_dirty();
+    let now = state.now;
+    match result {
+        Ok(metrics) => {
+            if state.metrics_error.take().is_some() {
+                state
+                    .log
+                    .push(now, LogLevel::Info, LogSource::System, "metrics recovered");
+            }
+            state.metrics = Some(metrics);
+            state.metrics_at = Some(now);
+        }
+        Err(error) => note_poll_error(state, error, now, |s| &mut s.metrics_error),
+    }
+}
+
+/// Logs a polling error once per streak, not once per poll.
+fn note_poll_error(
+    state: &mut AppState,
+    error: PlatformError,
+    now: Timestamp,
+    slot: fn(&mut AppState) -> &mut Option<String>,
+) {
+    let text = error.to_string();
+    if slot(state).as_deref() != Some(text.as_str()) {
+        let level = if error.is_transient() {
+            LogLevel::Warn
+        } else {
+            LogLevel::Error
+        };
+        state.log.push(now, level, LogSource::System, text.clone());
+    }
+    *slot(state) = Some(text);
+}
+
+fn not_read_yet(state: &mut AppState) {
+    state.flash(
+        LogLevel::Warn,
+        "the weights have not been read yet: wait for the first refresh",
+    );
+}
+
+fn quit(state: &mut AppState) -> Vec<Command> {
+    state.quit = true;
+    vec![Command::Quit]
+}

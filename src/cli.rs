@@ -1,0 +1,119 @@
+//! Command-line flags, parsed by clap into plain values.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::parse_percent;
+use crate::platform::sim::Scenario;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cutover",
+    version,
+    about = "A terminal console for blue/green deployments on Amazon ECS",
+    long_about = "cutover shows the blue and the green ECS service side by side and moves \
+production traffic between them by changing the weights of an ALB listener's forward action.\n\n\
+Try it without AWS: `cutover demo`.",
+    after_help = "Keys in the console: →/l ←/h stage ±10 points, % type a share, Enter apply, \
+Esc drop, R roll back, P promote, ? help, q quit."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file naming the listener or rule and both services
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "cutover.toml"
+    )]
+    pub config: PathBuf,
+    /// AWS profile (default: the standard credential chain)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region, e.g. eu-west-1
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send AWS calls to this endpoint instead (LocalStack, moto)
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Watch only: never change anything in AWS
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Seconds between reads of ECS and the load balancer
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub refresh: u64,
+    /// Where the log goes (default: $XDG_STATE_HOME/cutover/cutover.log)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// The console on the embedded simulator: no AWS account needed
+    Demo(DemoArgs),
+    /// Print one snapshot of both sides
+    Status {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set green's share of the traffic, through the same guard as the console
+    Shift {
+        /// Green's share, 0 to 100
+        #[arg(long, value_name = "PCT", value_parser = parse_green)]
+        green: u8,
+    },
+    /// All traffic to blue, at once
+    Rollback,
+    /// All traffic to green
+    Promote,
+    /// Register a new task definition for green with this image, and deploy it
+    Deploy {
+        #[arg(long, value_name = "IMAGE")]
+        image: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// What the simulated world does
+    #[arg(long, value_name = "NAME", default_value = "healthy", value_parser = parse_scenario,
+          long_help = "What the simulated world does:\n  healthy     green comes up healthy and \
+serves as well as blue\n  bad-green   green's 5xx rate climbs to ~8% once it carries traffic\n  \
+slow-green  green answers 3x slower than blue\n  flaky-api   a quarter of API calls fail or are \
+throttled")]
+    pub scenario: Scenario,
+    /// Run simulated time N times faster (0.1 to 100)
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Seed for the simulator's randomness: the same seed gives the same world
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn parse_green(text: &str) -> Result<u8, String> {
+    parse_percent(text).map_err(|e| e.to_string())
+}
+
+fn parse_scenario(text: &str) -> Result<Scenario, String> {
+    text.parse()
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    let speed: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number: try --speed 10"))?;
+    if !(0.1..=100.0).contains(&speed) {
+        return Err(format!("{speed} is out of range: --speed takes 0.1 to 100"));
+    }
+    Ok(speed)
+}

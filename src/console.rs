@@ -1,0 +1,41 @@
+//! Runs the console in the real terminal on any platform.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use crossterm::event::EventStream;
+
+use crate::app::{AppState, Settings};
+use crate::platform::Platform;
+use crate::runtime::{self, RuntimeConfig};
+use crate::terminal::TerminalGuard;
+
+/// Takes over the terminal, runs until the operator quits, and always gives the terminal back.
+pub async fn run<P: Platform>(
+    platform: Arc<P>,
+    settings: Settings,
+    config: RuntimeConfig,
+) -> anyhow::Result<()> {
+    let mut state = AppState::new(platform.source(), settings, platform.now());
+    let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
+    let events = EventStream::new();
+    let result = tokio::select! {
+        result = runtime::run(platform, &mut guard.terminal, events, &mut state, config) => result,
+        signal = termination() => signal,
+    };
+    drop(guard);
+    result
+}
+
+/// SIGTERM or SIGHUP end the console like `q` does, so the terminal is restored.
+async fn termination() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut hangup = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = hangup.recv() => {}
+    }
+    tracing::info!("terminated by a signal");
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! `cutover demo`: the console on the embedded simulator.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::app::Settings;
+use crate::cli::{DemoArgs, GlobalArgs};
+use crate::domain::Timestamp;
+use crate::platform::sim::{SimOptions, SimPlatform};
+use crate::runtime::RuntimeConfig;
+
+/// Settings in simulated time, and the runtime's intervals in real time: at `--speed N` the
+/// pollers run N times as often, so the screen keeps pace with the simulated world.
+pub fn configs(global: &GlobalArgs, speed: f64) -> (Settings, RuntimeConfig) {
+    let settings = Settings {
+        refresh: Duration::from_secs(global.refresh),
+        ..Settings::default()
+    };
+    let runtime = RuntimeConfig {
+        refresh: settings.refresh.div_f64(speed),
+        metrics_refresh: settings.metrics_refresh.div_f64(speed),
+        ..RuntimeConfig::default()
+    };
+    (settings, runtime)
+}
+
+pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| Timestamp(d.as_millis() as u64))
+        .unwrap_or_default();
+    let platform = Arc::new(SimPlatform::new(SimOptions {
+        scenario: args.scenario,
+        speed: args.speed,
+        seed: args.seed,
+        start,
+    }));
+    let (settings, runtime) = configs(global, args.speed);
+    crate::console::run(platform, settings, runtime).await
+}

@@ -1,0 +1,159 @@
+use super::Timestamp;
+
+/// One CloudWatch-style one-minute bucket for one target group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricBucket {
+    /// Start of the minute.
+    pub start: Timestamp,
+    pub requests: f64,
+    pub errors_5xx: f64,
+    /// `None` when the minute had no requests: CloudWatch publishes no latency then.
+    pub latency_avg_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+}
+
+impl MetricBucket {
+    pub fn error_rate(&self) -> Option<f64> {
+        (self.requests > 0.0).then(|| self.errors_5xx / self.requests)
+    }
+}
+
+/// The buckets of one side, oldest first. A missing minute means no requests, as in CloudWatch.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SideMetrics {
+    pub buckets: Vec<MetricBucket>,
+}
+
+/// Requests, errors and latency added up over a window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowSummary {
+    pub window_minutes: u32,
+    pub requests: f64,
+    pub errors_5xx: f64,
+    /// errors / requests; `None` when there were no requests.
+    pub error_rate: Option<f64>,
+    /// Request-weighted mean of the minutes' averages.
+    pub latency_avg_ms: Option<f64>,
+}
+
+impl SideMetrics {
+    pub fn newest(&self) -> Option<&MetricBucket> {
+        self.buckets.last()
+    }
+
+    /// Requests per second in the newest minute.
+    pub fn requests_per_sec(&self) -> Option<f64> {
+        self.newest().map(|b| b.requests / 60.0)
+    }
+
+    /// The last `minutes` buckets that start at or before `now`.
+    pub fn window(&self, now: Timestamp, minutes: u32) -> WindowSummary {
+        let from = Timestamp(now.0.saturating_sub(u64::from(minutes) * 60_000));
+        let mut requests = 0.0;
+        let mut errors = 0.0;
+        let mut latency_weighted = 0.0;
+        let mut latency_requests = 0.0;
+        for b in self
+            .buckets
+            .iter()
+            .filter(|b| b.start >= from && b.start <= now)
+        {
+            requests += b.requests;
+            errors += b.errors_5xx;
+            if let Some(lat) = b.latency_avg_ms {
+                latency_weighted += lat * b.requests;
+                latency_requests += b.requests;
+            }
+        }
+        WindowSummary {
+            window_minutes: minutes,
+            requests,
+            errors_5xx: errors,
+            error_rate: (requests > 0.0).then(|| errors / requests),
+            latency_avg_ms: (latency_requests > 0.0).then(|| latency_weighted / latency_requests),
+        }
+    }
+
+    /// Error rate per minute, oldest first, as whole basis points for a sparkline; minutes with
+    /// no requests count as zero.
+    pub fn error_rate_history_bp(&self, last: usize) -> Vec<u64> {
+        let skip = self.buckets.len().saturating_sub(last);
+        self.buckets[skip..]
+            .iter()
+            .map(|b| (b.error_rate().unwrap_or(0.0) * 10_000.0).round() as u64)
+            .collect()
+    }
+}
+
+/// Everything one metrics fetch returned, for both sides at once.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricsSnapshot {
+    pub blue: SideMetrics,
+    pub green: SideMetrics,
+    /// `HTTPCode_ELB_5XX_Count` per minute: exists only per load balancer, so it is shared,
+    /// never blamed on one side.
+    pub elb_5xx: Vec<(Timestamp, f64)>,
+}
+
+impl MetricsSnapshot {
+    pub fn side(&self, color: super::Color) -> &SideMetrics {
+        match color {
+            super::Color::Blue => &self.blue,
+            super::Color::Green => &self.green,
+        }
+    }
+
+    /// The start of the newest minute either side has, to show how old the data is.
+    pub fn newest_bucket(&self) -> Option<Timestamp> {
+        let blue = self.blue.newest().map(|b| b.start);
+        let green = self.green.newest().map(|b| b.start);
+        blue.max(green)
+    }
+
+    pub fn elb_5xx_in_window(&self, now: Timestamp, minutes: u32) -> f64 {
+        let from = Timestamp(now.0.saturating_sub(u64::from(minutes) * 60_000));
+        self.elb_5xx
+            .iter()
+            .filter(|(t, _)| *t >= from && *t <= now)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(min: u64, requests: f64, errors: f64, lat: f64) -> MetricBucket {
+        MetricBucket {
+            start: Timestamp(min * 60_000),
+            requests,
+            errors_5xx: errors,
+            latency_avg_ms: (requests > 0.0).then_some(lat),
+            latency_p99_ms: None,
+        }
+    }
+
+    #[test]
+    fn window_adds_requests_and_weights_latency_by_requests() {
+        let side = SideMetrics {
+            buckets: vec![
+                bucket(0, 1000.0, 0.0, 500.0), // outside a 5-minute window ending at minute 10
+                bucket(6, 100.0, 2.0, 100.0),
+                bucket(7, 300.0, 6.0, 200.0),
+            ],
+        };
+        let w = side.window(Timestamp(10 * 60_000), 5);
+        assert_eq!(w.requests, 400.0);
+        assert_eq!(w.errors_5xx, 8.0);
+        assert_eq!(w.error_rate, Some(0.02));
+        assert_eq!(w.latency_avg_ms, Some(175.0));
+    }
+
+    #[test]
+    fn no_requests_means_no_rate() {
+        let w = SideMetrics::default().window(Timestamp(600_000), 5);
+        assert_eq!(w.error_rate, None);
+        assert_eq!(w.latency_avg_ms, None);
+    }
+}

@@ -1,0 +1,69 @@
+use std::fmt;
+
+use super::{Color, TargetHealth, Timestamp, Weights};
+
+/// The rollout state of a service's primary deployment, as ECS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolloutState {
+    InProgress,
+    Completed,
+    Failed,
+    Unknown(String),
+}
+
+impl fmt::Display for RolloutState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RolloutState::InProgress => f.write_str("IN_PROGRESS"),
+            RolloutState::Completed => f.write_str("COMPLETED"),
+            RolloutState::Failed => f.write_str("FAILED"),
+            RolloutState::Unknown(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One ECS service event ("(service shop-green) has reached a steady state.").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEvent {
+    pub id: String,
+    pub at: Timestamp,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceStatus {
+    pub cluster: String,
+    pub service: String,
+    /// `family:revision`.
+    pub task_definition: String,
+    pub image: String,
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub rollout: RolloutState,
+    /// Newest first, as ECS returns them.
+    pub events: Vec<ServiceEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideObservation {
+    pub service: ServiceStatus,
+    pub targets: TargetHealth,
+}
+
+/// One read of everything that changes quickly: both services, their targets, the weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub blue: SideObservation,
+    pub green: SideObservation,
+    pub weights: Weights,
+}
+
+impl Observation {
+    pub fn side(&self, color: Color) -> &SideObservation {
+        match color {
+            Color::Blue => &self.blue,
+            Color::Green => &self.green,
+        }
+    }
+}

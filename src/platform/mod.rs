@@ -1,0 +1,68 @@
+//! Where the truth lives: AWS in production, the embedded simulator in the demo.
+//!
+//! The runtime is generic over [`Platform`]; the UI never knows which one it talks to.
+
+pub mod sim;
+
+use std::future::Future;
+
+use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+
+/// What failed when talking to the platform. Cloneable text, so it can travel in a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlatformError {
+    #[error("{operation}: throttled, backing off")]
+    Throttled { operation: String },
+    #[error("{operation}: {message}")]
+    Api { operation: String, message: String },
+    #[error("{operation}: endpoint unreachable: {message}")]
+    Unreachable { operation: String, message: String },
+    /// Compare-and-set found weights other than the ones the write was based on.
+    #[error("changed outside cutover: {expected} → {actual}; nothing written")]
+    Conflict { expected: Weights, actual: Weights },
+    #[error("wrote {written} but read back {read_back}")]
+    ReadBackMismatch {
+        written: Weights,
+        read_back: Weights,
+    },
+}
+
+impl PlatformError {
+    /// Throttling and unreachable endpoints pass by themselves; the rest needs a look.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            PlatformError::Throttled { .. } | PlatformError::Unreachable { .. }
+        )
+    }
+}
+
+/// How the header names what is being watched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// `DEMO` or `AWS`.
+    pub kind: &'static str,
+    /// `scenario healthy · speed 1×` or `eu-west-1 · listener app/shop/…`.
+    pub detail: String,
+}
+
+pub trait Platform: Send + Sync + 'static {
+    fn source(&self) -> SourceInfo;
+
+    /// The platform's clock: wall time on AWS, simulated time in the demo.
+    fn now(&self) -> Timestamp;
+
+    /// Both services, their target health and the current weights.
+    fn observe(&self) -> impl Future<Output = Result<Observation, PlatformError>> + Send;
+
+    /// One-minute metric buckets of both sides, fetched in one go.
+    fn metrics(&self) -> impl Future<Output = Result<MetricsSnapshot, PlatformError>> + Send;
+
+    /// Compare-and-set: writes `target` only if the weights are still `expected`, then reads
+    /// them back and returns what was read.
+    fn set_weights(
+        &self,
+        expected: Weights,
+        target: Weights,
+    ) -> impl Future<Output = Result<Weights, PlatformError>> + Send;
+}

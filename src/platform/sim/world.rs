@@ -1,0 +1,288 @@
+use std::collections::VecDeque;
+use std::f64::consts::TAU;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::Scenario;
+use super::service::SimService;
+use super::traffic::MinuteBuckets;
+use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
+
+/// Requests per second the simulated shop receives, before noise and the daily swell.
+const BASE_REQUESTS_PER_SEC: f64 = 200.0;
+const TASKS_PER_SIDE: u32 = 4;
+/// How much history exists when the demo starts, so sparklines are not empty.
+const HISTORY_MINUTES: u64 = 30;
+const METRICS_MINUTES: u64 = 30;
+const BLUE_ERROR_RATE: f64 = 0.0025;
+const GREEN_ERROR_RATE: f64 = 0.003;
+const BAD_GREEN_ERROR_RATE: f64 = 0.08;
+/// How long bad green takes to reach its full error rate once it carries traffic.
+const BAD_GREEN_RAMP_SECS: f64 = 120.0;
+const BLUE_LATENCY_MS: f64 = 80.0;
+const GREEN_LATENCY_MS: f64 = 84.0;
+const SLOW_GREEN_FACTOR: f64 = 3.0;
+
+/// The whole simulated estate, stepped one simulated second at a time so that the same seed
+/// gives the same world however often it is looked at.
+#[derive(Debug)]
+pub struct World {
+    now: Timestamp,
+    /// Where simulated history begins; the traffic swell is timed from it, so a seed gives
+    /// the same world whatever the wall clock says.
+    origin: Timestamp,
+    rng: StdRng,
+    scenario: Scenario,
+    weights: Weights,
+    blue: SimService,
+    green: SimService,
+    blue_metrics: MinuteBuckets,
+    green_metrics: MinuteBuckets,
+    elb_5xx: VecDeque<(Timestamp, f64)>,
+    green_traffic_since: Option<Timestamp>,
+}
+
+impl World {
+    /// Blue has served all traffic for a while; at `start` green begins its deployment.
+    pub fn new(scenario: Scenario, seed: u64, start: Timestamp) -> Self {
+        let history_start = Timestamp(start.0.saturating_sub(HISTORY_MINUTES * 60_000));
+        let mut blue = SimService::new("shop-blue", "shop-blue", "shop", 7, "example/shop:1.4.2");
+        blue.settle_at(TASKS_PER_SIDE, history_start);
+        let green = SimService::new("shop-green", "shop-green", "shop", 8, "example/shop:1.5.0");
+        let mut world = World {
+            now: history_start,
+            origin: history_start,
+            rng: StdRng::seed_from_u64(seed),
+            scenario,
+            weights: Weights::ALL_BLUE,
+            blue,
+            green,
+            blue_metrics: MinuteBuckets::default(),
+            green_metrics: MinuteBuckets::default(),
+            elb_5xx: VecDeque::new(),
+            green_traffic_since: None,
+        };
+        world.advance_to(start);
+        world.green.scale_to(TASKS_PER_SIDE, start, &mut world.rng);
+        world
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn weights(&self) -> Weights {
+        self.weights
+    }
+
+    pub fn set_weights(&mut self, weights: Weights) {
+        self.weights = weights;
+    }
+
+    /// Steps whole simulated seconds up to `t`.
+    pub fn advance_to(&mut self, t: Timestamp) {
+        while self.now.0 + 1000 <= t.0 {
+            self.now = self.now.plus(Duration::from_secs(1));
+            self.step_second();
+        }
+    }
+
+    pub fn observation(&self) -> Observation {
+        Observation {
+            blue: SideObservation {
+                service: self.blue.status(),
+                targets: self.blue.target_health(),
+            },
+            green: SideObservation {
+                service: self.green.status(),
+                targets: self.green.target_health(),
+            },
+            weights: self.weights,
+        }
+    }
+
+    pub fn metrics(&self) -> MetricsSnapshot {
+        let from = self.now.0.saturating_sub(METRICS_MINUTES * 60_000);
+        MetricsSnapshot {
+            blue: self.blue_metrics.published(self.now, METRICS_MINUTES),
+            green: self.green_metrics.published(self.now, METRICS_MINUTES),
+            elb_5xx: self
+                .elb_5xx
+                .iter()
+                .filter(|(t, _)| t.0 + 60_000 <= self.now.0 && t.0 >= from)
+                .copied()
+                .collect(),
+        }
+    }
+
+    fn step_second(&mut self) {
+        let now = self.now;
+        self.blue.step(now, &mut self.rng);
+        self.green.step(now, &mut self.rng);
+        if self.weights.green() > 0 && self.green_traffic_since.is_none() {
+            self.green_traffic_since = Some(now);
+        }
+
+        // A gentle ten-minute swell plus noise, so the sparklines look like a real shop.
+        let phase = now.since(self.origin).as_secs_f64() / 600.0 * TAU;
+        let noise = self.rng.random_range(-0.06..0.06);
+        let total = BASE_REQUESTS_PER_SEC * (1.0 + 0.12 * phase.sin() + noise);
+        for color in Color::BOTH {
+            let share = match color {
+                Color::Blue => f64::from(self.weights.blue()),
+                Color::Green => f64::from(self.weights.green()),
+            } / 100.0;
+            let requests = (total * share + self.rng.random::<f64>()).floor();
+            if requests <= 0.0 {
+                continue;
+            }
+            if self.side(color).healthy_targets() == 0 {
+                // No healthy target behind the group: the load balancer itself answers 503.
+                self.record_elb_5xx(now, requests);
+                continue;
+            }
+            let rate = self.error_rate(color, now);
+            let errors = (requests * rate + self.rng.random::<f64>())
+                .floor()
+                .min(requests);
+            let latency = self.latency_ms(color) * (1.0 + self.rng.random_range(-0.1..0.1));
+            let p99 = latency * self.rng.random_range(2.2..2.8);
+            let buckets = match color {
+                Color::Blue => &mut self.blue_metrics,
+                Color::Green => &mut self.green_metrics,
+            };
+            buckets.record(now, requests, errors, latency, p99);
+        }
+    }
+
+    fn side(&self, color: Color) -> &SimService {
+        match color {
+            Color::Blue => &self.blue,
+            Color::Green => &self.green,
+        }
+    }
+
+    fn error_rate(&self, color: Color, now: Timestamp) -> f64 {
+        match (color, self.scenario, self.green_traffic_since) {
+            (Color::Blue, _, _) => BLUE_ERROR_RATE,
+            (Color::Green, Scenario::BadGreen, Some(since)) => {
+                let ramp = (now.since(since).as_secs_f64() / BAD_GREEN_RAMP_SECS).min(1.0);
+                GREEN_ERROR_RATE + (BAD_GREEN_ERROR_RATE - GREEN_ERROR_RATE) * ramp
+            }
+            (Color::Green, _, _) => GREEN_ERROR_RATE,
+        }
+    }
+
+    fn latency_ms(&self, color: Color) -> f64 {
+        match (color, self.scenario) {
+            (Color::Blue, _) => BLUE_LATENCY_MS,
+            (Color::Green, Scenario::SlowGreen) => GREEN_LATENCY_MS * SLOW_GREEN_FACTOR,
+            (Color::Green, _) => GREEN_LATENCY_MS,
+        }
+    }
+
+    fn record_elb_5xx(&mut self, now: Timestamp, count: f64) {
+        let minute = now.floor_minute();
+        match self.elb_5xx.back_mut() {
+            Some((t, n)) if *t == minute => *n += count,
+            _ => {
+                self.elb_5xx.push_back((minute, count));
+                if self.elb_5xx.len() > METRICS_MINUTES as usize * 2 {
+                    self.elb_5xx.pop_front();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const START: Timestamp = Timestamp(1_795_763_100_000);
+
+    fn minutes(n: u64) -> Duration {
+        Duration::from_secs(n * 60)
+    }
+
+    #[test]
+    fn demo_starts_with_history_on_blue_and_green_deploying() {
+        let world = World::new(Scenario::Healthy, 1, START);
+        let obs = world.observation();
+        assert_eq!(obs.weights, Weights::ALL_BLUE);
+        assert_eq!(obs.blue.service.running, 4);
+        assert_eq!(obs.blue.targets.healthy, 4);
+        assert_eq!(obs.green.service.desired, 4);
+        assert_eq!(obs.green.service.running, 0);
+        assert_eq!(obs.green.service.pending, 4);
+        let metrics = world.metrics();
+        assert!(metrics.blue.buckets.len() >= 28, "blue has history");
+        assert!(metrics.green.buckets.is_empty(), "green had no traffic yet");
+        let rps = metrics.blue.requests_per_sec().unwrap_or(0.0);
+        assert!((150.0..250.0).contains(&rps), "about 200 req/s, got {rps}");
+    }
+
+    #[test]
+    fn green_tasks_come_up_and_reach_a_steady_state() {
+        let mut world = World::new(Scenario::Healthy, 7, START);
+        world.advance_to(START.plus(minutes(2)));
+        let obs = world.observation();
+        assert_eq!(obs.green.service.running, 4);
+        assert_eq!(obs.green.targets.healthy, 4);
+        assert_eq!(obs.green.service.rollout.to_string(), "COMPLETED");
+        assert!(
+            obs.green.service.events[0]
+                .message
+                .ends_with("has reached a steady state.")
+        );
+    }
+
+    #[test]
+    fn bad_green_climbs_to_about_eight_percent_once_it_carries_traffic() {
+        let mut world = World::new(Scenario::BadGreen, 3, START);
+        world.advance_to(START.plus(minutes(2)));
+        world.set_weights(Weights::with_green(50));
+        world.advance_to(START.plus(minutes(10)));
+        let now = world.now();
+        let metrics = world.metrics();
+        let green = metrics.green.window(now, 3).error_rate.unwrap_or(0.0);
+        let blue = metrics.blue.window(now, 3).error_rate.unwrap_or(1.0);
+        assert!((0.06..0.10).contains(&green), "green at {green}");
+        assert!(blue < 0.01, "blue stays healthy at {blue}");
+    }
+
+    #[test]
+    fn slow_green_is_three_times_slower() {
+        let mut world = World::new(Scenario::SlowGreen, 3, START);
+        world.advance_to(START.plus(minutes(2)));
+        world.set_weights(Weights::with_green(50));
+        world.advance_to(START.plus(minutes(6)));
+        let metrics = world.metrics();
+        let now = world.now();
+        let green = metrics.green.window(now, 3).latency_avg_ms.unwrap_or(0.0);
+        let blue = metrics.blue.window(now, 3).latency_avg_ms.unwrap_or(1.0);
+        assert!(green / blue > 2.5, "green {green} ms vs blue {blue} ms");
+    }
+
+    #[test]
+    fn traffic_to_a_group_without_healthy_targets_is_shared_elb_5xx() {
+        let mut world = World::new(Scenario::Healthy, 3, START);
+        world.set_weights(Weights::with_green(50)); // green's tasks are still provisioning
+        world.advance_to(START.plus(Duration::from_secs(61)));
+        let metrics = world.metrics();
+        assert!(metrics.elb_5xx.iter().map(|(_, n)| n).sum::<f64>() > 100.0);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_world() {
+        let run = |seed| {
+            let mut w = World::new(Scenario::Healthy, seed, START);
+            w.advance_to(START.plus(minutes(3)));
+            w.metrics()
+        };
+        assert_eq!(run(11), run(11));
+        assert_ne!(run(11), run(12));
+    }
+}

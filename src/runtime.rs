@@ -1,0 +1,241 @@
+//! The imperative shell: the one select loop over terminal events, pollers, the write executor
+//! and the tick. It renders only when the state changed, at most ~30 frames a second.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use crossterm::event::Event;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
+
+use crate::app::{AppState, Command, Msg, update};
+use crate::platform::Platform;
+use crate::shift::WriteRequest;
+use crate::ui;
+
+/// Intervals in real time (the demo divides the platform's by its speed).
+#[derive(Debug, Clone, Copy)]
+pub struct RuntimeConfig {
+    pub refresh: Duration,
+    pub metrics_refresh: Duration,
+    pub tick: Duration,
+    /// How often a spinner moves while a write is in flight.
+    pub animation: Duration,
+    /// The least time between two frames (~30 frames/s).
+    pub min_frame_gap: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            refresh: Duration::from_secs(5),
+            metrics_refresh: Duration::from_secs(30),
+            tick: Duration::from_secs(1),
+            animation: Duration::from_millis(100),
+            min_frame_gap: Duration::from_millis(33),
+        }
+    }
+}
+
+/// Work under way at the edges; the loop starts at most one of each at a time.
+struct InFlight {
+    observing: bool,
+    observe_again: bool,
+    fetching_metrics: bool,
+    writing: bool,
+    /// Writes the core asked for while one ran. The core never does this; the executor still
+    /// keeps them in order rather than dropping or overlapping them.
+    queued_writes: VecDeque<WriteRequest>,
+}
+
+pub async fn run<P, B, E>(
+    platform: Arc<P>,
+    terminal: &mut Terminal<B>,
+    mut events: E,
+    state: &mut AppState,
+    config: RuntimeConfig,
+) -> anyhow::Result<()>
+where
+    P: Platform,
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    E: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut state_timer = interval(config.refresh);
+    let mut metrics_timer = interval(config.metrics_refresh);
+    let mut tick = interval(config.tick);
+    let mut animation = interval(config.animation);
+    for timer in [
+        &mut state_timer,
+        &mut metrics_timer,
+        &mut tick,
+        &mut animation,
+    ] {
+        timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    }
+    let mut work = InFlight {
+        observing: false,
+        observe_again: false,
+        fetching_metrics: false,
+        writing: false,
+        queued_writes: VecDeque::new(),
+    };
+
+    terminal
+        .draw(|frame| ui::view(state, frame))
+        .context("drawing the first frame")?;
+    state.take_dirty();
+    let mut last_draw = Instant::now();
+    let mut draw_due: Option<Instant> = None;
+
+    loop {
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) => Some(Msg::Key { key, now: platform.now() }),
+                Some(Ok(Event::Resize(_, _))) => Some(Msg::Resized),
+                Some(Ok(_)) => None,
+                Some(Err(error)) => return Err(error).context("reading the terminal"),
+                // The terminal is gone: nothing can be shown or typed any more.
+                None => break,
+            },
+            _ = state_timer.tick(), if !work.observing => {
+                observe(&platform, &tx, &mut work);
+                None
+            }
+            _ = metrics_timer.tick(), if !work.fetching_metrics => {
+                fetch_metrics(&platform, &tx, &mut work);
+                None
+            }
+            _ = tick.tick() => Some(Msg::Tick { now: platform.now() }),
+            _ = animation.tick(), if state.animating() => Some(Msg::Tick { now: platform.now() }),
+            Some(msg) = rx.recv() => Some(msg),
+            _ = sleep_until(draw_due.unwrap_or_else(Instant::now)), if draw_due.is_some() => None,
+        };
+
+        // Drain everything pending, then draw once.
+        let mut next = msg;
+        while let Some(msg) = next {
+            note_finished(&msg, &mut work);
+            for command in update(state, msg) {
+                execute(command, &platform, &tx, &mut work, state);
+            }
+            next = rx.try_recv().ok();
+        }
+        start_next_write(&platform, &tx, &mut work);
+        if work.observe_again && !work.observing {
+            work.observe_again = false;
+            observe(&platform, &tx, &mut work);
+        }
+        if state.quit {
+            break;
+        }
+
+        if state.take_dirty() || draw_due.is_some_and(|due| due <= Instant::now()) {
+            let due = last_draw + config.min_frame_gap;
+            if Instant::now() >= due {
+                terminal
+                    .draw(|frame| ui::view(state, frame))
+                    .context("drawing the screen")?;
+                last_draw = Instant::now();
+                draw_due = None;
+            } else {
+                draw_due = Some(due);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Marks the edge work a result belongs to as done, and starts a queued write.
+fn note_finished(msg: &Msg, work: &mut InFlight) {
+    match msg {
+        Msg::Observed { .. } => work.observing = false,
+        Msg::MetricsFetched { .. } => work.fetching_metrics = false,
+        Msg::WriteFinished { .. } => work.writing = false,
+        _ => {}
+    }
+}
+
+fn execute<P: Platform>(
+    command: Command,
+    platform: &Arc<P>,
+    tx: &mpsc::UnboundedSender<Msg>,
+    work: &mut InFlight,
+    state: &mut AppState,
+) {
+    match command {
+        Command::Write(request) => {
+            work.queued_writes.push_back(request);
+            start_next_write(platform, tx, work);
+        }
+        Command::RefreshState => {
+            if work.observing {
+                work.observe_again = true;
+            } else {
+                observe(platform, tx, work);
+            }
+        }
+        Command::Quit => state.quit = true,
+    }
+}
+
+/// The write executor: one write at a time, each a compare-and-set followed by a read-back.
+fn start_next_write<P: Platform>(
+    platform: &Arc<P>,
+    tx: &mpsc::UnboundedSender<Msg>,
+    work: &mut InFlight,
+) {
+    if work.writing {
+        return;
+    }
+    let Some(request) = work.queued_writes.pop_front() else {
+        return;
+    };
+    work.writing = true;
+    let platform = Arc::clone(platform);
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let result = platform.set_weights(request.expected, request.target).await;
+        // The loop may have ended (quit) before the write finished; nothing is left to tell.
+        let _ = tx.send(Msg::WriteFinished {
+            now: platform.now(),
+            result,
+        });
+    });
+}
+
+fn observe<P: Platform>(platform: &Arc<P>, tx: &mpsc::UnboundedSender<Msg>, work: &mut InFlight) {
+    work.observing = true;
+    let platform = Arc::clone(platform);
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let result = platform.observe().await;
+        let _ = tx.send(Msg::Observed {
+            now: platform.now(),
+            result,
+        });
+    });
+}
+
+fn fetch_metrics<P: Platform>(
+    platform: &Arc<P>,
+    tx: &mpsc::UnboundedSender<Msg>,
+    work: &mut InFlight,
+) {
+    work.fetching_metrics = true;
+    let platform = Arc::clone(platform);
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let result = platform.metrics().await;
+        let _ = tx.send(Msg::MetricsFetched {
+            now: platform.now(),
+            result,
+        });
+    });
+}

@@ -1,0 +1,12 @@
+//! The traffic-shift state machine: staged → applying → read back, rollback, promote.
+//!
+//! Pure and synchronous: time comes in as values, writes go out as requests.
+
+mod machine;
+
+pub use machine::{ApplyDecision, RollbackDecision, Shift, WriteKind, WriteOutcome, WriteRequest};
+
+/// The default size of one `→`/`←` nudge, in percentage points.
+pub const STEP_POINTS: u8 = 10;
+/// A jump larger than this asks for confirmation first.
+pub const MAX_STEP_POINTS: u8 = 25;

@@ -1,0 +1,73 @@
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme;
+use crate::app::AppState;
+use crate::domain::format_age;
+
+/// One line: what is watched, how old the data is, the time.
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let mut spans = vec![
+        Span::styled(" cutover ", theme::value()),
+        Span::styled(
+            format!(" {} ", state.source.kind),
+            theme::badge(state.source.kind),
+        ),
+        Span::raw(" "),
+        Span::raw(state.source.detail.clone()),
+        Span::styled(" │ ", theme::label()),
+    ];
+    spans.extend(state_age(state));
+    spans.push(Span::styled(" │ ", theme::label()));
+    spans.extend(metrics_age(state));
+    spans.push(Span::styled(" │ ", theme::label()));
+    spans.push(Span::raw("mode "));
+    spans.push(Span::styled("manual", theme::value()));
+
+    let clock = format!("{} UTC ", state.now.clock_utc());
+    let [left, right] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock.len() as u16)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left);
+    frame.render_widget(Paragraph::new(clock).style(theme::label()), right);
+}
+
+fn state_age(state: &AppState) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::raw("state ")];
+    match state.observed_at {
+        Some(at) => spans.push(Span::raw(format!(
+            "{} ago",
+            format_age(state.now.since(at))
+        ))),
+        None => spans.push(Span::styled("reading…", theme::label())),
+    }
+    if state.state_is_stale() {
+        spans.push(Span::styled(" STALE", theme::error()));
+    }
+    spans
+}
+
+fn metrics_age(state: &AppState) -> Vec<Span<'static>> {
+    let newest = state.metrics.as_ref().and_then(|m| m.newest_bucket());
+    match (state.metrics_at, newest) {
+        (Some(_), Some(minute)) => vec![
+            Span::raw("metrics to "),
+            Span::raw(minute.plus(std::time::Duration::from_secs(60)).clock_utc()[..5].to_string()),
+            Span::raw(format!(
+                " ({} old)",
+                format_age(
+                    state
+                        .now
+                        .since(minute.plus(std::time::Duration::from_secs(60)))
+                )
+            )),
+        ],
+        (Some(_), None) => vec![Span::raw("metrics: no requests yet")],
+        (None, _) => vec![
+            Span::raw("metrics "),
+            Span::styled("reading…", theme::label()),
+        ],
+    }
+}

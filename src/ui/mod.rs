@@ -1,0 +1,86 @@
+//! Views only: they borrow the state and draw. No I/O, no clock reads, no awaits.
+
+mod event_log;
+mod header;
+mod hints;
+mod panel;
+mod popup;
+mod status;
+mod theme;
+mod traffic;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::AppState;
+use crate::domain::Color;
+
+/// Below this the screen cannot show both sides and the traffic bar legibly.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 28;
+/// From this width the two panels stand side by side; below it they stack.
+pub const SIDE_BY_SIDE_WIDTH: u16 = 100;
+
+pub fn view(state: &AppState, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(frame, area);
+        return;
+    }
+    let wide = area.width >= SIDE_BY_SIDE_WIDTH;
+    let hint_lines = hints::height(area.width);
+    let panels_height = if wide {
+        panel::height(true)
+    } else {
+        2 * panel::height(false)
+    };
+    let [
+        header_area,
+        panels_area,
+        traffic_area,
+        log_area,
+        status_area,
+        hints_area,
+    ] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(panels_height),
+        Constraint::Length(traffic::HEIGHT),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(hint_lines),
+    ])
+    .areas(area);
+
+    header::render(state, frame, header_area);
+    let [blue_area, green_area] = if wide {
+        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)
+    } else {
+        Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)
+    };
+    panel::render(state, Color::Blue, wide, frame, blue_area);
+    panel::render(state, Color::Green, wide, frame, green_area);
+    traffic::render(state, frame, traffic_area);
+    event_log::render(state, frame, log_area);
+    status::render(state, frame, status_area);
+    hints::render(state, frame, hints_area);
+    popup::render(state, frame, area);
+}
+
+fn too_small(frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from("terminal too small"),
+        Line::from(format!(
+            "{}×{} here; cutover needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        )),
+        Line::from("enlarge the window, or press q to quit"),
+    ];
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(theme::warning())
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}

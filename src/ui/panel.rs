@@ -1,0 +1,220 @@
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Padding, Paragraph, Sparkline};
+
+use super::theme;
+use crate::app::AppState;
+use crate::domain::{Color, SideMetrics, Weights};
+
+/// Minutes summed for the rate and latency lines.
+const WINDOW_MINUTES: u32 = 5;
+const TEXT_LINES: u16 = 6;
+/// The least height the 5xx sparkline stands for: 2%, in basis points.
+const SPARKLINE_FLOOR_BP: u64 = 200;
+
+/// Rows a panel takes: borders, text, and the sparkline (two rows when side by side).
+pub fn height(wide: bool) -> u16 {
+    2 + TEXT_LINES + sparkline_rows(wide)
+}
+
+fn sparkline_rows(wide: bool) -> u16 {
+    if wide { 2 } else { 1 }
+}
+
+/// The role each side plays: the side carrying all traffic is live; otherwise blue is live and
+/// green the candidate being shifted to.
+pub fn role(color: Color, weights: Option<Weights>) -> &'static str {
+    match (color, weights.map(|w| w.green())) {
+        (Color::Green, Some(100)) => "live",
+        (Color::Blue, Some(100)) => "rollback target",
+        (Color::Blue, _) => "live",
+        (Color::Green, _) => "candidate",
+    }
+}
+
+pub fn render(state: &AppState, color: Color, wide: bool, frame: &mut Frame, area: Rect) {
+    let weights = state.shift.current();
+    let title = Line::from(vec![
+        Span::styled(format!(" {} ", color.label()), theme::side_title(color)),
+        Span::raw(format!(" {} ", role(color, weights))),
+    ]);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(theme::side(color)))
+        .padding(Padding::horizontal(1))
+        .title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let [text_area, spark_area] = Layout::vertical([
+        Constraint::Length(TEXT_LINES),
+        Constraint::Length(sparkline_rows(wide)),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(text_lines(state, color, weights)), text_area);
+    render_sparkline(state, color, frame, spark_area);
+}
+
+fn text_lines(state: &AppState, color: Color, weights: Option<Weights>) -> Vec<Line<'static>> {
+    let Some(side) = state.observation.as_ref().map(|o| o.side(color)) else {
+        return vec![Line::styled(
+            "reading ECS and the load balancer…",
+            theme::label(),
+        )];
+    };
+    let s = &side.service;
+    let t = &side.targets;
+    let share = weights.map(|w| match color {
+        Color::Blue => w.blue(),
+        Color::Green => w.green(),
+    });
+    let metrics = state.metrics.as_ref().map(|m| m.side(color));
+    let rollout_style = if s.rollout.to_string() == "FAILED" {
+        theme::error()
+    } else {
+        theme::value()
+    };
+    vec![
+        Line::from(vec![
+            label("service "),
+            Span::styled(s.service.clone(), theme::value()),
+            label("  cluster "),
+            Span::raw(s.cluster.clone()),
+        ]),
+        Line::from(vec![
+            label("taskdef "),
+            Span::styled(s.task_definition.clone(), theme::value()),
+            label("  image "),
+            Span::raw(s.image.clone()),
+        ]),
+        Line::from(vec![
+            label("tasks   "),
+            Span::raw("desired "),
+            Span::styled(s.desired.to_string(), theme::value()),
+            Span::raw(" · running "),
+            Span::styled(s.running.to_string(), theme::value()),
+            Span::raw(" · pending "),
+            Span::styled(s.pending.to_string(), theme::value()),
+            label("  rollout "),
+            Span::styled(s.rollout.to_string(), rollout_style),
+        ]),
+        Line::from(vec![
+            label("targets "),
+            Span::styled(
+                format!("{} healthy", t.healthy),
+                if t.healthy > 0 {
+                    theme::ok()
+                } else {
+                    theme::value()
+                },
+            ),
+            Span::raw(" · "),
+            Span::styled(
+                format!("{} unhealthy", t.unhealthy),
+                if t.unhealthy > 0 {
+                    theme::error()
+                } else {
+                    Style::new()
+                },
+            ),
+            Span::raw(format!(
+                " · {} initial · {} draining",
+                t.initial, t.draining
+            )),
+        ]),
+        traffic_line(share, metrics),
+        errors_line(state, metrics),
+    ]
+}
+
+fn traffic_line(share: Option<u8>, metrics: Option<&SideMetrics>) -> Line<'static> {
+    let share = share.map_or("–".to_string(), |p| format!("{p}%"));
+    let rps = metrics
+        .and_then(|m| m.requests_per_sec())
+        .map_or("– req/s".to_string(), |r| format!("{r:.0} req/s"));
+    Line::from(vec![
+        label("traffic "),
+        Span::styled(share, theme::value()),
+        Span::raw(" of the split · "),
+        Span::raw(rps),
+        label(" (last minute)"),
+    ])
+}
+
+fn errors_line(state: &AppState, metrics: Option<&SideMetrics>) -> Line<'static> {
+    let Some(m) = metrics else {
+        return Line::from(vec![
+            label("5xx     "),
+            Span::styled("reading CloudWatch…", theme::label()),
+        ]);
+    };
+    let window = m.window(state.now, WINDOW_MINUTES);
+    let rate = window
+        .error_rate
+        .map_or("– (no requests)".to_string(), |r| {
+            format!("{:.2}%", r * 100.0)
+        });
+    let rate_style = match window.error_rate {
+        Some(r) if r >= 0.05 => theme::error(),
+        Some(r) if r >= 0.01 => theme::warning(),
+        _ => theme::value(),
+    };
+    let latency = window
+        .latency_avg_ms
+        .map_or("–".to_string(), |l| format!("{l:.0} ms"));
+    let p99 = m
+        .newest()
+        .and_then(|b| b.latency_p99_ms)
+        .map_or(String::new(), |p| format!(" · p99 {p:.0} ms"));
+    Line::from(vec![
+        label("5xx     "),
+        Span::styled(rate, rate_style),
+        Span::raw(format!(
+            " of {:.0} req ({WINDOW_MINUTES} min)",
+            window.requests
+        )),
+        label("  latency "),
+        Span::styled(latency, theme::value()),
+        Span::raw(p99),
+    ])
+}
+
+fn render_sparkline(state: &AppState, color: Color, frame: &mut Frame, area: Rect) {
+    let [label_area, spark_area] =
+        Layout::horizontal([Constraint::Length(8), Constraint::Fill(1)]).areas(area);
+    let history = state
+        .metrics
+        .as_ref()
+        .map(|m| {
+            m.side(color)
+                .error_rate_history_bp(spark_area.width as usize)
+        })
+        .unwrap_or_default();
+    // The ceiling is at least 2% so a healthy 0.3% shows as a low line, not as noise blown up
+    // to full height; above it the sparkline scales, and the label says where the top is.
+    let ceiling = history
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(SPARKLINE_FLOOR_BP);
+    let mut label_lines = vec![label("5xx/min").into()];
+    if label_area.height > 1 {
+        label_lines.push(Line::styled(
+            format!("top {:.0}%", ceiling as f64 / 100.0),
+            theme::label(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(label_lines), label_area);
+    let sparkline = Sparkline::default()
+        .data(&history)
+        .max(ceiling)
+        .style(Style::new().fg(theme::side(color)));
+    frame.render_widget(sparkline, spark_area);
+}
+
+fn label(text: &'static str) -> Span<'static> {
+    Span::styled(text, theme::label())
+}

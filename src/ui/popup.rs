@@ -1,0 +1,152 @@
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+use super::theme;
+use crate::app::{AppState, Confirm, KEYMAP, PercentPrompt, Popup};
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    match &state.popup {
+        None => {}
+        Some(Popup::Help) => help(frame, area),
+        Some(Popup::Prompt(prompt)) => percent_prompt(state, prompt, frame, area),
+        Some(Popup::Confirm(confirm)) => confirmation(*confirm, frame, area),
+    }
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+fn popup_block(title: &str) -> Block<'_> {
+    Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme::key())
+        .title(format!(" {title} "))
+}
+
+/// Generated from the keymap: the help cannot drift from what the keys do.
+fn help(frame: &mut Frame, area: Rect) {
+    let key_width = KEYMAP
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut lines: Vec<Line> = KEYMAP
+        .iter()
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!("  {:<key_width$}  ", b.label), theme::key()),
+                Span::raw(b.description),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        "  In a prompt: Enter stages, Esc cancels. In a question: y does it, n or Esc does not.",
+        theme::label(),
+    ));
+    lines.push(Line::styled(
+        "  Esc, ? or q closes this help.",
+        theme::label(),
+    ));
+    let width = lines.iter().map(|l| l.width() as u16).max().unwrap_or(40) + 4;
+    let rect = centered(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(popup_block("keys")), rect);
+}
+
+fn percent_prompt(state: &AppState, prompt: &PercentPrompt, frame: &mut Frame, area: Rect) {
+    let rect = centered(area, 56, 7);
+    frame.render_widget(Clear, rect);
+    let block = popup_block("green's share, %");
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+
+    let current = state
+        .shift
+        .current()
+        .map_or(String::new(), |w| format!(" (now {}%)", w.green()));
+    let [question, input_row, feedback, help_row] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(format!("Green's share, 0 to 100{current}:")),
+        question,
+    );
+    let field_width = input_row.width.saturating_sub(2).max(1);
+    let scroll = prompt.input.visual_scroll(field_width as usize);
+    let field = Paragraph::new(Line::from(vec![
+        Span::styled("> ", theme::key()),
+        Span::styled(prompt.input.value().to_string(), theme::value()),
+    ]))
+    .scroll((0, scroll as u16));
+    frame.render_widget(field, input_row);
+    let cursor = prompt.input.visual_cursor().saturating_sub(scroll) as u16;
+    frame.set_cursor_position(Position::new(input_row.x + 2 + cursor, input_row.y));
+    if let Some(error) = &prompt.error {
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("✗ {error}"), theme::error()))
+                .wrap(Wrap { trim: true }),
+            feedback,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("Enter", theme::key()),
+            Span::raw(" stage · "),
+            Span::styled("Esc", theme::key()),
+            Span::raw(" cancel"),
+        ])),
+        help_row,
+    );
+}
+
+fn confirmation(confirm: Confirm, frame: &mut Frame, area: Rect) {
+    let (title, text) = match confirm {
+        Confirm::LargeJump { from, to } => (
+            "large jump",
+            format!(
+                "Move green from {}% to {}% in one step ({} points)? (blue/green {from} → {to})",
+                from.green(),
+                to.green(),
+                from.distance(to)
+            ),
+        ),
+        Confirm::Promote { from } => (
+            "promote",
+            format!("Send ALL traffic to green? (blue/green {from} → 0/100)"),
+        ),
+    };
+    let lines = vec![
+        Line::from(text),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("y", theme::key()),
+            Span::raw(" yes, write it · "),
+            Span::styled("n", theme::key()),
+            Span::raw("/"),
+            Span::styled("Esc", theme::key()),
+            Span::raw(" no"),
+        ]),
+    ];
+    let rect = centered(area, 60, 7);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(popup_block(title)),
+        rect,
+    );
+}

@@ -1,0 +1,188 @@
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
+
+use super::theme;
+use crate::app::AppState;
+use crate::domain::{Color, Weights};
+use crate::shift::Shift;
+
+pub const HEIGHT: u16 = 5;
+const LABEL_WIDTH: u16 = 11;
+const BLUE_CELL: &str = "█";
+/// A different glyph as well as a different colour, so the split reads without colour too.
+const GREEN_CELL: &str = "▓";
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .title(" TRAFFIC · forward action ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 3 {
+        return;
+    }
+    let bar_row = Rect { height: 1, ..inner };
+    let marker_row = Rect {
+        y: inner.y + 1,
+        height: 1,
+        ..inner
+    };
+    let status_row = Rect {
+        y: inner.y + 2,
+        height: 1,
+        ..inner
+    };
+    match state.shift.current() {
+        Some(current) => {
+            SplitBar { weights: current }.render(bar_row, frame.buffer_mut());
+            if let Some(staged) = state.shift.staged() {
+                render_marker(staged, marker_row, frame.buffer_mut());
+            }
+        }
+        None => frame.render_widget(
+            Paragraph::new(Span::styled(
+                "reading the listener's forward action…",
+                theme::label(),
+            )),
+            bar_row,
+        ),
+    }
+    frame.render_widget(Paragraph::new(status_line(state)), status_row);
+}
+
+/// The current split as a two-part bar, both shares written out.
+pub struct SplitBar {
+    pub weights: Weights,
+}
+
+impl Widget for SplitBar {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width <= 2 * LABEL_WIDTH {
+            return;
+        }
+        let bar_width = area.width - 2 * LABEL_WIDTH;
+        let blue_cells = cells(bar_width, self.weights.blue());
+        let blue_label = format!("BLUE {:>3}% ", self.weights.blue());
+        let green_label = format!(" {:>3}% GREEN", self.weights.green());
+        let bold = |c: Color| Style::new().fg(theme::side(c)).add_modifier(Modifier::BOLD);
+        buf.set_string(area.x, area.y, &blue_label, bold(Color::Blue));
+        for i in 0..bar_width {
+            let (glyph, color) = if i < blue_cells {
+                (BLUE_CELL, Color::Blue)
+            } else {
+                (GREEN_CELL, Color::Green)
+            };
+            buf.set_string(
+                area.x + LABEL_WIDTH + i,
+                area.y,
+                glyph,
+                Style::new().fg(theme::side(color)),
+            );
+        }
+        buf.set_string(
+            area.x + LABEL_WIDTH + bar_width,
+            area.y,
+            &green_label,
+            bold(Color::Green),
+        );
+    }
+}
+
+/// Cells of the bar that a share fills, rounded to the nearest cell.
+fn cells(bar_width: u16, percent: u8) -> u16 {
+    ((u32::from(bar_width) * u32::from(percent) + 50) / 100) as u16
+}
+
+/// A `▲` under the bar where the staged split would put the boundary.
+fn render_marker(staged: Weights, row: Rect, buf: &mut Buffer) {
+    if row.width <= 2 * LABEL_WIDTH {
+        return;
+    }
+    let bar_width = row.width - 2 * LABEL_WIDTH;
+    let at = row.x + LABEL_WIDTH + cells(bar_width, staged.blue()).min(bar_width - 1);
+    let text = format!("▲ staged {}% green", staged.green());
+    let style = Style::new()
+        .fg(ratatui::style::Color::Yellow)
+        .add_modifier(Modifier::BOLD);
+    let len = text.chars().count() as u16;
+    if at + len <= row.x + row.width {
+        buf.set_string(at, row.y, &text, style);
+    } else {
+        // Near the right edge the words go to the left of the marker.
+        let text = format!("staged {}% green ▲", staged.green());
+        buf.set_string(at + 1 - len, row.y, &text, style);
+    }
+}
+
+fn status_line(state: &AppState) -> Line<'static> {
+    let shift: &Shift = &state.shift;
+    let mut spans = Vec::new();
+    if let Some(write) = shift.in_flight() {
+        let spinner = theme::SPINNER[(state.ticks % theme::SPINNER.len() as u64) as usize];
+        spans.push(Span::styled(format!("{spinner} "), theme::key()));
+        spans.push(Span::styled(
+            format!(
+                "{} {} → {} (blue/green)…",
+                write.kind.in_progress(),
+                write.expected,
+                write.target
+            ),
+            theme::value(),
+        ));
+        if shift.rollback_queued() {
+            spans.push(Span::styled("  rollback queued next", theme::warning()));
+        }
+    } else if let Some(staged) = shift.staged() {
+        spans.push(Span::styled(format!("staged {staged}"), theme::warning()));
+        spans.push(Span::raw(" (blue/green): "));
+        spans.push(Span::styled("Enter", theme::key()));
+        spans.push(Span::raw(" applies · "));
+        spans.push(Span::styled("Esc", theme::key()));
+        spans.push(Span::raw(" drops"));
+    } else if let Some(current) = shift.current() {
+        spans.push(Span::styled(format!("{current}"), theme::value()));
+        spans.push(Span::raw(" (blue/green), as read from the load balancer"));
+    }
+    if let Some(shared) = state
+        .metrics
+        .as_ref()
+        .map(|m| m.elb_5xx_in_window(state.now, 5))
+    {
+        let style = if shared > 0.0 {
+            theme::warning()
+        } else {
+            theme::label()
+        };
+        spans.push(Span::styled(
+            format!("   ELB 5xx, shared: {} in 5 min", shared.round() as u64),
+            style,
+        ));
+    }
+    Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_writes_both_shares_and_fills_by_share() {
+        let area = Rect::new(0, 0, 42, 1);
+        let mut buf = Buffer::empty(area);
+        SplitBar {
+            weights: Weights::with_green(25),
+        }
+        .render(area, &mut buf);
+        let text: String = (0..area.width).map(|x| buf[(x, 0)].symbol()).collect();
+        assert_eq!(
+            text,
+            format!("BLUE  75%  {}{}  25% GREEN", "█".repeat(15), "▓".repeat(5))
+        );
+        assert_eq!(buf[(LABEL_WIDTH, 0)].fg, theme::side(Color::Blue));
+        assert_eq!(buf[(LABEL_WIDTH + 19, 0)].fg, theme::side(Color::Green));
+    }
+}
