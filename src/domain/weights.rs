@@ -33,7 +33,7 @@ impl Weights {
 
     /// Green's share moved by `delta` points, held inside 0..=100.
     pub fn nudged(self, delta: i16) -> Self {
-        let green = (i16::from(self.green) + delta).clamp(0, 100);
+        let green = i16::from(self.green).saturating_add(delta).clamp(0, 100);
         Weights::with_green(green as u8)
     }
 
