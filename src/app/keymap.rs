@@ -95,7 +95,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "R",
         action: Action::Rollback,
         hint: "rollback",
-        description: "roll back: all traffic to blue, at once",
+        description: "roll back: all traffic to blue, at once (works over any popup)",
         writes: true,
     },
     Binding {

@@ -51,6 +51,12 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return quit(state);
     }
+    if key.code == KeyCode::Char('R') && state.popup.is_some() {
+        // Rollback is the panic button: it works over any popup (a percentage has no 'R').
+        state.popup = None;
+        state.mark_dirty();
+        return rollback(state);
+    }
     match state.popup.take() {
         Some(popup) => {
             state.mark_dirty();

@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use cutover::app::{AppState, Command, Msg, Settings, update};
+use cutover::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+use cutover::platform::SourceInfo;
+use cutover::platform::sim::{Scenario, World};
+
+/// 2026-11-27T07:05:00Z: a fixed start so screens are the same on every run.
+pub const START: Timestamp = Timestamp(1_795_763_100_000);
+
+pub fn key(code: KeyCode) -> KeyEvent {
+    let modifiers = match code {
+        KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
+        _ => KeyModifiers::NONE,
+    };
+    KeyEvent::new(code, modifiers)
+}
+
+pub fn ch(c: char) -> KeyEvent {
+    key(KeyCode::Char(c))
+}
+
+pub fn demo_source() -> SourceInfo {
+    SourceInfo {
+        kind: "DEMO",
+        detail: "scenario healthy · speed 1×".into(),
+    }
+}
+
+/// A console that has read a settled simulated world `minutes` after the demo started.
+pub struct Console {
+    pub state: AppState,
+    pub world: World,
+    pub commands: Vec<Command>,
+}
+
+impl Console {
+    pub fn new() -> Self {
+        Console::with_scenario(Scenario::Healthy, 2)
+    }
+
+    pub fn with_scenario(scenario: Scenario, minutes: u64) -> Self {
+        let mut world = World::new(scenario, 42, START);
+        let now = START.plus(std::time::Duration::from_secs(minutes * 60));
+        world.advance_to(now);
+        let mut state = AppState::new(demo_source(), Settings::default(), START);
+        let observation: Observation = world.observation();
+        let metrics: MetricsSnapshot = world.metrics();
+        update(
+            &mut state,
+            Msg::Observed {
+                now,
+                result: Ok(observation),
+            },
+        );
+        update(
+            &mut state,
+            Msg::MetricsFetched {
+                now,
+                result: Ok(metrics),
+            },
+        );
+        Console {
+            state,
+            world,
+            commands: Vec::new(),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.world.now()
+    }
+
+    pub fn press(&mut self, event: KeyEvent) -> Vec<Command> {
+        let now = self.now();
+        let commands = update(&mut self.state, Msg::Key { key: event, now });
+        self.commands.extend(commands.iter().cloned());
+        commands
+    }
+
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(ch(c));
+        }
+    }
+
+    /// Completes the write in flight the way the platform would: applied and read back.
+    pub fn finish_write(&mut self, read_back: Weights) -> Vec<Command> {
+        self.world.set_weights(read_back);
+        let now = self.now();
+        let commands = update(
+            &mut self.state,
+            Msg::WriteFinished {
+                now,
+                result: Ok(read_back),
+            },
+        );
+        self.commands.extend(commands.iter().cloned());
+        commands
+    }
+}

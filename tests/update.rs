@@ -1,0 +1,415 @@
+//! The console's behaviour through `update`: keys and platform results in, commands out.
+
+mod support;
+
+use crossterm::event::KeyCode;
+use proptest::prelude::*;
+
+use cutover::app::{Command, Confirm, Msg, Popup, update};
+use cutover::domain::{PercentError, Weights, parse_percent};
+use cutover::platform::PlatformError;
+use cutover::shift::WriteKind;
+use support::{Console, ch, key};
+
+fn writes(commands: &[Command]) -> Vec<(WriteKind, Weights, Weights)> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Write(w) => Some((w.kind, w.expected, w.target)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn w(green: u8) -> Weights {
+    Weights::with_green(green)
+}
+
+#[test]
+fn stage_then_apply_writes_once_from_the_weights_seen() {
+    let mut console = Console::new();
+    assert!(console.press(ch('l')).is_empty(), "staging writes nothing");
+    let commands = console.press(key(KeyCode::Enter));
+    assert_eq!(writes(&commands), [(WriteKind::Apply, w(0), w(10))]);
+    let after = console.finish_write(w(10));
+    assert!(
+        after.contains(&Command::RefreshState),
+        "the screen re-reads after a write"
+    );
+    assert_eq!(console.state.shift.current(), Some(w(10)));
+}
+
+#[test]
+fn a_jump_over_the_max_step_asks_first_and_no_means_nothing_written() {
+    let mut console = Console::new();
+    console.press(ch('%'));
+    console.type_text("60");
+    console.press(key(KeyCode::Enter));
+    assert_eq!(console.state.shift.staged(), Some(w(60)));
+    assert!(console.press(key(KeyCode::Enter)).is_empty());
+    assert!(matches!(
+        console.state.popup,
+        Some(Popup::Confirm(Confirm::LargeJump { from, to })) if from == w(0) && to == w(60)
+    ));
+    assert!(console.press(ch('n')).is_empty());
+    assert!(console.state.popup.is_none());
+    console.press(key(KeyCode::Enter));
+    let commands = console.press(ch('y'));
+    assert_eq!(writes(&commands), [(WriteKind::Apply, w(0), w(60))]);
+}
+
+#[test]
+fn the_prompt_rejects_bad_percentages_inline_and_stays_open() {
+    for (typed, expected) in [
+        ("abc", PercentError::NotANumber("abc".into())),
+        ("150", PercentError::OutOfRange(150)),
+        ("-5", PercentError::OutOfRange(-5)),
+        ("", PercentError::Empty),
+    ] {
+        let mut console = Console::new();
+        console.press(ch('%'));
+        console.type_text(typed);
+        let commands = console.press(key(KeyCode::Enter));
+        assert!(commands.is_empty(), "{typed:?} wrote something");
+        match &console.state.popup {
+            Some(Popup::Prompt(prompt)) => assert_eq!(prompt.error.as_ref(), Some(&expected)),
+            other => panic!("{typed:?}: prompt closed: {other:?}"),
+        }
+        assert_eq!(console.state.shift.staged(), None);
+    }
+}
+
+#[test]
+fn the_prompt_validates_while_typing() {
+    let mut console = Console::new();
+    console.press(ch('%'));
+    console.type_text("1");
+    let error = |c: &Console| match &c.state.popup {
+        Some(Popup::Prompt(p)) => p.error.clone(),
+        _ => panic!("prompt closed"),
+    };
+    assert_eq!(error(&console), None);
+    console.type_text("50");
+    assert_eq!(error(&console), Some(PercentError::OutOfRange(150)));
+    console.press(key(KeyCode::Backspace));
+    assert_eq!(error(&console), None);
+}
+
+#[test]
+fn rollback_from_any_split_goes_to_all_blue_at_once() {
+    let mut console = Console::new();
+    console.world.set_weights(w(70));
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::Observed {
+            now,
+            result: Ok(console.world.observation()),
+        },
+    );
+    let commands = console.press(ch('R'));
+    assert_eq!(writes(&commands), [(WriteKind::Rollback, w(70), w(0))]);
+}
+
+#[test]
+fn rollback_works_over_a_popup() {
+    let mut console = Console::new();
+    console.world.set_weights(w(40));
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::Observed {
+            now,
+            result: Ok(console.world.observation()),
+        },
+    );
+    console.press(ch('?'));
+    let commands = console.press(ch('R'));
+    assert_eq!(writes(&commands), [(WriteKind::Rollback, w(40), w(0))]);
+    assert!(console.state.popup.is_none());
+}
+
+#[test]
+fn promote_asks_then_sends_everything_to_green() {
+    let mut console = Console::new();
+    assert!(console.press(ch('P')).is_empty());
+    assert!(matches!(
+        console.state.popup,
+        Some(Popup::Confirm(Confirm::Promote { .. }))
+    ));
+    let commands = console.press(ch('y'));
+    assert_eq!(writes(&commands), [(WriteKind::Promote, w(0), w(100))]);
+}
+
+#[test]
+fn an_outside_change_is_logged_and_the_write_is_not_retried() {
+    let mut console = Console::new();
+    console.press(ch('l'));
+    console.press(key(KeyCode::Enter));
+    let now = console.now();
+    let conflict = PlatformError::Conflict {
+        expected: w(0),
+        actual: w(20),
+    };
+    let commands = update(
+        &mut console.state,
+        Msg::WriteFinished {
+            now,
+            result: Err(conflict),
+        },
+    );
+    assert!(writes(&commands).is_empty());
+    assert_eq!(console.state.shift.current(), Some(w(20)));
+    let newest = console
+        .state
+        .log
+        .newest_first()
+        .next()
+        .map(|e| e.text.clone());
+    assert_eq!(
+        newest.as_deref(),
+        Some("apply failed: changed outside cutover: 100/0 → 80/20; nothing written")
+    );
+}
+
+#[test]
+fn polling_errors_are_logged_once_per_streak_and_recovery_is_said() {
+    let mut console = Console::new();
+    let before = console.state.log.len();
+    let error = PlatformError::Throttled {
+        operation: "DescribeServices".into(),
+    };
+    for _ in 0..5 {
+        let now = console.now();
+        update(
+            &mut console.state,
+            Msg::Observed {
+                now,
+                result: Err(error.clone()),
+            },
+        );
+    }
+    assert_eq!(console.state.log.len(), before + 1);
+    assert!(console.state.state_error.is_some());
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::Observed {
+            now,
+            result: Ok(console.world.observation()),
+        },
+    );
+    assert_eq!(console.state.state_error, None);
+    assert_eq!(
+        console
+            .state
+            .log
+            .newest_first()
+            .next()
+            .map(|e| e.text.as_str()),
+        Some("state polling recovered")
+    );
+}
+
+#[test]
+fn quit_keys_quit() {
+    for event in [
+        ch('q'),
+        crossterm::event::KeyEvent::new(
+            KeyCode::Char('c'),
+            crossterm::event::KeyModifiers::CONTROL,
+        ),
+    ] {
+        let mut console = Console::new();
+        assert_eq!(console.press(event), [Command::Quit]);
+        assert!(console.state.quit);
+    }
+}
+
+#[test]
+fn ctrl_c_quits_even_from_the_prompt() {
+    let mut console = Console::new();
+    console.press(ch('%'));
+    let ctrl_c = crossterm::event::KeyEvent::new(
+        KeyCode::Char('c'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    assert_eq!(console.press(ctrl_c), [Command::Quit]);
+}
+
+/// Keys and platform events a session may see, in any order.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(char),
+    Enter,
+    Esc,
+    Right,
+    Left,
+    /// The write in flight (if any) finishes: 0 applied, 1 conflict, 2 API error.
+    Finish(u8),
+    /// Someone else moved the weights.
+    Outside(u8),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        prop::sample::select(vec![
+            'l', 'h', '%', 'R', 'P', 'y', 'n', '?', '1', '5', '0', 'x', '-'
+        ])
+        .prop_map(Step::Key),
+        Just(Step::Enter),
+        Just(Step::Esc),
+        Just(Step::Right),
+        Just(Step::Left),
+        (0u8..3).prop_map(Step::Finish),
+        (0u8..=100).prop_map(Step::Outside),
+    ]
+}
+
+/// Drives a console through steps, the way the runtime would: each write the core asks for is
+/// outstanding until a `Finish` step delivers its result.
+struct Driver {
+    console: Console,
+    outstanding: Vec<cutover::shift::WriteRequest>,
+    max_outstanding: usize,
+}
+
+impl Driver {
+    fn new() -> Self {
+        Driver {
+            console: Console::new(),
+            outstanding: Vec::new(),
+            max_outstanding: 0,
+        }
+    }
+
+    fn absorb(&mut self, commands: Vec<Command>) {
+        for command in commands {
+            match command {
+                Command::Write(request) => {
+                    self.outstanding.push(request);
+                    self.max_outstanding = self.max_outstanding.max(self.outstanding.len());
+                }
+                // As the runtime does: read the state again now.
+                Command::RefreshState => {
+                    let now = self.console.now();
+                    let observation = self.console.world.observation();
+                    let more = update(
+                        &mut self.console.state,
+                        Msg::Observed {
+                            now,
+                            result: Ok(observation),
+                        },
+                    );
+                    self.absorb(more);
+                }
+                Command::Quit => {}
+            }
+        }
+    }
+
+    fn run(&mut self, step: &Step) {
+        let now = self.console.now();
+        let commands = match step {
+            Step::Key(c) => self.console.press(ch(*c)),
+            Step::Enter => self.console.press(key(KeyCode::Enter)),
+            Step::Esc => self.console.press(key(KeyCode::Esc)),
+            Step::Right => self.console.press(key(KeyCode::Right)),
+            Step::Left => self.console.press(key(KeyCode::Left)),
+            Step::Finish(kind) => self.finish(*kind),
+            Step::Outside(green) => {
+                self.console.world.set_weights(w(*green));
+                let observation = self.console.world.observation();
+                update(
+                    &mut self.console.state,
+                    Msg::Observed {
+                        now,
+                        result: Ok(observation),
+                    },
+                )
+            }
+        };
+        self.absorb(commands);
+    }
+
+    fn finish(&mut self, kind: u8) -> Vec<Command> {
+        if self.outstanding.is_empty() {
+            return Vec::new();
+        }
+        let request = self.outstanding.remove(0);
+        let now = self.console.now();
+        let actual = self.console.world.weights();
+        let result = match kind {
+            0 if actual == request.expected => {
+                self.console.world.set_weights(request.target);
+                Ok(request.target)
+            }
+            0 | 1 => Err(PlatformError::Conflict {
+                expected: request.expected,
+                actual,
+            }),
+            _ => Err(PlatformError::Api {
+                operation: "ModifyRule".into(),
+                message: "boom".into(),
+            }),
+        };
+        update(&mut self.console.state, Msg::WriteFinished { now, result })
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn at_most_one_write_is_ever_in_flight(steps in prop::collection::vec(step(), 0..60)) {
+        let mut driver = Driver::new();
+        for s in &steps {
+            driver.run(s);
+        }
+        prop_assert!(driver.max_outstanding <= 1, "{} writes at once", driver.max_outstanding);
+    }
+
+    #[test]
+    fn rollback_is_reachable_from_every_state(steps in prop::collection::vec(step(), 0..60)) {
+        let mut driver = Driver::new();
+        for s in &steps {
+            driver.run(s);
+        }
+        driver.run(&Step::Key('R'));
+        // Let every write finish as the platform would apply it.
+        for _ in 0..10 {
+            driver.run(&Step::Finish(0));
+        }
+        prop_assert!(driver.outstanding.is_empty());
+        prop_assert_eq!(driver.console.world.weights(), Weights::ALL_BLUE);
+        prop_assert_eq!(driver.console.state.shift.current(), Some(Weights::ALL_BLUE));
+    }
+
+    #[test]
+    fn weights_written_always_sum_to_hundred(steps in prop::collection::vec(step(), 0..60)) {
+        let mut driver = Driver::new();
+        for s in &steps {
+            driver.run(s);
+        }
+        for command in &driver.console.commands {
+            if let Command::Write(r) = command {
+                prop_assert_eq!(u16::from(r.target.blue()) + u16::from(r.target.green()), 100);
+            }
+        }
+    }
+
+    #[test]
+    fn a_typed_value_reaches_a_write_only_when_it_is_0_to_100(typed in "[0-9a-z%. -]{0,5}") {
+        let mut console = Console::new();
+        console.press(ch('%'));
+        console.type_text(&typed);
+        console.press(key(KeyCode::Enter));
+        console.press(key(KeyCode::Enter));
+        console.press(ch('y'));
+        let written: Vec<_> = writes(&console.commands);
+        match parse_percent(&typed) {
+            Ok(p) if p > 0 => prop_assert_eq!(written, vec![(WriteKind::Apply, w(0), w(p))]),
+            _ => prop_assert!(written.is_empty(), "{typed:?} wrote {written:?}"),
+        }
+    }
+}
