@@ -9,6 +9,23 @@ use crate::domain::format_age;
 
 /// One line: what is watched, how old the data is, the time.
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let clock = format!(" {} UTC ", state.now.clock_utc());
+    let room = usize::from(area.width).saturating_sub(clock.len());
+    let full = spans(state, false);
+    let spans = if Line::from(full.clone()).width() <= room {
+        full
+    } else {
+        spans(state, true)
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock.len() as u16)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left);
+    frame.render_widget(Paragraph::new(clock).style(theme::label()), right);
+}
+
+/// The header's pieces; `compact` drops the words a narrow terminal has no room for.
+fn spans(state: &AppState, compact: bool) -> Vec<Span<'static>> {
     let mut spans = vec![
         Span::styled(" cutover ", theme::value()),
         Span::styled(
@@ -16,22 +33,20 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             theme::badge(state.source.kind),
         ),
         Span::raw(" "),
-        Span::raw(state.source.detail.clone()),
-        Span::styled(" │ ", theme::label()),
     ];
+    if !compact {
+        spans.push(Span::raw(state.source.detail.clone()));
+        spans.push(Span::styled(" │ ", theme::label()));
+    }
     spans.extend(state_age(state));
     spans.push(Span::styled(" │ ", theme::label()));
     spans.extend(metrics_age(state));
-    spans.push(Span::styled(" │ ", theme::label()));
-    spans.push(Span::raw("mode "));
-    spans.push(Span::styled("manual", theme::value()));
-
-    let clock = format!("{} UTC ", state.now.clock_utc());
-    let [left, right] =
-        Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock.len() as u16)])
-            .areas(area);
-    frame.render_widget(Paragraph::new(Line::from(spans)), left);
-    frame.render_widget(Paragraph::new(clock).style(theme::label()), right);
+    if !compact {
+        spans.push(Span::styled(" │ ", theme::label()));
+        spans.push(Span::raw("mode "));
+        spans.push(Span::styled("manual", theme::value()));
+    }
+    spans
 }
 
 fn state_age(state: &AppState) -> Vec<Span<'static>> {

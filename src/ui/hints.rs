@@ -1,7 +1,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::theme;
 use crate::app::{AppState, KEYMAP};
@@ -22,10 +22,12 @@ pub fn height(width: u16) -> u16 {
     }
 }
 
-/// Generated from the keymap, the same table that dispatches the keys.
+/// Generated from the keymap, the same table that dispatches the keys. Wraps between bindings,
+/// never inside one.
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let busy = state.shift.in_flight().is_some();
-    let mut spans = Vec::new();
+    let mut lines: Vec<Line> = vec![Line::default()];
+    let mut used = 0usize;
     for binding in KEYMAP {
         // While a write runs only rollback can write: the others would be refused.
         let greyed = busy && binding.writes && binding.action != crate::app::Action::Rollback;
@@ -34,11 +36,17 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         } else {
             (theme::key(), ratatui::style::Style::new())
         };
-        spans.push(Span::styled(binding.label, key_style));
-        spans.push(Span::styled(format!(" {}  ", binding.hint), text_style));
+        let text = format!(" {}  ", binding.hint);
+        let width = binding.label.chars().count() + text.chars().count();
+        if used > 0 && used + width > usize::from(area.width) {
+            lines.push(Line::default());
+            used = 0;
+        }
+        if let Some(line) = lines.last_mut() {
+            line.push_span(Span::styled(binding.label, key_style));
+            line.push_span(Span::styled(text, text_style));
+        }
+        used += width;
     }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines), area);
 }

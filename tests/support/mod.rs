@@ -24,9 +24,13 @@ pub fn ch(c: char) -> KeyEvent {
 }
 
 pub fn demo_source() -> SourceInfo {
+    source_for(Scenario::Healthy)
+}
+
+pub fn source_for(scenario: Scenario) -> SourceInfo {
     SourceInfo {
         kind: "DEMO",
-        detail: "scenario healthy · speed 1×".into(),
+        detail: format!("scenario {scenario} · speed 1×"),
     }
 }
 
@@ -46,7 +50,7 @@ impl Console {
         let mut world = World::new(scenario, 42, START);
         let now = START.plus(std::time::Duration::from_secs(minutes * 60));
         world.advance_to(now);
-        let mut state = AppState::new(demo_source(), Settings::default(), START);
+        let mut state = AppState::new(source_for(scenario), Settings::default(), START);
         let observation: Observation = world.observation();
         let metrics: MetricsSnapshot = world.metrics();
         update(

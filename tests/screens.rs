@@ -1,0 +1,187 @@
+//! Whole screens in the key states, at a wide and a narrow size, as insta snapshots; where a
+//! colour carries meaning, the style is asserted too.
+
+mod support;
+
+use crossterm::event::KeyCode;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color as Tint;
+
+use cutover::app::AppState;
+use cutover::domain::Weights;
+use cutover::platform::sim::Scenario;
+use cutover::ui;
+use support::{Console, ch, key};
+
+const SIZES: [(u16, u16); 2] = [(160, 48), (90, 40)];
+
+fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    terminal.draw(|frame| ui::view(state, frame)).expect("draw");
+    terminal
+}
+
+fn text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Snapshots the screen at both sizes and returns the wide one's buffer.
+fn snapshot(name: &str, state: &AppState) -> Buffer {
+    let mut wide = None;
+    for (w, h) in SIZES {
+        let terminal = draw(state, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(terminal.backend().buffer()));
+        wide.get_or_insert_with(|| terminal.backend().buffer().clone());
+    }
+    wide.expect("two sizes drawn")
+}
+
+fn find(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let area = buffer.area;
+    for y in 0..area.height {
+        let row: Vec<&str> = (0..area.width).map(|x| buffer[(x, y)].symbol()).collect();
+        let line = row.concat();
+        if let Some(byte) = line.find(needle) {
+            let column = line[..byte].chars().count() as u16;
+            return Some((column, y));
+        }
+    }
+    None
+}
+
+fn green_at(console: &mut Console, green: u8) {
+    console.world.set_weights(Weights::with_green(green));
+    let now = console.now();
+    cutover::app::update(
+        &mut console.state,
+        cutover::app::Msg::Observed {
+            now,
+            result: Ok(console.world.observation()),
+        },
+    );
+}
+
+#[test]
+fn start() {
+    let console = Console::new();
+    let buffer = snapshot("start", &console.state);
+    let (x, y) = find(&buffer, " BLUE ").expect("blue title");
+    assert_eq!(buffer[(x + 1, y)].bg, Tint::Blue, "blue's title is blue");
+    let (x, y) = find(&buffer, " GREEN ").expect("green title");
+    assert_eq!(buffer[(x + 1, y)].bg, Tint::Green, "green's title is green");
+    assert!(
+        find(&buffer, "BLUE 100%").is_some(),
+        "the split is written as text"
+    );
+}
+
+#[test]
+fn staged() {
+    let mut console = Console::new();
+    console.press(ch('l'));
+    console.press(ch('l'));
+    let buffer = snapshot("staged", &console.state);
+    assert!(find(&buffer, "▲ staged 20% green").is_some());
+}
+
+#[test]
+fn applying() {
+    let mut console = Console::new();
+    console.press(ch('l'));
+    console.press(key(KeyCode::Enter));
+    let buffer = snapshot("applying", &console.state);
+    assert!(find(&buffer, "applying 100/0 → 90/10").is_some());
+    // Only rollback may write while a write runs: the other write keys are greyed.
+    let (x, y) = find(&buffer, "P promote").expect("promote hint");
+    assert_eq!(buffer[(x, y)].fg, Tint::DarkGray);
+    let (x, y) = find(&buffer, "R rollback").expect("rollback hint");
+    assert_eq!(buffer[(x, y)].fg, Tint::Yellow);
+}
+
+#[test]
+fn after_rollback() {
+    let mut console = Console::with_scenario(Scenario::BadGreen, 12);
+    green_at(&mut console, 40);
+    console
+        .world
+        .advance_to(console.now().plus(std::time::Duration::from_secs(300)));
+    let now = console.now();
+    cutover::app::update(
+        &mut console.state,
+        cutover::app::Msg::MetricsFetched {
+            now,
+            result: Ok(console.world.metrics()),
+        },
+    );
+    cutover::app::update(
+        &mut console.state,
+        cutover::app::Msg::Observed {
+            now,
+            result: Ok(console.world.observation()),
+        },
+    );
+    console.press(ch('R'));
+    console.finish_write(Weights::ALL_BLUE);
+    let buffer = snapshot("after_rollback", &console.state);
+    assert!(find(&buffer, "BLUE 100%").is_some());
+    assert!(find(&buffer, "rollback: read back 100/0").is_some());
+    // Bad green's error rate is shown in red.
+    let red = (0..buffer.area.height).any(|y| {
+        (0..buffer.area.width)
+            .any(|x| buffer[(x, y)].symbol() == "%" && buffer[(x, y)].fg == Tint::Red)
+    });
+    assert!(red, "a rate of several percent is red");
+}
+
+#[test]
+fn help_overlay() {
+    let mut console = Console::new();
+    console.press(ch('?'));
+    let buffer = snapshot("help", &console.state);
+    for binding in cutover::app::KEYMAP {
+        assert!(
+            find(&buffer, binding.description).is_some(),
+            "help lists {}",
+            binding.label
+        );
+    }
+}
+
+#[test]
+fn prompt_with_an_error() {
+    let mut console = Console::new();
+    console.press(ch('%'));
+    console.type_text("150");
+    let buffer = snapshot("prompt_error", &console.state);
+    let (x, y) = find(&buffer, "✗ 150 is out of range").expect("inline error");
+    assert_eq!(buffer[(x, y)].fg, Tint::Red);
+}
+
+#[test]
+fn terminal_too_small() {
+    let console = Console::new();
+    let terminal = draw(&console.state, 70, 20);
+    let screen = text(terminal.backend().buffer());
+    insta::assert_snapshot!("too_small_70x20", screen);
+    assert!(screen.contains("terminal too small"));
+    assert!(screen.contains("70×20 here; cutover needs at least 80×28"));
+}
+
+#[test]
+fn before_the_first_read() {
+    let state = AppState::new(support::demo_source(), Default::default(), support::START);
+    let terminal = draw(&state, 160, 48);
+    let screen = text(terminal.backend().buffer());
+    assert!(screen.contains("reading ECS and the load balancer…"));
+    assert!(screen.contains("reading the listener's forward action…"));
+}
