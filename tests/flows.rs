@@ -1,0 +1,239 @@
+//! The runtime against the simulator under paused tokio time: keys in, platform calls and the
+//! drawn screen out.
+
+mod support;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode};
+use futures::channel::mpsc::{UnboundedSender, unbounded};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use cutover::app::{AppState, Settings};
+use cutover::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+use cutover::platform::sim::{Scenario, SimOptions, SimPlatform};
+use cutover::platform::{Platform, PlatformError, SourceInfo};
+use cutover::runtime::{self, RuntimeConfig};
+use support::{START, ch, key};
+
+/// The simulator, with every call counted.
+struct Counted {
+    sim: SimPlatform,
+    observes: AtomicUsize,
+    metrics: AtomicUsize,
+    writes: AtomicUsize,
+}
+
+impl Platform for Counted {
+    fn source(&self) -> SourceInfo {
+        self.sim.source()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.sim.now()
+    }
+
+    fn observe(&self) -> impl Future<Output = Result<Observation, PlatformError>> + Send {
+        self.observes.fetch_add(1, Ordering::SeqCst);
+        self.sim.observe()
+    }
+
+    fn metrics(&self) -> impl Future<Output = Result<MetricsSnapshot, PlatformError>> + Send {
+        self.metrics.fetch_add(1, Ordering::SeqCst);
+        self.sim.metrics()
+    }
+
+    fn set_weights(
+        &self,
+        expected: Weights,
+        target: Weights,
+    ) -> impl Future<Output = Result<Weights, PlatformError>> + Send {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.sim.set_weights(expected, target)
+    }
+}
+
+fn counted(scenario: Scenario) -> Arc<Counted> {
+    Arc::new(Counted {
+        sim: SimPlatform::new(SimOptions {
+            scenario,
+            speed: 1.0,
+            seed: 9,
+            start: START,
+        }),
+        observes: AtomicUsize::new(0),
+        metrics: AtomicUsize::new(0),
+        writes: AtomicUsize::new(0),
+    })
+}
+
+struct Session {
+    terminal: Terminal<TestBackend>,
+    state: AppState,
+}
+
+/// Runs the console until `script` has pressed its keys and quit; returns what is left.
+async fn session<F, Fut>(platform: Arc<Counted>, script: F) -> Session
+where
+    F: FnOnce(UnboundedSender<std::io::Result<Event>>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
+    let mut state = AppState::new(platform.source(), Settings::default(), platform.now());
+    let (tx, rx) = unbounded();
+    let run = runtime::run(
+        Arc::clone(&platform),
+        &mut terminal,
+        rx,
+        &mut state,
+        RuntimeConfig::default(),
+    );
+    let (result, ()) = tokio::join!(run, script(tx));
+    result.expect("the console ran without error");
+    Session { terminal, state }
+}
+
+fn press(tx: &UnboundedSender<std::io::Result<Event>>, event: crossterm::event::KeyEvent) {
+    tx.unbounded_send(Ok(Event::Key(event)))
+        .expect("console is listening");
+}
+
+fn screen(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn wait(secs: u64) {
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn stage_and_apply_reach_the_platform_once_and_the_screen_shows_the_read_back() {
+    let platform = counted(Scenario::Healthy);
+    let after = session(Arc::clone(&platform), |tx| async move {
+        wait(60).await; // green comes up
+        press(&tx, ch('l'));
+        press(&tx, key(KeyCode::Enter));
+        wait(3).await;
+        press(&tx, ch('q'));
+    })
+    .await;
+    assert_eq!(platform.writes.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        platform.sim.observe().await.map(|o| o.weights),
+        Ok(Weights::with_green(10))
+    );
+    let screen = screen(&after.terminal);
+    assert!(screen.contains("BLUE  90%"), "{screen}");
+    assert!(screen.contains("10% GREEN"), "{screen}");
+    assert!(screen.contains("apply: read back 90/10"), "{screen}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn rollback_from_any_split_reaches_all_blue() {
+    for green in [10, 50, 100] {
+        let platform = counted(Scenario::Healthy);
+        platform.sim.set_weights_outside(Weights::with_green(green));
+        let after = session(Arc::clone(&platform), |tx| async move {
+            wait(1).await;
+            press(&tx, ch('R'));
+            wait(3).await;
+            press(&tx, ch('q'));
+        })
+        .await;
+        assert_eq!(
+            platform.sim.observe().await.map(|o| o.weights),
+            Ok(Weights::ALL_BLUE),
+            "from {green}%"
+        );
+        assert_eq!(after.state.shift.current(), Some(Weights::ALL_BLUE));
+        assert!(screen(&after.terminal).contains("BLUE 100%"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn rollback_pressed_during_a_write_runs_right_after_it() {
+    let platform = counted(Scenario::Healthy);
+    let after = session(Arc::clone(&platform), |tx| async move {
+        wait(60).await;
+        press(&tx, ch('l'));
+        press(&tx, key(KeyCode::Enter));
+        press(&tx, ch('R'));
+        wait(3).await;
+        press(&tx, ch('q'));
+    })
+    .await;
+    assert_eq!(
+        platform.writes.load(Ordering::SeqCst),
+        2,
+        "the apply, then the rollback"
+    );
+    assert_eq!(
+        platform.sim.observe().await.map(|o| o.weights),
+        Ok(Weights::ALL_BLUE)
+    );
+    assert!(screen(&after.terminal).contains("rollback: read back 100/0"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn polling_keeps_to_the_refresh_intervals() {
+    let platform = counted(Scenario::Healthy);
+    session(Arc::clone(&platform), |tx| async move {
+        wait(60).await;
+        press(&tx, ch('q'));
+    })
+    .await;
+    // One read at start and one per 5 s refresh; metrics at start and every 30 s.
+    let observes = platform.observes.load(Ordering::SeqCst);
+    let metrics = platform.metrics.load(Ordering::SeqCst);
+    assert!(
+        (12..=13).contains(&observes),
+        "{observes} state reads in 60 s"
+    );
+    assert!(
+        (2..=3).contains(&metrics),
+        "{metrics} metric fetches in 60 s"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flaky_api_shows_errors_and_keeps_running() {
+    let platform = counted(Scenario::FlakyApi);
+    let after = session(Arc::clone(&platform), |tx| async move {
+        wait(120).await;
+        press(&tx, ch('q'));
+    })
+    .await;
+    let logged_errors = after
+        .state
+        .log
+        .newest_first()
+        .filter(|e| e.text.contains("simulated") || e.text.contains("throttled"))
+        .count();
+    assert!(logged_errors > 0, "API failures are logged");
+    assert!(
+        after.state.observation.is_some(),
+        "state was read despite the failures"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_console_ends_when_the_terminal_closes() {
+    let platform = counted(Scenario::Healthy);
+    session(platform, |tx| async move {
+        wait(1).await;
+        drop(tx);
+    })
+    .await;
+}
