@@ -68,6 +68,15 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     popup::render(state, frame, area);
 }
 
+/// Writes lines top-down into `area`, cut at its width. Cheaper than a `Paragraph` where no
+/// wrapping is wanted: no second styling pass over the area, no line composer (the event log
+/// fills most of the screen, so this is most of a frame's cost).
+fn draw_lines(buf: &mut ratatui::buffer::Buffer, area: Rect, lines: &[Line]) {
+    for (line, y) in lines.iter().zip(area.top()..area.bottom()) {
+        buf.set_line(area.x, y, line, area.width);
+    }
+}
+
 fn too_small(frame: &mut Frame, area: Rect) {
     let text = vec![
         Line::from("terminal too small"),

@@ -53,7 +53,11 @@ pub fn render(state: &AppState, color: Color, wide: bool, frame: &mut Frame, are
         Constraint::Length(sparkline_rows(wide)),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(text_lines(state, color, weights)), text_area);
+    super::draw_lines(
+        frame.buffer_mut(),
+        text_area,
+        &text_lines(state, color, weights),
+    );
     render_sparkline(state, color, frame, spark_area);
 }
 
