@@ -74,13 +74,22 @@ impl SideMetrics {
         }
     }
 
-    /// Error rate per minute, oldest first, as whole basis points for a sparkline; minutes with
-    /// no requests count as zero.
-    pub fn error_rate_history_bp(&self, last: usize) -> Vec<u64> {
-        let skip = self.buckets.len().saturating_sub(last);
-        self.buckets[skip..]
-            .iter()
-            .map(|b| (b.error_rate().unwrap_or(0.0) * 10_000.0).round() as u64)
+    /// Error rate per minute in whole basis points, for the `minutes` minutes up to and
+    /// including the one starting at `newest`, oldest first. `None` for a minute without
+    /// requests, so both sides share one time axis and gaps stay gaps.
+    pub fn error_rate_by_minute_bp(&self, newest: Timestamp, minutes: usize) -> Vec<Option<u64>> {
+        let newest = newest.floor_minute();
+        (0..minutes as u64)
+            .rev()
+            .map(|back| {
+                let start = Timestamp(newest.0.saturating_sub(back * 60_000));
+                self.buckets
+                    .iter()
+                    .rev()
+                    .find(|b| b.start == start)
+                    .and_then(|b| b.error_rate())
+                    .map(|rate| (rate * 10_000.0).round() as u64)
+            })
             .collect()
     }
 }
@@ -148,6 +157,15 @@ mod tests {
         assert_eq!(w.errors_5xx, 8.0);
         assert_eq!(w.error_rate, Some(0.02));
         assert_eq!(w.latency_avg_ms, Some(175.0));
+    }
+
+    #[test]
+    fn minutes_line_up_on_one_axis_with_gaps_for_silence() {
+        let side = SideMetrics {
+            buckets: vec![bucket(3, 100.0, 1.0, 80.0), bucket(5, 200.0, 10.0, 80.0)],
+        };
+        let minutes = side.error_rate_by_minute_bp(Timestamp(6 * 60_000 + 5_000), 5);
+        assert_eq!(minutes, [None, Some(100), None, Some(500), None]);
     }
 
     #[test]

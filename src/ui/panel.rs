@@ -191,15 +191,14 @@ fn render_sparkline(state: &AppState, color: Color, frame: &mut Frame, area: Rec
     let history = state
         .metrics
         .as_ref()
-        .map(|m| {
-            m.side(color)
-                .error_rate_history_bp(spark_area.width as usize)
-        })
+        .and_then(|m| Some((m.newest_bucket()?, m.side(color))))
+        .map(|(newest, side)| side.error_rate_by_minute_bp(newest, spark_area.width as usize))
         .unwrap_or_default();
     // The ceiling is at least 2% so a healthy 0.3% shows as a low line, not as noise blown up
     // to full height; above it the sparkline scales, and the label says where the top is.
     let ceiling = history
         .iter()
+        .flatten()
         .copied()
         .max()
         .unwrap_or(0)
@@ -213,7 +212,7 @@ fn render_sparkline(state: &AppState, color: Color, frame: &mut Frame, area: Rec
     }
     frame.render_widget(Paragraph::new(label_lines), label_area);
     let sparkline = Sparkline::default()
-        .data(&history)
+        .data(history)
         .max(ceiling)
         .style(Style::new().fg(theme::side(color)));
     frame.render_widget(sparkline, spark_area);
