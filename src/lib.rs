@@ -4,7 +4,9 @@
 //! `console`, `cli`, `main`); see ARCHITECTURE.md.
 
 pub mod app;
+pub mod aws_commands;
 pub mod cli;
+pub mod config;
 pub mod console;
 pub mod demo;
 pub mod domain;
@@ -12,5 +14,6 @@ pub mod logging;
 pub mod platform;
 pub mod runtime;
 pub mod shift;
+pub mod status;
 pub mod terminal;
 pub mod ui;

@@ -3,7 +3,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cutover::cli::{Cli, Commands};
+use cutover::config::ConfigError;
 use cutover::logging;
+
+/// Exit codes: 0 done; 1 the work failed (AWS, terminal); 2 bad input (flags, config).
+const EXIT_FAILED: u8 = 1;
+const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -16,25 +21,24 @@ fn main() -> ExitCode {
         Ok(guard) => guard,
         Err(error) => {
             eprintln!("cutover: {error:#}\n  choose another place with --log-file PATH");
-            return ExitCode::from(2);
+            return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-
-    let command = match cli.command {
-        Some(Commands::Demo(args)) => args,
-        Some(Commands::Status { .. })
-        | Some(Commands::Shift { .. })
-        | Some(Commands::Rollback)
-        | Some(Commands::Promote)
-        | Some(Commands::Deploy { .. })
-        | None => {
-            eprintln!(
-                "cutover: working on AWS is not available in this version yet.\n  \
-                 Try the console on the simulator: cutover demo"
-            );
-            return ExitCode::from(2);
-        }
-    };
+    if matches!(
+        cli.command,
+        Some(
+            Commands::Shift { .. }
+                | Commands::Rollback
+                | Commands::Promote
+                | Commands::Deploy { .. }
+        )
+    ) {
+        eprintln!(
+            "cutover: headless writes (shift, rollback, promote, deploy) are not available in this \
+             version yet.\n  Use the console: cutover --config cutover.toml"
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
 
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -43,15 +47,31 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cutover: starting the async runtime: {error}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(EXIT_FAILED);
         }
     };
-    match runtime.block_on(cutover::demo::run(&cli.global, &command)) {
+    let global = &cli.global;
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Some(Commands::Demo(args)) => cutover::demo::run(global, args).await,
+            Some(Commands::Status { json }) => {
+                let text = cutover::aws_commands::status(global, *json).await?;
+                print!("{text}");
+                Ok(())
+            }
+            _ => cutover::aws_commands::console(global).await,
+        }
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
-            eprintln!("cutover: {error:#}\n  details in {}", log_path.display());
-            ExitCode::FAILURE
+            eprintln!("cutover: {error:#}");
+            if error.downcast_ref::<ConfigError>().is_some() {
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            eprintln!("  details in {}", log_path.display());
+            ExitCode::from(EXIT_FAILED)
         }
     }
 }

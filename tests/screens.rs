@@ -185,3 +185,25 @@ fn before_the_first_read() {
     assert!(screen.contains("reading ECS and the load balancer…"));
     assert!(screen.contains("reading the listener's forward action…"));
 }
+
+#[test]
+fn watch_only() {
+    let mut console = Console::new();
+    let mut observation = console.world.observation();
+    observation.writes_refused =
+        Some("CodeDeploy owns the traffic (service shop-green uses the CODE_DEPLOY deployment controller)".into());
+    let now = console.now();
+    cutover::app::update(
+        &mut console.state,
+        cutover::app::Msg::Observed {
+            now,
+            result: Ok(observation),
+        },
+    );
+    let buffer = snapshot("watch_only", &console.state);
+    let (x, y) = find(&buffer, " WATCH ONLY ").expect("a loud badge");
+    assert_eq!(buffer[(x, y)].bg, Tint::Red);
+    assert!(find(&buffer, "watch only: CodeDeploy owns the traffic").is_some());
+    let (x, y) = find(&buffer, "R rollback").expect("rollback hint");
+    assert_eq!(buffer[(x, y)].fg, Tint::DarkGray, "write keys are greyed");
+}

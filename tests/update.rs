@@ -413,3 +413,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn writes_are_refused_with_the_reason_when_the_platform_says_so() {
+    let mut console = Console::new();
+    let mut observation = console.world.observation();
+    observation.writes_refused = Some("CodeDeploy owns the traffic".into());
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::Observed {
+            now,
+            result: Ok(observation),
+        },
+    );
+    console.press(ch('l'));
+    for event in [key(KeyCode::Enter), ch('R'), ch('P')] {
+        assert!(writes(&console.press(event)).is_empty(), "{event:?} wrote");
+        assert!(console.state.popup.is_none());
+    }
+    let flash = console.state.flash.as_ref().map(|f| f.text.clone());
+    assert_eq!(
+        flash.as_deref(),
+        Some("not written: CodeDeploy owns the traffic")
+    );
+}

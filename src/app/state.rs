@@ -101,6 +101,11 @@ impl AppState {
         }
     }
 
+    /// Why writes are refused, as the platform last said (another owner, read-only).
+    pub fn writes_refused(&self) -> Option<&str> {
+        self.observation.as_ref()?.writes_refused.as_deref()
+    }
+
     /// Whether something animates (a spinner) and needs frames between ticks.
     pub fn animating(&self) -> bool {
         self.shift.in_flight().is_some()

@@ -55,6 +55,9 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
         // Rollback is the panic button: it works over any popup (a percentage has no 'R').
         state.popup = None;
         state.mark_dirty();
+        if refused(state) {
+            return Vec::new();
+        }
         return rollback(state);
     }
     match state.popup.take() {
@@ -114,6 +117,10 @@ fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) -> Vec<Comman
 }
 
 fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
+    let writes = matches!(action, Action::Apply | Action::Rollback | Action::Promote);
+    if writes && refused(state) {
+        return Vec::new();
+    }
     let step = i16::from(state.settings.step_points);
     match action {
         Action::StageUp => nudge(state, step),
@@ -175,6 +182,9 @@ fn stage_typed(state: &mut AppState, percent: u8) {
 }
 
 fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
+    if refused(state) {
+        return Vec::new();
+    }
     let decision = match confirm {
         Confirm::LargeJump { .. } => state.shift.apply_confirmed(state.now),
         Confirm::Promote { .. } => state.shift.promote(state.now),
@@ -377,6 +387,22 @@ fn note_poll_error(
         state.log.push(now, level, LogSource::System, text.clone());
     }
     *slot(state) = Some(text);
+}
+
+/// Whether writes are refused here (another owner of the traffic, read-only); says why if so.
+fn refused(state: &mut AppState) -> bool {
+    let Some(reason) = state.writes_refused().map(str::to_string) else {
+        return false;
+    };
+    let now = state.now;
+    state.log.push(
+        now,
+        LogLevel::Warn,
+        LogSource::Operator,
+        format!("not written: {reason}"),
+    );
+    state.flash(LogLevel::Warn, format!("not written: {reason}"));
+    true
 }
 
 fn not_read_yet(state: &mut AppState) {

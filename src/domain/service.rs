@@ -57,6 +57,9 @@ pub struct Observation {
     pub blue: SideObservation,
     pub green: SideObservation,
     pub weights: Weights,
+    /// Why cutover must not write the weights: another owner of the traffic (CodeDeploy, ECS
+    /// native blue/green) or read-only mode. `None` when the operator may write.
+    pub writes_refused: Option<String>,
 }
 
 impl Observation {

@@ -2,6 +2,7 @@
 //!
 //! The runtime is generic over [`Platform`]; the UI never knows which one it talks to.
 
+pub mod aws;
 pub mod sim;
 
 use std::future::Future;
@@ -20,6 +21,9 @@ pub enum PlatformError {
     /// Compare-and-set found weights other than the ones the write was based on.
     #[error("changed outside cutover: {expected} → {actual}; nothing written")]
     Conflict { expected: Weights, actual: Weights },
+    /// The platform will not write: read-only mode, or another owner of the traffic.
+    #[error("not written: {reason}")]
+    Refused { reason: String },
     #[error("wrote {written} but read back {read_back}")]
     ReadBackMismatch {
         written: Weights,

@@ -34,6 +34,10 @@ fn spans(state: &AppState, compact: bool) -> Vec<Span<'static>> {
         ),
         Span::raw(" "),
     ];
+    if state.writes_refused().is_some() {
+        spans.push(Span::styled(" WATCH ONLY ", theme::badge("WATCH")));
+        spans.push(Span::raw(" "));
+    }
     if !compact {
         spans.push(Span::raw(state.source.detail.clone()));
         spans.push(Span::styled(" │ ", theme::label()));

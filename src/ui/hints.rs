@@ -26,11 +26,13 @@ pub fn height(width: u16) -> u16 {
 /// never inside one.
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let busy = state.shift.in_flight().is_some();
+    let refused = state.writes_refused().is_some();
     let mut lines: Vec<Line> = vec![Line::default()];
     let mut used = 0usize;
     for binding in KEYMAP {
         // While a write runs only rollback can write: the others would be refused.
-        let greyed = busy && binding.writes && binding.action != crate::app::Action::Rollback;
+        let greyed =
+            binding.writes && (refused || (busy && binding.action != crate::app::Action::Rollback));
         let (key_style, text_style) = if greyed {
             (theme::disabled(), theme::disabled())
         } else {

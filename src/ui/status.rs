@@ -24,7 +24,12 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .into_iter()
         .flatten()
         .collect();
-        if errors.is_empty() {
+        if let (true, Some(reason)) = (errors.is_empty(), state.writes_refused()) {
+            Line::from(Span::styled(
+                format!(" watch only: {reason}"),
+                theme::warning(),
+            ))
+        } else if errors.is_empty() {
             Line::default()
         } else {
             Line::from(Span::styled(

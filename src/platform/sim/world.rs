@@ -100,6 +100,7 @@ impl World {
                 targets: self.green.target_health(),
             },
             weights: self.weights,
+            writes_refused: None,
         }
     }
 

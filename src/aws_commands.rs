@@ -1,0 +1,81 @@
+//! The commands that work on AWS: the console and `status`.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::app::Settings;
+use crate::cli::GlobalArgs;
+use crate::config::{self, AwsSettings};
+use crate::platform::Platform;
+use crate::platform::aws::AwsPlatform;
+use crate::runtime::RuntimeConfig;
+use crate::status;
+
+/// Reads the config (flags override it), builds the clients and runs the preflight checks.
+pub async fn connect(global: &GlobalArgs) -> anyhow::Result<AwsPlatform> {
+    let overrides = AwsSettings {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    };
+    let config = config::load(&global.config, &overrides)?;
+    let platform = AwsPlatform::connect(config, global.read_only).await?;
+    platform.preflight().await.map_err(explain)?;
+    Ok(platform)
+}
+
+/// Adds the fix to errors whose cause an operator may not recognise.
+fn explain(error: anyhow::Error) -> anyhow::Error {
+    let text = format!("{error:#}");
+    if text.contains("credentials") || text.contains("Credentials") {
+        error.context(
+            "no usable AWS credentials: set AWS_PROFILE or --profile, run `aws sso login`, or \
+             export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        )
+    } else {
+        error
+    }
+}
+
+pub async fn status(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
+    let platform = connect(global).await?;
+    let observation = platform
+        .observe()
+        .await
+        .context("reading ECS and the load balancer")?;
+    let metrics = platform.metrics().await.context("reading CloudWatch")?;
+    let report = status::report("aws", &observation, &metrics, platform.now());
+    tracing::info!(calls = ?platform.call_counts(), "status");
+    if json {
+        serde_json::to_string_pretty(&report)
+            .map(|mut s| {
+                s.push('\n');
+                s
+            })
+            .context("writing JSON")
+    } else {
+        Ok(status::table(&report))
+    }
+}
+
+pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
+    let platform = Arc::new(connect(global).await?);
+    let settings = Settings {
+        refresh: std::time::Duration::from_secs(global.refresh),
+        ..Settings::default()
+    };
+    let runtime = RuntimeConfig {
+        refresh: settings.refresh,
+        metrics_refresh: settings.metrics_refresh,
+        ..RuntimeConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let result = crate::console::run(Arc::clone(&platform), settings, runtime).await;
+    tracing::info!(
+        seconds = started.elapsed().as_secs(),
+        calls = ?platform.call_counts(),
+        "AWS calls made while the console ran"
+    );
+    result
+}

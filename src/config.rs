@@ -1,0 +1,410 @@
+//! `cutover.toml` and the CLI flags that override it, validated into one `Config` before any
+//! terminal setup or AWS call.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::domain::Color;
+
+/// Where AWS calls go; every field falls back to the standard AWS chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// The listener whose default action forwards, or the rule that forwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrafficTarget {
+    Listener(String),
+    Rule(String),
+}
+
+impl TrafficTarget {
+    pub fn arn(&self) -> &str {
+        match self {
+            TrafficTarget::Listener(arn) | TrafficTarget::Rule(arn) => arn,
+        }
+    }
+
+    /// `app/<name>/<id>`: the `LoadBalancer` dimension of the ALB's CloudWatch metrics.
+    pub fn load_balancer_dimension(&self) -> Option<String> {
+        let resource = self.arn().split_once(":listener")?.1;
+        let rest = resource.split_once('/')?.1; // after "listener/" or "listener-rule/"
+        let parts: Vec<&str> = rest.split('/').collect();
+        (parts.len() >= 3).then(|| parts[..3].join("/"))
+    }
+
+    /// The region named in the ARN, used when no region is configured.
+    pub fn region(&self) -> Option<&str> {
+        self.arn().split(':').nth(3).filter(|r| !r.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideConfig {
+    pub cluster: String,
+    pub service: String,
+    pub target_group_arn: String,
+}
+
+impl SideConfig {
+    /// `targetgroup/<name>/<id>`: the `TargetGroup` dimension of CloudWatch metrics.
+    pub fn target_group_dimension(&self) -> String {
+        self.target_group_arn
+            .rsplit_once(':')
+            .map_or(self.target_group_arn.clone(), |(_, suffix)| {
+                suffix.to_string()
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub source: PathBuf,
+    pub aws: AwsSettings,
+    pub traffic: TrafficTarget,
+    pub blue: SideConfig,
+    pub green: SideConfig,
+}
+
+impl Config {
+    pub fn side(&self, color: Color) -> &SideConfig {
+        match color {
+            Color::Blue => &self.blue,
+            Color::Green => &self.green,
+        }
+    }
+}
+
+/// A config problem, said so that the operator can fix it: where, which key, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// `line:column` where the parser knows it.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, column)) => write!(
+                f,
+                "{}:{line}:{column}: {}",
+                self.path.display(),
+                self.message
+            ),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    aws: Option<RawAws>,
+    traffic: Option<RawTraffic>,
+    blue: Option<RawSide>,
+    green: Option<RawSide>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAws {
+    profile: Option<String>,
+    region: Option<String>,
+    endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTraffic {
+    listener_arn: Option<String>,
+    rule_arn: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSide {
+    cluster: Option<String>,
+    service: Option<String>,
+    target_group_arn: Option<String>,
+}
+
+/// Reads and validates the config file, then lets flags override `[aws]`.
+pub fn load(path: &Path, overrides: &AwsSettings) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        position: None,
+        message: if e.kind() == std::io::ErrorKind::NotFound {
+            "no such file: write one (see the README, \"Use it on AWS\") or name it with --config PATH"
+                .to_string()
+        } else {
+            format!("cannot read it: {e}")
+        },
+    })?;
+    parse(path, &text, overrides)
+}
+
+pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config, ConfigError> {
+    let error = |position, message: String| ConfigError {
+        path: path.to_path_buf(),
+        position,
+        message,
+    };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let position = e.span().map(|span| line_column(text, span.start));
+        error(position, e.message().trim().to_string())
+    })?;
+
+    let traffic = raw.traffic.ok_or_else(|| {
+        error(
+            None,
+            "missing [traffic]: add listener_arn = \"…\" or rule_arn = \"…\"".into(),
+        )
+    })?;
+    let traffic = match (traffic.listener_arn, traffic.rule_arn) {
+        (Some(_), Some(_)) => {
+            return Err(error(
+                None,
+                "[traffic] has both listener_arn and rule_arn: keep exactly one (the listener \
+                 whose default action forwards, or the rule that forwards)"
+                    .into(),
+            ));
+        }
+        (None, None) => {
+            return Err(error(
+                None,
+                "[traffic] needs listener_arn or rule_arn: the listener whose default action \
+                 forwards to both target groups, or the rule that does"
+                    .into(),
+            ));
+        }
+        (Some(arn), None) => {
+            check_arn(
+                "traffic.listener_arn",
+                &arn,
+                ":listener/app/",
+                "a listener ARN (…:listener/app/<lb>/<id>/<id>)",
+            )
+            .map_err(|m| error(None, m))?;
+            TrafficTarget::Listener(arn)
+        }
+        (None, Some(arn)) => {
+            check_arn(
+                "traffic.rule_arn",
+                &arn,
+                ":listener-rule/app/",
+                "a listener rule ARN (…:listener-rule/app/<lb>/<id>/<id>/<id>)",
+            )
+            .map_err(|m| error(None, m))?;
+            TrafficTarget::Rule(arn)
+        }
+    };
+    let blue = side("blue", raw.blue).map_err(|m| error(None, m))?;
+    let green = side("green", raw.green).map_err(|m| error(None, m))?;
+    if blue.target_group_arn == green.target_group_arn {
+        return Err(error(
+            None,
+            "blue.target_group_arn and green.target_group_arn are the same: each side needs its own target group".into(),
+        ));
+    }
+    if (&blue.cluster, &blue.service) == (&green.cluster, &green.service) {
+        return Err(error(
+            None,
+            "[blue] and [green] name the same service: each side needs its own".into(),
+        ));
+    }
+
+    let file_aws = raw.aws.map_or_else(AwsSettings::default, |a| AwsSettings {
+        profile: a.profile,
+        region: a.region,
+        endpoint_url: a.endpoint_url,
+    });
+    let aws = AwsSettings {
+        profile: overrides.profile.clone().or(file_aws.profile),
+        region: overrides.region.clone().or(file_aws.region),
+        endpoint_url: overrides.endpoint_url.clone().or(file_aws.endpoint_url),
+    };
+    if let Some(url) = &aws.endpoint_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(error(
+            None,
+            format!(
+                "endpoint_url '{url}' is not a URL: write it as http://host:port or https://host"
+            ),
+        ));
+    }
+    Ok(Config {
+        source: path.to_path_buf(),
+        aws,
+        traffic,
+        blue,
+        green,
+    })
+}
+
+fn side(name: &str, raw: Option<RawSide>) -> Result<SideConfig, String> {
+    let raw =
+        raw.ok_or_else(|| format!("missing [{name}]: add cluster, service and target_group_arn"))?;
+    let field = |key: &str, value: Option<String>| {
+        value
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| format!("[{name}] needs {key}"))
+    };
+    let config = SideConfig {
+        cluster: field("cluster", raw.cluster)?,
+        service: field("service", raw.service)?,
+        target_group_arn: field("target_group_arn", raw.target_group_arn)?,
+    };
+    check_arn(
+        &format!("{name}.target_group_arn"),
+        &config.target_group_arn,
+        ":targetgroup/",
+        "a target group ARN (…:targetgroup/<name>/<id>)",
+    )?;
+    Ok(config)
+}
+
+fn check_arn(key: &str, value: &str, marker: &str, wanted: &str) -> Result<(), String> {
+    let is_elb_arn = value.starts_with("arn:") && value.contains(":elasticloadbalancing:");
+    if is_elb_arn && value.contains(marker) {
+        Ok(())
+    } else {
+        Err(format!("{key} = \"{value}\" is not {wanted}"))
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LISTENER: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    const RULE: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
+    const BLUE_TG: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-blue/73e2d6bc24d8a067";
+    const GREEN_TG: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-green/2453ed029918f21f";
+
+    fn config_text(traffic: &str) -> String {
+        format!(
+            "[aws]\nregion = \"eu-west-1\"\n\n[traffic]\n{traffic}\n\n[blue]\ncluster = \"shop-blue\"\nservice = \"shop-blue\"\ntarget_group_arn = \"{BLUE_TG}\"\n\n[green]\ncluster = \"shop-green\"\nservice = \"shop-green\"\ntarget_group_arn = \"{GREEN_TG}\"\n"
+        )
+    }
+
+    fn parse_text(text: &str) -> Result<Config, ConfigError> {
+        parse(Path::new("cutover.toml"), text, &AwsSettings::default())
+    }
+
+    #[test]
+    fn a_listener_config_parses_with_dimensions() {
+        let config =
+            parse_text(&config_text(&format!("listener_arn = \"{LISTENER}\""))).expect("valid");
+        assert_eq!(config.traffic, TrafficTarget::Listener(LISTENER.into()));
+        assert_eq!(
+            config.traffic.load_balancer_dimension().as_deref(),
+            Some("app/shop/50dc6c495c0c9188")
+        );
+        assert_eq!(
+            config.blue.target_group_dimension(),
+            "targetgroup/shop-blue/73e2d6bc24d8a067"
+        );
+        assert_eq!(config.aws.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn a_rule_config_parses_with_the_same_load_balancer_dimension() {
+        let config = parse_text(&config_text(&format!("rule_arn = \"{RULE}\""))).expect("valid");
+        assert_eq!(
+            config.traffic.load_balancer_dimension().as_deref(),
+            Some("app/shop/50dc6c495c0c9188")
+        );
+        assert_eq!(config.traffic.region(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let overrides = AwsSettings {
+            region: Some("us-east-1".into()),
+            ..Default::default()
+        };
+        let text = config_text(&format!("listener_arn = \"{LISTENER}\""));
+        let config = parse(Path::new("c.toml"), &text, &overrides).expect("valid");
+        assert_eq!(config.aws.region.as_deref(), Some("us-east-1"));
+    }
+
+    #[test]
+    fn both_or_neither_traffic_arn_is_refused() {
+        let both = parse_text(&config_text(&format!(
+            "listener_arn = \"{LISTENER}\"\nrule_arn = \"{RULE}\""
+        )))
+        .unwrap_err();
+        assert!(
+            both.message.contains("both listener_arn and rule_arn"),
+            "{both}"
+        );
+        let neither = parse_text(&config_text("")).unwrap_err();
+        assert!(
+            neither.message.contains("needs listener_arn or rule_arn"),
+            "{neither}"
+        );
+    }
+
+    #[test]
+    fn an_arn_of_the_wrong_kind_is_named() {
+        let err = parse_text(&config_text(&format!("listener_arn = \"{BLUE_TG}\""))).unwrap_err();
+        assert!(err.to_string().contains("traffic.listener_arn = \"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-blue"), "{err}");
+        assert!(err.to_string().contains("is not a listener ARN"), "{err}");
+        let err = parse_text(&config_text(&format!("rule_arn = \"{LISTENER}\""))).unwrap_err();
+        assert!(err.message.contains("is not a listener rule ARN"), "{err}");
+    }
+
+    #[test]
+    fn garbled_toml_names_line_and_column() {
+        let err = parse_text("[traffic]\nlistener_arn = \"unterminated\n").unwrap_err();
+        assert_eq!(err.position.map(|p| p.0), Some(2), "{err}");
+        assert!(err.to_string().starts_with("cutover.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let text = config_text(&format!("listener_arn = \"{LISTENER}\"\nweight = 3"));
+        let err = parse_text(&text).unwrap_err();
+        assert!(err.message.contains("unknown field `weight`"), "{err}");
+        assert!(err.position.is_some());
+    }
+
+    #[test]
+    fn a_missing_side_or_key_is_named() {
+        let text = config_text(&format!("listener_arn = \"{LISTENER}\""))
+            .replace("service = \"shop-green\"\n", "");
+        assert_eq!(
+            parse_text(&text).unwrap_err().message,
+            "[green] needs service"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_says_how_to_fix_it() {
+        let err = load(
+            Path::new("/nonexistent/cutover.toml"),
+            &AwsSettings::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("no such file"), "{err}");
+        assert!(err.to_string().contains("--config PATH"), "{err}");
+    }
+}

@@ -1,0 +1,250 @@
+//! ECS: services (batched per cluster), task definitions (cached per ARN), ownership.
+
+use std::collections::HashMap;
+
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::{DeploymentControllerType, DeploymentRolloutState, Service};
+
+use super::errors::from_sdk;
+use crate::domain::{RolloutState, ServiceEvent, ServiceStatus, Timestamp};
+use crate::platform::PlatformError;
+
+/// `family:revision` and the image of a task definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDefinitionSummary {
+    pub family_revision: String,
+    pub image: String,
+}
+
+pub fn rollout_state(service: &Service) -> RolloutState {
+    let primary = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"));
+    match primary.and_then(|d| d.rollout_state()) {
+        Some(DeploymentRolloutState::Completed) => RolloutState::Completed,
+        Some(DeploymentRolloutState::InProgress) => RolloutState::InProgress,
+        Some(DeploymentRolloutState::Failed) => RolloutState::Failed,
+        Some(other) => RolloutState::Unknown(other.as_str().to_string()),
+        // Older services report no rollout state: one deployment means nothing is rolling.
+        None if service.deployments().len() <= 1 => RolloutState::Completed,
+        None => RolloutState::InProgress,
+    }
+}
+
+pub fn service_status(
+    cluster: &str,
+    service: &Service,
+    task_definition: Option<&TaskDefinitionSummary>,
+) -> ServiceStatus {
+    let count = |n: i32| u32::try_from(n).unwrap_or(0);
+    ServiceStatus {
+        cluster: cluster.to_string(),
+        service: service.service_name().unwrap_or_default().to_string(),
+        task_definition: task_definition.map_or_else(
+            || short_task_definition(service.task_definition().unwrap_or("?")),
+            |t| t.family_revision.clone(),
+        ),
+        image: task_definition.map_or_else(|| "?".to_string(), |t| t.image.clone()),
+        desired: count(service.desired_count()),
+        running: count(service.running_count()),
+        pending: count(service.pending_count()),
+        rollout: rollout_state(service),
+        events: service
+            .events()
+            .iter()
+            .map(|e| ServiceEvent {
+                id: e.id().unwrap_or_default().to_string(),
+                at: e
+                    .created_at()
+                    .and_then(|t| t.to_millis().ok())
+                    .map_or(Timestamp(0), |ms| Timestamp(ms.max(0) as u64)),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// `family:revision` from a task definition ARN.
+fn short_task_definition(arn: &str) -> String {
+    arn.rsplit_once('/')
+        .map_or(arn, |(_, tail)| tail)
+        .to_string()
+}
+
+/// Who else moves this service's traffic, if anyone: writing weights by hand would fight it.
+pub fn traffic_owner(service: &Service) -> Option<String> {
+    let name = service.service_name().unwrap_or("?");
+    let controller = service.deployment_controller().map(|c| c.r#type());
+    if controller == Some(&DeploymentControllerType::CodeDeploy) {
+        return Some(format!(
+            "CodeDeploy owns the traffic (service {name} uses the CODE_DEPLOY deployment controller)"
+        ));
+    }
+    if service
+        .load_balancers()
+        .iter()
+        .any(|lb| lb.advanced_configuration().is_some())
+    {
+        return Some(format!(
+            "ECS blue/green owns the traffic (service {name} has an advancedConfiguration on its load balancer)"
+        ));
+    }
+    None
+}
+
+pub fn is_attached_to(service: &Service, target_group_arn: &str) -> bool {
+    service
+        .load_balancers()
+        .iter()
+        .any(|lb| lb.target_group_arn() == Some(target_group_arn))
+}
+
+/// Describes the named services of one cluster in one call; a missing one is an error naming it.
+pub async fn describe_services(
+    client: &Client,
+    cluster: &str,
+    names: &[&str],
+) -> Result<HashMap<String, Service>, PlatformError> {
+    let out = client
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(names.iter().map(|n| n.to_string()).collect()))
+        .send()
+        .await
+        .map_err(|e| from_sdk("DescribeServices", e))?;
+    let mut found = HashMap::new();
+    for service in out.services() {
+        if service.status() == Some("INACTIVE") {
+            continue;
+        }
+        if let Some(name) = service.service_name() {
+            found.insert(name.to_string(), service.clone());
+        }
+    }
+    for name in names {
+        if !found.contains_key(*name) {
+            return Err(PlatformError::Api {
+                operation: "DescribeServices".into(),
+                message: format!(
+                    "service '{name}' not found in cluster '{cluster}' (or it is inactive)"
+                ),
+            });
+        }
+    }
+    Ok(found)
+}
+
+pub async fn describe_task_definition(
+    client: &Client,
+    arn: &str,
+) -> Result<TaskDefinitionSummary, PlatformError> {
+    let out = client
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .map_err(|e| from_sdk("DescribeTaskDefinition", e))?;
+    let definition = out.task_definition();
+    let family_revision = definition
+        .map(|d| format!("{}:{}", d.family().unwrap_or("?"), d.revision()))
+        .unwrap_or_else(|| short_task_definition(arn));
+    let images: Vec<&str> = definition
+        .map(|d| {
+            d.container_definitions()
+                .iter()
+                .filter_map(|c| c.image())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(TaskDefinitionSummary {
+        family_revision,
+        image: match images.as_slice() {
+            [] => "?".to_string(),
+            [one] => one.to_string(),
+            [first, rest @ ..] => format!("{first} (+{} more)", rest.len()),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecs::primitives::DateTime;
+    use aws_sdk_ecs::types::{
+        AdvancedConfiguration, Deployment, DeploymentController, LoadBalancer,
+        ServiceEvent as SdkEvent,
+    };
+
+    fn service() -> aws_sdk_ecs::types::builders::ServiceBuilder {
+        Service::builder()
+            .service_name("shop-green")
+            .task_definition("arn:aws:ecs:eu-west-1:1:task-definition/shop:8")
+            .desired_count(4)
+            .running_count(3)
+            .pending_count(1)
+    }
+
+    #[test]
+    fn a_service_maps_to_its_status() {
+        let svc = service()
+            .deployments(
+                Deployment::builder()
+                    .status("PRIMARY")
+                    .rollout_state(DeploymentRolloutState::InProgress)
+                    .build(),
+            )
+            .events(
+                SdkEvent::builder()
+                    .id("e1")
+                    .created_at(DateTime::from_secs(1_795_763_100))
+                    .message("(service shop-green) has reached a steady state.")
+                    .build(),
+            )
+            .build();
+        let summary = TaskDefinitionSummary {
+            family_revision: "shop:8".into(),
+            image: "example/shop:1.5.0".into(),
+        };
+        let status = service_status("shop-green", &svc, Some(&summary));
+        assert_eq!((status.desired, status.running, status.pending), (4, 3, 1));
+        assert_eq!(status.rollout, RolloutState::InProgress);
+        assert_eq!(status.task_definition, "shop:8");
+        assert_eq!(status.events[0].at, Timestamp::from_secs(1_795_763_100));
+    }
+
+    #[test]
+    fn without_a_described_task_definition_the_arn_tail_is_shown() {
+        let status = service_status("c", &service().build(), None);
+        assert_eq!(status.task_definition, "shop:8");
+        assert_eq!(status.rollout, RolloutState::Completed);
+    }
+
+    #[test]
+    fn codedeploy_and_ecs_blue_green_own_the_traffic() {
+        let codedeploy = service()
+            .deployment_controller(
+                DeploymentController::builder()
+                    .r#type(DeploymentControllerType::CodeDeploy)
+                    .build()
+                    .expect("type is set"),
+            )
+            .build();
+        assert!(traffic_owner(&codedeploy).is_some_and(|o| o.contains("CODE_DEPLOY")));
+        let native = service()
+            .load_balancers(
+                LoadBalancer::builder()
+                    .target_group_arn("tg")
+                    .advanced_configuration(
+                        AdvancedConfiguration::builder()
+                            .alternate_target_group_arn("tg2")
+                            .production_listener_rule("rule")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        assert!(traffic_owner(&native).is_some_and(|o| o.contains("advancedConfiguration")));
+        assert_eq!(traffic_owner(&service().build()), None);
+    }
+}

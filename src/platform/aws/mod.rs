@@ -1,0 +1,383 @@
+//! The AWS platform: ECS, ELBv2 and CloudWatch through the AWS SDK for Rust.
+//!
+//! One file per AWS service, each with pure mapping functions from SDK types to domain types;
+//! this file wires them into `Platform`, counts the calls, and is the one place that writes.
+
+pub mod cloudwatch;
+pub mod ecs;
+pub mod elbv2;
+mod errors;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use aws_config::BehaviorVersion;
+use aws_config::Region;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_cloudwatch::types::MetricDataQuery;
+use aws_sdk_ecs::types::Service;
+
+use self::ecs::TaskDefinitionSummary;
+use super::{Platform, PlatformError, SourceInfo};
+use crate::config::{Config, TrafficTarget};
+use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
+
+/// Generous enough for a slow region, short enough that an unreachable endpoint fails in
+/// well under 30 s instead of hanging.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
+/// The SDK's standard retry mode backs off with jitter on throttling and transient errors.
+const MAX_ATTEMPTS: u32 = 3;
+
+pub struct AwsPlatform {
+    config: Config,
+    region: String,
+    read_only: bool,
+    ecs: aws_sdk_ecs::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    queries: Vec<MetricDataQuery>,
+    task_definitions: Mutex<HashMap<String, TaskDefinitionSummary>>,
+    /// Another owner of the traffic, as last seen on the services.
+    owner: Mutex<Option<String>>,
+    calls: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl AwsPlatform {
+    /// Builds the clients once (loading the AWS config costs ~90 ms). Makes no call yet.
+    pub async fn connect(config: Config, read_only: bool) -> anyhow::Result<Self> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            );
+        if let Some(profile) = &config.aws.profile {
+            loader = loader.profile_name(profile);
+        }
+        // The listener or rule ARN names its region: use it when none is configured.
+        let configured_region = config
+            .aws
+            .region
+            .clone()
+            .or_else(|| std::env::var("AWS_REGION").ok())
+            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok());
+        if configured_region.is_none()
+            && let Some(region) = config.traffic.region()
+        {
+            loader = loader.region(Region::new(region.to_string()));
+        }
+        if let Some(region) = &config.aws.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &config.aws.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = loader.load().await;
+        let Some(region) = sdk.region().map(|r| r.to_string()) else {
+            bail!("no AWS region: set --region, region in [aws], or AWS_REGION");
+        };
+        let Some(load_balancer) = config.traffic.load_balancer_dimension() else {
+            bail!(
+                "cannot read the load balancer from {}",
+                config.traffic.arn()
+            );
+        };
+        let queries = cloudwatch::queries(
+            &load_balancer,
+            [
+                (Color::Blue, config.blue.target_group_dimension()),
+                (Color::Green, config.green.target_group_dimension()),
+            ],
+        );
+        Ok(AwsPlatform {
+            ecs: aws_sdk_ecs::Client::new(&sdk),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+            config,
+            region,
+            read_only,
+            queries,
+            task_definitions: Mutex::new(HashMap::new()),
+            owner: Mutex::new(None),
+            calls: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// Checks that the estate is what the config says, before any screen is drawn: the
+    /// listener or rule forwards to both groups, both services exist and use their group.
+    pub async fn preflight(&self) -> anyhow::Result<Observation> {
+        let target = &self.config.traffic;
+        let actions = self
+            .read_actions()
+            .await
+            .with_context(|| format!("reading {}", describe_target(target)))?;
+        elbv2::weights_of(
+            &describe_target(target),
+            &actions,
+            &self.config.blue.target_group_arn,
+            &self.config.green.target_group_arn,
+        )
+        .with_context(|| {
+            format!(
+                "checking the forward action in {}",
+                self.config.source.display()
+            )
+        })?;
+        let services = self.services().await.context("reading the ECS services")?;
+        for color in Color::BOTH {
+            let side = self.config.side(color);
+            let service = &services[&color];
+            if !ecs::is_attached_to(service, &side.target_group_arn) {
+                bail!(
+                    "{color} service '{}' in cluster '{}' is not attached to target group {}: \
+                     check [{}] target_group_arn",
+                    side.service,
+                    side.cluster,
+                    side.target_group_arn,
+                    color.label().to_lowercase()
+                );
+            }
+        }
+        self.observe().await.context("reading the estate")
+    }
+
+    /// API calls made so far, by operation.
+    pub fn call_counts(&self) -> BTreeMap<&'static str, u64> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn count(&self, operation: &'static str) {
+        *self
+            .calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(operation)
+            .or_default() += 1;
+    }
+
+    async fn read_actions(
+        &self,
+    ) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::Action>, PlatformError> {
+        self.count(match self.config.traffic {
+            TrafficTarget::Listener(_) => "DescribeListeners",
+            TrafficTarget::Rule(_) => "DescribeRules",
+        });
+        elbv2::read_actions(&self.elb, &self.config.traffic).await
+    }
+
+    async fn read_weights(&self) -> Result<Weights, PlatformError> {
+        let actions = self.read_actions().await?;
+        self.weights_in(&actions)
+    }
+
+    fn weights_in(
+        &self,
+        actions: &[aws_sdk_elasticloadbalancingv2::types::Action],
+    ) -> Result<Weights, PlatformError> {
+        elbv2::weights_of(
+            &describe_target(&self.config.traffic),
+            actions,
+            &self.config.blue.target_group_arn,
+            &self.config.green.target_group_arn,
+        )
+        .map_err(|e| PlatformError::Api {
+            operation: "reading the forward action".into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Both services, with one `DescribeServices` per cluster.
+    async fn services(&self) -> Result<HashMap<Color, Service>, PlatformError> {
+        let (blue, green) = (&self.config.blue, &self.config.green);
+        let mut found = HashMap::new();
+        if blue.cluster == green.cluster {
+            self.count("DescribeServices");
+            let mut services =
+                ecs::describe_services(&self.ecs, &blue.cluster, &[&blue.service, &green.service])
+                    .await?;
+            for (color, side) in [(Color::Blue, blue), (Color::Green, green)] {
+                if let Some(service) = services.remove(&side.service) {
+                    found.insert(color, service);
+                }
+            }
+        } else {
+            self.count("DescribeServices");
+            self.count("DescribeServices");
+            let (blue_names, green_names) = ([blue.service.as_str()], [green.service.as_str()]);
+            let (b, g) = tokio::join!(
+                ecs::describe_services(&self.ecs, &blue.cluster, &blue_names),
+                ecs::describe_services(&self.ecs, &green.cluster, &green_names),
+            );
+            let (mut b, mut g) = (b?, g?);
+            if let Some(service) = b.remove(&blue.service) {
+                found.insert(Color::Blue, service);
+            }
+            if let Some(service) = g.remove(&green.service) {
+                found.insert(Color::Green, service);
+            }
+        }
+        Ok(found)
+    }
+
+    /// A task definition's `family:revision` and image, described once per ARN: revisions
+    /// never change.
+    async fn task_definition(&self, arn: &str) -> Result<TaskDefinitionSummary, PlatformError> {
+        if let Some(known) = self
+            .task_definitions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(arn)
+        {
+            return Ok(known.clone());
+        }
+        self.count("DescribeTaskDefinition");
+        let summary = ecs::describe_task_definition(&self.ecs, arn).await?;
+        self.task_definitions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(arn.to_string(), summary.clone());
+        Ok(summary)
+    }
+
+    async fn side(
+        &self,
+        color: Color,
+        service: &Service,
+    ) -> Result<SideObservation, PlatformError> {
+        let side = self.config.side(color);
+        let task_definition = match service.task_definition() {
+            Some(arn) => Some(self.task_definition(arn).await?),
+            None => None,
+        };
+        self.count("DescribeTargetHealth");
+        let targets = elbv2::describe_target_health(&self.elb, &side.target_group_arn).await?;
+        Ok(SideObservation {
+            service: ecs::service_status(&side.cluster, service, task_definition.as_ref()),
+            targets,
+        })
+    }
+
+    fn refusal(&self) -> Option<String> {
+        if self.read_only {
+            return Some("read-only mode (--read-only): cutover only watches".into());
+        }
+        self.owner.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+fn describe_target(target: &TrafficTarget) -> String {
+    match target {
+        TrafficTarget::Listener(arn) => format!("listener {arn}"),
+        TrafficTarget::Rule(arn) => format!("rule {arn}"),
+    }
+}
+
+fn wall_clock() -> Timestamp {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| Timestamp(d.as_millis() as u64))
+        .unwrap_or_default()
+}
+
+impl Platform for AwsPlatform {
+    fn source(&self) -> SourceInfo {
+        let what = match &self.config.traffic {
+            TrafficTarget::Listener(_) => "listener",
+            TrafficTarget::Rule(_) => "rule",
+        };
+        let load_balancer = self
+            .config
+            .traffic
+            .load_balancer_dimension()
+            .unwrap_or_default();
+        SourceInfo {
+            kind: "AWS",
+            detail: format!("{} · {what} of {load_balancer}", self.region),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        wall_clock()
+    }
+
+    async fn observe(&self) -> Result<Observation, PlatformError> {
+        let services = self.services().await?;
+        let (Some(blue_service), Some(green_service)) =
+            (services.get(&Color::Blue), services.get(&Color::Green))
+        else {
+            return Err(PlatformError::Api {
+                operation: "DescribeServices".into(),
+                message: "a configured service was not returned".into(),
+            });
+        };
+        let owner = ecs::traffic_owner(blue_service).or_else(|| ecs::traffic_owner(green_service));
+        *self.owner.lock().unwrap_or_else(|p| p.into_inner()) = owner;
+        let (blue, green, weights) = tokio::join!(
+            self.side(Color::Blue, blue_service),
+            self.side(Color::Green, green_service),
+            self.read_weights(),
+        );
+        Ok(Observation {
+            blue: blue?,
+            green: green?,
+            weights: weights?,
+            writes_refused: self.refusal(),
+        })
+    }
+
+    async fn metrics(&self) -> Result<MetricsSnapshot, PlatformError> {
+        self.count("GetMetricData");
+        cloudwatch::fetch(&self.cloudwatch, self.queries.clone(), wall_clock()).await
+    }
+
+    /// The one place that writes weights: refuses in read-only mode and under another owner,
+    /// compares with what the operator saw, writes everything that was there with only the
+    /// weights changed, and reads back.
+    async fn set_weights(
+        &self,
+        expected: Weights,
+        target: Weights,
+    ) -> Result<Weights, PlatformError> {
+        if let Some(reason) = self.refusal() {
+            return Err(PlatformError::Refused { reason });
+        }
+        let actions = self.read_actions().await?;
+        let actual = self.weights_in(&actions)?;
+        if actual != expected {
+            return Err(PlatformError::Conflict { expected, actual });
+        }
+        let owner = describe_target(&self.config.traffic);
+        let rewritten = elbv2::with_weights(
+            &owner,
+            &actions,
+            &self.config.blue.target_group_arn,
+            &self.config.green.target_group_arn,
+            target,
+        )
+        .map_err(|e| PlatformError::Api {
+            operation: "rewriting the forward action".into(),
+            message: e.to_string(),
+        })?;
+        self.count(match self.config.traffic {
+            TrafficTarget::Listener(_) => "ModifyListener",
+            TrafficTarget::Rule(_) => "ModifyRule",
+        });
+        elbv2::write_actions(&self.elb, &self.config.traffic, rewritten).await?;
+        let read_back = self.read_weights().await?;
+        if read_back != target {
+            return Err(PlatformError::ReadBackMismatch {
+                written: target,
+                read_back,
+            });
+        }
+        Ok(read_back)
+    }
+}

@@ -1,0 +1,158 @@
+//! `cutover status`: one snapshot of both sides, as JSON or a compact table.
+
+use serde::Serialize;
+
+use crate::domain::{Color, MetricsSnapshot, Observation, SideMetrics, Timestamp};
+
+/// Minutes of metrics summed for the snapshot.
+pub const WINDOW_MINUTES: u32 = 5;
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub source: &'static str,
+    pub weights: WeightsReport,
+    pub blue: SideReport,
+    pub green: SideReport,
+    /// `HTTPCode_ELB_5XX_Count` over the window: the load balancer's own, blamed on neither side.
+    pub elb_5xx_shared: f64,
+    /// Why cutover would not write here (another owner of the traffic, read-only), if so.
+    pub writes_refused: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WeightsReport {
+    pub blue: u8,
+    pub green: u8,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SideReport {
+    pub cluster: String,
+    pub service: String,
+    pub task_definition: String,
+    pub image: String,
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub rollout: String,
+    pub targets: TargetsReport,
+    pub metrics: MetricsReport,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetsReport {
+    pub healthy: u32,
+    pub unhealthy: u32,
+    pub initial: u32,
+    pub draining: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MetricsReport {
+    pub window_minutes: u32,
+    pub requests: f64,
+    pub errors_5xx: f64,
+    /// errors_5xx / requests; `null` without requests.
+    pub error_rate: Option<f64>,
+    pub latency_avg_ms: Option<f64>,
+}
+
+pub fn report(
+    source: &'static str,
+    observation: &Observation,
+    metrics: &MetricsSnapshot,
+    now: Timestamp,
+) -> StatusReport {
+    let side = |color: Color| {
+        let o = observation.side(color);
+        let m: &SideMetrics = metrics.side(color);
+        let window = m.window(now, WINDOW_MINUTES);
+        SideReport {
+            cluster: o.service.cluster.clone(),
+            service: o.service.service.clone(),
+            task_definition: o.service.task_definition.clone(),
+            image: o.service.image.clone(),
+            desired: o.service.desired,
+            running: o.service.running,
+            pending: o.service.pending,
+            rollout: o.service.rollout.to_string(),
+            targets: TargetsReport {
+                healthy: o.targets.healthy,
+                unhealthy: o.targets.unhealthy,
+                initial: o.targets.initial,
+                draining: o.targets.draining,
+            },
+            metrics: MetricsReport {
+                window_minutes: WINDOW_MINUTES,
+                requests: window.requests,
+                errors_5xx: window.errors_5xx,
+                error_rate: window.error_rate,
+                latency_avg_ms: window.latency_avg_ms,
+            },
+        }
+    };
+    StatusReport {
+        source,
+        weights: WeightsReport {
+            blue: observation.weights.blue(),
+            green: observation.weights.green(),
+        },
+        blue: side(Color::Blue),
+        green: side(Color::Green),
+        elb_5xx_shared: metrics.elb_5xx_in_window(now, WINDOW_MINUTES),
+        writes_refused: observation.writes_refused.clone(),
+    }
+}
+
+/// A compact table for people.
+pub fn table(report: &StatusReport) -> String {
+    let mut out = format!(
+        "weights  blue {}%  green {}%\n",
+        report.weights.blue, report.weights.green
+    );
+    out.push_str(&format!(
+        "{:<6} {:<22} {:<14} {:<28} {:>13} {:<11} {:>17} {:>9} {:>10}\n",
+        "side",
+        "service (cluster)",
+        "taskdef",
+        "image",
+        "run/des (pend)",
+        "rollout",
+        "targets ok/bad/init",
+        "5xx",
+        "latency"
+    ));
+    for (name, side) in [("blue", &report.blue), ("green", &report.green)] {
+        let rate = side
+            .metrics
+            .error_rate
+            .map_or("–".to_string(), |r| format!("{:.2}%", r * 100.0));
+        let latency = side
+            .metrics
+            .latency_avg_ms
+            .map_or("–".to_string(), |l| format!("{l:.0} ms"));
+        out.push_str(&format!(
+            "{:<6} {:<22} {:<14} {:<28} {:>13} {:<11} {:>17} {:>9} {:>10}\n",
+            name,
+            format!("{} ({})", side.service, side.cluster),
+            side.task_definition,
+            side.image,
+            format!("{}/{} ({})", side.running, side.desired, side.pending),
+            side.rollout,
+            format!(
+                "{}/{}/{}",
+                side.targets.healthy, side.targets.unhealthy, side.targets.initial
+            ),
+            rate,
+            latency
+        ));
+    }
+    out.push_str(&format!(
+        "5xx and latency over the last {WINDOW_MINUTES} minutes; ELB 5xx (shared): {:.0}\n",
+        report.elb_5xx_shared
+    ));
+    if let Some(reason) = &report.writes_refused {
+        out.push_str(&format!("watch only: {reason}\n"));
+    }
+    out
+}

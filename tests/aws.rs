@@ -1,0 +1,582 @@
+//! The AWS path with the real AWS SDK clients against a moto server on loopback: estates built
+//! the way users have them, read by `cutover status`, written through `AwsPlatform`.
+
+mod support;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple,
+};
+use serde_json::Value;
+
+use cutover::config::{self, AwsSettings};
+use cutover::domain::Weights;
+use cutover::platform::aws::AwsPlatform;
+use cutover::platform::{Platform, PlatformError};
+use support::moto::{Estate, aws_env, moto, write_config};
+
+fn cutover(args: &[&str]) -> Output {
+    let log = format!("{}/aws-cli.log", env!("CARGO_TARGET_TMPDIR"));
+    Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .args(["--log-file", &log])
+        .envs(aws_env())
+        .stdin(Stdio::null())
+        .output()
+        .expect("cutover runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs `cutover status` on a config and asserts how it fails: the exit code, a line of the
+/// message, and no panic.
+fn assert_status_fails(name: &str, text: &str, code: i32, expected: &str) -> Output {
+    let config = write_config(name, text);
+    let output = cutover(&["status", "--config", &config.to_string_lossy()]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(code), "{name}: {message}");
+    assert!(
+        message.contains(expected),
+        "{name}: expected {expected:?} in: {message}"
+    );
+    assert!(!message.contains("panicked"), "{name}: {message}");
+    output
+}
+
+fn status_json(config: &std::path::Path) -> Value {
+    let output = cutover(&["status", "--json", "--config", &config.to_string_lossy()]);
+    assert!(
+        output.status.success(),
+        "status failed: {}",
+        stderr(&output)
+    );
+    serde_json::from_slice(&output.stdout).expect("status prints JSON")
+}
+
+fn set_aws_env() {
+    for (key, value) in aws_env() {
+        // SAFETY: set before any thread of this test reads the environment; every test sets
+        // the same values.
+        unsafe { std::env::set_var(key, value) };
+    }
+}
+
+async fn platform(name: &str, text: &str, read_only: bool) -> AwsPlatform {
+    set_aws_env();
+    let path = write_config(name, text);
+    let config = config::load(&path, &AwsSettings::default()).expect("valid config");
+    AwsPlatform::connect(config, read_only)
+        .await
+        .expect("clients")
+}
+
+async fn elb() -> aws_sdk_elasticloadbalancingv2::Client {
+    set_aws_env();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto().endpoint)
+        .region(aws_config::Region::new(support::moto::REGION))
+        .load()
+        .await;
+    aws_sdk_elasticloadbalancingv2::Client::new(&sdk)
+}
+
+async fn rule_actions(elb: &aws_sdk_elasticloadbalancingv2::Client, arn: &str) -> Vec<Action> {
+    let out = elb
+        .describe_rules()
+        .rule_arns(arn)
+        .send()
+        .await
+        .expect("describe rule");
+    out.rules()[0].actions().to_vec()
+}
+
+async fn listener_actions(elb: &aws_sdk_elasticloadbalancingv2::Client, arn: &str) -> Vec<Action> {
+    let out = elb
+        .describe_listeners()
+        .listener_arns(arn)
+        .send()
+        .await
+        .expect("describe listener");
+    out.listeners()[0].default_actions().to_vec()
+}
+
+fn weights_in(actions: &[Action]) -> Vec<(String, i32)> {
+    actions
+        .iter()
+        .filter_map(|a| a.forward_config())
+        .flat_map(|f| f.target_groups())
+        .map(|t| {
+            (
+                t.target_group_arn()
+                    .unwrap_or_default()
+                    .rsplit('/')
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_string(),
+                t.weight().unwrap_or(-1),
+            )
+        })
+        .collect()
+}
+
+fn stickiness(actions: &[Action]) -> Option<(bool, i32)> {
+    let config = actions
+        .iter()
+        .find_map(|a| a.forward_config())?
+        .target_group_stickiness_config()?;
+    Some((config.enabled()?, config.duration_seconds()?))
+}
+
+#[test]
+fn status_reads_a_two_cluster_rule_estate() {
+    let estate = Estate::build("st-rule", &["--rule"]);
+    let config = write_config("st-rule", &estate.rule_config());
+    let status = status_json(&config);
+    assert_eq!(status["source"], "aws");
+    assert_eq!(status["weights"]["blue"], 100);
+    assert_eq!(status["weights"]["green"], 0);
+    let blue = &status["blue"];
+    assert_eq!(blue["cluster"], "st-rule-blue");
+    assert_eq!(blue["service"], "st-rule-blue");
+    assert_eq!(blue["task_definition"], "st-rule-shop:1");
+    assert_eq!(blue["image"], "example/shop:1.4.2");
+    assert_eq!(status["green"]["task_definition"], "st-rule-shop:2");
+    assert_eq!(status["green"]["image"], "example/shop:1.5.0");
+    assert_eq!(
+        (blue["desired"].as_u64(), blue["running"].as_u64()),
+        (Some(4), Some(4))
+    );
+    assert_eq!(blue["rollout"], "COMPLETED");
+    assert_eq!(blue["targets"]["healthy"].as_u64(), Some(4));
+    // Seeded: 1200 requests and 3 5xx a minute on blue, at 80 ms; nothing on green.
+    let metrics = &blue["metrics"];
+    assert_eq!(metrics["window_minutes"], 5);
+    let requests = metrics["requests"].as_f64().unwrap_or(0.0);
+    assert!(requests >= 4800.0 && requests % 1200.0 == 0.0, "{requests}");
+    assert_eq!(metrics["error_rate"].as_f64(), Some(0.0025));
+    assert_eq!(
+        metrics["latency_avg_ms"].as_f64().map(f64::round),
+        Some(80.0)
+    );
+    assert_eq!(status["green"]["metrics"]["error_rate"], Value::Null);
+    assert!(
+        status["elb_5xx_shared"].as_f64().unwrap_or(0.0) >= 4.0,
+        "ELB 5xx is reported shared"
+    );
+    assert_eq!(status["writes_refused"], Value::Null);
+}
+
+#[test]
+fn status_prints_a_table_for_people() {
+    let estate = Estate::build("st-table", &["--same-cluster"]);
+    let config = write_config("st-table", &estate.listener_config());
+    let output = cutover(&["status", "--config", &config.to_string_lossy()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("weights  blue 100%  green 0%"), "{text}");
+    assert!(text.contains("st-table-green (st-table)"), "{text}");
+    assert!(text.contains("0.25%"), "{text}");
+}
+
+#[tokio::test]
+async fn a_rule_write_changes_only_the_weights() {
+    let estate = Estate::build("w-rule", &["--rule"]);
+    let elb = elb().await;
+    let rule = estate.rule_arn.clone().expect("rule");
+    let neighbour = estate.neighbour_rule_arn.clone().expect("neighbour");
+    let neighbour_before = rule_actions(&elb, &neighbour).await;
+    let listener_before = listener_actions(&elb, &estate.listener_arn).await;
+
+    let aws = platform("w-rule", &estate.rule_config(), false).await;
+    let read_back = aws
+        .set_weights(Weights::ALL_BLUE, Weights::with_green(30))
+        .await;
+    assert_eq!(read_back, Ok(Weights::with_green(30)));
+
+    let after = rule_actions(&elb, &rule).await;
+    assert_eq!(
+        weights_in(&after),
+        [("w-rule-blue".into(), 70), ("w-rule-green".into(), 30)]
+    );
+    assert_eq!(stickiness(&after), Some((true, 120)), "stickiness kept");
+    assert_eq!(
+        rule_actions(&elb, &neighbour).await,
+        neighbour_before,
+        "the neighbouring rule is untouched"
+    );
+    assert_eq!(
+        listener_actions(&elb, &estate.listener_arn).await,
+        listener_before,
+        "the default action is untouched"
+    );
+    assert_eq!(
+        aws.observe().await.map(|o| o.weights),
+        Ok(Weights::with_green(30))
+    );
+}
+
+#[tokio::test]
+async fn a_listener_write_keeps_stickiness_and_reads_back() {
+    let estate = Estate::build("w-listener", &[]);
+    let elb = elb().await;
+    let aws = platform("w-listener", &estate.listener_config(), false).await;
+    assert_eq!(
+        aws.set_weights(Weights::ALL_BLUE, Weights::with_green(10))
+            .await,
+        Ok(Weights::with_green(10))
+    );
+    assert_eq!(
+        aws.set_weights(Weights::with_green(10), Weights::ALL_BLUE)
+            .await,
+        Ok(Weights::ALL_BLUE)
+    );
+    let after = listener_actions(&elb, &estate.listener_arn).await;
+    assert_eq!(
+        weights_in(&after),
+        [
+            ("w-listener-blue".into(), 100),
+            ("w-listener-green".into(), 0)
+        ]
+    );
+    assert_eq!(stickiness(&after), Some((true, 300)));
+}
+
+#[tokio::test]
+async fn a_write_over_an_outside_change_writes_nothing() {
+    let estate = Estate::build("w-cas", &["--rule"]);
+    let elb = elb().await;
+    let rule = estate.rule_arn.clone().expect("rule");
+    // Someone else moves 20% to green.
+    let mut actions = rule_actions(&elb, &rule).await;
+    let tuples = vec![
+        TargetGroupTuple::builder()
+            .target_group_arn(estate.group("blue"))
+            .weight(80)
+            .build(),
+        TargetGroupTuple::builder()
+            .target_group_arn(estate.group("green"))
+            .weight(20)
+            .build(),
+    ];
+    let stickiness_before = actions[0]
+        .forward_config()
+        .and_then(|f| f.target_group_stickiness_config())
+        .cloned();
+    actions[0].forward_config = Some(
+        ForwardActionConfig::builder()
+            .set_target_groups(Some(tuples))
+            .set_target_group_stickiness_config(stickiness_before)
+            .build(),
+    );
+    elb.modify_rule()
+        .rule_arn(&rule)
+        .set_actions(Some(actions))
+        .send()
+        .await
+        .expect("outside write");
+
+    let aws = platform("w-cas", &estate.rule_config(), false).await;
+    let result = aws
+        .set_weights(Weights::ALL_BLUE, Weights::with_green(10))
+        .await;
+    assert_eq!(
+        result,
+        Err(PlatformError::Conflict {
+            expected: Weights::ALL_BLUE,
+            actual: Weights::with_green(20)
+        })
+    );
+    assert_eq!(
+        weights_in(&rule_actions(&elb, &rule).await)[1].1,
+        20,
+        "nothing was written"
+    );
+    assert_eq!(aws.call_counts().get("ModifyRule"), None);
+}
+
+#[tokio::test]
+async fn read_only_makes_no_write_call() {
+    let estate = Estate::build("w-ro", &["--rule"]);
+    let aws = platform("w-ro", &estate.rule_config(), true).await;
+    let observation = aws.observe().await.expect("observe");
+    assert!(
+        observation
+            .writes_refused
+            .is_some_and(|r| r.contains("read-only"))
+    );
+    let result = aws
+        .set_weights(Weights::ALL_BLUE, Weights::with_green(10))
+        .await;
+    assert!(
+        matches!(result, Err(PlatformError::Refused { .. })),
+        "{result:?}"
+    );
+    let calls = aws.call_counts();
+    assert!(
+        !calls.keys().any(|op| op.starts_with("Modify")),
+        "{calls:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_codedeploy_owned_service_is_watched_but_never_written() {
+    let estate = Estate::build("own-cd", &["--green-controller", "CODE_DEPLOY"]);
+    let aws = platform("own-cd", &estate.listener_config(), false).await;
+    let observation = aws.observe().await.expect("observe");
+    let reason = observation.writes_refused.clone().expect("a refusal");
+    assert!(
+        reason.contains("CodeDeploy") && reason.contains("own-cd-green"),
+        "{reason}"
+    );
+    let result = aws
+        .set_weights(Weights::ALL_BLUE, Weights::with_green(10))
+        .await;
+    assert!(
+        matches!(result, Err(PlatformError::Refused { .. })),
+        "{result:?}"
+    );
+    assert!(!aws.call_counts().keys().any(|op| op.starts_with("Modify")));
+}
+
+#[tokio::test]
+async fn api_calls_per_refresh_stay_within_budget() {
+    let estate = Estate::build("calls", &["--rule"]);
+    let aws = platform("calls", &estate.rule_config(), false).await;
+    for _ in 0..12 {
+        aws.observe().await.expect("observe");
+    }
+    for _ in 0..2 {
+        aws.metrics().await.expect("metrics");
+    }
+    let calls = aws.call_counts();
+    // A minute of watching at the default refresh: 12 state reads, 2 metric fetches.
+    assert_eq!(
+        calls.get("DescribeServices"),
+        Some(&24),
+        "one per cluster per refresh: {calls:?}"
+    );
+    assert_eq!(
+        calls.get("DescribeTaskDefinition"),
+        Some(&2),
+        "each revision once: {calls:?}"
+    );
+    assert_eq!(calls.get("DescribeTargetHealth"), Some(&24), "{calls:?}");
+    assert_eq!(calls.get("DescribeRules"), Some(&12), "{calls:?}");
+    assert_eq!(
+        calls.get("GetMetricData"),
+        Some(&2),
+        "one call for both sides: {calls:?}"
+    );
+
+    let shared = Estate::build("calls-one", &["--rule", "--same-cluster"]);
+    let aws = platform("calls-one", &shared.rule_config(), false).await;
+    aws.observe().await.expect("observe");
+    assert_eq!(
+        aws.call_counts().get("DescribeServices"),
+        Some(&1),
+        "one cluster, one call"
+    );
+}
+
+#[test]
+fn bad_estates_are_refused_with_the_reason() {
+    let estate = Estate::build("bad", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let missing_rule = format!("{}0", &rule[..rule.len() - 1]);
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "no-rule",
+            estate.config(&format!("rule_arn = \"{missing_rule}\"")),
+            "RuleNotFound",
+        ),
+        (
+            "no-service",
+            estate
+                .rule_config()
+                .replace("service = \"bad-green\"", "service = \"nope\""),
+            "service 'nope' not found in cluster 'bad-green'",
+        ),
+        (
+            "not-in-forward",
+            estate
+                .rule_config()
+                .replace(estate.group("green"), estate.group("other")),
+            "is not in the forward action",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        assert_status_fails(&format!("bad-{name}"), &text, 1, expected);
+    }
+}
+
+#[test]
+fn a_service_not_attached_to_its_group_is_named() {
+    let estate = Estate::build("detached", &["--green-not-attached"]);
+    assert_status_fails(
+        "detached",
+        &estate.listener_config(),
+        1,
+        "GREEN service 'detached-green' in cluster 'detached-green' is not attached to target group",
+    );
+}
+
+#[tokio::test]
+async fn a_third_group_carrying_traffic_is_refused() {
+    let estate = Estate::build("three", &["--rule"]);
+    let elb = elb().await;
+    let rule = estate.rule_arn.clone().expect("rule");
+    let tuples = ["blue", "green", "other"]
+        .iter()
+        .map(|c| {
+            TargetGroupTuple::builder()
+                .target_group_arn(estate.group(c))
+                .weight(10)
+                .build()
+        })
+        .collect();
+    let action = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .forward_config(
+            ForwardActionConfig::builder()
+                .set_target_groups(Some(tuples))
+                .build(),
+        )
+        .build();
+    elb.modify_rule()
+        .rule_arn(&rule)
+        .actions(action)
+        .send()
+        .await
+        .expect("three-way forward");
+    assert_status_fails(
+        "three",
+        &estate.rule_config(),
+        1,
+        "target groups other than blue and green",
+    );
+}
+
+#[test]
+fn config_mistakes_exit_2_before_any_call() {
+    let estate = Estate::build("cfg", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let both = estate.config(&format!(
+        "rule_arn = \"{rule}\"\nlistener_arn = \"{}\"",
+        estate.listener_arn
+    ));
+    let wrong_kind = estate.config(&format!("listener_arn = \"{rule}\""));
+    for (name, text, expected) in [
+        ("both", both, "both listener_arn and rule_arn"),
+        ("kind", wrong_kind, "is not a listener ARN"),
+        (
+            "garbled",
+            "[traffic\nrule_arn = 1".to_string(),
+            "cfg-garbled.toml:1:",
+        ),
+    ] {
+        assert_status_fails(&format!("cfg-{name}"), &text, 2, expected);
+    }
+    let output = cutover(&["status", "--config", "/nonexistent/cutover.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no such file"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn no_credentials_say_how_to_get_them() {
+    let estate = Estate::build("nocreds", &["--rule"]);
+    let config = write_config("nocreds", &estate.rule_config());
+    let home = format!("{}/empty-home", env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(&home).expect("empty home");
+    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "status",
+            "--config",
+            &config.to_string_lossy(),
+            "--log-file",
+            &format!("{home}/log"),
+        ])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("HOME", &home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", format!("{home}/none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", format!("{home}/none"))
+        .output()
+        .expect("cutover runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no usable AWS credentials"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_endpoint_that_never_answers_fails_within_thirty_seconds() {
+    let estate = Estate::build("hang", &["--rule"]);
+    // A loopback listener that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("address").port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().take(8).flatten() {
+            open.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(40));
+    });
+    let text = estate
+        .rule_config()
+        .replace(&moto().endpoint, &format!("http://127.0.0.1:{port}"));
+    let started = Instant::now();
+    assert_status_fails("hang", &text, 1, "timed out");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(30),
+        "an unanswered endpoint held status for {took:?}"
+    );
+    drop(held);
+
+    let closed = estate
+        .rule_config()
+        .replace(&moto().endpoint, "http://127.0.0.1:9");
+    assert_status_fails("refused", &closed, 1, "unreachable");
+}
+
+#[tokio::test]
+async fn the_console_moves_the_load_balancers_weights() {
+    let estate = Estate::build("console", &["--rule"]);
+    let config = write_config("console", &estate.rule_config());
+    let log = format!("{}/aws-console.log", env!("CARGO_TARGET_TMPDIR"));
+    let env = aws_env();
+    let mut pty = support::pty::Pty::spawn_with_env(
+        &["--config", &config.to_string_lossy(), "--log-file", &log],
+        &env,
+    );
+    pty.wait_for("BLUE 100%");
+    pty.wait_for("console-blue");
+    pty.send(b"l");
+    pty.send(b"\r");
+    pty.wait_for("apply: read back 90/10");
+    let elb = elb().await;
+    let rule = estate.rule_arn.clone().expect("rule");
+    assert_eq!(
+        weights_in(&rule_actions(&elb, &rule).await),
+        [("console-blue".into(), 90), ("console-green".into(), 10)]
+    );
+
+    pty.send(b"R");
+    pty.wait_for("rollback: read back 100/0");
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+    pty.send(b"q");
+    assert!(pty.wait_exit().success());
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Builds a blue/green estate in a moto server the way users have them, and prints its ARNs.
+
+Usage: estate.py ENDPOINT NAME [--rule] [--same-cluster] [--green-controller CODE_DEPLOY]
+                                [--no-metrics] [--green-not-attached]
+
+- an ALB with an HTTP listener; target groups NAME-blue, NAME-green and NAME-other
+- with --rule: the listener's default action answers 404; a rule (priority 10, /shop/*)
+  forwards to blue 100 / green 0 with stickiness on, and a neighbouring rule (priority 20,
+  /other/*) forwards to NAME-other
+- without --rule: the listener's default action forwards blue 100 / green 0, stickiness on
+- ECS: clusters NAME-blue and NAME-green (or one, NAME, with --same-cluster), a task
+  definition family NAME-shop with revisions for 1.4.2 and 1.5.0, services attached to their
+  target groups with 4 tasks each
+- CloudWatch: ten minutes of AWS/ApplicationELB metrics for both groups and the ELB
+"""
+import argparse
+import datetime
+import json
+
+import boto3
+
+REGION = "eu-west-1"
+
+
+def client(endpoint, service):
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("endpoint")
+    parser.add_argument("name")
+    parser.add_argument("--rule", action="store_true")
+    parser.add_argument("--same-cluster", action="store_true")
+    parser.add_argument("--green-controller", default="ECS")
+    parser.add_argument("--no-metrics", action="store_true")
+    parser.add_argument("--green-not-attached", action="store_true")
+    args = parser.parse_args()
+    name = args.name
+
+    ec2 = client(args.endpoint, "ec2")
+    elb = client(args.endpoint, "elbv2")
+    ecs = client(args.endpoint, "ecs")
+    cw = client(args.endpoint, "cloudwatch")
+
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                          AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
+        for i, zone in ((1, "a"), (2, "b"))
+    ]
+    security_group = ec2.create_security_group(GroupName=f"{name}-tasks", Description="tasks",
+                                               VpcId=vpc)["GroupId"]
+    lb = elb.create_load_balancer(Name=f"{name}-alb", Subnets=subnets, Type="application",
+                                  Scheme="internet-facing")["LoadBalancers"][0]
+    groups = {}
+    for color in ("blue", "green", "other"):
+        groups[color] = elb.create_target_group(
+            Name=f"{name}-{color}", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip",
+            HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
+        elb.register_targets(TargetGroupArn=groups[color],
+                             Targets=[{"Id": f"10.0.1.{10 + i}", "Port": 8080} for i in range(4)])
+
+    def forward(blue, green, sticky_seconds):
+        return {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [
+                    {"TargetGroupArn": groups["blue"], "Weight": blue},
+                    {"TargetGroupArn": groups["green"], "Weight": green},
+                ],
+                "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": sticky_seconds},
+            },
+        }
+
+    out = {"load_balancer_arn": lb["LoadBalancerArn"], "target_groups": groups}
+    if args.rule:
+        listener = elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "not here"}}],
+        )["Listeners"][0]
+        rule = elb.create_rule(
+            ListenerArn=listener["ListenerArn"], Priority=10,
+            Conditions=[{"Field": "path-pattern", "Values": ["/shop/*"]}],
+            Actions=[forward(100, 0, 120)])["Rules"][0]
+        neighbour = elb.create_rule(
+            ListenerArn=listener["ListenerArn"], Priority=20,
+            Conditions=[{"Field": "path-pattern", "Values": ["/other/*"]}],
+            Actions=[{"Type": "forward", "TargetGroupArn": groups["other"]}])["Rules"][0]
+        out.update(listener_arn=listener["ListenerArn"], rule_arn=rule["RuleArn"],
+                   neighbour_rule_arn=neighbour["RuleArn"])
+    else:
+        listener = elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            DefaultActions=[forward(100, 0, 300)])["Listeners"][0]
+        out.update(listener_arn=listener["ListenerArn"])
+
+    clusters = {c: (name if args.same_cluster else f"{name}-{c}") for c in ("blue", "green")}
+    for cluster in set(clusters.values()):
+        ecs.create_cluster(clusterName=cluster)
+    revisions = {}
+    for color, version in (("blue", "1.4.2"), ("green", "1.5.0")):
+        revisions[color] = ecs.register_task_definition(
+            family=f"{name}-shop", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+            cpu="256", memory="512",
+            containerDefinitions=[{"name": "web", "image": f"example/shop:{version}",
+                                   "portMappings": [{"containerPort": 8080}], "essential": True}],
+        )["taskDefinition"]["taskDefinitionArn"]
+    for color in ("blue", "green"):
+        kwargs = dict(
+            cluster=clusters[color], serviceName=f"{name}-{color}",
+            taskDefinition=revisions[color], desiredCount=4, launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": subnets,
+                                                          "securityGroups": [security_group]}},
+        )
+        if not (color == "green" and args.green_not_attached):
+            kwargs["loadBalancers"] = [{"targetGroupArn": groups[color], "containerName": "web",
+                                        "containerPort": 8080}]
+        if color == "green" and args.green_controller != "ECS":
+            kwargs["deploymentController"] = {"type": args.green_controller}
+        ecs.create_service(**kwargs)
+    out["clusters"] = clusters
+    out["services"] = {c: f"{name}-{c}" for c in ("blue", "green")}
+    out["task_definitions"] = revisions
+
+    if not args.no_metrics:
+        lb_dim = lb["LoadBalancerArn"].split(":loadbalancer/")[1]
+        now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+        per_minute = {"blue": (1200.0, 3.0, 0.080), "green": (0.0, 0.0, 0.0)}
+        data = []
+        for minutes_ago in range(1, 11):
+            at = now - datetime.timedelta(minutes=minutes_ago)
+            for color, (requests, errors, latency) in per_minute.items():
+                if requests == 0:
+                    continue
+                dims = [{"Name": "LoadBalancer", "Value": lb_dim},
+                        {"Name": "TargetGroup", "Value": groups[color].split(":")[-1]}]
+                data += [
+                    {"MetricName": "RequestCount", "Dimensions": dims, "Timestamp": at,
+                     "Value": requests, "Unit": "Count"},
+                    {"MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": dims,
+                     "Timestamp": at, "Value": errors, "Unit": "Count"},
+                    {"MetricName": "TargetResponseTime", "Dimensions": dims, "Timestamp": at,
+                     "Value": latency, "Unit": "Seconds"},
+                ]
+            data.append({"MetricName": "HTTPCode_ELB_5XX_Count",
+                         "Dimensions": [{"Name": "LoadBalancer", "Value": lb_dim}],
+                         "Timestamp": at, "Value": 1.0, "Unit": "Count"})
+        for i in range(0, len(data), 20):
+            cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[i:i + 20])
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""moto server on loopback, with a bridge for the CloudWatch protocol of the AWS SDK for Rust.
+
+aws-sdk-cloudwatch speaks Smithy RPC v2 CBOR (POST /service/GraniteServiceVersion20100801/
+operation/<Op>, CBOR body). moto 5.2.5 serves the same operations in the JSON 1.0 protocol
+(POST / with X-Amz-Target). This WSGI middleware converts the request CBOR -> JSON and the
+response JSON -> CBOR, timestamps as CBOR tag 1 (epoch seconds, float) both ways.
+
+Usage: server.py PORT [PARENT_PID]   (prints "ready PORT" once it accepts connections; exits
+when PARENT_PID is gone, so a test run never leaves a server behind)
+"""
+import datetime
+import io
+import json
+import os
+import sys
+import threading
+import time
+
+import cbor2
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
+TIMESTAMP_KEYS = {"StartTime", "EndTime", "Timestamp", "Timestamps", "StateUpdatedTimestamp",
+                  "AlarmConfigurationUpdatedTimestamp", "StateTransitionedTimestamp",
+                  "LastModified", "CreationDate", "LastUpdateDate", "ScanBy", "StartDate",
+                  "EndDate"}
+
+
+def to_json_value(value):
+    """CBOR-decoded request values -> JSON 1.0 values (datetimes become epoch seconds)."""
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    if isinstance(value, cbor2.CBORTag) and value.tag == 1:
+        return float(value.value)
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        import base64
+        return base64.b64encode(value).decode()
+    return value
+
+
+def without_percentiles(request):
+    """moto 5.2.5 cannot compute percentile statistics: GetMetricData with "p99" fails inside
+    moto (500, a None it cannot serialise). Ask moto for Maximum instead; the request cutover
+    sent, and how it reads the answer, stay as they are. Real CloudWatch computes p99."""
+    for query in request.get("MetricDataQueries", []):
+        stat = query.get("MetricStat", {})
+        if str(stat.get("Stat", "")).startswith("p"):
+            stat["Stat"] = "Maximum"
+    return request
+
+
+def timestamp_tag(value):
+    if isinstance(value, str):
+        try:
+            seconds = datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return value
+    else:
+        seconds = float(value)
+    return cbor2.CBORTag(1, float(seconds))
+
+
+def to_cbor_value(value, key=None):
+    """JSON 1.0 response values -> CBOR values; timestamp fields become tag 1."""
+    if isinstance(value, dict):
+        return {k: to_cbor_value(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        if key in TIMESTAMP_KEYS:
+            return [timestamp_tag(v) for v in value]
+        return [to_cbor_value(v) for v in value]
+    if key in TIMESTAMP_KEYS and isinstance(value, (int, float, str)):
+        return timestamp_tag(value)
+    return value
+
+
+class CborBridge:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(CBOR_PREFIX):
+            return self.app(environ, start_response)
+        operation = path[len(CBOR_PREFIX):]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        request = without_percentiles(to_json_value(cbor2.loads(raw)) if raw else {})
+        body = json.dumps(request).encode()
+        inner = dict(environ)
+        inner["PATH_INFO"] = "/"
+        inner["REQUEST_METHOD"] = "POST"
+        inner["CONTENT_TYPE"] = "application/x-amz-json-1.0"
+        inner["HTTP_X_AMZ_TARGET"] = f"GraniteServiceVersion20100801.{operation}"
+        inner["CONTENT_LENGTH"] = str(len(body))
+        inner["wsgi.input"] = io.BytesIO(body)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda data: None
+
+        chunks = self.app(inner, capture)
+        payload = b"".join(chunks)
+        if hasattr(chunks, "close"):
+            chunks.close()
+        try:
+            document = json.loads(payload) if payload else {}
+        except ValueError:
+            document = {"__type": "InternalFailure", "message": payload.decode(errors="replace")}
+        out = cbor2.dumps(to_cbor_value(document))
+        headers = [(k, v) for k, v in captured["headers"]
+                   if k.lower() not in ("content-type", "content-length")]
+        headers += [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"),
+                    ("Content-Length", str(len(out)))]
+        start_response(captured["status"], headers)
+        return [out]
+
+
+def exit_with_parent(parent):
+    while True:
+        if os.getppid() != parent:
+            os._exit(0)
+        time.sleep(0.5)
+
+
+def main():
+    port = int(sys.argv[1])
+    if len(sys.argv) > 2:
+        threading.Thread(target=exit_with_parent, args=(int(sys.argv[2]),), daemon=True).start()
+    app = CborBridge(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    print(f"ready {port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

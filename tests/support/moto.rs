@@ -1,0 +1,228 @@
+#![allow(dead_code)]
+//! A moto server on loopback for the AWS tests, provisioned by the tests themselves: a Python
+//! venv under the target directory with the pinned moto, and the CBOR bridge of
+//! `tests/moto/server.py` in front of it.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+pub const MOTO_VERSION: &str = "5.2.5";
+pub const CBOR2_VERSION: &str = "6.3.0";
+pub const REGION: &str = "eu-west-1";
+
+pub struct Moto {
+    pub endpoint: String,
+    pub python: PathBuf,
+    _child: Child,
+}
+
+fn venv_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("moto-venv")
+}
+
+fn moto_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("moto")
+}
+
+fn run(command: &mut Command, what: &str) -> Result<(), String> {
+    let output = command.output().map_err(|e| format!("{what}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// The venv's python, with moto and cbor2 at the pinned versions; made on first use.
+fn provision() -> Result<PathBuf, String> {
+    let venv = venv_dir();
+    let python = venv.join("bin").join("python");
+    let check = format!(
+        "import moto, cbor2, importlib.metadata as m; assert moto.__version__ == '{MOTO_VERSION}'; \
+         assert m.version('cbor2') == '{CBOR2_VERSION}'"
+    );
+    let ready = |python: &Path| {
+        Command::new(python)
+            .args(["-c", &check])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ready(&python) {
+        return Ok(python);
+    }
+    let system_python = ["python3", "python"]
+        .into_iter()
+        .find(|p| {
+            Command::new(p)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .ok_or_else(|| {
+            "the AWS tests need Python 3 with venv and pip to run a moto server: install it \
+             (Debian: apt-get install python3 python3-venv) and run the tests again"
+                .to_string()
+        })?;
+    run(
+        Command::new(system_python)
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+        "creating a Python venv for moto (Debian: apt-get install python3-venv)",
+    )?;
+    run(
+        Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("moto[server]=={MOTO_VERSION}"),
+            &format!("cbor2=={CBOR2_VERSION}"),
+        ]),
+        "installing moto from PyPI into the venv",
+    )?;
+    if ready(&python) {
+        Ok(python)
+    } else {
+        Err("moto was installed but cannot be imported".into())
+    }
+}
+
+fn start() -> Result<Moto, String> {
+    let python = provision()?;
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("finding a free loopback port: {e}"))?
+        .port();
+    let log =
+        std::fs::File::create(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("moto-server.log"))
+            .map_err(|e| format!("creating the moto log: {e}"))?;
+    let mut child = Command::new(&python)
+        .arg(moto_dir().join("server.py"))
+        .arg(port.to_string())
+        .arg(std::process::id().to_string())
+        // moto counts every service's tasks as running; otherwise running is always 0.
+        .env("MOTO_ECS_SERVICE_RUNNING", "4")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting the moto server: {e}"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or("no stdout from the moto server")?;
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| format!("waiting for the moto server: {e}"))?;
+    if !line.starts_with("ready") {
+        return Err(format!(
+            "the moto server did not start (see {}/moto-server.log)",
+            env!("CARGO_TARGET_TMPDIR")
+        ));
+    }
+    Ok(Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        python,
+        _child: child,
+    })
+}
+
+/// The one moto server of this test run. A missing Python is a failing test that says what
+/// to install, never a skip.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Result<Moto, String>> = OnceLock::new();
+    match MOTO.get_or_init(start) {
+        Ok(moto) => moto,
+        Err(why) => panic!("{why}"),
+    }
+}
+
+/// Environment for anything that talks to moto: fake credentials, and no instance metadata
+/// lookups (they would leave loopback).
+pub fn aws_env() -> [(&'static str, &'static str); 4] {
+    [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_REGION", REGION),
+    ]
+}
+
+/// ARNs of an estate built by `tests/moto/estate.py`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Estate {
+    pub listener_arn: String,
+    pub rule_arn: Option<String>,
+    pub neighbour_rule_arn: Option<String>,
+    pub target_groups: std::collections::HashMap<String, String>,
+    pub clusters: std::collections::HashMap<String, String>,
+    pub services: std::collections::HashMap<String, String>,
+}
+
+impl Estate {
+    pub fn build(name: &str, flags: &[&str]) -> Estate {
+        let moto = moto();
+        let output = Command::new(&moto.python)
+            .arg(moto_dir().join("estate.py"))
+            .arg(&moto.endpoint)
+            .arg(name)
+            .args(flags)
+            .output()
+            .expect("running estate.py");
+        assert!(
+            output.status.success(),
+            "estate.py {name} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("estate.py prints JSON")
+    }
+
+    pub fn group(&self, color: &str) -> &str {
+        &self.target_groups[color]
+    }
+
+    /// A `cutover.toml` for this estate; `traffic` is the `[traffic]` body.
+    pub fn config(&self, traffic: &str) -> String {
+        format!(
+            "[aws]\nregion = \"{REGION}\"\nendpoint_url = \"{}\"\n\n[traffic]\n{traffic}\n\n\
+             [blue]\ncluster = \"{}\"\nservice = \"{}\"\ntarget_group_arn = \"{}\"\n\n\
+             [green]\ncluster = \"{}\"\nservice = \"{}\"\ntarget_group_arn = \"{}\"\n",
+            moto().endpoint,
+            self.clusters["blue"],
+            self.services["blue"],
+            self.group("blue"),
+            self.clusters["green"],
+            self.services["green"],
+            self.group("green"),
+        )
+    }
+
+    pub fn rule_config(&self) -> String {
+        self.config(&format!(
+            "rule_arn = \"{}\"",
+            self.rule_arn.as_deref().expect("a rule estate")
+        ))
+    }
+
+    pub fn listener_config(&self) -> String {
+        self.config(&format!("listener_arn = \"{}\"", self.listener_arn))
+    }
+}
+
+/// Writes `text` to a config file named after the test and returns its path.
+pub fn write_config(name: &str, text: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.toml"));
+    std::fs::write(&path, text).expect("writing the config");
+    path
+}

@@ -1,0 +1,123 @@
+//! The built binary in a real pseudo-terminal, read through a terminal emulator.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+pub const ROWS: u16 = 48;
+pub const COLS: u16 = 160;
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The binary running in a pty, with a terminal emulator reading what it draws.
+pub struct Pty {
+    pub screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Pty {
+    pub fn spawn(args: &[&str]) -> Pty {
+        Pty::spawn_sized(ROWS, COLS, args, &[])
+    }
+
+    pub fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> Pty {
+        Pty::spawn_sized(ROWS, COLS, args, env)
+    }
+
+    pub fn spawn_sized(rows: u16, cols: u16, args: &[&str], env: &[(&str, &str)]) -> Pty {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_cutover"));
+        command.args(args);
+        command.env("TERM", "xterm-256color");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = pair.slave.spawn_command(command).expect("cutover starts");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let writer = pair.master.take_writer().expect("pty writer");
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let feed = Arc::clone(&screen);
+        thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .process(&buf[..n]);
+            }
+        });
+        Pty {
+            screen,
+            writer,
+            child,
+            _master: pair.master,
+        }
+    }
+
+    pub fn contents(&self) -> String {
+        self.screen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .screen()
+            .contents()
+    }
+
+    pub fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let contents = self.contents();
+            if contents.contains(needle) {
+                return contents;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {needle:?}; the screen shows:\n{contents}"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("typing into the pty");
+        self.writer.flush().expect("flushing the pty");
+        // Keys typed one after another, as a person would; a lone Esc must not run into the
+        // next byte or it reads as Alt+key.
+        thread::sleep(Duration::from_millis(150));
+    }
+
+    pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "cutover did not exit; screen:\n{}",
+                self.contents()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
