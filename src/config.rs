@@ -38,6 +38,11 @@ impl TrafficTarget {
         (parts.len() >= 3).then(|| parts[..3].join("/"))
     }
 
+    /// The account named in the ARN, for the header.
+    pub fn account(&self) -> Option<&str> {
+        self.arn().split(':').nth(4).filter(|a| !a.is_empty())
+    }
+
     /// The region named in the ARN, used when no region is configured.
     pub fn region(&self) -> Option<&str> {
         self.arn().split(':').nth(3).filter(|r| !r.is_empty())
@@ -333,6 +338,7 @@ mod tests {
             Some("app/shop/50dc6c495c0c9188")
         );
         assert_eq!(config.traffic.region(), Some("eu-west-1"));
+        assert_eq!(config.traffic.account(), Some("123456789012"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use crate::app::{AppState, Command, Msg, update};
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformError};
 use crate::shift::WriteRequest;
 use crate::ui;
 
@@ -67,16 +67,11 @@ where
     E: Stream<Item = std::io::Result<Event>> + Unpin,
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut state_timer = interval(config.refresh);
-    let mut metrics_timer = interval(config.metrics_refresh);
+    let mut state_poll = Poll::new(config.refresh);
+    let mut metrics_poll = Poll::new(config.metrics_refresh);
     let mut tick = interval(config.tick);
     let mut animation = interval(config.animation);
-    for timer in [
-        &mut state_timer,
-        &mut metrics_timer,
-        &mut tick,
-        &mut animation,
-    ] {
+    for timer in [&mut tick, &mut animation] {
         timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
     }
     let mut work = InFlight {
@@ -104,11 +99,11 @@ where
                 // The terminal is gone: nothing can be shown or typed any more.
                 None => break,
             },
-            _ = state_timer.tick(), if !work.observing => {
+            _ = sleep_until(state_poll.next), if !work.observing => {
                 observe(&platform, &tx, &mut work);
                 None
             }
-            _ = metrics_timer.tick(), if !work.fetching_metrics => {
+            _ = sleep_until(metrics_poll.next), if !work.fetching_metrics => {
                 fetch_metrics(&platform, &tx, &mut work);
                 None
             }
@@ -122,6 +117,11 @@ where
         let mut next = msg;
         while let Some(msg) = next {
             note_finished(&msg, &mut work);
+            match &msg {
+                Msg::Observed { result, .. } => state_poll.finished(result.as_ref().err()),
+                Msg::MetricsFetched { result, .. } => metrics_poll.finished(result.as_ref().err()),
+                _ => {}
+            }
             for command in update(state, msg) {
                 execute(command, &platform, &tx, &mut work, state);
             }
@@ -150,6 +150,51 @@ where
         }
     }
     Ok(())
+}
+
+/// The longest wait between two polls while the platform throttles or cannot be reached.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// When a poller runs next: every `every` after the last result, backing off with jitter
+/// while the platform throttles or cannot be reached (AWS's token buckets are shared with every
+/// other tool of the account; hammering them makes it worse for all).
+struct Poll {
+    every: Duration,
+    next: Instant,
+    transient_failures: u32,
+}
+
+impl Poll {
+    fn new(every: Duration) -> Self {
+        Poll {
+            every,
+            next: Instant::now(),
+            transient_failures: 0,
+        }
+    }
+
+    fn finished(&mut self, error: Option<&PlatformError>) {
+        if error.is_some_and(PlatformError::is_transient) {
+            self.transient_failures = self.transient_failures.saturating_add(1);
+        } else {
+            self.transient_failures = 0;
+        }
+        let jitter = if self.transient_failures > 0 {
+            rand::random_range(0.8..1.2)
+        } else {
+            1.0
+        };
+        self.next = Instant::now() + backoff(self.every, self.transient_failures, jitter);
+    }
+}
+
+/// `every`, doubled for each transient failure in a row, capped, times `jitter`.
+pub fn backoff(every: Duration, transient_failures: u32, jitter: f64) -> Duration {
+    if transient_failures == 0 {
+        return every.mul_f64(jitter);
+    }
+    let doubled = every.saturating_mul(1u32 << transient_failures.min(16));
+    doubled.min(MAX_BACKOFF.max(every)).mul_f64(jitter)
 }
 
 /// Marks the edge work a result belongs to as done, and starts a queued write.
@@ -238,4 +283,23 @@ fn fetch_metrics<P: Platform>(
             result,
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_back_off_while_the_platform_throttles_and_recover_at_once() {
+        let every = Duration::from_secs(5);
+        assert_eq!(backoff(every, 0, 1.0), every);
+        assert_eq!(backoff(every, 1, 1.0), Duration::from_secs(10));
+        assert_eq!(backoff(every, 3, 1.0), Duration::from_secs(40));
+        assert_eq!(backoff(every, 4, 1.0), MAX_BACKOFF);
+        assert_eq!(backoff(every, 40, 1.2), MAX_BACKOFF.mul_f64(1.2));
+        assert_eq!(
+            backoff(Duration::from_secs(120), 2, 1.0),
+            Duration::from_secs(120)
+        );
+    }
 }

@@ -47,6 +47,12 @@ fn assert_status_fails(name: &str, text: &str, code: i32, expected: &str) -> Out
     output
 }
 
+/// The ARN of a resource that does not exist: the same but for the last character.
+fn other_arn(arn: &str) -> String {
+    let last = if arn.ends_with('0') { '1' } else { '0' };
+    format!("{}{last}", &arn[..arn.len() - 1])
+}
+
 fn status_json(config: &std::path::Path) -> Value {
     let output = cutover(&["status", "--json", "--config", &config.to_string_lossy()]);
     assert!(
@@ -386,8 +392,19 @@ async fn api_calls_per_refresh_stay_within_budget() {
 fn bad_estates_are_refused_with_the_reason() {
     let estate = Estate::build("bad", &["--rule"]);
     let rule = estate.rule_arn.clone().expect("rule");
-    let missing_rule = format!("{}0", &rule[..rule.len() - 1]);
+    let missing_rule = other_arn(&rule);
+    let missing_listener = other_arn(&estate.listener_arn);
     let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "no-forward",
+            estate.listener_config(),
+            "has no forward action",
+        ),
+        (
+            "no-listener",
+            estate.config(&format!("listener_arn = \"{missing_listener}\"")),
+            "ListenerNotFound",
+        ),
         (
             "no-rule",
             estate.config(&format!("rule_arn = \"{missing_rule}\"")),

@@ -237,3 +237,67 @@ async fn the_console_ends_when_the_terminal_closes() {
     })
     .await;
 }
+
+/// A platform whose state reads are always throttled.
+struct Throttled {
+    inner: Arc<Counted>,
+}
+
+impl Platform for Throttled {
+    fn source(&self) -> SourceInfo {
+        self.inner.source()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.inner.now()
+    }
+
+    async fn observe(&self) -> Result<Observation, PlatformError> {
+        self.inner.observes.fetch_add(1, Ordering::SeqCst);
+        Err(PlatformError::Throttled {
+            operation: "DescribeServices".into(),
+        })
+    }
+
+    fn metrics(&self) -> impl Future<Output = Result<MetricsSnapshot, PlatformError>> + Send {
+        self.inner.metrics()
+    }
+
+    fn set_weights(
+        &self,
+        expected: Weights,
+        target: Weights,
+    ) -> impl Future<Output = Result<Weights, PlatformError>> + Send {
+        self.inner.set_weights(expected, target)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_backs_the_state_polls_off_and_says_so() {
+    let counted = counted(Scenario::Healthy);
+    let platform = Arc::new(Throttled {
+        inner: Arc::clone(&counted),
+    });
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
+    let mut state = AppState::new(platform.source(), Settings::default(), platform.now());
+    let (tx, rx) = unbounded();
+    let run = runtime::run(
+        Arc::clone(&platform),
+        &mut terminal,
+        rx,
+        &mut state,
+        RuntimeConfig::default(),
+    );
+    let script = async move {
+        wait(180).await;
+        press(&tx, ch('q'));
+    };
+    let (result, ()) = tokio::join!(run, script);
+    result.expect("the console keeps running while throttled");
+    // Without backoff: 37 reads in 180 s at a 5 s refresh. With it: 10, 20, 40, 60, 60 s apart.
+    let reads = counted.observes.load(Ordering::SeqCst);
+    assert!((4..=8).contains(&reads), "{reads} throttled reads in 180 s");
+    let screen = screen(&terminal);
+    assert!(screen.contains("throttled, backing off"), "{screen}");
+    assert!(screen.contains("STALE"), "{screen}");
+}

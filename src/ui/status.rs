@@ -34,7 +34,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         } else {
             Line::from(Span::styled(
                 format!(
-                    " {} (retrying; showing the last data read)",
+                    " {} (retrying with backoff; showing the last data read)",
                     errors.join(" · ")
                 ),
                 theme::warning(),

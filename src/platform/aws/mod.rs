@@ -300,7 +300,11 @@ impl Platform for AwsPlatform {
             .unwrap_or_default();
         SourceInfo {
             kind: "AWS",
-            detail: format!("{} · {what} of {load_balancer}", self.region),
+            detail: format!(
+                "{} · {} · {what} of {load_balancer}",
+                self.region,
+                self.config.traffic.account().unwrap_or("?")
+            ),
         }
     }
 
