@@ -404,6 +404,14 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_is_valid() {
+        let text = include_str!("../assets/cutover.example.toml");
+        let config = parse_text(text).expect("the example parses");
+        assert!(matches!(config.traffic, TrafficTarget::Listener(_)));
+        assert_eq!(config.aws, AwsSettings::default());
+    }
+
+    #[test]
     fn a_missing_file_says_how_to_fix_it() {
         let err = load(
             Path::new("/nonexistent/cutover.toml"),

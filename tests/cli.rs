@@ -99,20 +99,37 @@ fn a_bad_percentage_is_refused_before_anything_runs() {
 }
 
 #[test]
-fn aws_commands_say_they_are_not_available_yet() {
+fn headless_writes_say_they_are_not_available_yet() {
     for args in [
-        &["status"][..],
-        &[],
-        &["rollback"],
+        &["rollback"][..],
+        &["promote"],
         &["shift", "--green", "10"],
+        &["deploy", "--image", "x"],
     ] {
         let output = cutover(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(
-            stderr(&output).contains("cutover demo"),
+            stderr(&output).contains("not available in this version yet"),
             "{args:?}: {}",
             stderr(&output)
         );
+    }
+}
+
+#[test]
+fn aws_commands_without_a_config_say_how_to_write_one() {
+    for args in [
+        &["status", "--config", "/nonexistent/cutover.toml"][..],
+        &["--config", "/nonexistent/cutover.toml"],
+    ] {
+        let output = cutover(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let text = stderr(&output);
+        assert!(
+            text.contains("/nonexistent/cutover.toml: no such file"),
+            "{args:?}: {text}"
+        );
+        assert!(text.contains("--config PATH"), "{text}");
     }
 }
 

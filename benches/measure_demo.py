@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measures the release demo as a user runs it: time to the first frame, idle CPU and peak RSS.
 
-Usage: cargo build --release && python3 scripts/measure.py [SECONDS]
+Usage: cargo build --release && python3 benches/measure_demo.py [SECONDS]
 
 Runs `cutover demo` in a pseudo-terminal of 160x48, records when the first frame arrives,
 leaves it alone for SECONDS (default 60), quits with `q`, and reads the CPU time and peak RSS
