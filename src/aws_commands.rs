@@ -7,13 +7,15 @@ use anyhow::Context;
 use crate::app::Settings;
 use crate::cli::GlobalArgs;
 use crate::config::{self, AwsSettings};
+use crate::domain::Observation;
 use crate::platform::Platform;
 use crate::platform::aws::AwsPlatform;
 use crate::runtime::RuntimeConfig;
 use crate::status;
 
-/// Reads the config (flags override it), builds the clients and runs the preflight checks.
-pub async fn connect(global: &GlobalArgs) -> anyhow::Result<AwsPlatform> {
+/// Reads the config (flags override it), builds the clients and runs the preflight checks;
+/// returns the platform and what the preflight read.
+pub async fn connect(global: &GlobalArgs) -> anyhow::Result<(AwsPlatform, Observation)> {
     let overrides = AwsSettings {
         profile: global.profile.clone(),
         region: global.region.clone(),
@@ -21,8 +23,8 @@ pub async fn connect(global: &GlobalArgs) -> anyhow::Result<AwsPlatform> {
     };
     let config = config::load(&global.config, &overrides)?;
     let platform = AwsPlatform::connect(config, global.read_only).await?;
-    platform.preflight().await.map_err(explain)?;
-    Ok(platform)
+    let observation = platform.preflight().await.map_err(explain)?;
+    Ok((platform, observation))
 }
 
 /// Adds the fix to errors whose cause an operator may not recognise.
@@ -39,11 +41,7 @@ fn explain(error: anyhow::Error) -> anyhow::Error {
 }
 
 pub async fn status(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
-    let platform = connect(global).await?;
-    let observation = platform
-        .observe()
-        .await
-        .context("reading ECS and the load balancer")?;
+    let (platform, observation) = connect(global).await?;
     let metrics = platform.metrics().await.context("reading CloudWatch")?;
     let report = status::report("aws", &observation, &metrics, platform.now());
     tracing::info!(calls = ?platform.call_counts(), "status");
@@ -60,7 +58,8 @@ pub async fn status(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
 }
 
 pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
-    let platform = Arc::new(connect(global).await?);
+    let (platform, _) = connect(global).await?;
+    let platform = Arc::new(platform);
     let settings = Settings {
         refresh: std::time::Duration::from_secs(global.refresh),
         ..Settings::default()

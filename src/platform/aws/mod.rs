@@ -119,7 +119,7 @@ impl AwsPlatform {
             .read_actions()
             .await
             .with_context(|| format!("reading {}", describe_target(target)))?;
-        elbv2::weights_of(
+        let weights = elbv2::weights_of(
             &describe_target(target),
             &actions,
             &self.config.blue.target_group_arn,
@@ -146,7 +146,37 @@ impl AwsPlatform {
                 );
             }
         }
-        self.observe().await.context("reading the estate")
+        self.observation(&services, weights)
+            .await
+            .context("reading the estate")
+    }
+
+    /// Both sides in full, from services already described and weights already read.
+    async fn observation(
+        &self,
+        services: &HashMap<Color, Service>,
+        weights: Weights,
+    ) -> Result<Observation, PlatformError> {
+        let (Some(blue_service), Some(green_service)) =
+            (services.get(&Color::Blue), services.get(&Color::Green))
+        else {
+            return Err(PlatformError::Api {
+                operation: "DescribeServices".into(),
+                message: "a configured service was not returned".into(),
+            });
+        };
+        let owner = ecs::traffic_owner(blue_service).or_else(|| ecs::traffic_owner(green_service));
+        *self.owner.lock().unwrap_or_else(|p| p.into_inner()) = owner;
+        let (blue, green) = tokio::join!(
+            self.side(Color::Blue, blue_service),
+            self.side(Color::Green, green_service),
+        );
+        Ok(Observation {
+            blue: blue?,
+            green: green?,
+            weights,
+            writes_refused: self.refusal(),
+        })
     }
 
     /// API calls made so far, by operation.
@@ -313,28 +343,8 @@ impl Platform for AwsPlatform {
     }
 
     async fn observe(&self) -> Result<Observation, PlatformError> {
-        let services = self.services().await?;
-        let (Some(blue_service), Some(green_service)) =
-            (services.get(&Color::Blue), services.get(&Color::Green))
-        else {
-            return Err(PlatformError::Api {
-                operation: "DescribeServices".into(),
-                message: "a configured service was not returned".into(),
-            });
-        };
-        let owner = ecs::traffic_owner(blue_service).or_else(|| ecs::traffic_owner(green_service));
-        *self.owner.lock().unwrap_or_else(|p| p.into_inner()) = owner;
-        let (blue, green, weights) = tokio::join!(
-            self.side(Color::Blue, blue_service),
-            self.side(Color::Green, green_service),
-            self.read_weights(),
-        );
-        Ok(Observation {
-            blue: blue?,
-            green: green?,
-            weights: weights?,
-            writes_refused: self.refusal(),
-        })
+        let (services, weights) = tokio::join!(self.services(), self.read_weights());
+        self.observation(&services?, weights?).await
     }
 
     async fn metrics(&self) -> Result<MetricsSnapshot, PlatformError> {
