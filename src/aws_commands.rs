@@ -70,7 +70,7 @@ pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
         ..RuntimeConfig::default()
     };
     let started = std::time::Instant::now();
-    let result = crate::console::run(Arc::clone(&platform), settings, runtime).await;
+    let result = crate::console::run(Arc::clone(&platform), settings, runtime, None).await;
     tracing::info!(
         seconds = started.elapsed().as_secs(),
         calls = ?platform.call_counts(),

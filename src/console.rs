@@ -8,6 +8,7 @@ use crossterm::event::EventStream;
 use crate::app::{AppState, Settings};
 use crate::platform::Platform;
 use crate::runtime::{self, RuntimeConfig};
+use crate::shift::plan::Plan;
 use crate::terminal::TerminalGuard;
 
 /// Takes over the terminal, runs until the operator quits, and always gives the terminal back.
@@ -15,8 +16,9 @@ pub async fn run<P: Platform>(
     platform: Arc<P>,
     settings: Settings,
     config: RuntimeConfig,
+    plan: Option<Plan>,
 ) -> anyhow::Result<()> {
-    let mut state = AppState::new(platform.source(), settings, platform.now());
+    let mut state = AppState::new(platform.source(), settings, platform.now()).with_plan(plan);
     let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
     let events = EventStream::new();
     let result = tokio::select! {

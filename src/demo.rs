@@ -8,6 +8,7 @@ use crate::cli::{DemoArgs, GlobalArgs};
 use crate::domain::Timestamp;
 use crate::platform::sim::{SimOptions, SimPlatform};
 use crate::runtime::RuntimeConfig;
+use crate::shift::plan::{OnBreach, Plan, PlanSpec};
 
 /// Settings in simulated time, and the runtime's intervals in real time: at `--speed N` the
 /// pollers run N times as often, so the screen keeps pace with the simulated world.
@@ -24,6 +25,22 @@ pub fn configs(global: &GlobalArgs, speed: f64) -> (Settings, RuntimeConfig) {
     (settings, runtime)
 }
 
+/// The demo's plan: four steps, two simulated minutes of bake each (enough for a full minute
+/// of evidence after every change), rolling back on a breach.
+pub fn demo_plan() -> Plan {
+    let spec = PlanSpec::Steps {
+        steps: vec![10, 25, 50, 100],
+        bake: Duration::from_secs(120),
+    };
+    Plan::new(&spec, OnBreach::Rollback).unwrap_or_else(|_| Plan {
+        // The steps above are valid; even so, a demo plan is never worth a panic.
+        targets: vec![100],
+        bake: Duration::from_secs(120),
+        on_breach: OnBreach::Rollback,
+        state: crate::shift::plan::PlanState::Ready,
+    })
+}
+
 pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
     let start = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -36,5 +53,5 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
         start,
     }));
     let (settings, runtime) = configs(global, args.speed);
-    crate::console::run(platform, settings, runtime).await
+    crate::console::run(platform, settings, runtime, Some(demo_plan())).await
 }

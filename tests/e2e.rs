@@ -16,7 +16,7 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     let log = log_file("e2e-demo");
     let mut pty = Pty::spawn(&["demo", "--speed", "20", "--seed", "3", "--log-file", &log]);
     pty.wait_for("BLUE 100%");
-    pty.wait_for("has reached a steady state.");
+    pty.wait_for("(service shop-green) has reached a steady state.");
     assert!(
         pty.screen
             .lock()

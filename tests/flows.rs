@@ -82,8 +82,21 @@ where
     F: FnOnce(UnboundedSender<std::io::Result<Event>>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    session_with_plan(platform, None, script).await
+}
+
+async fn session_with_plan<F, Fut>(
+    platform: Arc<Counted>,
+    plan: Option<cutover::shift::plan::Plan>,
+    script: F,
+) -> Session
+where
+    F: FnOnce(UnboundedSender<std::io::Result<Event>>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
-    let mut state = AppState::new(platform.source(), Settings::default(), platform.now());
+    let mut state =
+        AppState::new(platform.source(), Settings::default(), platform.now()).with_plan(plan);
     let (tx, rx) = unbounded();
     let run = runtime::run(
         Arc::clone(&platform),
@@ -300,4 +313,105 @@ async fn throttling_backs_the_state_polls_off_and_says_so() {
     let screen = screen(&terminal);
     assert!(screen.contains("throttled, backing off"), "{screen}");
     assert!(screen.contains("STALE"), "{screen}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_on_a_healthy_green_reaches_all_green_step_by_step() {
+    let platform = counted(Scenario::Healthy);
+    let after = session_with_plan(
+        Arc::clone(&platform),
+        Some(cutover::demo::demo_plan()),
+        |tx| async move {
+            wait(60).await;
+            press(&tx, ch('a'));
+            wait(15 * 60).await;
+            press(&tx, ch('q'));
+        },
+    )
+    .await;
+    assert_eq!(
+        platform.sim.observe().await.map(|o| o.weights),
+        Ok(Weights::ALL_GREEN)
+    );
+    assert_eq!(platform.writes.load(Ordering::SeqCst), 4, "10, 25, 50, 100");
+    let screen = screen(&after.terminal);
+    assert!(
+        screen.contains("done: green carries all traffic"),
+        "{screen}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_on_a_bad_green_rolls_back_by_itself_and_says_why() {
+    let platform = counted(Scenario::BadGreen);
+    let started = platform.sim.now();
+    let after = session_with_plan(
+        Arc::clone(&platform),
+        Some(cutover::demo::demo_plan()),
+        |tx| async move {
+            wait(60).await;
+            press(&tx, ch('a'));
+            wait(15 * 60).await;
+            press(&tx, ch('q'));
+        },
+    )
+    .await;
+    assert_eq!(
+        platform.sim.observe().await.map(|o| o.weights),
+        Ok(Weights::ALL_BLUE)
+    );
+    assert_eq!(after.state.shift.current(), Some(Weights::ALL_BLUE));
+    let screen = screen(&after.terminal);
+    assert!(screen.contains("ROLLED BACK: green"), "{screen}");
+    assert!(
+        screen.contains("plan: green is worse, rolling back: green"),
+        "{screen}"
+    );
+    let log: Vec<_> = after.state.log.newest_first().collect();
+    let first_step = log
+        .iter()
+        .rev()
+        .find(|e| e.text.starts_with("plan step 1/"))
+        .map(|e| e.at);
+    let rollback = log
+        .iter()
+        .find(|e| e.text.starts_with("plan: green is worse"))
+        .map(|e| e.at);
+    if let (Some(step), Some(rollback)) = (first_step, rollback) {
+        println!(
+            "bad-green detected {:.1} simulated minutes after the first step ({} after start)",
+            rollback.since(step).as_secs_f64() / 60.0,
+            cutover::domain::format_age(rollback.since(started))
+        );
+    }
+    assert!(first_step.is_some() && rollback.is_some(), "both logged");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_pauses_on_an_outside_change() {
+    let platform = counted(Scenario::Healthy);
+    let outside = Arc::clone(&platform);
+    let after = session_with_plan(
+        Arc::clone(&platform),
+        Some(cutover::demo::demo_plan()),
+        |tx| async move {
+            wait(60).await;
+            press(&tx, ch('a'));
+            wait(30).await;
+            outside.sim.set_weights_outside(Weights::with_green(40));
+            wait(10 * 60).await;
+            press(&tx, ch('q'));
+        },
+    )
+    .await;
+    assert_eq!(
+        platform.sim.observe().await.map(|o| o.weights),
+        Ok(Weights::with_green(40)),
+        "the plan did not overwrite it"
+    );
+    let screen = screen(&after.terminal);
+    assert!(
+        screen.contains("PAUSED: changed outside cutover: 90/10 → 60/40"),
+        "{screen}"
+    );
 }

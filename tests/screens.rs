@@ -72,6 +72,18 @@ fn green_at(console: &mut Console, green: u8) {
 }
 
 #[test]
+fn evidence_between_the_panels() {
+    let console = Console::carrying(10);
+    let buffer = snapshot("evidence_ok", &console.state);
+    let (x, y) = find(&buffer, " OK ").expect("the verdict");
+    assert_eq!(buffer[(x, y)].bg, Tint::Green);
+    assert!(
+        find(&buffer, "green 0.").is_some_and(|(_, row)| row == y),
+        "the reason beside the verdict"
+    );
+}
+
+#[test]
 fn start() {
     let console = Console::new();
     let buffer = snapshot("start", &console.state);
@@ -174,7 +186,7 @@ fn terminal_too_small() {
     let screen = text(terminal.backend().buffer());
     insta::assert_snapshot!("too_small_70x20", screen);
     assert!(screen.contains("terminal too small"));
-    assert!(screen.contains("70×20 here; cutover needs at least 80×28"));
+    assert!(screen.contains("70×20 here; cutover needs at least 80×33"));
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn stage_then_apply_writes_once_from_the_weights_seen() {
 
 #[test]
 fn a_jump_over_the_max_step_asks_first_and_no_means_nothing_written() {
-    let mut console = Console::new();
+    let mut console = Console::carrying(10);
     console.press(ch('%'));
     console.type_text("60");
     console.press(key(KeyCode::Enter));
@@ -49,13 +49,13 @@ fn a_jump_over_the_max_step_asks_first_and_no_means_nothing_written() {
     assert!(console.press(key(KeyCode::Enter)).is_empty());
     assert!(matches!(
         console.state.popup,
-        Some(Popup::Confirm(Confirm::LargeJump { from, to })) if from == w(0) && to == w(60)
+        Some(Popup::Confirm(Confirm::LargeJump { from, to })) if from == w(10) && to == w(60)
     ));
     assert!(console.press(ch('n')).is_empty());
     assert!(console.state.popup.is_none());
     console.press(key(KeyCode::Enter));
     let commands = console.press(ch('y'));
-    assert_eq!(writes(&commands), [(WriteKind::Apply, w(0), w(60))]);
+    assert_eq!(writes(&commands), [(WriteKind::Apply, w(10), w(60))]);
 }
 
 #[test]
@@ -131,14 +131,14 @@ fn rollback_works_over_a_popup() {
 
 #[test]
 fn promote_asks_then_sends_everything_to_green() {
-    let mut console = Console::new();
+    let mut console = Console::carrying(10);
     assert!(console.press(ch('P')).is_empty());
     assert!(matches!(
         console.state.popup,
         Some(Popup::Confirm(Confirm::Promote { .. }))
     ));
     let commands = console.press(ch('y'));
-    assert_eq!(writes(&commands), [(WriteKind::Promote, w(0), w(100))]);
+    assert_eq!(writes(&commands), [(WriteKind::Promote, w(10), w(100))]);
 }
 
 #[test]
@@ -407,9 +407,10 @@ proptest! {
         console.press(key(KeyCode::Enter));
         console.press(ch('y'));
         let written: Vec<_> = writes(&console.commands);
+        // A valid value may still be refused by the guard; an invalid one never gets that far.
         match parse_percent(&typed) {
-            Ok(p) if p > 0 => prop_assert_eq!(written, vec![(WriteKind::Apply, w(0), w(p))]),
-            _ => prop_assert!(written.is_empty(), "{typed:?} wrote {written:?}"),
+            Ok(p) => prop_assert!(written.iter().all(|&(_, _, to)| to == w(p)), "{typed:?} wrote {written:?}"),
+            Err(_) => prop_assert!(written.is_empty(), "{typed:?} wrote {written:?}"),
         }
     }
 }
@@ -436,5 +437,69 @@ fn writes_are_refused_with_the_reason_when_the_platform_says_so() {
     assert_eq!(
         flash.as_deref(),
         Some("not written: CodeDeploy owns the traffic")
+    );
+}
+
+#[test]
+fn the_guard_refuses_a_second_step_without_evidence_and_says_why() {
+    let mut console = Console::new();
+    console.press(ch('%'));
+    console.type_text("20");
+    console.press(key(KeyCode::Enter));
+    assert!(writes(&console.press(key(KeyCode::Enter))).is_empty());
+    let flash = console
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(
+        flash.starts_with(
+            "refused 100/0 → 80/20: not enough evidence yet: 0 of 200 requests on green since"
+        ),
+        "{flash}"
+    );
+}
+
+#[test]
+fn the_guard_refuses_an_increase_while_green_is_worse() {
+    let mut console = Console::with_scenario(cutover::platform::sim::Scenario::BadGreen, 2);
+    console.world.set_weights(w(10));
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::Observed {
+            now,
+            result: Ok(console.world.observation()),
+        },
+    );
+    console
+        .world
+        .advance_to(console.now().plus(std::time::Duration::from_secs(300)));
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::MetricsFetched {
+            now,
+            result: Ok(console.world.metrics()),
+        },
+    );
+    assert_eq!(
+        console.state.evidence().map(|e| e.verdict),
+        Some(cutover::shift::Verdict::Worse)
+    );
+    console.press(ch('l'));
+    assert!(writes(&console.press(key(KeyCode::Enter))).is_empty());
+    assert!(writes(&console.press(ch('P'))).is_empty());
+    assert!(
+        console.state.popup.is_none(),
+        "promote is refused before asking"
+    );
+    // Going down and rolling back are never blocked.
+    console.press(ch('h'));
+    console.press(ch('h'));
+    assert_eq!(
+        writes(&console.press(key(KeyCode::Enter))),
+        [(WriteKind::Apply, w(10), w(0))]
     );
 }

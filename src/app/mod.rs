@@ -1,5 +1,6 @@
 //! The application core: state, messages, the pure `update`, and the one keymap table.
 
+mod autopilot;
 mod event_log;
 mod keymap;
 mod msg;

@@ -3,15 +3,17 @@ use std::time::Duration;
 use super::{EventLog, Popup};
 use crate::domain::{LogLevel, MetricsSnapshot, Observation, Timestamp};
 use crate::platform::SourceInfo;
-use crate::shift::{MAX_STEP_POINTS, STEP_POINTS, Shift};
+use crate::shift::plan::Plan;
+use crate::shift::{Evidence, EvidenceSettings, GuardSettings, STEP_POINTS, Shift, evidence};
 
 /// How long a flash message stays in the status line.
 pub const FLASH_DURATION: Duration = Duration::from_secs(5);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
     pub step_points: u8,
-    pub max_step_points: u8,
+    pub guard: GuardSettings,
+    pub evidence: EvidenceSettings,
     /// How often state is polled, in the platform's time: data older than three polls is stale.
     pub refresh: Duration,
     /// How often metrics are fetched, in the platform's time.
@@ -22,7 +24,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             step_points: STEP_POINTS,
-            max_step_points: MAX_STEP_POINTS,
+            guard: GuardSettings::default(),
+            evidence: EvidenceSettings::default(),
             refresh: Duration::from_secs(5),
             metrics_refresh: Duration::from_secs(30),
         }
@@ -52,6 +55,11 @@ pub struct AppState {
     pub metrics_at: Option<Timestamp>,
     pub metrics_error: Option<String>,
     pub shift: Shift,
+    /// The configured plan, if any, and how far it has come.
+    pub plan: Option<Plan>,
+    /// When the weights last changed (read back or seen changed): the evidence window starts
+    /// after it.
+    pub last_weight_change: Option<Timestamp>,
     pub log: EventLog,
     pub popup: Option<Popup>,
     pub flash: Option<Flash>,
@@ -75,6 +83,8 @@ impl AppState {
             metrics_at: None,
             metrics_error: None,
             shift: Shift::default(),
+            plan: None,
+            last_weight_change: None,
             log: EventLog::default(),
             popup: None,
             flash: None,
@@ -101,9 +111,26 @@ impl AppState {
         }
     }
 
+    /// Green against blue since the last weight change, as of now.
+    pub fn evidence(&self) -> Option<Evidence> {
+        let metrics = self.metrics.as_ref()?;
+        Some(evidence(
+            metrics,
+            self.last_weight_change,
+            self.now,
+            &self.settings.evidence,
+        ))
+    }
+
     /// Why writes are refused, as the platform last said (another owner, read-only).
     pub fn writes_refused(&self) -> Option<&str> {
         self.observation.as_ref()?.writes_refused.as_deref()
+    }
+
+    /// A console with a plan to drive.
+    pub fn with_plan(mut self, plan: Option<Plan>) -> Self {
+        self.plan = plan;
+        self
     }
 
     /// Whether something animates (a spinner) and needs frames between ticks.

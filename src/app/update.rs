@@ -4,10 +4,21 @@ use tui_input::backend::crossterm::EventHandler;
 use super::{Action, AppState, Command, Confirm, Msg, PercentPrompt, Popup, action_for};
 use crate::domain::{Color, LogLevel, LogSource, MetricsSnapshot, Observation, Timestamp, Weights};
 use crate::platform::PlatformError;
-use crate::shift::{ApplyDecision, RollbackDecision, WriteKind, WriteRequest};
+use crate::shift::plan::PlanState;
+use crate::shift::{
+    ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, guard,
+};
 
 /// The whole behaviour of the console: a message in, the state changed, commands out.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
+    let mut commands = handle(state, msg);
+    if !state.quit {
+        commands.extend(super::autopilot::drive(state));
+    }
+    commands
+}
+
+fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
     match msg {
         Msg::Key { key, now } => {
             state.now = now;
@@ -117,7 +128,10 @@ fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) -> Vec<Comman
 }
 
 fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
-    let writes = matches!(action, Action::Apply | Action::Rollback | Action::Promote);
+    let writes = matches!(
+        action,
+        Action::Apply | Action::Rollback | Action::Promote | Action::StartPlan | Action::NextStep
+    );
     if writes && refused(state) {
         return Vec::new();
     }
@@ -129,10 +143,7 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             state.popup = Some(Popup::Prompt(PercentPrompt::default()));
             Vec::new()
         }
-        Action::Apply => {
-            let decision = state.shift.apply(state.settings.max_step_points, state.now);
-            on_apply_decision(state, decision)
-        }
+        Action::Apply => apply_staged(state, false),
         Action::DropStaged => {
             if let Some(dropped) = state.shift.drop_staged() {
                 state.flash(
@@ -149,7 +160,50 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
                 Some(Weights::ALL_GREEN) => {
                     state.flash(LogLevel::Info, "green already carries all traffic")
                 }
-                Some(from) => state.popup = Some(Popup::Confirm(Confirm::Promote { from })),
+                Some(from) => {
+                    if !guard_refuses(state, Weights::ALL_GREEN) {
+                        state.popup = Some(Popup::Confirm(Confirm::Promote { from }));
+                    }
+                }
+            }
+            Vec::new()
+        }
+        Action::StartPlan => {
+            let now = state.now;
+            let outcome = state
+                .plan
+                .as_mut()
+                .map(|plan| (plan.start(now), plan.state.to_string()));
+            match outcome {
+                None => state.flash(
+                    LogLevel::Info,
+                    "no plan configured: add [plan] to the config (the demo has one)",
+                ),
+                Some((true, _)) => {
+                    state
+                        .log
+                        .push(now, LogLevel::Info, LogSource::Operator, "plan started");
+                }
+                Some((false, plan_state)) => {
+                    state.flash(LogLevel::Info, format!("the plan is {plan_state}"));
+                }
+            }
+            Vec::new()
+        }
+        Action::PausePlan => {
+            let now = state.now;
+            if let Some(plan) = state.plan.as_mut().filter(|p| p.is_active()) {
+                plan.pause("paused by the operator (a resumes)");
+                state
+                    .log
+                    .push(now, LogLevel::Info, LogSource::Operator, "plan paused");
+            }
+            Vec::new()
+        }
+        Action::NextStep => {
+            let now = state.now;
+            if !state.plan.as_mut().is_some_and(|p| p.skip_bake(now)) {
+                state.flash(LogLevel::Info, "no plan is running: a starts it");
             }
             Vec::new()
         }
@@ -185,11 +239,86 @@ fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
     if refused(state) {
         return Vec::new();
     }
-    let decision = match confirm {
-        Confirm::LargeJump { .. } => state.shift.apply_confirmed(state.now),
-        Confirm::Promote { .. } => state.shift.promote(state.now),
+    match confirm {
+        Confirm::LargeJump { .. } => apply_staged(state, true),
+        Confirm::Promote { .. } => {
+            // The evidence may have changed while the question was open: ask the guard again.
+            if guard_refuses(state, Weights::ALL_GREEN) {
+                return Vec::new();
+            }
+            let decision = state.shift.promote(state.now);
+            on_apply_decision(state, decision)
+        }
+    }
+}
+
+/// Applies the staged split if the guard lets it; `confirmed` when the operator already said
+/// yes to a large jump.
+fn apply_staged(state: &mut AppState, confirmed: bool) -> Vec<Command> {
+    let (Some(current), Some(staged)) = (state.shift.current(), state.shift.staged()) else {
+        let decision = state.shift.apply(u8::MAX, state.now);
+        return on_apply_decision(state, decision);
     };
-    on_apply_decision(state, decision)
+    if state.shift.in_flight().is_some() {
+        return on_apply_decision(state, ApplyDecision::Busy);
+    }
+    let evidence = state.evidence();
+    let green = state.observation.as_ref().map(|o| &o.green);
+    match guard::check(
+        current,
+        staged,
+        evidence.as_ref(),
+        green,
+        &state.settings.guard,
+    ) {
+        GuardDecision::Refuse(why) => {
+            guard_refused(state, current, staged, &why);
+            Vec::new()
+        }
+        GuardDecision::NeedsConfirm(_) if !confirmed => {
+            state.popup = Some(Popup::Confirm(Confirm::LargeJump {
+                from: current,
+                to: staged,
+            }));
+            Vec::new()
+        }
+        GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {
+            let decision = state.shift.apply_confirmed(state.now);
+            on_apply_decision(state, decision)
+        }
+    }
+}
+
+/// Whether the guard refuses moving to `target` now (a jump needing confirmation is not a
+/// refusal); says why if so.
+fn guard_refuses(state: &mut AppState, target: Weights) -> bool {
+    let Some(current) = state.shift.current() else {
+        return false;
+    };
+    let evidence = state.evidence();
+    let green = state.observation.as_ref().map(|o| &o.green);
+    match guard::check(
+        current,
+        target,
+        evidence.as_ref(),
+        green,
+        &state.settings.guard,
+    ) {
+        GuardDecision::Refuse(why) => {
+            guard_refused(state, current, target, &why);
+            true
+        }
+        GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => false,
+    }
+}
+
+fn guard_refused(state: &mut AppState, from: Weights, to: Weights, why: &str) {
+    let now = state.now;
+    let text = format!("refused {from} → {to}: {why}");
+    state
+        .log
+        .push(now, LogLevel::Warn, LogSource::System, text.clone());
+    state.flash(LogLevel::Warn, text);
 }
 
 fn on_apply_decision(state: &mut AppState, decision: ApplyDecision) -> Vec<Command> {
@@ -218,6 +347,14 @@ fn on_apply_decision(state: &mut AppState, decision: ApplyDecision) -> Vec<Comma
 }
 
 fn rollback(state: &mut AppState) -> Vec<Command> {
+    if let Some(plan) = state.plan.as_mut() {
+        plan.aborted("rolled back by the operator");
+    }
+    rollback_now(state)
+}
+
+/// All traffic to blue now (the plan, if any, has been told already).
+pub(super) fn rollback_now(state: &mut AppState) -> Vec<Command> {
     match state.shift.rollback(state.now) {
         RollbackDecision::Write(request) => start_write(state, request),
         RollbackDecision::Queued => {
@@ -241,7 +378,7 @@ fn rollback(state: &mut AppState) -> Vec<Command> {
     }
 }
 
-fn start_write(state: &mut AppState, request: WriteRequest) -> Vec<Command> {
+pub(super) fn start_write(state: &mut AppState, request: WriteRequest) -> Vec<Command> {
     let level = match request.kind {
         WriteKind::Rollback => LogLevel::Warn,
         WriteKind::Apply | WriteKind::Promote => LogLevel::Info,
@@ -267,6 +404,24 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
         return Vec::new();
     };
     let verb = outcome.finished.kind.verb();
+    let weights_moved = match &outcome.result {
+        Ok(read_back) => *read_back != outcome.finished.expected,
+        Err(PlatformError::Conflict { .. }) => true,
+        Err(_) => false,
+    };
+    if weights_moved {
+        state.last_weight_change = Some(now);
+    }
+    if let Some(plan) = state.plan.as_mut() {
+        match &outcome.result {
+            Ok(read_back) => plan.step_finished(*read_back, now),
+            Err(PlatformError::Conflict { expected, actual }) => {
+                plan.pause(format!("changed outside cutover: {expected} → {actual}"))
+            }
+            Err(error) if plan.state == PlanState::Applying => plan.hold(error.to_string()),
+            Err(_) => {}
+        }
+    }
     match &outcome.result {
         Ok(read_back) if *read_back == outcome.finished.target => {
             state.log.push(
@@ -331,6 +486,13 @@ fn on_observed(state: &mut AppState, result: Result<Observation, PlatformError>)
                 && state.shift.in_flight().is_none()
                 && before != observation.weights
             {
+                state.last_weight_change = Some(now);
+                if let Some(plan) = state.plan.as_mut() {
+                    plan.pause(format!(
+                        "changed outside cutover: {before} → {}",
+                        observation.weights
+                    ));
+                }
                 state.log.push(
                     now,
                     LogLevel::Warn,

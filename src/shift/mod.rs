@@ -2,8 +2,14 @@
 //!
 //! Pure and synchronous: time comes in as values, writes go out as requests.
 
+pub mod evidence;
+pub mod guard;
 mod machine;
+pub mod plan;
+pub mod stats;
 
+pub use evidence::{Evidence, EvidenceSettings, SideEvidence, Verdict, evidence};
+pub use guard::{GuardDecision, GuardSettings};
 pub use machine::{ApplyDecision, RollbackDecision, Shift, WriteKind, WriteOutcome, WriteRequest};
 
 /// The default size of one `→`/`←` nudge, in percentage points.

@@ -48,7 +48,11 @@ fn spans(state: &AppState, compact: bool) -> Vec<Span<'static>> {
     if !compact {
         spans.push(Span::styled(" │ ", theme::label()));
         spans.push(Span::raw("mode "));
-        spans.push(Span::styled("manual", theme::value()));
+        let mode = match &state.plan {
+            Some(plan) if plan.is_active() => "plan",
+            _ => "manual",
+        };
+        spans.push(Span::styled(mode, theme::value()));
     }
     spans
 }

@@ -1,6 +1,7 @@
 //! Views only: they borrow the state and draw. No I/O, no clock reads, no awaits.
 
 mod event_log;
+mod evidence;
 mod header;
 mod hints;
 mod panel;
@@ -19,7 +20,7 @@ use crate::domain::Color;
 
 /// Below this the screen cannot show both sides and the traffic bar legibly.
 pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 28;
+pub const MIN_HEIGHT: u16 = 33;
 /// From this width the two panels stand side by side; below it they stack.
 pub const SIDE_BY_SIDE_WIDTH: u16 = 100;
 
@@ -39,6 +40,7 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     let [
         header_area,
         panels_area,
+        evidence_area,
         traffic_area,
         log_area,
         status_area,
@@ -46,6 +48,7 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(panels_height),
+        Constraint::Length(evidence::HEIGHT),
         Constraint::Length(traffic::HEIGHT),
         Constraint::Min(3),
         Constraint::Length(1),
@@ -61,6 +64,7 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     };
     panel::render(state, Color::Blue, wide, frame, blue_area);
     panel::render(state, Color::Green, wide, frame, green_area);
+    evidence::render(state, frame, evidence_area);
     traffic::render(state, frame, traffic_area);
     event_log::render(state, frame, log_area);
     status::render(state, frame, status_area);

@@ -9,8 +9,9 @@ use super::theme;
 use crate::app::AppState;
 use crate::domain::{Color, Weights};
 use crate::shift::Shift;
+use crate::shift::plan::PlanState;
 
-pub const HEIGHT: u16 = 5;
+pub const HEIGHT: u16 = 6;
 const LABEL_WIDTH: u16 = 11;
 const BLUE_CELL: &str = "█";
 /// A different glyph as well as a different colour, so the split reads without colour too.
@@ -22,7 +23,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .title(" TRAFFIC · forward action ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if inner.height < 3 {
+    if inner.height < 4 {
         return;
     }
     let bar_row = Rect { height: 1, ..inner };
@@ -33,6 +34,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     };
     let status_row = Rect {
         y: inner.y + 2,
+        height: 1,
+        ..inner
+    };
+    let plan_row = Rect {
+        y: inner.y + 3,
         height: 1,
         ..inner
     };
@@ -52,6 +58,52 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         ),
     }
     frame.render_widget(Paragraph::new(status_line(state)), status_row);
+    frame.render_widget(Paragraph::new(plan_line(state)), plan_row);
+}
+
+/// The plan: its steps with the current one marked, its state, and the countdown.
+fn plan_line(state: &AppState) -> Line<'static> {
+    let Some(plan) = &state.plan else {
+        return Line::styled("no plan configured: move traffic by hand", theme::label());
+    };
+    let current = state
+        .shift
+        .current()
+        .unwrap_or(crate::domain::Weights::ALL_BLUE);
+    let (done, total) = plan.progress(current);
+    let mut spans = vec![Span::styled("plan ", theme::label())];
+    for (i, target) in plan.targets.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" → ", theme::label()));
+        }
+        let style = if *target <= current.green() {
+            theme::value()
+        } else {
+            theme::label()
+        };
+        spans.push(Span::styled(format!("{target}%"), style));
+    }
+    spans.push(Span::raw(format!("  step {done}/{total}  ")));
+    let (text, style) = match &plan.state {
+        PlanState::Ready => ("ready: a starts it".to_string(), theme::label()),
+        PlanState::Baking { next_at } => {
+            let next = plan.next_target(current).map_or(100, |w| w.green());
+            (
+                format!(
+                    "baking: {next}% in {} (n: now, Space: pause)",
+                    crate::domain::format_age(next_at.since(state.now))
+                ),
+                theme::ok(),
+            )
+        }
+        PlanState::Applying => ("applying the step".to_string(), theme::value()),
+        PlanState::Holding { reason } => (format!("holding: {reason}"), theme::warning()),
+        PlanState::Paused { reason } => (format!("PAUSED: {reason}"), theme::warning()),
+        PlanState::Done => ("done: green carries all traffic".to_string(), theme::ok()),
+        PlanState::RolledBack { reason } => (format!("ROLLED BACK: {reason}"), theme::error()),
+    };
+    spans.push(Span::styled(text, style));
+    Line::from(spans)
 }
 
 /// The current split as a two-part bar, both shares written out.

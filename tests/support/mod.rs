@@ -77,6 +77,36 @@ impl Console {
         }
     }
 
+    /// A console whose green has carried `green`% for four minutes of a healthy world: enough
+    /// requests for the evidence to say ok.
+    pub fn carrying(green: u8) -> Self {
+        let mut world = World::new(Scenario::Healthy, 42, START);
+        world.advance_to(START.plus(std::time::Duration::from_secs(120)));
+        world.set_weights(Weights::with_green(green));
+        let now = START.plus(std::time::Duration::from_secs(6 * 60));
+        world.advance_to(now);
+        let mut state = AppState::new(demo_source(), Settings::default(), START);
+        update(
+            &mut state,
+            Msg::Observed {
+                now,
+                result: Ok(world.observation()),
+            },
+        );
+        update(
+            &mut state,
+            Msg::MetricsFetched {
+                now,
+                result: Ok(world.metrics()),
+            },
+        );
+        Console {
+            state,
+            world,
+            commands: Vec::new(),
+        }
+    }
+
     pub fn now(&self) -> Timestamp {
         self.world.now()
     }

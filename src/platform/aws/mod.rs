@@ -62,27 +62,18 @@ impl AwsPlatform {
         if let Some(profile) = &config.aws.profile {
             loader = loader.profile_name(profile);
         }
-        // The listener or rule ARN names its region: use it when none is configured.
-        let configured_region = config
-            .aws
-            .region
-            .clone()
-            .or_else(|| std::env::var("AWS_REGION").ok())
-            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok());
-        if configured_region.is_none()
-            && let Some(region) = config.traffic.region()
-        {
+        // The listener or rule lives in the region its ARN names, so that region is right
+        // unless the operator says otherwise (--region or [aws] region).
+        let region = config.aws.region.as_deref().or(config.traffic.region());
+        if let Some(region) = region {
             loader = loader.region(Region::new(region.to_string()));
-        }
-        if let Some(region) = &config.aws.region {
-            loader = loader.region(Region::new(region.clone()));
         }
         if let Some(url) = &config.aws.endpoint_url {
             loader = loader.endpoint_url(url);
         }
         let sdk = loader.load().await;
         let Some(region) = sdk.region().map(|r| r.to_string()) else {
-            bail!("no AWS region: set --region, region in [aws], or AWS_REGION");
+            bail!("no AWS region: set --region or region in [aws]");
         };
         let Some(load_balancer) = config.traffic.load_balancer_dimension() else {
             bail!(

@@ -1,0 +1,100 @@
+//! Drives the configured plan from `update`: on every message the plan may take its next step
+//! (through the guard), hold, or roll back on a breach.
+
+use super::{AppState, Command};
+use crate::domain::{LogLevel, LogSource, Weights};
+use crate::shift::plan::{PlanAction, PlanState};
+use crate::shift::{ApplyDecision, GuardDecision, Verdict, guard};
+
+/// What the plan does now, as commands; nothing while a write is in flight.
+pub fn drive(state: &mut AppState) -> Vec<Command> {
+    let now = state.now;
+    let Some(current) = state.shift.current() else {
+        return Vec::new();
+    };
+    let active = state.plan.as_ref().is_some_and(|p| p.is_active());
+    if !active || state.shift.in_flight().is_some() {
+        return Vec::new();
+    }
+    // Only a split that gives green traffic can be made worse by green.
+    let worse = state
+        .evidence()
+        .filter(|e| e.verdict == Verdict::Worse && current.green() > 0)
+        .map(|e| e.reason);
+    let Some(plan) = state.plan.as_mut() else {
+        return Vec::new();
+    };
+    match plan.poll(now, current, worse.as_deref()) {
+        PlanAction::Nothing => Vec::new(),
+        PlanAction::Rollback(reason) => {
+            state.log.push(
+                now,
+                LogLevel::Error,
+                LogSource::System,
+                format!("plan: green is worse, rolling back: {reason}"),
+            );
+            super::update::rollback_now(state)
+        }
+        PlanAction::Step(target) => step(state, current, target),
+    }
+}
+
+fn step(state: &mut AppState, current: Weights, target: Weights) -> Vec<Command> {
+    let now = state.now;
+    if let Some(reason) = state.writes_refused().map(str::to_string) {
+        if let Some(plan) = state.plan.as_mut() {
+            plan.pause(format!("not written: {reason}"));
+        }
+        return Vec::new();
+    }
+    let evidence = state.evidence();
+    let green = state.observation.as_ref().map(|o| &o.green);
+    let decision = guard::check(
+        current,
+        target,
+        evidence.as_ref(),
+        green,
+        &state.settings.guard,
+    );
+    let Some(plan) = state.plan.as_mut() else {
+        return Vec::new();
+    };
+    match decision {
+        GuardDecision::Refuse(why) => {
+            let newly = !matches!(plan.state, PlanState::Holding { .. });
+            plan.hold(why.clone());
+            if newly {
+                state.log.push(
+                    now,
+                    LogLevel::Info,
+                    LogSource::System,
+                    format!("plan holds before {}% green: {why}", target.green()),
+                );
+            }
+            Vec::new()
+        }
+        // Plan steps were approved as a whole when the operator started the plan.
+        GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {
+            let (done, total) = plan.progress(current);
+            plan.step_started();
+            state.shift.stage(target.green());
+            match state.shift.apply_confirmed(now) {
+                ApplyDecision::Write(request) => {
+                    state.log.push(
+                        now,
+                        LogLevel::Info,
+                        LogSource::System,
+                        format!("plan step {}/{total}", done + 1),
+                    );
+                    super::update::start_write(state, request)
+                }
+                _ => {
+                    if let Some(plan) = state.plan.as_mut() {
+                        plan.hold("the step could not be staged");
+                    }
+                    Vec::new()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The guard: every increase of green's share, from any source (keys, plan, headless), passes
+//! here. Decreases and rollback never do: they are never blocked by evidence.
+
+use super::evidence::{Evidence, Verdict};
+use crate::domain::{SideObservation, Weights};
+
+/// Step limits (config `[guard]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardSettings {
+    /// A larger jump needs a confirmation (console) or `--force` (headless).
+    pub max_step: u8,
+    /// From 0%, a first step up to this share needs no evidence (there can be none yet).
+    pub first_step: u8,
+}
+
+impl Default for GuardSettings {
+    fn default() -> Self {
+        GuardSettings {
+            max_step: super::MAX_STEP_POINTS,
+            first_step: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardDecision {
+    Allow,
+    /// Allowed once the operator confirms (or `--force`): the jump exceeds the max step.
+    NeedsConfirm(String),
+    Refuse(String),
+}
+
+/// Whether moving `from` → `to` may go ahead, given the evidence and green's state.
+pub fn check(
+    from: Weights,
+    to: Weights,
+    evidence: Option<&Evidence>,
+    green: Option<&SideObservation>,
+    settings: &GuardSettings,
+) -> GuardDecision {
+    if to.green() <= from.green() {
+        return GuardDecision::Allow;
+    }
+    let verdict = evidence.map_or(Verdict::Stale, |e| e.verdict);
+    let reason = evidence.map_or_else(|| "no metrics read yet".to_string(), |e| e.reason.clone());
+    match verdict {
+        Verdict::Worse => {
+            return GuardDecision::Refuse(format!("green is worse than blue: {reason}"));
+        }
+        Verdict::Stale => return GuardDecision::Refuse(format!("no fresh evidence: {reason}")),
+        Verdict::Insufficient | Verdict::Ok => {}
+    }
+    let Some(green) = green else {
+        return GuardDecision::Refuse("green's service has not been read yet".into());
+    };
+    if green.targets.healthy == 0 {
+        return GuardDecision::Refuse("green has no healthy target".into());
+    }
+    if green.service.running < green.service.desired {
+        return GuardDecision::Refuse(format!(
+            "green runs {} of {} desired tasks",
+            green.service.running, green.service.desired
+        ));
+    }
+    let first_step = from.green() == 0 && to.green() <= settings.first_step;
+    if verdict == Verdict::Insufficient && !first_step {
+        return GuardDecision::Refuse(format!("not enough evidence yet: {reason}"));
+    }
+    let jump = from.distance(to);
+    if jump > settings.max_step {
+        return GuardDecision::NeedsConfirm(format!(
+            "a jump of {jump} points is over the {}-point max step",
+            settings.max_step
+        ));
+    }
+    GuardDecision::Allow
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{RolloutState, ServiceStatus, TargetHealth, Timestamp};
+    use crate::shift::evidence::SideEvidence;
+
+    fn w(green: u8) -> Weights {
+        Weights::with_green(green)
+    }
+
+    fn evidence(verdict: Verdict) -> Evidence {
+        let side = SideEvidence {
+            requests: 1000.0,
+            errors: 1.0,
+            rate: Some(0.001),
+            interval: None,
+            latency_avg_ms: None,
+        };
+        Evidence {
+            from: Timestamp(0),
+            to: Timestamp(0),
+            blue: side,
+            green: side,
+            verdict,
+            reason: "the numbers".into(),
+        }
+    }
+
+    fn green(healthy: u32, running: u32) -> SideObservation {
+        SideObservation {
+            service: ServiceStatus {
+                cluster: "c".into(),
+                service: "shop-green".into(),
+                task_definition: "shop:8".into(),
+                image: "i".into(),
+                desired: 4,
+                running,
+                pending: 4 - running,
+                rollout: RolloutState::Completed,
+                events: Vec::new(),
+            },
+            targets: TargetHealth {
+                healthy,
+                ..TargetHealth::default()
+            },
+        }
+    }
+
+    fn decide(from: u8, to: u8, verdict: Option<Verdict>, g: SideObservation) -> GuardDecision {
+        let e = verdict.map(evidence);
+        check(
+            w(from),
+            w(to),
+            e.as_ref(),
+            Some(&g),
+            &GuardSettings::default(),
+        )
+    }
+
+    #[test]
+    fn the_guard_table() {
+        use GuardDecision::*;
+        use Verdict::*;
+        let ready = || green(4, 4);
+        let refused = |d: GuardDecision| matches!(d, Refuse(_));
+        // Decreases and rollback are never blocked, whatever the evidence.
+        assert_eq!(decide(50, 0, Some(Worse), ready()), Allow);
+        assert_eq!(decide(50, 40, Some(Stale), green(0, 0)), Allow);
+        // The first step needs no evidence unless it says worse.
+        assert_eq!(decide(0, 10, Some(Insufficient), ready()), Allow);
+        assert!(refused(decide(0, 10, Some(Worse), ready())));
+        assert!(refused(decide(0, 10, Some(Stale), ready())));
+        assert!(refused(decide(0, 10, None, ready())));
+        // After it, an increase needs ok.
+        assert!(refused(decide(10, 20, Some(Insufficient), ready())));
+        assert_eq!(decide(10, 20, Some(Ok), ready()), Allow);
+        assert!(refused(decide(0, 20, Some(Insufficient), ready())));
+        // Green must be able to serve.
+        assert_eq!(
+            decide(0, 10, Some(Ok), green(0, 4)),
+            Refuse("green has no healthy target".into())
+        );
+        assert_eq!(
+            decide(0, 10, Some(Ok), green(4, 3)),
+            Refuse("green runs 3 of 4 desired tasks".into())
+        );
+        // A big jump with good evidence asks first.
+        assert!(matches!(decide(10, 60, Some(Ok), ready()), NeedsConfirm(_)));
+        assert_eq!(decide(10, 35, Some(Ok), ready()), Allow);
+    }
+
+    #[test]
+    fn refusals_say_why_in_numbers() {
+        match decide(10, 20, Some(Verdict::Worse), green(4, 4)) {
+            GuardDecision::Refuse(why) => assert_eq!(why, "green is worse than blue: the numbers"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! Plans: a guarded sequence of steps the console (or `plan run`) drives by itself, baking
+//! between steps, holding on missing evidence, and rolling back or pausing on a breach.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::domain::{Timestamp, Weights};
+
+/// What the operator configured (`[plan]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanSpec {
+    /// Green's share at each step, baking `bake` after each.
+    Steps { steps: Vec<u8>, bake: Duration },
+    /// `step` more points every `every`, up to 100.
+    Linear { step: u8, every: Duration },
+    /// `percent` for `bake`, then everything.
+    Canary { percent: u8, bake: Duration },
+}
+
+/// A plan that cannot run, said so that the config can be fixed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "plan steps are empty: give at least one, ending at 100, e.g. steps = [10, 25, 50, 100]"
+    )]
+    Empty,
+    #[error("plan step {0} is over 100: green's share is 0 to 100")]
+    OverHundred(u8),
+    #[error("plan steps must go up: {0} comes after {1}")]
+    NotIncreasing(u8, u8),
+    #[error("plan steps must end at 100 (they end at {0})")]
+    NotToHundred(u8),
+    #[error("a linear plan's step must be 1 to 100 points (it is {0})")]
+    BadLinearStep(u8),
+    #[error("a canary's percent must be 1 to 99 (it is {0})")]
+    BadCanary(u8),
+}
+
+/// What to do when the evidence says green is worse while a plan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnBreach {
+    #[default]
+    Rollback,
+    Pause,
+}
+
+impl PlanSpec {
+    /// The green shares the plan goes through, in order, ending at 100.
+    pub fn targets(&self) -> Result<Vec<u8>, PlanError> {
+        let targets = match self {
+            PlanSpec::Steps { steps, .. } => steps.clone(),
+            PlanSpec::Linear { step, .. } => {
+                if *step == 0 || *step > 100 {
+                    return Err(PlanError::BadLinearStep(*step));
+                }
+                let mut t: Vec<u8> = (1..).map(|i| i * step).take_while(|p| *p < 100).collect();
+                t.push(100);
+                t
+            }
+            PlanSpec::Canary { percent, .. } => {
+                if *percent == 0 || *percent >= 100 {
+                    return Err(PlanError::BadCanary(*percent));
+                }
+                vec![*percent, 100]
+            }
+        };
+        let Some(&last) = targets.last() else {
+            return Err(PlanError::Empty);
+        };
+        if let Some(&over) = targets.iter().find(|p| **p > 100) {
+            return Err(PlanError::OverHundred(over));
+        }
+        if let Some(pair) = targets.windows(2).find(|w| w[1] <= w[0]) {
+            return Err(PlanError::NotIncreasing(pair[1], pair[0]));
+        }
+        if last != 100 {
+            return Err(PlanError::NotToHundred(last));
+        }
+        Ok(targets)
+    }
+
+    /// How long a step bakes before the next one.
+    pub fn bake(&self) -> Duration {
+        match self {
+            PlanSpec::Steps { bake, .. } | PlanSpec::Canary { bake, .. } => *bake,
+            PlanSpec::Linear { every, .. } => *every,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanState {
+    /// Configured, not started.
+    Ready,
+    /// Baking until `next_at`, then the next step.
+    Baking {
+        next_at: Timestamp,
+    },
+    /// A step is being written.
+    Applying,
+    /// The next step is due but the guard will not let it go yet (no evidence, stale data):
+    /// the plan holds and goes on by itself when it can.
+    Holding {
+        reason: String,
+    },
+    Paused {
+        reason: String,
+    },
+    Done,
+    RolledBack {
+        reason: String,
+    },
+}
+
+impl fmt::Display for PlanState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanState::Ready => f.write_str("ready"),
+            PlanState::Baking { .. } => f.write_str("baking"),
+            PlanState::Applying => f.write_str("applying"),
+            PlanState::Holding { reason } => write!(f, "holding: {reason}"),
+            PlanState::Paused { reason } => write!(f, "paused: {reason}"),
+            PlanState::Done => f.write_str("done"),
+            PlanState::RolledBack { reason } => write!(f, "rolled back: {reason}"),
+        }
+    }
+}
+
+/// A running plan. Pure: time comes in, the next step goes out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub targets: Vec<u8>,
+    pub bake: Duration,
+    pub on_breach: OnBreach,
+    pub state: PlanState,
+}
+
+/// What the plan wants now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanAction {
+    Nothing,
+    /// Move to this split (the guard still decides).
+    Step(Weights),
+    /// The evidence says green is worse: roll back, with the reason.
+    Rollback(String),
+}
+
+impl Plan {
+    pub fn new(spec: &PlanSpec, on_breach: OnBreach) -> Result<Plan, PlanError> {
+        Ok(Plan {
+            targets: spec.targets()?,
+            bake: spec.bake(),
+            on_breach,
+            state: PlanState::Ready,
+        })
+    }
+
+    /// The first target above `current`: where the plan goes next.
+    pub fn next_target(&self, current: Weights) -> Option<Weights> {
+        self.targets
+            .iter()
+            .find(|t| **t > current.green())
+            .map(|t| Weights::with_green(*t))
+    }
+
+    /// Step n of N for the screen: the number of targets at or below `current`.
+    pub fn progress(&self, current: Weights) -> (usize, usize) {
+        let done = self
+            .targets
+            .iter()
+            .filter(|t| **t <= current.green())
+            .count();
+        (done, self.targets.len())
+    }
+
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self.state,
+            PlanState::Baking { .. } | PlanState::Applying | PlanState::Holding { .. }
+        )
+    }
+
+    /// `a`: start, or resume after a pause or a hold; the next step is due at once.
+    pub fn start(&mut self, now: Timestamp) -> bool {
+        match self.state {
+            PlanState::Ready | PlanState::Paused { .. } | PlanState::Holding { .. } => {
+                self.state = PlanState::Baking { next_at: now };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `Space`, an outside change, or a breach with `on_breach = "pause"`.
+    pub fn pause(&mut self, reason: impl Into<String>) {
+        if self.is_active() {
+            self.state = PlanState::Paused {
+                reason: reason.into(),
+            };
+        }
+    }
+
+    /// `n`: the next step now instead of after the bake (still guarded).
+    pub fn skip_bake(&mut self, now: Timestamp) -> bool {
+        match self.state {
+            PlanState::Baking { .. } | PlanState::Holding { .. } => {
+                self.state = PlanState::Baking { next_at: now };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Called on every tick and every metrics update: what to do now.
+    pub fn poll(&mut self, now: Timestamp, current: Weights, worse: Option<&str>) -> PlanAction {
+        if !self.is_active() {
+            return PlanAction::Nothing;
+        }
+        if let Some(reason) = worse {
+            // Only a plan that has moved traffic has something to roll back or stop.
+            return match self.on_breach {
+                OnBreach::Rollback => {
+                    self.state = PlanState::RolledBack {
+                        reason: reason.to_string(),
+                    };
+                    PlanAction::Rollback(reason.to_string())
+                }
+                OnBreach::Pause => {
+                    self.pause(format!("green is worse: {reason}"));
+                    PlanAction::Nothing
+                }
+            };
+        }
+        match &self.state {
+            PlanState::Baking { next_at } if *next_at <= now => match self.next_target(current) {
+                Some(target) => PlanAction::Step(target),
+                None => {
+                    self.state = PlanState::Done;
+                    PlanAction::Nothing
+                }
+            },
+            PlanState::Holding { .. } => self
+                .next_target(current)
+                .map_or(PlanAction::Nothing, PlanAction::Step),
+            _ => PlanAction::Nothing,
+        }
+    }
+
+    /// The guard let the step go: it is being written.
+    pub fn step_started(&mut self) {
+        self.state = PlanState::Applying;
+    }
+
+    /// The guard held the step back (no evidence yet, stale data).
+    pub fn hold(&mut self, reason: impl Into<String>) {
+        self.state = PlanState::Holding {
+            reason: reason.into(),
+        };
+    }
+
+    /// The step's write was read back at `read_back`.
+    pub fn step_finished(&mut self, read_back: Weights, now: Timestamp) {
+        if self.state != PlanState::Applying {
+            return;
+        }
+        self.state = if read_back == Weights::ALL_GREEN {
+            PlanState::Done
+        } else {
+            PlanState::Baking {
+                next_at: now.plus(self.bake),
+            }
+        };
+    }
+
+    /// The operator (or the breach) rolled back: the plan is over.
+    pub fn aborted(&mut self, reason: impl Into<String>) {
+        if !matches!(self.state, PlanState::Done | PlanState::RolledBack { .. }) {
+            self.state = PlanState::RolledBack {
+                reason: reason.into(),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BAKE: Duration = Duration::from_secs(60);
+
+    fn steps(list: &[u8]) -> PlanSpec {
+        PlanSpec::Steps {
+            steps: list.to_vec(),
+            bake: BAKE,
+        }
+    }
+
+    fn w(green: u8) -> Weights {
+        Weights::with_green(green)
+    }
+
+    #[test]
+    fn specs_expand_to_targets() {
+        assert_eq!(
+            steps(&[10, 25, 50, 100]).targets(),
+            Ok(vec![10, 25, 50, 100])
+        );
+        assert_eq!(
+            PlanSpec::Linear {
+                step: 30,
+                every: BAKE
+            }
+            .targets(),
+            Ok(vec![30, 60, 90, 100])
+        );
+        assert_eq!(
+            PlanSpec::Canary {
+                percent: 10,
+                bake: BAKE
+            }
+            .targets(),
+            Ok(vec![10, 100])
+        );
+    }
+
+    #[test]
+    fn bad_plans_say_what_is_wrong() {
+        assert_eq!(steps(&[]).targets(), Err(PlanError::Empty));
+        assert_eq!(
+            steps(&[10, 5, 100]).targets(),
+            Err(PlanError::NotIncreasing(5, 10))
+        );
+        assert_eq!(
+            steps(&[10, 150]).targets(),
+            Err(PlanError::OverHundred(150))
+        );
+        assert_eq!(steps(&[10, 50]).targets(), Err(PlanError::NotToHundred(50)));
+        assert_eq!(
+            PlanSpec::Linear {
+                step: 0,
+                every: BAKE
+            }
+            .targets(),
+            Err(PlanError::BadLinearStep(0))
+        );
+        assert_eq!(
+            PlanSpec::Canary {
+                percent: 100,
+                bake: BAKE
+            }
+            .targets(),
+            Err(PlanError::BadCanary(100))
+        );
+    }
+
+    #[test]
+    fn a_plan_steps_bakes_and_finishes() {
+        let mut plan = Plan::new(&steps(&[10, 50, 100]), OnBreach::Rollback).expect("valid");
+        let t0 = Timestamp(0);
+        assert_eq!(
+            plan.poll(t0, w(0), None),
+            PlanAction::Nothing,
+            "not started"
+        );
+        assert!(plan.start(t0));
+        assert_eq!(plan.poll(t0, w(0), None), PlanAction::Step(w(10)));
+        plan.step_started();
+        assert_eq!(
+            plan.poll(t0, w(0), None),
+            PlanAction::Nothing,
+            "one step at a time"
+        );
+        plan.step_finished(w(10), t0);
+        assert_eq!(plan.progress(w(10)), (1, 3));
+        assert_eq!(
+            plan.poll(t0.plus(Duration::from_secs(59)), w(10), None),
+            PlanAction::Nothing
+        );
+        assert_eq!(
+            plan.poll(t0.plus(BAKE), w(10), None),
+            PlanAction::Step(w(50))
+        );
+        plan.step_started();
+        plan.step_finished(w(100), t0.plus(BAKE));
+        assert_eq!(plan.state, PlanState::Done);
+    }
+
+    #[test]
+    fn a_breach_rolls_back_or_pauses_as_configured() {
+        let mut plan = Plan::new(&steps(&[10, 100]), OnBreach::Rollback).expect("valid");
+        plan.start(Timestamp(0));
+        assert_eq!(
+            plan.poll(Timestamp(0), w(10), Some("green 7%")),
+            PlanAction::Rollback("green 7%".into())
+        );
+        assert!(matches!(plan.state, PlanState::RolledBack { .. }));
+
+        let mut plan = Plan::new(&steps(&[10, 100]), OnBreach::Pause).expect("valid");
+        plan.start(Timestamp(0));
+        assert_eq!(
+            plan.poll(Timestamp(0), w(10), Some("green 7%")),
+            PlanAction::Nothing
+        );
+        assert_eq!(
+            plan.state,
+            PlanState::Paused {
+                reason: "green is worse: green 7%".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_held_step_goes_on_when_the_guard_lets_it() {
+        let mut plan = Plan::new(&steps(&[10, 100]), OnBreach::Rollback).expect("valid");
+        plan.start(Timestamp(0));
+        assert_eq!(plan.poll(Timestamp(0), w(0), None), PlanAction::Step(w(10)));
+        plan.hold("no fresh evidence");
+        assert_eq!(
+            plan.poll(Timestamp(5), w(0), None),
+            PlanAction::Step(w(10)),
+            "asks again"
+        );
+        plan.pause("operator");
+        assert_eq!(plan.poll(Timestamp(6), w(0), None), PlanAction::Nothing);
+        assert!(plan.start(Timestamp(7)), "a resumes");
+    }
+}
