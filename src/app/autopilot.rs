@@ -33,7 +33,7 @@ pub fn drive(state: &mut AppState) -> Vec<Command> {
                 LogSource::System,
                 format!("plan: green is worse, rolling back: {reason}"),
             );
-            super::update::rollback_now(state)
+            super::update::rollback_now(state, LogSource::System)
         }
         PlanAction::Step(target) => step(state, current, target),
     }
@@ -86,7 +86,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights) -> Vec<Command>
                         LogSource::System,
                         format!("plan step {}/{total}", done + 1),
                     );
-                    super::update::start_write(state, request)
+                    super::update::start_write(state, request, LogSource::System)
                 }
                 _ => {
                     if let Some(plan) = state.plan.as_mut() {

@@ -323,7 +323,7 @@ fn guard_refused(state: &mut AppState, from: Weights, to: Weights, why: &str) {
 
 fn on_apply_decision(state: &mut AppState, decision: ApplyDecision) -> Vec<Command> {
     match decision {
-        ApplyDecision::Write(request) => start_write(state, request),
+        ApplyDecision::Write(request) => start_write(state, request, LogSource::Operator),
         ApplyDecision::NeedsConfirm { from, to } => {
             state.popup = Some(Popup::Confirm(Confirm::LargeJump { from, to }));
             Vec::new()
@@ -350,13 +350,13 @@ fn rollback(state: &mut AppState) -> Vec<Command> {
     if let Some(plan) = state.plan.as_mut() {
         plan.aborted("rolled back by the operator");
     }
-    rollback_now(state)
+    rollback_now(state, LogSource::Operator)
 }
 
 /// All traffic to blue now (the plan, if any, has been told already).
-pub(super) fn rollback_now(state: &mut AppState) -> Vec<Command> {
+pub(super) fn rollback_now(state: &mut AppState, by: LogSource) -> Vec<Command> {
     match state.shift.rollback(state.now) {
-        RollbackDecision::Write(request) => start_write(state, request),
+        RollbackDecision::Write(request) => start_write(state, request, by),
         RollbackDecision::Queued => {
             let now = state.now;
             state.log.push(
@@ -378,7 +378,12 @@ pub(super) fn rollback_now(state: &mut AppState) -> Vec<Command> {
     }
 }
 
-pub(super) fn start_write(state: &mut AppState, request: WriteRequest) -> Vec<Command> {
+/// Logs a write as `by`'s (the operator's keys, or cutover's plan) and hands it to the executor.
+pub(super) fn start_write(
+    state: &mut AppState,
+    request: WriteRequest,
+    by: LogSource,
+) -> Vec<Command> {
     let level = match request.kind {
         WriteKind::Rollback => LogLevel::Warn,
         WriteKind::Apply | WriteKind::Promote => LogLevel::Info,
@@ -386,7 +391,7 @@ pub(super) fn start_write(state: &mut AppState, request: WriteRequest) -> Vec<Co
     state.log.push(
         state.now,
         level,
-        LogSource::Operator,
+        by,
         format!(
             "{} {} → {} (blue/green)",
             request.kind.verb(),
@@ -461,7 +466,7 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
     }
     let mut commands = Vec::new();
     if let Some(next) = outcome.next {
-        commands.extend(start_write(state, next));
+        commands.extend(start_write(state, next, LogSource::System));
     }
     commands.push(Command::RefreshState);
     commands
