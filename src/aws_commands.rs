@@ -11,6 +11,7 @@ use crate::domain::Observation;
 use crate::platform::Platform;
 use crate::platform::aws::AwsPlatform;
 use crate::runtime::RuntimeConfig;
+use crate::shift::plan::Plan;
 use crate::status;
 
 /// Reads the config (flags override it), builds the clients and runs the preflight checks;
@@ -22,7 +23,8 @@ pub async fn connect(global: &GlobalArgs) -> anyhow::Result<(AwsPlatform, Observ
         endpoint_url: global.endpoint_url.clone(),
     };
     let config = config::load(&global.config, &overrides)?;
-    let platform = AwsPlatform::connect(config, global.read_only).await?;
+    let read_only = global.read_only || config.read_only;
+    let platform = AwsPlatform::connect(config, read_only).await?;
     let observation = platform.preflight().await.map_err(explain)?;
     Ok((platform, observation))
 }
@@ -60,9 +62,16 @@ pub async fn status(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
 pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
     let (platform, _) = connect(global).await?;
     let platform = Arc::new(platform);
+    let config = platform.config();
     let settings = Settings {
         refresh: std::time::Duration::from_secs(global.refresh),
+        guard: config.guard,
+        evidence: config.evidence,
         ..Settings::default()
+    };
+    let plan = match &config.plan {
+        Some((spec, on_breach)) => Some(Plan::new(spec, *on_breach)?),
+        None => None,
     };
     let runtime = RuntimeConfig {
         refresh: settings.refresh,
@@ -70,7 +79,7 @@ pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
         ..RuntimeConfig::default()
     };
     let started = std::time::Instant::now();
-    let result = crate::console::run(Arc::clone(&platform), settings, runtime, None).await;
+    let result = crate::console::run(Arc::clone(&platform), settings, runtime, plan).await;
     tracing::info!(
         seconds = started.elapsed().as_secs(),
         calls = ?platform.call_counts(),

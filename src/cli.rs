@@ -16,7 +16,12 @@ use crate::platform::sim::Scenario;
 production traffic between them by changing the weights of an ALB listener's forward action.\n\n\
 Try it without AWS: `cutover demo`.",
     after_help = "Keys in the console: →/l ←/h stage ±10 points, % type a share, Enter apply, \
-Esc drop, R roll back, P promote, ? help, q quit."
+Esc drop, R roll back, P promote, a/Space/n plan, ? help, q quit.\n\n\
+Exit codes: 0 done; 1 failed (AWS error, unreachable, estate not as configured); 2 bad input \
+(flags, config); 3 refused by the guard (worse, stale, no evidence, unhealthy green, a jump over \
+the max step without --force, read-only, another owner); 4 the weights changed outside cutover \
+(nothing written) or the plan was paused; 5 the plan was rolled back by the guard; 130 stopped \
+by Ctrl-C (the weights stay at the last applied step)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -71,16 +76,34 @@ pub enum Commands {
         /// Green's share, 0 to 100
         #[arg(long, value_name = "PCT", value_parser = parse_green)]
         green: u8,
+        /// Allow a jump larger than the max step (never past a "worse" verdict)
+        #[arg(long)]
+        force: bool,
     },
-    /// All traffic to blue, at once
+    /// All traffic to blue, at once (never blocked by evidence)
     Rollback,
-    /// All traffic to green
-    Promote,
+    /// All traffic to green, through the guard
+    Promote {
+        /// Allow the jump beyond the max step (never past a "worse" verdict)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the configured plan without a terminal
+    Plan {
+        #[command(subcommand)]
+        command: PlanCommand,
+    },
     /// Register a new task definition for green with this image, and deploy it
     Deploy {
         #[arg(long, value_name = "IMAGE")]
         image: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Drive the plan to 100%, printing progress; exit 0 at 100%, 5 when the guard rolled back
+    Run,
 }
 
 #[derive(Debug, Args)]

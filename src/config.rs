@@ -4,9 +4,13 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use crate::domain::Color;
+use crate::shift::plan::{OnBreach, PlanSpec};
+use crate::shift::{EvidenceSettings, GuardSettings};
 
 /// Where AWS calls go; every field falls back to the standard AWS chain.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,13 +71,18 @@ impl SideConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub source: PathBuf,
     pub aws: AwsSettings,
     pub traffic: TrafficTarget,
     pub blue: SideConfig,
     pub green: SideConfig,
+    /// `read_only = true`: watch only, like `--read-only`.
+    pub read_only: bool,
+    pub plan: Option<(PlanSpec, OnBreach)>,
+    pub guard: GuardSettings,
+    pub evidence: EvidenceSettings,
 }
 
 impl Config {
@@ -113,11 +122,51 @@ impl std::error::Error for ConfigError {}
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    read_only: Option<bool>,
     aws: Option<RawAws>,
     traffic: Option<RawTraffic>,
     blue: Option<RawSide>,
     green: Option<RawSide>,
+    plan: Option<RawPlan>,
+    guard: Option<RawGuard>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlan {
+    steps: Option<Vec<u8>>,
+    bake_seconds: Option<u64>,
+    linear: Option<RawLinear>,
+    canary: Option<RawCanary>,
+    on_breach: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLinear {
+    step: u8,
+    every_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCanary {
+    percent: u8,
+    bake_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuard {
+    min_requests: Option<u32>,
+    tolerance_points: Option<f64>,
+    max_error_rate_percent: Option<f64>,
+    max_step: Option<u8>,
+    first_step: Option<u8>,
+}
+
+/// How long a step of a `steps` plan bakes when `bake_seconds` is not given.
+const DEFAULT_BAKE: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -247,13 +296,98 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
             ),
         ));
     }
+    let plan = raw.plan.map(plan).transpose().map_err(|m| error(None, m))?;
+    let (guard, evidence) = guard(raw.guard).map_err(|m| error(None, m))?;
     Ok(Config {
         source: path.to_path_buf(),
         aws,
         traffic,
         blue,
         green,
+        read_only: raw.read_only.unwrap_or(false),
+        plan,
+        guard,
+        evidence,
     })
+}
+
+fn plan(raw: RawPlan) -> Result<(PlanSpec, OnBreach), String> {
+    let spec = match (raw.steps, raw.linear, raw.canary) {
+        (Some(steps), None, None) => PlanSpec::Steps {
+            steps,
+            bake: raw.bake_seconds.map_or(DEFAULT_BAKE, Duration::from_secs),
+        },
+        (None, Some(linear), None) => PlanSpec::Linear {
+            step: linear.step,
+            every: Duration::from_secs(linear.every_seconds),
+        },
+        (None, None, Some(canary)) => PlanSpec::Canary {
+            percent: canary.percent,
+            bake: Duration::from_secs(canary.bake_seconds),
+        },
+        _ => {
+            return Err(
+                "[plan] needs exactly one of steps = [...], linear = { step, every_seconds } \
+                        or canary = { percent, bake_seconds }"
+                    .into(),
+            );
+        }
+    };
+    spec.targets().map_err(|e| format!("[plan]: {e}"))?;
+    let on_breach = match raw.on_breach.as_deref() {
+        None | Some("rollback") => OnBreach::Rollback,
+        Some("pause") => OnBreach::Pause,
+        Some(other) => {
+            return Err(format!(
+                "[plan] on_breach = \"{other}\" is not known: use \"rollback\" or \"pause\""
+            ));
+        }
+    };
+    Ok((spec, on_breach))
+}
+
+fn guard(raw: Option<RawGuard>) -> Result<(GuardSettings, EvidenceSettings), String> {
+    let mut guard = GuardSettings::default();
+    let mut evidence = EvidenceSettings::default();
+    let Some(raw) = raw else {
+        return Ok((guard, evidence));
+    };
+    if let Some(n) = raw.min_requests {
+        if n == 0 {
+            return Err("[guard] min_requests = 0: at least 1 request is needed to judge".into());
+        }
+        evidence.min_requests = n;
+    }
+    if let Some(points) = raw.tolerance_points {
+        if !(0.0..=100.0).contains(&points) {
+            return Err(format!(
+                "[guard] tolerance_points = {points} is out of range: 0 to 100"
+            ));
+        }
+        evidence.tolerance = points / 100.0;
+    }
+    if let Some(percent) = raw.max_error_rate_percent {
+        if !(percent > 0.0 && percent <= 100.0) {
+            return Err(format!(
+                "[guard] max_error_rate_percent = {percent} is out of range: above 0, at most 100"
+            ));
+        }
+        evidence.max_error_rate = percent / 100.0;
+    }
+    for (key, value, slot) in [
+        ("max_step", raw.max_step, &mut guard.max_step),
+        ("first_step", raw.first_step, &mut guard.first_step),
+    ] {
+        if let Some(points) = value {
+            if points == 0 || points > 100 {
+                return Err(format!(
+                    "[guard] {key} = {points} is out of range: 1 to 100 points"
+                ));
+            }
+            *slot = points;
+        }
+    }
+    Ok((guard, evidence))
 }
 
 fn side(name: &str, raw: Option<RawSide>) -> Result<SideConfig, String> {
@@ -401,6 +535,71 @@ mod tests {
             parse_text(&text).unwrap_err().message,
             "[green] needs service"
         );
+    }
+
+    #[test]
+    fn plans_and_guard_thresholds_parse() {
+        let text = config_text(&format!("listener_arn = \"{LISTENER}\"")) + "read_only = false\n"; // a top-level key after a table belongs to that table
+        assert!(
+            parse_text(&text).is_err(),
+            "read_only must stand before the first table"
+        );
+        let text = format!(
+            "read_only = true\n{}\n[plan]\nsteps = [10, 50, 100]\nbake_seconds = 60\non_breach = \"pause\"\n\n[guard]\nmin_requests = 500\ntolerance_points = 1.0\nmax_error_rate_percent = 2\nmax_step = 50\n",
+            config_text(&format!("listener_arn = \"{LISTENER}\""))
+        );
+        let config = parse_text(&text).expect("valid");
+        assert!(config.read_only);
+        assert_eq!(
+            config.plan,
+            Some((
+                PlanSpec::Steps {
+                    steps: vec![10, 50, 100],
+                    bake: Duration::from_secs(60)
+                },
+                OnBreach::Pause
+            ))
+        );
+        assert_eq!(config.evidence.min_requests, 500);
+        assert_eq!(config.evidence.tolerance, 0.01);
+        assert_eq!(config.evidence.max_error_rate, 0.02);
+        assert_eq!(config.guard.max_step, 50);
+        assert_eq!(config.guard.first_step, 10);
+    }
+
+    #[test]
+    fn bad_plans_and_thresholds_are_named() {
+        let base = config_text(&format!("listener_arn = \"{LISTENER}\""));
+        for (extra, expected) in [
+            (
+                "[plan]\nsteps = [10, 5, 100]\n",
+                "[plan]: plan steps must go up: 5 comes after 10",
+            ),
+            (
+                "[plan]\nsteps = [10, 150]\n",
+                "[plan]: plan step 150 is over 100",
+            ),
+            (
+                "[plan]\nsteps = [10]\nlinear = { step = 10, every_seconds = 60 }\n",
+                "[plan] needs exactly one of",
+            ),
+            (
+                "[plan]\ncanary = { percent = 10, bake_seconds = 300 }\non_breach = \"panic\"\n",
+                "on_breach = \"panic\" is not known",
+            ),
+            (
+                "[guard]\nmax_error_rate_percent = 0\n",
+                "max_error_rate_percent = 0 is out of range",
+            ),
+            ("[guard]\nmax_step = 0\n", "max_step = 0 is out of range"),
+            (
+                "[guard]\ntolerance_points = -1\n",
+                "tolerance_points = -1 is out of range",
+            ),
+        ] {
+            let err = parse_text(&format!("{base}\n{extra}")).expect_err(extra);
+            assert!(err.message.contains(expected), "{extra}: {err}");
+        }
     }
 
     #[test]

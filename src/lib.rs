@@ -10,6 +10,7 @@ pub mod config;
 pub mod console;
 pub mod demo;
 pub mod domain;
+pub mod headless;
 pub mod logging;
 pub mod platform;
 pub mod runtime;

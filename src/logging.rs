@@ -14,7 +14,12 @@ pub fn default_log_path() -> PathBuf {
 }
 
 /// Starts appending to `path`; keep the guard alive until exit so the last lines are written.
-pub fn init(path: &Path) -> anyhow::Result<WorkerGuard> {
+/// With `progress`, the event log's lines (what the console would show) also go to stdout.
+pub fn init(path: &Path, progress: bool) -> anyhow::Result<WorkerGuard> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -29,10 +34,23 @@ pub fn init(path: &Path) -> anyhow::Result<WorkerGuard> {
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let to_file = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(false)
-        .with_env_filter(filter)
+        .with_filter(filter);
+    let to_stdout = progress.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stdout)
+            .with_ansi(false)
+            .with_target(false)
+            .with_filter(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target("cutover::app::event_log", tracing::Level::INFO),
+            )
+    });
+    tracing_subscriber::registry()
+        .with(to_file)
+        .with(to_stdout)
         .try_init()
         .map_err(|e| anyhow::anyhow!("starting the log: {e}"))?;
     Ok(guard)

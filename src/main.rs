@@ -2,11 +2,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cutover::cli::{Cli, Commands};
+use cutover::cli::{Cli, Commands, PlanCommand};
 use cutover::config::ConfigError;
+use cutover::headless::Outcome;
 use cutover::logging;
 
-/// Exit codes: 0 done; 1 the work failed (AWS, terminal); 2 bad input (flags, config).
+/// Exit codes (also in `--help`): 0 done; 1 the work failed (AWS, terminal); 2 bad input
+/// (flags, config); 3..5 and 130 from headless writes, see `Outcome::exit_code`.
 const EXIT_FAILED: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
 
@@ -17,25 +19,19 @@ fn main() -> ExitCode {
         .log_file
         .clone()
         .unwrap_or_else(logging::default_log_path);
-    let _log_guard = match logging::init(&log_path) {
+    // `plan run` prints its progress as it goes; everything else keeps stdout for its result.
+    let progress = matches!(cli.command, Some(Commands::Plan { .. }));
+    let _log_guard = match logging::init(&log_path, progress) {
         Ok(guard) => guard,
         Err(error) => {
             eprintln!("cutover: {error:#}\n  choose another place with --log-file PATH");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    if matches!(
-        cli.command,
-        Some(
-            Commands::Shift { .. }
-                | Commands::Rollback
-                | Commands::Promote
-                | Commands::Deploy { .. }
-        )
-    ) {
+    if matches!(cli.command, Some(Commands::Deploy { .. })) {
         eprintln!(
-            "cutover: headless writes (shift, rollback, promote, deploy) are not available in this \
-             version yet.\n  Use the console: cutover --config cutover.toml"
+            "cutover: deploy is not available in this version yet.\n  \
+             Deploy green with your pipeline, then move traffic with cutover."
         );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
@@ -51,19 +47,42 @@ fn main() -> ExitCode {
         }
     };
     let global = &cli.global;
-    let result = runtime.block_on(async {
+    let result: anyhow::Result<Option<Outcome>> = runtime.block_on(async {
         match &cli.command {
-            Some(Commands::Demo(args)) => cutover::demo::run(global, args).await,
+            Some(Commands::Demo(args)) => cutover::demo::run(global, args).await.map(|()| None),
             Some(Commands::Status { json }) => {
                 let text = cutover::aws_commands::status(global, *json).await?;
                 print!("{text}");
-                Ok(())
+                Ok(None)
             }
-            _ => cutover::aws_commands::console(global).await,
+            Some(Commands::Shift { green, force }) => {
+                cutover::headless::shift(global, *green, *force)
+                    .await
+                    .map(Some)
+            }
+            Some(Commands::Promote { force }) => cutover::headless::shift(global, 100, *force)
+                .await
+                .map(Some),
+            Some(Commands::Rollback) => cutover::headless::rollback(global).await.map(Some),
+            Some(Commands::Plan {
+                command: PlanCommand::Run,
+            }) => cutover::headless::plan_run(global).await.map(Some),
+            Some(Commands::Deploy { .. }) | None => {
+                cutover::aws_commands::console(global).await.map(|()| None)
+            }
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(outcome)) => {
+            tracing::info!(code = outcome.exit_code(), "{}", outcome.message());
+            if outcome.exit_code() == 0 {
+                println!("{}", outcome.message());
+            } else {
+                eprintln!("cutover: {}", outcome.message());
+            }
+            ExitCode::from(outcome.exit_code())
+        }
         Err(error) => {
             tracing::error!("{error:#}");
             eprintln!("cutover: {error:#}");

@@ -597,3 +597,186 @@ async fn the_console_moves_the_load_balancers_weights() {
     pty.send(b"q");
     assert!(pty.wait_exit().success());
 }
+
+fn headless(name: &str, text: &str, args: &[&str]) -> Output {
+    let config = write_config(name, text);
+    let mut all = args.to_vec();
+    let path = config.to_string_lossy().into_owned();
+    all.extend(["--config", &path]);
+    cutover(&all)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn headless_shift_goes_through_the_guard_and_reads_back() {
+    let estate = Estate::build("hl-shift", &["--rule"]);
+    let text = estate.rule_config();
+    let rule = estate.rule_arn.clone().expect("rule");
+    let elb = elb().await;
+
+    // The first step needs no evidence; green has none yet.
+    let output = headless("hl-shift", &text, &["shift", "--green", "10"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        "100/0 → 90/10 (blue/green), read back"
+    );
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 10);
+
+    // The next one does.
+    let output = headless("hl-shift", &text, &["shift", "--green", "20"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not enough evidence yet: 0 of 200 requests on green"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        weights_in(&rule_actions(&elb, &rule).await)[1].1,
+        10,
+        "nothing written"
+    );
+
+    // Rollback is never blocked.
+    let output = headless("hl-shift", &text, &["rollback"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        "rolled back 90/10 → 100/0 (blue/green), read back"
+    );
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+}
+
+#[tokio::test]
+async fn headless_jumps_need_force_and_never_pass_worse() {
+    let good = Estate::build("hl-good", &["--rule", "--green-metrics", "ok"]);
+    let output = headless("hl-good", &good.rule_config(), &["shift", "--green", "50"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("over the 25-point max step; pass --force"),
+        "{}",
+        stderr(&output)
+    );
+    let output = headless(
+        "hl-good",
+        &good.rule_config(),
+        &["shift", "--green", "50", "--force"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let bad = Estate::build("hl-bad", &["--rule", "--green-metrics", "bad"]);
+    for args in [&["shift", "--green", "10"][..], &["promote", "--force"]] {
+        let output = headless("hl-bad", &bad.rule_config(), args);
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("green is worse than blue: green 8.0%"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let elb = elb().await;
+    assert_eq!(
+        weights_in(&rule_actions(&elb, bad.rule_arn.as_deref().expect("rule")).await)[1].1,
+        0
+    );
+}
+
+#[test]
+fn headless_writes_are_refused_in_read_only_and_under_another_owner() {
+    let estate = Estate::build("hl-ro", &["--rule"]);
+    let output = headless(
+        "hl-ro",
+        &estate.rule_config(),
+        &["shift", "--green", "10", "--read-only"],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not written: read-only mode"),
+        "{}",
+        stderr(&output)
+    );
+    let owned = Estate::build("hl-cd", &["--green-controller", "CODE_DEPLOY"]);
+    let output = headless("hl-cd", &owned.listener_config(), &["rollback"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("CodeDeploy owns the traffic"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn plan_run_finishes_on_a_good_green_and_rolls_back_a_bad_one() {
+    let plan = "\n[plan]\nsteps = [10, 100]\nbake_seconds = 1\n";
+    let good = Estate::build(
+        "plan-good",
+        &["--rule", "--green-weight", "10", "--green-metrics", "ok"],
+    );
+    let output = headless(
+        "plan-good",
+        &(good.rule_config() + plan),
+        &["plan", "run", "--refresh", "1"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let progress = stdout(&output);
+    assert!(progress.contains("plan step 2/2"), "{progress}");
+    assert!(
+        progress
+            .trim_end()
+            .ends_with("plan done: green carries all traffic"),
+        "{progress}"
+    );
+    let elb = elb().await;
+    assert_eq!(
+        weights_in(&rule_actions(&elb, good.rule_arn.as_deref().expect("rule")).await)[1].1,
+        100
+    );
+
+    let bad = Estate::build(
+        "plan-bad",
+        &["--rule", "--green-weight", "10", "--green-metrics", "bad"],
+    );
+    let output = headless(
+        "plan-bad",
+        &(bad.rule_config() + plan),
+        &["plan", "run", "--refresh", "1"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(5),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("the guard rolled back to 100/0: green 8.0%"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        weights_in(&rule_actions(&elb, bad.rule_arn.as_deref().expect("rule")).await)[1].1,
+        0
+    );
+}
+
+#[test]
+fn plan_run_without_a_plan_says_how_to_add_one() {
+    let estate = Estate::build("plan-none", &["--rule"]);
+    let output = headless("plan-none", &estate.rule_config(), &["plan", "run"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no [plan]"), "{}", stderr(&output));
+}

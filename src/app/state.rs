@@ -64,6 +64,9 @@ pub struct AppState {
     pub popup: Option<Popup>,
     pub flash: Option<Flash>,
     pub quit: bool,
+    /// `plan run`: end once the plan is over (done, rolled back or paused) and nothing is
+    /// being written.
+    pub stop_when_plan_ends: bool,
     /// Ticks seen so far: drives the spinner without a clock in the view.
     pub ticks: u64,
     dirty: bool,
@@ -89,6 +92,7 @@ impl AppState {
             popup: None,
             flash: None,
             quit: false,
+            stop_when_plan_ends: false,
             ticks: 0,
             dirty: true,
         }

@@ -15,7 +15,21 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
     if !state.quit {
         commands.extend(super::autopilot::drive(state));
     }
+    if state.stop_when_plan_ends && plan_is_over(state) && !state.quit {
+        state.quit = true;
+        commands.push(Command::Quit);
+    }
     commands
+}
+
+fn plan_is_over(state: &AppState) -> bool {
+    let over = state.plan.as_ref().is_some_and(|p| {
+        matches!(
+            p.state,
+            PlanState::Done | PlanState::RolledBack { .. } | PlanState::Paused { .. }
+        )
+    });
+    over && state.shift.in_flight().is_none() && !state.shift.rollback_queued()
 }
 
 fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {

@@ -3,6 +3,7 @@
 
 Usage: estate.py ENDPOINT NAME [--rule] [--same-cluster] [--green-controller CODE_DEPLOY]
                                 [--no-metrics] [--green-not-attached]
+                                [--green-weight N] [--green-metrics ok|bad]
 
 - an ALB with an HTTP listener; target groups NAME-blue, NAME-green and NAME-other
 - with --rule: the listener's default action answers 404; a rule (priority 10, /shop/*)
@@ -37,6 +38,10 @@ def main():
     parser.add_argument("--green-controller", default="ECS")
     parser.add_argument("--no-metrics", action="store_true")
     parser.add_argument("--green-not-attached", action="store_true")
+    parser.add_argument("--green-weight", type=int, default=0,
+                        help="green's starting weight (blue gets 100 minus it)")
+    parser.add_argument("--green-metrics", choices=("none", "ok", "bad"), default="none",
+                        help="seed green with traffic: ok (0.3%% 5xx) or bad (8%% 5xx)")
     args = parser.parse_args()
     name = args.name
 
@@ -85,7 +90,7 @@ def main():
         rule = elb.create_rule(
             ListenerArn=listener["ListenerArn"], Priority=10,
             Conditions=[{"Field": "path-pattern", "Values": ["/shop/*"]}],
-            Actions=[forward(100, 0, 120)])["Rules"][0]
+            Actions=[forward(100 - args.green_weight, args.green_weight, 120)])["Rules"][0]
         neighbour = elb.create_rule(
             ListenerArn=listener["ListenerArn"], Priority=20,
             Conditions=[{"Field": "path-pattern", "Values": ["/other/*"]}],
@@ -95,7 +100,7 @@ def main():
     else:
         listener = elb.create_listener(
             LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-            DefaultActions=[forward(100, 0, 300)])["Listeners"][0]
+            DefaultActions=[forward(100 - args.green_weight, args.green_weight, 300)])["Listeners"][0]
         out.update(listener_arn=listener["ListenerArn"])
 
     clusters = {c: (name if args.same_cluster else f"{name}-{c}") for c in ("blue", "green")}
@@ -129,7 +134,9 @@ def main():
     if not args.no_metrics:
         lb_dim = lb["LoadBalancerArn"].split(":loadbalancer/")[1]
         now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
-        per_minute = {"blue": (1200.0, 3.0, 0.080), "green": (0.0, 0.0, 0.0)}
+        green = {"none": (0.0, 0.0, 0.0), "ok": (300.0, 1.0, 0.084),
+                 "bad": (300.0, 24.0, 0.084)}[args.green_metrics]
+        per_minute = {"blue": (1200.0, 3.0, 0.080), "green": green}
         data = []
         for minutes_ago in range(1, 11):
             at = now - datetime.timedelta(minutes=minutes_ago)

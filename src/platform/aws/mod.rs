@@ -170,6 +170,10 @@ impl AwsPlatform {
         })
     }
 
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// API calls made so far, by operation.
     pub fn call_counts(&self) -> BTreeMap<&'static str, u64> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()

@@ -1,0 +1,198 @@
+//! Headless writes for pipelines and scripts: `shift`, `rollback`, `promote` and `plan run`,
+//! through the same guard, compare-and-set and read-back as the console.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::app::{AppState, Settings};
+use crate::aws_commands::connect;
+use crate::cli::GlobalArgs;
+use crate::config::ConfigError;
+use crate::domain::Weights;
+use crate::platform::{Platform, PlatformError};
+use crate::runtime::{self, RuntimeConfig};
+use crate::shift::plan::{Plan, PlanState};
+use crate::shift::{GuardDecision, evidence, guard};
+
+/// How a headless command ended; each has its exit code (see `--help`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done(String),
+    Refused(String),
+    ChangedOutside(String),
+    RolledBack(String),
+    Interrupted(String),
+}
+
+impl Outcome {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Done(_) => 0,
+            Outcome::Refused(_) => 3,
+            Outcome::ChangedOutside(_) => 4,
+            Outcome::RolledBack(_) => 5,
+            Outcome::Interrupted(_) => 130,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Outcome::Done(m)
+            | Outcome::Refused(m)
+            | Outcome::ChangedOutside(m)
+            | Outcome::RolledBack(m)
+            | Outcome::Interrupted(m) => m,
+        }
+    }
+}
+
+/// How often a rollback is retried when the weights keep changing under it.
+const ROLLBACK_ATTEMPTS: usize = 3;
+
+/// `shift --green PCT` (and `promote`, which is `--green 100`).
+pub async fn shift(global: &GlobalArgs, green: u8, force: bool) -> anyhow::Result<Outcome> {
+    let (platform, observation) = connect(global).await?;
+    if let Some(reason) = &observation.writes_refused {
+        return Ok(Outcome::Refused(format!("not written: {reason}")));
+    }
+    let current = observation.weights;
+    let target = Weights::with_green(green);
+    if current == target {
+        return Ok(Outcome::Done(format!(
+            "already at {current} (blue/green): nothing written"
+        )));
+    }
+    let metrics = platform.metrics().await.context("reading CloudWatch")?;
+    let config = platform.config();
+    let evidence = evidence(&metrics, None, platform.now(), &config.evidence);
+    match guard::check(
+        current,
+        target,
+        Some(&evidence),
+        Some(&observation.green),
+        &config.guard,
+    ) {
+        GuardDecision::Refuse(why) => {
+            return Ok(Outcome::Refused(format!(
+                "refused {current} → {target}: {why}"
+            )));
+        }
+        GuardDecision::NeedsConfirm(why) if !force => {
+            return Ok(Outcome::Refused(format!(
+                "refused {current} → {target}: {why}; pass --force to allow it"
+            )));
+        }
+        GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {}
+    }
+    write(&platform, current, target).await
+}
+
+pub async fn rollback(global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    let (platform, observation) = connect(global).await?;
+    if let Some(reason) = &observation.writes_refused {
+        return Ok(Outcome::Refused(format!("not written: {reason}")));
+    }
+    let mut current = observation.weights;
+    for _ in 0..ROLLBACK_ATTEMPTS {
+        if current == Weights::ALL_BLUE {
+            return Ok(Outcome::Done("blue carries all traffic (100/0)".into()));
+        }
+        match platform.set_weights(current, Weights::ALL_BLUE).await {
+            Ok(read_back) => {
+                return Ok(Outcome::Done(format!(
+                    "rolled back {current} → {read_back} (blue/green), read back"
+                )));
+            }
+            // A rollback means all to blue whatever the split is now: go again from it.
+            Err(PlatformError::Conflict { actual, .. }) => current = actual,
+            Err(error) => return Err(error).context("rolling back"),
+        }
+    }
+    Ok(Outcome::ChangedOutside(format!(
+        "the weights kept changing under the rollback (last seen {current}): someone else is writing"
+    )))
+}
+
+async fn write(
+    platform: &impl Platform,
+    current: Weights,
+    target: Weights,
+) -> anyhow::Result<Outcome> {
+    match platform.set_weights(current, target).await {
+        Ok(read_back) => Ok(Outcome::Done(format!(
+            "{current} → {read_back} (blue/green), read back"
+        ))),
+        Err(error @ PlatformError::Conflict { .. }) => {
+            Ok(Outcome::ChangedOutside(error.to_string()))
+        }
+        Err(PlatformError::Refused { reason }) => {
+            Ok(Outcome::Refused(format!("not written: {reason}")))
+        }
+        Err(error) => Err(error).context("writing the weights"),
+    }
+}
+
+/// `plan run`: the console's plan machine without a terminal; progress goes to the log (and
+/// stdout, see `logging`).
+pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    let (platform, _) = connect(global).await?;
+    let config = platform.config().clone();
+    let Some((spec, on_breach)) = &config.plan else {
+        return Err(ConfigError {
+            path: config.source.clone(),
+            position: None,
+            message: "no [plan]: add one (see assets/cutover.example.toml) to use plan run".into(),
+        }
+        .into());
+    };
+    let mut plan = Plan::new(spec, *on_breach)?;
+    let platform = Arc::new(platform);
+    plan.start(platform.now());
+    let settings = Settings {
+        refresh: std::time::Duration::from_secs(global.refresh),
+        guard: config.guard,
+        evidence: config.evidence,
+        ..Settings::default()
+    };
+    let mut state =
+        AppState::new(platform.source(), settings, platform.now()).with_plan(Some(plan));
+    state.stop_when_plan_ends = true;
+    // The same runtime as the console, drawing into a screen nobody looks at.
+    let mut screen = Terminal::new(TestBackend::new(100, 40)).context("an off-screen buffer")?;
+    let config = RuntimeConfig {
+        refresh: settings.refresh,
+        metrics_refresh: settings.metrics_refresh,
+        ..RuntimeConfig::default()
+    };
+    let run = runtime::run(
+        Arc::clone(&platform),
+        &mut screen,
+        futures::stream::pending(),
+        &mut state,
+        config,
+    );
+    let interrupted = tokio::select! {
+        result = run => { result?; false }
+        _ = tokio::signal::ctrl_c() => true,
+    };
+    let at = state
+        .shift
+        .current()
+        .map_or("unknown".to_string(), |w| w.to_string());
+    Ok(match state.plan.as_ref().map(|p| &p.state) {
+        _ if interrupted => {
+            Outcome::Interrupted(format!("stopped: the weights stay at {at} (blue/green)"))
+        }
+        Some(PlanState::Done) => Outcome::Done("plan done: green carries all traffic".into()),
+        Some(PlanState::RolledBack { reason }) => {
+            Outcome::RolledBack(format!("the guard rolled back to {at}: {reason}"))
+        }
+        Some(PlanState::Paused { reason }) => {
+            Outcome::ChangedOutside(format!("plan paused at {at}: {reason}"))
+        }
+        _ => Outcome::Interrupted(format!("the plan stopped at {at}")),
+    })
+}
