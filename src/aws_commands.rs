@@ -24,7 +24,7 @@ pub async fn connect(global: &GlobalArgs) -> anyhow::Result<(AwsPlatform, Observ
     };
     let config = config::load(&global.config, &overrides)?;
     let read_only = global.read_only || config.read_only;
-    let platform = AwsPlatform::connect(config, read_only).await?;
+    let platform = AwsPlatform::connect(config, read_only, global.break_lock).await?;
     let observation = platform.preflight().await.map_err(explain)?;
     Ok((platform, observation))
 }
@@ -80,6 +80,7 @@ pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
     };
     let started = std::time::Instant::now();
     let result = crate::console::run(Arc::clone(&platform), settings, runtime, plan).await;
+    platform.release_lock().await;
     tracing::info!(
         seconds = started.elapsed().as_secs(),
         calls = ?platform.call_counts(),

@@ -20,7 +20,7 @@ Esc drop, R roll back, P promote, a/Space/n plan, ? help, q quit.\n\n\
 Exit codes: 0 done; 1 failed (AWS error, unreachable, estate not as configured); 2 bad input \
 (flags, config); 3 refused by the guard (worse, stale, no evidence, unhealthy green, a jump over \
 the max step without --force, read-only, another owner); 4 the weights changed outside cutover \
-(nothing written) or the plan was paused; 5 the plan was rolled back by the guard; 130 stopped \
+(nothing written), another operator holds the lock, or the plan was paused; 5 the plan was rolled back by the guard; 130 stopped \
 by Ctrl-C (the weights stay at the last applied step)."
 )]
 pub struct Cli {
@@ -52,6 +52,9 @@ pub struct GlobalArgs {
     /// Watch only: never change anything in AWS
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Take over another operator's live lock on the listener or rule, on purpose
+    #[arg(long, global = true)]
+    pub break_lock: bool,
     /// Seconds between reads of ECS and the load balancer
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3600))]

@@ -12,6 +12,7 @@ use crate::aws_commands::connect;
 use crate::cli::GlobalArgs;
 use crate::config::ConfigError;
 use crate::domain::Weights;
+use crate::platform::aws::AwsPlatform;
 use crate::platform::{Platform, PlatformError};
 use crate::runtime::{self, RuntimeConfig};
 use crate::shift::plan::{Plan, PlanState};
@@ -87,7 +88,9 @@ pub async fn shift(global: &GlobalArgs, green: u8, force: bool) -> anyhow::Resul
         }
         GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {}
     }
-    write(&platform, current, target).await
+    let outcome = write(&platform, current, target).await;
+    platform.release_lock().await;
+    outcome
 }
 
 pub async fn rollback(global: &GlobalArgs) -> anyhow::Result<Outcome> {
@@ -95,7 +98,12 @@ pub async fn rollback(global: &GlobalArgs) -> anyhow::Result<Outcome> {
     if let Some(reason) = &observation.writes_refused {
         return Ok(Outcome::Refused(format!("not written: {reason}")));
     }
-    let mut current = observation.weights;
+    let outcome = rollback_from(&platform, observation.weights).await;
+    platform.release_lock().await;
+    outcome
+}
+
+async fn rollback_from(platform: &AwsPlatform, mut current: Weights) -> anyhow::Result<Outcome> {
     for _ in 0..ROLLBACK_ATTEMPTS {
         if current == Weights::ALL_BLUE {
             return Ok(Outcome::Done("blue carries all traffic (100/0)".into()));
@@ -108,6 +116,9 @@ pub async fn rollback(global: &GlobalArgs) -> anyhow::Result<Outcome> {
             }
             // A rollback means all to blue whatever the split is now: go again from it.
             Err(PlatformError::Conflict { actual, .. }) => current = actual,
+            Err(error @ PlatformError::Locked { .. }) => {
+                return Ok(Outcome::ChangedOutside(error.to_string()));
+            }
             Err(error) => return Err(error).context("rolling back"),
         }
     }
@@ -125,7 +136,7 @@ async fn write(
         Ok(read_back) => Ok(Outcome::Done(format!(
             "{current} → {read_back} (blue/green), read back"
         ))),
-        Err(error @ PlatformError::Conflict { .. }) => {
+        Err(error @ (PlatformError::Conflict { .. } | PlatformError::Locked { .. })) => {
             Ok(Outcome::ChangedOutside(error.to_string()))
         }
         Err(PlatformError::Refused { reason }) => {
@@ -178,6 +189,7 @@ pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
         result = run => { result?; false }
         _ = tokio::signal::ctrl_c() => true,
     };
+    platform.release_lock().await;
     let at = state
         .shift
         .current()

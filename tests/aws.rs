@@ -75,7 +75,7 @@ async fn platform(name: &str, text: &str, read_only: bool) -> AwsPlatform {
     set_aws_env();
     let path = write_config(name, text);
     let config = config::load(&path, &AwsSettings::default()).expect("valid config");
-    AwsPlatform::connect(config, read_only)
+    AwsPlatform::connect(config, read_only, false)
         .await
         .expect("clients")
 }
@@ -322,9 +322,10 @@ async fn read_only_makes_no_write_call() {
         "{result:?}"
     );
     let calls = aws.call_counts();
+    let mutating = ["ModifyListener", "ModifyRule", "AddTags", "RemoveTags"];
     assert!(
-        !calls.keys().any(|op| op.starts_with("Modify")),
-        "{calls:?}"
+        !calls.keys().any(|op| mutating.contains(op)),
+        "no mutating call, lock tags included: {calls:?}"
     );
 }
 
@@ -779,4 +780,159 @@ fn plan_run_without_a_plan_says_how_to_add_one() {
     let output = headless("plan-none", &estate.rule_config(), &["plan", "run"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("no [plan]"), "{}", stderr(&output));
+}
+
+async fn lock_tag(elb: &aws_sdk_elasticloadbalancingv2::Client, arn: &str) -> Option<String> {
+    let out = elb
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .expect("describe tags");
+    out.tag_descriptions()
+        .iter()
+        .flat_map(|d| d.tags())
+        .find(|t| t.key() == Some("cutover:lock"))
+        .and_then(|t| t.value().map(str::to_string))
+}
+
+async fn put_lock(elb: &aws_sdk_elasticloadbalancingv2::Client, arn: &str, value: &str) {
+    elb.add_tags()
+        .resource_arns(arn)
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("cutover:lock")
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("add tags");
+}
+
+fn epoch_secs_from_now(offset: i64) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    now + offset
+}
+
+#[tokio::test]
+async fn a_second_operator_is_refused_by_the_lock_until_it_breaks_it() {
+    let estate = Estate::build("lock-two", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let config = write_config("lock-two", &estate.rule_config());
+    let log = format!("{}/lock-console.log", env!("CARGO_TARGET_TMPDIR"));
+    let env = aws_env();
+    // Operator one: the console, after its first write, holds the lock.
+    let mut console = support::pty::Pty::spawn_with_env(
+        &["--config", &config.to_string_lossy(), "--log-file", &log],
+        &env,
+    );
+    console.wait_for("BLUE 100%");
+    console.send(b"l");
+    console.send(b"\r");
+    console.wait_for("apply: read back 90/10");
+    let elb = elb().await;
+    let tag = lock_tag(&elb, &rule)
+        .await
+        .expect("the console holds the lock");
+    assert!(tag.contains(" until "), "{tag}");
+
+    // Operator two, headless, is refused and told who holds it.
+    let output = headless("lock-two", &estate.rule_config(), &["rollback"]);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("locked by ") && stderr(&output).contains("--break-lock"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        weights_in(&rule_actions(&elb, &rule).await)[1].1,
+        10,
+        "nothing written"
+    );
+
+    // Taking it over on purpose works, and gives it back after the write.
+    let output = headless(
+        "lock-two",
+        &estate.rule_config(),
+        &["rollback", "--break-lock"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+    assert_eq!(
+        lock_tag(&elb, &rule).await,
+        None,
+        "released after the headless write"
+    );
+
+    console.send(b"q");
+    assert!(console.wait_exit().success());
+}
+
+#[tokio::test]
+async fn the_console_releases_its_lock_on_quit() {
+    let estate = Estate::build("lock-quit", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let config = write_config("lock-quit", &estate.rule_config());
+    let log = format!("{}/lock-quit.log", env!("CARGO_TARGET_TMPDIR"));
+    let env = aws_env();
+    let mut console = support::pty::Pty::spawn_with_env(
+        &["--config", &config.to_string_lossy(), "--log-file", &log],
+        &env,
+    );
+    console.wait_for("BLUE 100%");
+    console.send(b"l");
+    console.send(b"\r");
+    console.wait_for("apply: read back 90/10");
+    let elb = elb().await;
+    assert!(lock_tag(&elb, &rule).await.is_some());
+    console.send(b"q");
+    assert!(console.wait_exit().success());
+    assert_eq!(lock_tag(&elb, &rule).await, None);
+}
+
+#[tokio::test]
+async fn a_dead_holders_lock_refuses_until_it_expires() {
+    let estate = Estate::build("lock-dead", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let elb = elb().await;
+    // A holder killed with SIGKILL leaves its tag behind, live for up to five minutes.
+    put_lock(
+        &elb,
+        &rule,
+        &format!("ghost@gone (gone:1) until {}", epoch_secs_from_now(240)),
+    )
+    .await;
+    let output = headless(
+        "lock-dead",
+        &estate.rule_config(),
+        &["shift", "--green", "10"],
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("locked by ghost@gone (gone:1) until"),
+        "{}",
+        stderr(&output)
+    );
+
+    put_lock(
+        &elb,
+        &rule,
+        &format!("ghost@gone (gone:1) until {}", epoch_secs_from_now(-1)),
+    )
+    .await;
+    let output = headless(
+        "lock-dead",
+        &estate.rule_config(),
+        &["shift", "--green", "10"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "an expired lock is taken over: {}",
+        stderr(&output)
+    );
 }

@@ -21,6 +21,9 @@ pub enum PlatformError {
     /// Compare-and-set found weights other than the ones the write was based on.
     #[error("changed outside cutover: {expected} → {actual}; nothing written")]
     Conflict { expected: Weights, actual: Weights },
+    /// Another operator holds the lock on the listener or rule.
+    #[error("locked by {holder}: wait for it, or take it over with --break-lock")]
+    Locked { holder: String },
     /// The platform will not write: read-only mode, or another owner of the traffic.
     #[error("not written: {reason}")]
     Refused { reason: String },

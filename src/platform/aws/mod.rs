@@ -7,6 +7,7 @@ pub mod cloudwatch;
 pub mod ecs;
 pub mod elbv2;
 mod errors;
+pub mod lock;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -44,12 +45,21 @@ pub struct AwsPlatform {
     task_definitions: Mutex<HashMap<String, TaskDefinitionSummary>>,
     /// Another owner of the traffic, as last seen on the services.
     owner: Mutex<Option<String>>,
+    /// Who this process is in the lock tag: `alice@laptop (laptop:4242)`.
+    holder: String,
+    break_lock: bool,
+    /// When this process last wrote its lock, while it holds one.
+    lock_written: Mutex<Option<Timestamp>>,
     calls: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl AwsPlatform {
     /// Builds the clients once (loading the AWS config costs ~90 ms). Makes no call yet.
-    pub async fn connect(config: Config, read_only: bool) -> anyhow::Result<Self> {
+    pub async fn connect(
+        config: Config,
+        read_only: bool,
+        break_lock: bool,
+    ) -> anyhow::Result<Self> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .timeout_config(
@@ -98,6 +108,9 @@ impl AwsPlatform {
             queries,
             task_definitions: Mutex::new(HashMap::new()),
             owner: Mutex::new(None),
+            holder: lock_holder(),
+            break_lock,
+            lock_written: Mutex::new(None),
             calls: Mutex::new(BTreeMap::new()),
         })
     }
@@ -168,6 +181,80 @@ impl AwsPlatform {
             weights,
             writes_refused: self.refusal(),
         })
+    }
+
+    /// Takes the operator lock (or refreshes our own) before a write; refuses under another
+    /// operator's live lock unless `--break-lock`.
+    async fn ensure_lock(&self) -> Result<(), PlatformError> {
+        let arn = self.config.traffic.arn();
+        let now = wall_clock();
+        self.count("DescribeTags");
+        let existing = lock::read(&self.elb, arn).await?;
+        if let lock::LockDecision::HeldBy(theirs) =
+            lock::decide(existing.as_ref(), &self.holder, now, self.break_lock)
+        {
+            return Err(PlatformError::Locked {
+                holder: theirs.describe(),
+            });
+        }
+        self.write_lock(now).await?;
+        // Two operators may have taken a free lock at once: the tag says who won.
+        self.count("DescribeTags");
+        match lock::read(&self.elb, arn).await? {
+            Some(l) if l.holder == self.holder => Ok(()),
+            Some(theirs) => Err(PlatformError::Locked {
+                holder: theirs.describe(),
+            }),
+            None => Err(PlatformError::Api {
+                operation: "AddTags".into(),
+                message: "the lock tag did not stick".into(),
+            }),
+        }
+    }
+
+    async fn write_lock(&self, now: Timestamp) -> Result<(), PlatformError> {
+        let mine = lock::Lock {
+            holder: self.holder.clone(),
+            until: now.plus(lock::LOCK_TTL),
+        };
+        self.count("AddTags");
+        lock::write(&self.elb, self.config.traffic.arn(), &mine).await?;
+        *self.lock_written.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
+        Ok(())
+    }
+
+    /// Keeps a held lock alive; called with every state poll.
+    async fn refresh_lock_if_due(&self) {
+        let now = wall_clock();
+        let written = *self.lock_written.lock().unwrap_or_else(|p| p.into_inner());
+        if written.is_some_and(|at| now.since(at) >= lock::LOCK_REFRESH_AFTER)
+            && let Err(error) = self.write_lock(now).await
+        {
+            tracing::warn!("refreshing the lock: {error}");
+        }
+    }
+
+    /// Gives the lock back if this process holds it (on quit, after a headless write).
+    pub async fn release_lock(&self) {
+        let held = self
+            .lock_written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .is_some();
+        if !held {
+            return;
+        }
+        let arn = self.config.traffic.arn();
+        self.count("DescribeTags");
+        let ours =
+            matches!(lock::read(&self.elb, arn).await, Ok(Some(l)) if l.holder == self.holder);
+        if ours {
+            self.count("RemoveTags");
+            if let Err(error) = lock::remove(&self.elb, arn).await {
+                tracing::warn!("releasing the lock: {error}; it expires by itself");
+            }
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -305,6 +392,20 @@ fn describe_target(target: &TrafficTarget) -> String {
     }
 }
 
+/// `alice@laptop (laptop:4242)`: the user, the host and this process, as the lock names them.
+fn lock_holder() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "someone".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host} ({host}:{})", std::process::id())
+}
+
 fn wall_clock() -> Timestamp {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -338,6 +439,7 @@ impl Platform for AwsPlatform {
     }
 
     async fn observe(&self) -> Result<Observation, PlatformError> {
+        self.refresh_lock_if_due().await;
         let (services, weights) = tokio::join!(self.services(), self.read_weights());
         self.observation(&services?, weights?).await
     }
@@ -358,6 +460,7 @@ impl Platform for AwsPlatform {
         if let Some(reason) = self.refusal() {
             return Err(PlatformError::Refused { reason });
         }
+        self.ensure_lock().await?;
         let actions = self.read_actions().await?;
         let actual = self.weights_in(&actions)?;
         if actual != expected {
