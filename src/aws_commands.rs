@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::app::Settings;
+use crate::audit::Auditor;
 use crate::cli::GlobalArgs;
 use crate::config::{self, AwsSettings};
 use crate::domain::Observation;
@@ -40,6 +41,19 @@ fn explain(error: anyhow::Error) -> anyhow::Error {
     } else {
         error
     }
+}
+
+/// The audit log for this listener or rule, naming the caller AWS knows.
+pub async fn auditor(global: &GlobalArgs, platform: &AwsPlatform) -> anyhow::Result<Auditor> {
+    let path = global
+        .audit_log
+        .clone()
+        .unwrap_or_else(crate::audit::default_audit_path);
+    Auditor::new(
+        &path,
+        platform.actor().await,
+        platform.config().traffic.arn().to_string(),
+    )
 }
 
 pub async fn status(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
@@ -79,7 +93,15 @@ pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
         ..RuntimeConfig::default()
     };
     let started = std::time::Instant::now();
-    let result = crate::console::run(Arc::clone(&platform), settings, runtime, plan).await;
+    let auditor = auditor(global, &platform).await?;
+    let result = crate::console::run(
+        Arc::clone(&platform),
+        settings,
+        runtime,
+        plan,
+        Some(auditor),
+    )
+    .await;
     platform.release_lock().await;
     tracing::info!(
         seconds = started.elapsed().as_secs(),

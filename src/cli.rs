@@ -59,6 +59,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub refresh: u64,
+    /// Where every write attempt is recorded, one JSON line each (default:
+    /// $XDG_STATE_HOME/cutover/audit.jsonl)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
     /// Where the log goes (default: $XDG_STATE_HOME/cutover/cutover.log)
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,

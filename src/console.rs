@@ -6,6 +6,7 @@ use anyhow::Context;
 use crossterm::event::EventStream;
 
 use crate::app::{AppState, Settings};
+use crate::audit::Auditor;
 use crate::platform::Platform;
 use crate::runtime::{self, RuntimeConfig};
 use crate::shift::plan::Plan;
@@ -17,15 +18,27 @@ pub async fn run<P: Platform>(
     settings: Settings,
     config: RuntimeConfig,
     plan: Option<Plan>,
+    mut audit: Option<Auditor>,
 ) -> anyhow::Result<()> {
     let mut state = AppState::new(platform.source(), settings, platform.now()).with_plan(plan);
     let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
     let events = EventStream::new();
     let result = tokio::select! {
-        result = runtime::run(platform, &mut guard.terminal, events, &mut state, config) => result,
+        result = runtime::run(
+            Arc::clone(&platform),
+            &mut guard.terminal,
+            events,
+            &mut state,
+            config,
+            audit.as_mut(),
+        ) => result,
         signal = termination() => signal,
     };
     drop(guard);
+    if let Some(record) = audit.and_then(|a| a.write_decision_record(platform.now())) {
+        tracing::info!("decision record: {}", record.display());
+        eprintln!("cutover: decision record written to {}", record.display());
+    }
     result
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::app::Settings;
+use crate::audit::Auditor;
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::domain::Timestamp;
 use crate::platform::sim::{SimOptions, SimPlatform};
@@ -53,5 +54,21 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
         start,
     }));
     let (settings, runtime) = configs(global, args.speed);
-    crate::console::run(platform, settings, runtime, Some(demo_plan())).await
+    let audit_path = global
+        .audit_log
+        .clone()
+        .unwrap_or_else(crate::audit::default_audit_path);
+    let auditor = Auditor::new(
+        &audit_path,
+        format!("{} (demo)", crate::audit::local_actor()),
+        "demo: simulated listener rule".into(),
+    )?;
+    crate::console::run(
+        platform,
+        settings,
+        runtime,
+        Some(demo_plan()),
+        Some(auditor),
+    )
+    .await
 }

@@ -8,6 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::app::{AppState, Settings};
+use crate::audit::{AuditEvent, AuditResult, Auditor};
 use crate::aws_commands::connect;
 use crate::cli::GlobalArgs;
 use crate::config::ConfigError;
@@ -56,11 +57,23 @@ const ROLLBACK_ATTEMPTS: usize = 3;
 /// `shift --green PCT` (and `promote`, which is `--green 100`).
 pub async fn shift(global: &GlobalArgs, green: u8, force: bool) -> anyhow::Result<Outcome> {
     let (platform, observation) = connect(global).await?;
-    if let Some(reason) = &observation.writes_refused {
-        return Ok(Outcome::Refused(format!("not written: {reason}")));
-    }
+    let action = if green == 100 { "promote" } else { "shift" };
     let current = observation.weights;
     let target = Weights::with_green(green);
+    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    if let Some(reason) = &observation.writes_refused {
+        let outcome = Outcome::Refused(format!("not written: {reason}"));
+        record(
+            &mut auditor,
+            &platform,
+            action,
+            current,
+            target,
+            None,
+            &outcome,
+        );
+        return Ok(outcome);
+    }
     if current == target {
         return Ok(Outcome::Done(format!(
             "already at {current} (blue/green): nothing written"
@@ -69,38 +82,111 @@ pub async fn shift(global: &GlobalArgs, green: u8, force: bool) -> anyhow::Resul
     let metrics = platform.metrics().await.context("reading CloudWatch")?;
     let config = platform.config();
     let evidence = evidence(&metrics, None, platform.now(), &config.evidence);
-    match guard::check(
+    let summary = Some(format!("{}: {}", evidence.verdict, evidence.reason));
+    let refusal = match guard::check(
         current,
         target,
         Some(&evidence),
         Some(&observation.green),
         &config.guard,
     ) {
-        GuardDecision::Refuse(why) => {
-            return Ok(Outcome::Refused(format!(
-                "refused {current} → {target}: {why}"
-            )));
+        GuardDecision::Refuse(why) => Some(format!("refused {current} → {target}: {why}")),
+        GuardDecision::NeedsConfirm(why) if !force => Some(format!(
+            "refused {current} → {target}: {why}; pass --force to allow it"
+        )),
+        GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => None,
+    };
+    let outcome = match refusal {
+        Some(why) => Outcome::Refused(why),
+        None => {
+            let written = write(&platform, current, target).await;
+            platform.release_lock().await;
+            match written {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    let failed = Outcome::Interrupted(format!("{error:#}"));
+                    record(
+                        &mut auditor,
+                        &platform,
+                        action,
+                        current,
+                        target,
+                        summary,
+                        &failed,
+                    );
+                    return Err(error);
+                }
+            }
         }
-        GuardDecision::NeedsConfirm(why) if !force => {
-            return Ok(Outcome::Refused(format!(
-                "refused {current} → {target}: {why}; pass --force to allow it"
-            )));
-        }
-        GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {}
-    }
-    let outcome = write(&platform, current, target).await;
-    platform.release_lock().await;
-    outcome
+    };
+    record(
+        &mut auditor,
+        &platform,
+        action,
+        current,
+        target,
+        summary,
+        &outcome,
+    );
+    Ok(outcome)
 }
 
 pub async fn rollback(global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let (platform, observation) = connect(global).await?;
-    if let Some(reason) = &observation.writes_refused {
-        return Ok(Outcome::Refused(format!("not written: {reason}")));
-    }
-    let outcome = rollback_from(&platform, observation.weights).await;
-    platform.release_lock().await;
+    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    let current = observation.weights;
+    let outcome = match &observation.writes_refused {
+        Some(reason) => Ok(Outcome::Refused(format!("not written: {reason}"))),
+        None if current == Weights::ALL_BLUE => {
+            return Ok(Outcome::Done("blue carries all traffic (100/0)".into()));
+        }
+        None => {
+            let outcome = rollback_from(&platform, current).await;
+            platform.release_lock().await;
+            outcome
+        }
+    };
+    let recorded = match &outcome {
+        Ok(outcome) => outcome.clone(),
+        Err(error) => Outcome::Interrupted(format!("{error:#}")),
+    };
+    record(
+        &mut auditor,
+        &platform,
+        "rollback",
+        current,
+        Weights::ALL_BLUE,
+        None,
+        &recorded,
+    );
     outcome
+}
+
+/// One audit line for a headless attempt. A failed call is recorded as `failed`.
+fn record(
+    auditor: &mut Auditor,
+    platform: &AwsPlatform,
+    action: &str,
+    from: Weights,
+    to: Weights,
+    evidence: Option<String>,
+    outcome: &Outcome,
+) {
+    let result = match outcome {
+        Outcome::Done(_) => AuditResult::Applied,
+        Outcome::Refused(_) | Outcome::ChangedOutside(_) => AuditResult::Refused,
+        Outcome::RolledBack(_) | Outcome::Interrupted(_) => AuditResult::Failed,
+    };
+    let reason = (result != AuditResult::Applied).then(|| outcome.message().to_string());
+    auditor.record(AuditEvent {
+        at: platform.now(),
+        action: action.to_string(),
+        from,
+        to,
+        evidence,
+        result,
+        reason,
+    });
 }
 
 async fn rollback_from(platform: &AwsPlatform, mut current: Weights) -> anyhow::Result<Outcome> {
@@ -178,12 +264,14 @@ pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
         metrics_refresh: settings.metrics_refresh,
         ..RuntimeConfig::default()
     };
+    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let run = runtime::run(
         Arc::clone(&platform),
         &mut screen,
         futures::stream::pending(),
         &mut state,
         config,
+        Some(&mut auditor),
     );
     let interrupted = tokio::select! {
         result = run => { result?; false }

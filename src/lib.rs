@@ -4,6 +4,7 @@
 //! `console`, `cli`, `main`); see ARCHITECTURE.md.
 
 pub mod app;
+pub mod audit;
 pub mod aws_commands;
 pub mod cli;
 pub mod config;

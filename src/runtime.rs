@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use crate::app::{AppState, Command, Msg, update};
+use crate::audit::Auditor;
 use crate::platform::{Platform, PlatformError};
 use crate::shift::WriteRequest;
 use crate::ui;
@@ -59,6 +60,7 @@ pub async fn run<P, B, E>(
     mut events: E,
     state: &mut AppState,
     config: RuntimeConfig,
+    mut audit: Option<&mut Auditor>,
 ) -> anyhow::Result<()>
 where
     P: Platform,
@@ -124,6 +126,11 @@ where
             }
             for command in update(state, msg) {
                 execute(command, &platform, &tx, &mut work, state);
+            }
+            for event in state.audit_outbox.drain(..) {
+                if let Some(auditor) = audit.as_deref_mut() {
+                    auditor.record(event);
+                }
             }
             next = rx.try_recv().ok();
         }

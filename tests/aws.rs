@@ -577,7 +577,14 @@ async fn the_console_moves_the_load_balancers_weights() {
     let log = format!("{}/aws-console.log", env!("CARGO_TARGET_TMPDIR"));
     let env = aws_env();
     let mut pty = support::pty::Pty::spawn_with_env(
-        &["--config", &config.to_string_lossy(), "--log-file", &log],
+        &[
+            "--config",
+            &config.to_string_lossy(),
+            "--log-file",
+            &log,
+            "--audit-log",
+            &format!("{log}.audit.jsonl"),
+        ],
         &env,
     );
     pty.wait_for("BLUE 100%");
@@ -604,6 +611,10 @@ fn headless(name: &str, text: &str, args: &[&str]) -> Output {
     let mut all = args.to_vec();
     let path = config.to_string_lossy().into_owned();
     all.extend(["--config", &path]);
+    let audit = format!("{}/audit-{name}.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    if !args.contains(&"--audit-log") {
+        all.extend(["--audit-log", &audit]);
+    }
     cutover(&all)
 }
 
@@ -827,7 +838,14 @@ async fn a_second_operator_is_refused_by_the_lock_until_it_breaks_it() {
     let env = aws_env();
     // Operator one: the console, after its first write, holds the lock.
     let mut console = support::pty::Pty::spawn_with_env(
-        &["--config", &config.to_string_lossy(), "--log-file", &log],
+        &[
+            "--config",
+            &config.to_string_lossy(),
+            "--log-file",
+            &log,
+            "--audit-log",
+            &format!("{log}.audit.jsonl"),
+        ],
         &env,
     );
     console.wait_for("BLUE 100%");
@@ -880,7 +898,14 @@ async fn the_console_releases_its_lock_on_quit() {
     let log = format!("{}/lock-quit.log", env!("CARGO_TARGET_TMPDIR"));
     let env = aws_env();
     let mut console = support::pty::Pty::spawn_with_env(
-        &["--config", &config.to_string_lossy(), "--log-file", &log],
+        &[
+            "--config",
+            &config.to_string_lossy(),
+            "--log-file",
+            &log,
+            "--audit-log",
+            &format!("{log}.audit.jsonl"),
+        ],
         &env,
     );
     console.wait_for("BLUE 100%");
@@ -935,4 +960,74 @@ async fn a_dead_holders_lock_refuses_until_it_expires() {
         "an expired lock is taken over: {}",
         stderr(&output)
     );
+}
+
+#[test]
+fn headless_attempts_are_audited_with_the_caller_identity() {
+    let estate = Estate::build("audit", &["--rule"]);
+    let audit = format!("{}/audit-headless/audit.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_file(&audit);
+    let text = estate.rule_config();
+    assert_eq!(
+        headless(
+            "audit",
+            &text,
+            &["shift", "--green", "10", "--audit-log", &audit]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        headless(
+            "audit",
+            &text,
+            &["shift", "--green", "30", "--audit-log", &audit]
+        )
+        .status
+        .code(),
+        Some(3)
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(&audit)
+        .expect("the audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let rule = estate.rule_arn.clone().expect("rule");
+    assert_eq!(lines[0]["target"].as_str(), Some(rule.as_str()));
+    assert!(
+        lines[0]["actor"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:sts::")),
+        "STS names the caller: {}",
+        lines[0]["actor"]
+    );
+    assert_eq!(
+        (lines[0]["action"].as_str(), lines[0]["result"].as_str()),
+        (Some("shift"), Some("applied"))
+    );
+    assert_eq!(
+        (
+            lines[0]["from"]["green"].as_u64(),
+            lines[0]["to"]["green"].as_u64()
+        ),
+        (Some(0), Some(10))
+    );
+    assert!(
+        lines[0]["evidence"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("insufficient")),
+        "{}",
+        lines[0]["evidence"]
+    );
+    assert_eq!(lines[1]["result"].as_str(), Some("refused"));
+    assert!(
+        lines[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not enough evidence")),
+        "{}",
+        lines[1]["reason"]
+    );
+    assert!(lines[1]["time"].as_str().is_some_and(|t| t.ends_with('Z')));
 }

@@ -14,7 +14,20 @@ fn log_file(name: &str) -> String {
 #[test]
 fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     let log = log_file("e2e-demo");
-    let mut pty = Pty::spawn(&["demo", "--speed", "20", "--seed", "3", "--log-file", &log]);
+    let audit_dir = format!("{}/e2e-audit", env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_dir_all(&audit_dir);
+    let audit = format!("{audit_dir}/audit.jsonl");
+    let mut pty = Pty::spawn(&[
+        "demo",
+        "--speed",
+        "20",
+        "--seed",
+        "3",
+        "--log-file",
+        &log,
+        "--audit-log",
+        &audit,
+    ]);
     pty.wait_for("BLUE 100%");
     pty.wait_for("(service shop-green) has reached a steady state.");
     assert!(
@@ -56,11 +69,50 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     drop(parser);
     let logged = std::fs::read_to_string(&log).expect("the log file was written");
     assert!(logged.contains("apply 100/0 → 90/10"), "{logged}");
+    // Every write attempt is one JSON line; the session's writes leave a decision record.
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .expect("the audit log was written")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(
+        (lines[0]["action"].as_str(), lines[0]["result"].as_str()),
+        (Some("apply"), Some("applied"))
+    );
+    assert_eq!(lines[0]["to"]["green"], 10);
+    assert_eq!(
+        (lines[1]["action"].as_str(), lines[1]["result"].as_str()),
+        (Some("rollback"), Some("applied"))
+    );
+    assert!(
+        lines[0]["actor"]
+            .as_str()
+            .is_some_and(|a| a.ends_with("(demo)"))
+    );
+    let records: Vec<_> = std::fs::read_dir(&audit_dir)
+        .expect("audit dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("decision-"))
+        .collect();
+    assert_eq!(records.len(), 1, "one decision record");
+    let record = std::fs::read_to_string(records[0].path()).expect("readable");
+    assert!(
+        record.contains("| apply | 100/0 → 90/10 | Applied |"),
+        "{record}"
+    );
 }
 
 #[test]
 fn ctrl_c_quits_and_restores_the_terminal() {
-    let mut pty = Pty::spawn(&["demo", "--log-file", &log_file("e2e-ctrl-c")]);
+    let audit = log_file("e2e-ctrl-c-audit");
+    let mut pty = Pty::spawn(&[
+        "demo",
+        "--log-file",
+        &log_file("e2e-ctrl-c"),
+        "--audit-log",
+        &audit,
+    ]);
     pty.wait_for("BLUE");
     pty.send(b"\x03");
     assert!(pty.wait_exit().success());
@@ -76,7 +128,19 @@ fn ctrl_c_quits_and_restores_the_terminal() {
 
 #[test]
 fn a_tiny_terminal_says_so() {
-    let mut pty = Pty::spawn_sized(20, 70, &["demo", "--log-file", &log_file("e2e-small")], &[]);
+    let audit = log_file("e2e-small-audit");
+    let mut pty = Pty::spawn_sized(
+        20,
+        70,
+        &[
+            "demo",
+            "--log-file",
+            &log_file("e2e-small"),
+            "--audit-log",
+            &audit,
+        ],
+        &[],
+    );
     pty.wait_for("terminal too small");
     pty.send(b"q");
     assert!(

@@ -104,6 +104,7 @@ where
         rx,
         &mut state,
         RuntimeConfig::default(),
+        None,
     );
     let (result, ()) = tokio::join!(run, script(tx));
     result.expect("the console ran without error");
@@ -300,6 +301,7 @@ async fn throttling_backs_the_state_polls_off_and_says_so() {
         rx,
         &mut state,
         RuntimeConfig::default(),
+        None,
     );
     let script = async move {
         wait(180).await;

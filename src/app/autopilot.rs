@@ -64,6 +64,14 @@ fn step(state: &mut AppState, current: Weights, target: Weights) -> Vec<Command>
             let newly = !matches!(plan.state, PlanState::Holding { .. });
             plan.hold(why.clone());
             if newly {
+                super::update::audit(
+                    state,
+                    "plan step",
+                    current,
+                    target,
+                    crate::audit::AuditResult::Refused,
+                    Some(why.clone()),
+                );
                 state.log.push(
                     now,
                     LogLevel::Info,
@@ -78,7 +86,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights) -> Vec<Command>
             let (done, total) = plan.progress(current);
             plan.step_started();
             state.shift.stage(target.green());
-            match state.shift.apply_confirmed(now) {
+            match state.shift.apply_plan_step(now) {
                 ApplyDecision::Write(request) => {
                     state.log.push(
                         now,

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::{EventLog, Popup};
+use crate::audit::AuditEvent;
 use crate::domain::{LogLevel, MetricsSnapshot, Observation, Timestamp};
 use crate::platform::SourceInfo;
 use crate::shift::plan::Plan;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub popup: Option<Popup>,
     pub flash: Option<Flash>,
     pub quit: bool,
+    /// Write attempts not yet written to the audit log; the runtime drains it.
+    pub audit_outbox: Vec<AuditEvent>,
     /// `plan run`: end once the plan is over (done, rolled back or paused) and nothing is
     /// being written.
     pub stop_when_plan_ends: bool,
@@ -92,6 +95,7 @@ impl AppState {
             popup: None,
             flash: None,
             quit: false,
+            audit_outbox: Vec::new(),
             stop_when_plan_ends: false,
             ticks: 0,
             dirty: true,

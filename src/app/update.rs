@@ -2,6 +2,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{Action, AppState, Command, Confirm, Msg, PercentPrompt, Popup, action_for};
+use crate::audit::{AuditEvent, AuditResult};
 use crate::domain::{Color, LogLevel, LogSource, MetricsSnapshot, Observation, Timestamp, Weights};
 use crate::platform::PlatformError;
 use crate::shift::plan::PlanState;
@@ -80,7 +81,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
         // Rollback is the panic button: it works over any popup (a percentage has no 'R').
         state.popup = None;
         state.mark_dirty();
-        if refused(state) {
+        if refused(state, "rollback", Some(Weights::ALL_BLUE)) {
             return Vec::new();
         }
         return rollback(state);
@@ -146,7 +147,7 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         action,
         Action::Apply | Action::Rollback | Action::Promote | Action::StartPlan | Action::NextStep
     );
-    if writes && refused(state) {
+    if writes && refused(state, action_name(action), action_target(state, action)) {
         return Vec::new();
     }
     let step = i16::from(state.settings.step_points);
@@ -250,7 +251,11 @@ fn stage_typed(state: &mut AppState, percent: u8) {
 }
 
 fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
-    if refused(state) {
+    let (action, to) = match confirm {
+        Confirm::LargeJump { to, .. } => ("apply", to),
+        Confirm::Promote { .. } => ("promote", Weights::ALL_GREEN),
+    };
+    if refused(state, action, Some(to)) {
         return Vec::new();
     }
     match confirm {
@@ -286,7 +291,7 @@ fn apply_staged(state: &mut AppState, confirmed: bool) -> Vec<Command> {
         &state.settings.guard,
     ) {
         GuardDecision::Refuse(why) => {
-            guard_refused(state, current, staged, &why);
+            guard_refused(state, "apply", current, staged, &why);
             Vec::new()
         }
         GuardDecision::NeedsConfirm(_) if !confirmed => {
@@ -319,14 +324,22 @@ fn guard_refuses(state: &mut AppState, target: Weights) -> bool {
         &state.settings.guard,
     ) {
         GuardDecision::Refuse(why) => {
-            guard_refused(state, current, target, &why);
+            guard_refused(state, "promote", current, target, &why);
             true
         }
         GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => false,
     }
 }
 
-fn guard_refused(state: &mut AppState, from: Weights, to: Weights, why: &str) {
+fn guard_refused(state: &mut AppState, action: &str, from: Weights, to: Weights, why: &str) {
+    audit(
+        state,
+        action,
+        from,
+        to,
+        AuditResult::Refused,
+        Some(why.to_string()),
+    );
     let now = state.now;
     let text = format!("refused {from} → {to}: {why}");
     state
@@ -400,7 +413,7 @@ pub(super) fn start_write(
 ) -> Vec<Command> {
     let level = match request.kind {
         WriteKind::Rollback => LogLevel::Warn,
-        WriteKind::Apply | WriteKind::Promote => LogLevel::Info,
+        WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => LogLevel::Info,
     };
     state.log.push(
         state.now,
@@ -431,6 +444,25 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
     if weights_moved {
         state.last_weight_change = Some(now);
     }
+    let (result, reason) = match &outcome.result {
+        Ok(read_back) if *read_back == outcome.finished.target => (AuditResult::Applied, None),
+        Ok(read_back) => (AuditResult::Failed, Some(format!("read back {read_back}"))),
+        Err(
+            error @ (PlatformError::Conflict { .. }
+            | PlatformError::Locked { .. }
+            | PlatformError::Refused { .. }),
+        ) => (AuditResult::Refused, Some(error.to_string())),
+        Err(error) => (AuditResult::Failed, Some(error.to_string())),
+    };
+    let finished = outcome.finished;
+    audit(
+        state,
+        finished.kind.verb(),
+        finished.expected,
+        finished.target,
+        result,
+        reason,
+    );
     if let Some(plan) = state.plan.as_mut() {
         match &outcome.result {
             Ok(read_back) => plan.step_finished(*read_back, now),
@@ -571,10 +603,19 @@ fn note_poll_error(
 }
 
 /// Whether writes are refused here (another owner of the traffic, read-only); says why if so.
-fn refused(state: &mut AppState) -> bool {
+fn refused(state: &mut AppState, action: &str, to: Option<Weights>) -> bool {
     let Some(reason) = state.writes_refused().map(str::to_string) else {
         return false;
     };
+    let from = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+    audit(
+        state,
+        action,
+        from,
+        to.unwrap_or(from),
+        AuditResult::Refused,
+        Some(reason.clone()),
+    );
     let now = state.now;
     state.log.push(
         now,
@@ -584,6 +625,49 @@ fn refused(state: &mut AppState) -> bool {
     );
     state.flash(LogLevel::Warn, format!("not written: {reason}"));
     true
+}
+
+/// Records one write attempt for the audit log (the runtime writes it out).
+pub(super) fn audit(
+    state: &mut AppState,
+    action: &str,
+    from: Weights,
+    to: Weights,
+    result: AuditResult,
+    reason: Option<String>,
+) {
+    let evidence = state
+        .evidence()
+        .map(|e| format!("{}: {}", e.verdict, e.reason));
+    state.audit_outbox.push(AuditEvent {
+        at: state.now,
+        action: action.to_string(),
+        from,
+        to,
+        evidence,
+        result,
+        reason,
+    });
+}
+
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Apply => "apply",
+        Action::Rollback => "rollback",
+        Action::Promote => "promote",
+        Action::StartPlan => "plan start",
+        Action::NextStep => "plan step",
+        _ => "keys",
+    }
+}
+
+fn action_target(state: &AppState, action: Action) -> Option<Weights> {
+    match action {
+        Action::Apply => state.shift.staged(),
+        Action::Rollback => Some(Weights::ALL_BLUE),
+        Action::Promote => Some(Weights::ALL_GREEN),
+        _ => state.shift.current(),
+    }
 }
 
 fn not_read_yet(state: &mut AppState) {

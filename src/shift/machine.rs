@@ -5,6 +5,8 @@ use crate::platform::PlatformError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteKind {
     Apply,
+    /// A step the plan takes by itself.
+    PlanStep,
     Rollback,
     Promote,
 }
@@ -13,6 +15,7 @@ impl WriteKind {
     pub fn verb(self) -> &'static str {
         match self {
             WriteKind::Apply => "apply",
+            WriteKind::PlanStep => "plan step",
             WriteKind::Rollback => "rollback",
             WriteKind::Promote => "promote",
         }
@@ -22,6 +25,7 @@ impl WriteKind {
     pub fn in_progress(self) -> &'static str {
         match self {
             WriteKind::Apply => "applying",
+            WriteKind::PlanStep => "applying the plan's step",
             WriteKind::Rollback => "rolling back",
             WriteKind::Promote => "promoting",
         }
@@ -154,6 +158,21 @@ impl Shift {
     /// Applies the staged split after the operator confirmed a large jump.
     pub fn apply_confirmed(&mut self, now: Timestamp) -> ApplyDecision {
         self.apply(u8::MAX, now)
+    }
+
+    /// The plan's next step (staged by the plan), past the max step the plan was approved with.
+    pub fn apply_plan_step(&mut self, now: Timestamp) -> ApplyDecision {
+        match self.apply(u8::MAX, now) {
+            ApplyDecision::Write(request) => {
+                let step = WriteRequest {
+                    kind: WriteKind::PlanStep,
+                    ..request
+                };
+                self.in_flight = Some(step);
+                ApplyDecision::Write(step)
+            }
+            other => other,
+        }
     }
 
     /// All traffic to green; the console asks first.

@@ -41,6 +41,7 @@ pub struct AwsPlatform {
     ecs: aws_sdk_ecs::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    sts: aws_sdk_sts::Client,
     queries: Vec<MetricDataQuery>,
     task_definitions: Mutex<HashMap<String, TaskDefinitionSummary>>,
     /// Another owner of the traffic, as last seen on the services.
@@ -102,6 +103,7 @@ impl AwsPlatform {
             ecs: aws_sdk_ecs::Client::new(&sdk),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+            sts: aws_sdk_sts::Client::new(&sdk),
             config,
             region,
             read_only,
@@ -257,6 +259,21 @@ impl AwsPlatform {
         }
     }
 
+    /// Who the credentials belong to (STS `GetCallerIdentity`), for the audit log; `$USER@host`
+    /// when STS cannot say.
+    pub async fn actor(&self) -> String {
+        self.count("GetCallerIdentity");
+        match self.sts.get_caller_identity().send().await {
+            Ok(out) => out
+                .arn()
+                .map_or_else(crate::audit::local_actor, str::to_string),
+            Err(error) => {
+                tracing::warn!("GetCallerIdentity: {error}; the audit log names the local user");
+                crate::audit::local_actor()
+            }
+        }
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -394,16 +411,12 @@ fn describe_target(target: &TrafficTarget) -> String {
 
 /// `alice@laptop (laptop:4242)`: the user, the host and this process, as the lock names them.
 fn lock_holder() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "someone".into());
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{user}@{host} ({host}:{})", std::process::id())
+    format!(
+        "{} ({}:{})",
+        crate::audit::local_actor(),
+        crate::audit::hostname(),
+        std::process::id()
+    )
 }
 
 fn wall_clock() -> Timestamp {

@@ -1,0 +1,236 @@
+//! The audit trail: every write attempt (applied, refused, failed) as one JSON line, and at the
+//! end of a console session with writes, a markdown decision record beside it.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::domain::{Timestamp, Weights};
+
+/// What the core says about one write attempt; the shell adds who and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    /// `apply`, `rollback`, `promote`, `plan step`.
+    pub action: String,
+    pub from: Weights,
+    pub to: Weights,
+    /// The evidence verdict and its reason when the attempt was made.
+    pub evidence: Option<String>,
+    pub result: AuditResult,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditResult {
+    Applied,
+    Refused,
+    Failed,
+}
+
+#[derive(Debug, Serialize)]
+struct AuditLine<'a> {
+    time: String,
+    actor: &'a str,
+    action: &'a str,
+    target: &'a str,
+    from: SplitJson,
+    to: SplitJson,
+    evidence: Option<&'a str>,
+    result: AuditResult,
+    reason: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct SplitJson {
+    blue: u8,
+    green: u8,
+}
+
+impl From<Weights> for SplitJson {
+    fn from(w: Weights) -> Self {
+        SplitJson {
+            blue: w.blue(),
+            green: w.green(),
+        }
+    }
+}
+
+/// `2026-11-27T07:05:09Z`.
+pub fn rfc3339(t: Timestamp) -> String {
+    let secs = t.0 / 1000;
+    let days = (secs / 86_400) as i64;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{}Z", t.clock_utc())
+}
+
+/// `$XDG_STATE_HOME/cutover/audit.jsonl`.
+pub fn default_audit_path() -> PathBuf {
+    dirs::state_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("cutover")
+        .join("audit.jsonl")
+}
+
+/// Appends audit lines for one actor and one listener or rule, and remembers the session's.
+pub struct Auditor {
+    path: PathBuf,
+    actor: String,
+    target: String,
+    session: Vec<AuditEvent>,
+}
+
+impl Auditor {
+    pub fn new(path: &Path, actor: String, target: String) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir)
+                .with_context(|| format!("creating the audit directory {}", dir.display()))?;
+        }
+        Ok(Auditor {
+            path: path.to_path_buf(),
+            actor,
+            target,
+            session: Vec::new(),
+        })
+    }
+
+    pub fn line(&self, event: &AuditEvent) -> String {
+        let line = AuditLine {
+            time: rfc3339(event.at),
+            actor: &self.actor,
+            action: &event.action,
+            target: &self.target,
+            from: event.from.into(),
+            to: event.to.into(),
+            evidence: event.evidence.as_deref(),
+            result: event.result,
+            reason: event.reason.as_deref(),
+        };
+        serde_json::to_string(&line).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// Appends one line; a failure is logged, never fatal: the write itself already happened.
+    pub fn record(&mut self, event: AuditEvent) {
+        let line = self.line(&event);
+        let written = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut f| writeln!(f, "{line}"));
+        if let Err(error) = written {
+            tracing::error!("writing the audit log {}: {error}", self.path.display());
+        }
+        self.session.push(event);
+    }
+
+    /// The session's decision record in markdown, if it made any write; returns its path.
+    pub fn write_decision_record(&self, now: Timestamp) -> Option<PathBuf> {
+        if !self
+            .session
+            .iter()
+            .any(|e| e.result == AuditResult::Applied)
+        {
+            return None;
+        }
+        let stamp = rfc3339(now).replace(':', "");
+        let path = self.path.with_file_name(format!("decision-{stamp}.md"));
+        let mut text = format!(
+            "# cutover decision record\n\n- target: `{}`\n- actor: {}\n- ended: {}\n\n\
+             | time (UTC) | action | from → to (blue/green) | result | evidence | reason |\n\
+             |---|---|---|---|---|---|\n",
+            self.target,
+            self.actor,
+            rfc3339(now)
+        );
+        for e in &self.session {
+            text.push_str(&format!(
+                "| {} | {} | {} → {} | {:?} | {} | {} |\n",
+                e.at.clock_utc(),
+                e.action,
+                e.from,
+                e.to,
+                e.result,
+                e.evidence.as_deref().unwrap_or("–").replace('|', "/"),
+                e.reason.as_deref().unwrap_or("–").replace('|', "/"),
+            ));
+        }
+        match fs::write(&path, text) {
+            Ok(()) => Some(path),
+            Err(error) => {
+                tracing::error!("writing the decision record {}: {error}", path.display());
+                None
+            }
+        }
+    }
+}
+
+/// `$USER@host`: who did it, where no cloud identity is known.
+pub fn local_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "someone".into());
+    format!("{user}@{}", hostname())
+}
+
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(
+            rfc3339(Timestamp::from_secs(1_795_763_109)),
+            "2026-11-27T07:05:09Z"
+        );
+        assert_eq!(rfc3339(Timestamp(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(Timestamp::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn a_line_has_every_field() {
+        let auditor = Auditor {
+            path: PathBuf::from("audit.jsonl"),
+            actor: "alice@laptop".into(),
+            target: "arn:rule".into(),
+            session: Vec::new(),
+        };
+        let line = auditor.line(&AuditEvent {
+            at: Timestamp::from_secs(1_795_763_109),
+            action: "apply".into(),
+            from: Weights::ALL_BLUE,
+            to: Weights::with_green(10),
+            evidence: Some("insufficient: 0 of 200".into()),
+            result: AuditResult::Refused,
+            reason: Some("green has no healthy target".into()),
+        });
+        assert_eq!(
+            line,
+            r#"{"time":"2026-11-27T07:05:09Z","actor":"alice@laptop","action":"apply","target":"arn:rule","from":{"blue":100,"green":0},"to":{"blue":90,"green":10},"evidence":"insufficient: 0 of 200","result":"refused","reason":"green has no healthy target"}"#
+        );
+    }
+}
