@@ -81,6 +81,7 @@ pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
         refresh: std::time::Duration::from_secs(global.refresh),
         guard: config.guard,
         evidence: config.evidence,
+        read_only: global.read_only || config.read_only,
         ..Settings::default()
     };
     let plan = match &config.plan {

@@ -16,6 +16,7 @@ use crate::shift::plan::{OnBreach, Plan, PlanSpec};
 pub fn configs(global: &GlobalArgs, speed: f64) -> (Settings, RuntimeConfig) {
     let settings = Settings {
         refresh: Duration::from_secs(global.refresh),
+        read_only: global.read_only,
         ..Settings::default()
     };
     let runtime = RuntimeConfig {
@@ -52,6 +53,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
         speed: args.speed,
         seed: args.seed,
         start,
+        read_only: global.read_only,
     }));
     let (settings, runtime) = configs(global, args.speed);
     let audit_path = global

@@ -1031,3 +1031,60 @@ fn headless_attempts_are_audited_with_the_caller_identity() {
     );
     assert!(lines[1]["time"].as_str().is_some_and(|t| t.ends_with('Z')));
 }
+
+#[tokio::test]
+async fn sigkill_mid_plan_leaves_the_last_applied_step_and_a_lock_that_expires() {
+    let estate = Estate::build("plan-kill", &["--rule", "--green-metrics", "ok"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let text = estate.rule_config() + "\n[plan]\nsteps = [10, 100]\nbake_seconds = 600\n";
+    let config = write_config("plan-kill", &text);
+    let log = format!("{}/plan-kill.log", env!("CARGO_TARGET_TMPDIR"));
+    let audit = format!("{}/plan-kill.audit.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "plan",
+            "run",
+            "--refresh",
+            "1",
+            "--config",
+            &config.to_string_lossy(),
+        ])
+        .args(["--log-file", &log, "--audit-log", &audit])
+        .envs(aws_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("plan run starts");
+    let elb = elb().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while weights_in(&rule_actions(&elb, &rule).await)[1].1 != 10 {
+        assert!(
+            Instant::now() < deadline,
+            "the first step was never written"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        weights_in(&rule_actions(&elb, &rule).await)[1].1,
+        10,
+        "the weights stay at the last applied step"
+    );
+    let lock = lock_tag(&elb, &rule)
+        .await
+        .expect("the dead holder's lock is still there");
+    let output = headless("plan-kill", &text, &["shift", "--green", "0"]);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let holder = lock
+        .rsplit_once(" until ")
+        .map(|(h, _)| h.to_string())
+        .unwrap_or_default();
+    assert!(
+        stderr(&output).contains(&holder),
+        "names the holder {holder}: {}",
+        stderr(&output)
+    );
+}

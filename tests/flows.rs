@@ -58,12 +58,17 @@ impl Platform for Counted {
 }
 
 fn counted(scenario: Scenario) -> Arc<Counted> {
+    counted_with(scenario, false)
+}
+
+fn counted_with(scenario: Scenario, read_only: bool) -> Arc<Counted> {
     Arc::new(Counted {
         sim: SimPlatform::new(SimOptions {
             scenario,
             speed: 1.0,
             seed: 9,
             start: START,
+            read_only,
         }),
         observes: AtomicUsize::new(0),
         metrics: AtomicUsize::new(0),
@@ -416,4 +421,95 @@ async fn a_plan_pauses_on_an_outside_change() {
         screen.contains("PAUSED: changed outside cutover: 90/10 → 60/40"),
         "{screen}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_endpoint_that_dies_mid_plan_holds_the_plan_until_data_returns() {
+    let platform = counted(Scenario::Healthy);
+    let faults = Arc::clone(&platform);
+    let after = session_with_plan(
+        Arc::clone(&platform),
+        Some(cutover::demo::demo_plan()),
+        |tx| async move {
+            wait(60).await;
+            press(&tx, ch('a'));
+            wait(10).await; // the first step is written
+            faults.sim.set_offline(true);
+            let writes_before = faults.writes.load(Ordering::SeqCst);
+            wait(6 * 60).await;
+            assert_eq!(
+                faults.writes.load(Ordering::SeqCst),
+                writes_before,
+                "no step on missing data"
+            );
+            faults.sim.set_offline(false);
+            wait(15 * 60).await;
+            press(&tx, ch('q'));
+        },
+    )
+    .await;
+    assert_eq!(
+        platform.sim.observe().await.map(|o| o.weights),
+        Ok(Weights::ALL_GREEN),
+        "resumed by itself"
+    );
+    let holds: Vec<_> = after
+        .state
+        .log
+        .newest_first()
+        .filter(|e| e.text.starts_with("plan holds before 25% green"))
+        .collect();
+    assert!(!holds.is_empty(), "the hold was logged with its reason");
+    let unreachable = after
+        .state
+        .log
+        .newest_first()
+        .any(|e| e.text.contains("endpoint unreachable"));
+    assert!(unreachable, "the outage was shown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn read_only_asks_for_no_write_and_says_so() {
+    let platform = counted_with(Scenario::Healthy, true);
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
+    let settings = Settings {
+        read_only: true,
+        ..Settings::default()
+    };
+    let mut state = AppState::new(platform.source(), settings, platform.now())
+        .with_plan(Some(cutover::demo::demo_plan()));
+    let (tx, rx) = unbounded();
+    let run = runtime::run(
+        Arc::clone(&platform),
+        &mut terminal,
+        rx,
+        &mut state,
+        RuntimeConfig::default(),
+        None,
+    );
+    let script = async move {
+        wait(60).await;
+        for key in [
+            ch('l'),
+            key(KeyCode::Enter),
+            ch('R'),
+            ch('P'),
+            ch('a'),
+            ch('n'),
+        ] {
+            press(&tx, key);
+        }
+        wait(5).await;
+        press(&tx, ch('q'));
+    };
+    let (result, ()) = tokio::join!(run, script);
+    result.expect("ran");
+    assert_eq!(
+        platform.writes.load(Ordering::SeqCst),
+        0,
+        "not a single write call"
+    );
+    let screen = screen(&terminal);
+    assert!(screen.contains(" READ-ONLY "), "{screen}");
+    assert!(screen.contains("not written: read-only mode"), "{screen}");
 }

@@ -503,3 +503,19 @@ fn the_guard_refuses_an_increase_while_green_is_worse() {
         [(WriteKind::Apply, w(10), w(0))]
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn read_only_never_asks_for_a_write(steps in prop::collection::vec(step(), 0..60)) {
+        let mut driver = Driver::new();
+        driver.console.state.settings.read_only = true;
+        driver.console.state.plan = Some(cutover::demo::demo_plan());
+        for s in &steps {
+            driver.run(s);
+        }
+        let written = writes(&driver.console.commands);
+        prop_assert!(written.is_empty(), "{written:?}");
+    }
+}

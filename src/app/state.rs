@@ -7,6 +7,8 @@ use crate::platform::SourceInfo;
 use crate::shift::plan::Plan;
 use crate::shift::{Evidence, EvidenceSettings, GuardSettings, STEP_POINTS, Shift, evidence};
 
+pub const READ_ONLY_REASON: &str = "read-only mode (--read-only): cutover only watches";
+
 /// How long a flash message stays in the status line.
 pub const FLASH_DURATION: Duration = Duration::from_secs(5);
 
@@ -19,6 +21,8 @@ pub struct Settings {
     pub refresh: Duration,
     /// How often metrics are fetched, in the platform's time.
     pub metrics_refresh: Duration,
+    /// `--read-only` / `read_only = true`: no write is even asked for.
+    pub read_only: bool,
 }
 
 impl Default for Settings {
@@ -29,6 +33,7 @@ impl Default for Settings {
             evidence: EvidenceSettings::default(),
             refresh: Duration::from_secs(5),
             metrics_refresh: Duration::from_secs(30),
+            read_only: false,
         }
     }
 }
@@ -132,6 +137,9 @@ impl AppState {
 
     /// Why writes are refused, as the platform last said (another owner, read-only).
     pub fn writes_refused(&self) -> Option<&str> {
+        if self.settings.read_only {
+            return Some(READ_ONLY_REASON);
+        }
         self.observation.as_ref()?.writes_refused.as_deref()
     }
 

@@ -174,4 +174,32 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    use proptest::prelude::*;
+
+    fn verdict() -> impl Strategy<Value = Option<Verdict>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(Verdict::Insufficient)),
+            Just(Some(Verdict::Ok)),
+            Just(Some(Verdict::Worse)),
+            Just(Some(Verdict::Stale)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn no_increase_passes_worse_or_stale_data(
+            from in 0u8..=100, to in 0u8..=100, v in verdict(), healthy in 0u32..5, running in 0u32..5,
+        ) {
+            let decision = decide(from, to, v, green(healthy, running.min(4)));
+            let bad_data = matches!(v, None | Some(Verdict::Worse) | Some(Verdict::Stale));
+            if to > from && bad_data {
+                prop_assert!(matches!(decision, GuardDecision::Refuse(_)), "{from}→{to} {v:?}: {decision:?}");
+            }
+            if to <= from {
+                prop_assert_eq!(decision, GuardDecision::Allow, "decreases are never blocked");
+            }
+        }
+    }
 }

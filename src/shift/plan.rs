@@ -424,4 +424,68 @@ mod tests {
         assert_eq!(plan.poll(Timestamp(6), w(0), None), PlanAction::Nothing);
         assert!(plan.start(Timestamp(7)), "a resumes");
     }
+
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Event {
+        Tick(u64),
+        Worse,
+        Started,
+        Finished(u8),
+        Hold,
+        Pause,
+        Resume,
+        Skip,
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            (0u64..600).prop_map(Event::Tick),
+            Just(Event::Worse),
+            Just(Event::Started),
+            (0u8..=100).prop_map(Event::Finished),
+            Just(Event::Hold),
+            Just(Event::Pause),
+            Just(Event::Resume),
+            Just(Event::Skip),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_plan_never_steps_on_worse_never_goes_down_and_stops_after_a_breach(
+            events in prop::collection::vec(event(), 0..80),
+        ) {
+            let mut plan = Plan::new(&steps(&[10, 25, 50, 100]), OnBreach::Rollback).expect("valid");
+            let mut now = Timestamp(0);
+            let mut current = w(0);
+            plan.start(now);
+            for e in events {
+                match e {
+                    Event::Tick(secs) => now = now.plus(Duration::from_secs(secs)),
+                    Event::Worse => {
+                        let action = plan.poll(now, current, Some("worse"));
+                        prop_assert!(!matches!(action, PlanAction::Step(_)), "stepped on worse");
+                        if plan.state != PlanState::Ready {
+                            prop_assert!(!plan.is_active(), "a breach ends the plan");
+                        }
+                    }
+                    Event::Started => plan.step_started(),
+                    Event::Finished(g) => {
+                        plan.step_finished(w(g), now);
+                        current = w(g);
+                    }
+                    Event::Hold => plan.hold("no evidence"),
+                    Event::Pause => plan.pause("operator"),
+                    Event::Resume => { plan.start(now); }
+                    Event::Skip => { plan.skip_bake(now); }
+                }
+                if let PlanAction::Step(target) = plan.poll(now, current, None) {
+                    prop_assert!(target.green() > current.green(), "a step only goes up");
+                    prop_assert!(plan.targets.contains(&target.green()));
+                }
+            }
+        }
+    }
 }

@@ -34,7 +34,10 @@ fn spans(state: &AppState, compact: bool) -> Vec<Span<'static>> {
         ),
         Span::raw(" "),
     ];
-    if state.writes_refused().is_some() {
+    if state.settings.read_only {
+        spans.push(Span::styled(" READ-ONLY ", theme::badge("READ-ONLY")));
+        spans.push(Span::raw(" "));
+    } else if state.writes_refused().is_some() {
         spans.push(Span::styled(" WATCH ONLY ", theme::badge("WATCH")));
         spans.push(Span::raw(" "));
     }

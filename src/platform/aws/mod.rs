@@ -396,7 +396,7 @@ impl AwsPlatform {
 
     fn refusal(&self) -> Option<String> {
         if self.read_only {
-            return Some("read-only mode (--read-only): cutover only watches".into());
+            return Some(crate::app::READ_ONLY_REASON.into());
         }
         self.owner.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -35,10 +35,14 @@ pub struct SimOptions {
     pub seed: u64,
     /// Simulated time at which the demo starts.
     pub start: Timestamp,
+    /// Refuse every write, as the AWS platform does in read-only mode.
+    pub read_only: bool,
 }
 
 pub struct SimPlatform {
     clock: SimClock,
+    read_only: bool,
+    offline: std::sync::atomic::AtomicBool,
     scenario: Scenario,
     world: Mutex<World>,
     api_rng: Mutex<StdRng>,
@@ -48,6 +52,8 @@ impl SimPlatform {
     pub fn new(options: SimOptions) -> Self {
         SimPlatform {
             clock: SimClock::new(options.start, options.speed),
+            read_only: options.read_only,
+            offline: std::sync::atomic::AtomicBool::new(false),
             scenario: options.scenario,
             world: Mutex::new(World::new(options.scenario, options.seed, options.start)),
             // A second stream, so API faults do not change the world a seed gives.
@@ -69,7 +75,19 @@ impl SimPlatform {
         self.world().set_weights(weights);
     }
 
+    /// Fault injection: the endpoint goes away (every call fails as unreachable) or comes back.
+    pub fn set_offline(&self, offline: bool) {
+        self.offline
+            .store(offline, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn maybe_fail(&self, operation: &str) -> Result<(), PlatformError> {
+        if self.offline.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(PlatformError::Unreachable {
+                operation: operation.into(),
+                message: "connection refused (simulated)".into(),
+            });
+        }
         if self.scenario != Scenario::FlakyApi {
             return Ok(());
         }
@@ -119,6 +137,11 @@ impl Platform for SimPlatform {
         expected: Weights,
         target: Weights,
     ) -> Result<Weights, PlatformError> {
+        if self.read_only {
+            return Err(PlatformError::Refused {
+                reason: crate::app::READ_ONLY_REASON.into(),
+            });
+        }
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("ModifyRule")?;
         let mut world = self.world();
@@ -141,6 +164,7 @@ mod tests {
             speed: 1.0,
             seed: 5,
             start: Timestamp::from_secs(1_795_763_100),
+            read_only: false,
         })
     }
 
@@ -180,6 +204,7 @@ mod tests {
             speed: 10.0,
             seed: 1,
             start: Timestamp(0),
+            read_only: false,
         });
         tokio::time::advance(Duration::from_secs(6)).await;
         assert_eq!(sim.now(), Timestamp(60_000));
