@@ -92,9 +92,14 @@ fn step(state: &mut AppState, current: Weights, target: Weights) -> Vec<Command>
                         now,
                         LogLevel::Info,
                         LogSource::System,
-                        format!("plan step {}/{total}", done + 1),
+                        format!(
+                            "plan step {}/{total}: {} → {} (blue/green)",
+                            done + 1,
+                            request.expected,
+                            request.target
+                        ),
                     );
-                    super::update::start_write(state, request, LogSource::System)
+                    vec![Command::Write(request)]
                 }
                 _ => {
                     if let Some(plan) = state.plan.as_mut() {
