@@ -56,10 +56,11 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
         read_only: global.read_only,
     }));
     let (settings, runtime) = configs(global, args.speed);
+    // The demo's writes are not a real estate's: they go to a log of their own.
     let audit_path = global
         .audit_log
         .clone()
-        .unwrap_or_else(crate::audit::default_audit_path);
+        .unwrap_or_else(|| crate::audit::default_audit_path().with_file_name("demo-audit.jsonl"));
     let auditor = Auditor::new(
         &audit_path,
         format!("{} (demo)", crate::audit::local_actor()),

@@ -570,12 +570,11 @@ fn an_endpoint_that_never_answers_fails_within_thirty_seconds() {
     assert_status_fails("refused", &closed, 1, "unreachable");
 }
 
-#[tokio::test]
-async fn the_console_moves_the_load_balancers_weights() {
-    let estate = Estate::build("console", &["--rule"]);
-    let config = write_config("console", &estate.rule_config());
-    let log = format!("{}/aws-console.log", env!("CARGO_TARGET_TMPDIR"));
-    let env = aws_env();
+/// The console on an estate's rule, after `l` `Enter` moved 10% to green and read it back.
+fn console_after_first_step(name: &str, estate: &Estate) -> support::pty::Pty {
+    let config = write_config(name, &estate.rule_config());
+    let log = format!("{}/{name}.log", env!("CARGO_TARGET_TMPDIR"));
+    let audit = format!("{log}.audit.jsonl");
     let mut pty = support::pty::Pty::spawn_with_env(
         &[
             "--config",
@@ -583,15 +582,22 @@ async fn the_console_moves_the_load_balancers_weights() {
             "--log-file",
             &log,
             "--audit-log",
-            &format!("{log}.audit.jsonl"),
+            &audit,
         ],
-        &env,
+        &aws_env(),
     );
     pty.wait_for("BLUE 100%");
-    pty.wait_for("console-blue");
+    pty.wait_for(&estate.services["blue"]);
     pty.send(b"l");
     pty.send(b"\r");
     pty.wait_for("apply: read back 90/10");
+    pty
+}
+
+#[tokio::test]
+async fn the_console_moves_the_load_balancers_weights() {
+    let estate = Estate::build("console", &["--rule"]);
+    let mut pty = console_after_first_step("console", &estate);
     let elb = elb().await;
     let rule = estate.rule_arn.clone().expect("rule");
     assert_eq!(
@@ -833,25 +839,7 @@ fn epoch_secs_from_now(offset: i64) -> i64 {
 async fn a_second_operator_is_refused_by_the_lock_until_it_breaks_it() {
     let estate = Estate::build("lock-two", &["--rule"]);
     let rule = estate.rule_arn.clone().expect("rule");
-    let config = write_config("lock-two", &estate.rule_config());
-    let log = format!("{}/lock-console.log", env!("CARGO_TARGET_TMPDIR"));
-    let env = aws_env();
-    // Operator one: the console, after its first write, holds the lock.
-    let mut console = support::pty::Pty::spawn_with_env(
-        &[
-            "--config",
-            &config.to_string_lossy(),
-            "--log-file",
-            &log,
-            "--audit-log",
-            &format!("{log}.audit.jsonl"),
-        ],
-        &env,
-    );
-    console.wait_for("BLUE 100%");
-    console.send(b"l");
-    console.send(b"\r");
-    console.wait_for("apply: read back 90/10");
+    let mut console = console_after_first_step("lock-two", &estate);
     let elb = elb().await;
     let tag = lock_tag(&elb, &rule)
         .await
@@ -894,24 +882,7 @@ async fn a_second_operator_is_refused_by_the_lock_until_it_breaks_it() {
 async fn the_console_releases_its_lock_on_quit() {
     let estate = Estate::build("lock-quit", &["--rule"]);
     let rule = estate.rule_arn.clone().expect("rule");
-    let config = write_config("lock-quit", &estate.rule_config());
-    let log = format!("{}/lock-quit.log", env!("CARGO_TARGET_TMPDIR"));
-    let env = aws_env();
-    let mut console = support::pty::Pty::spawn_with_env(
-        &[
-            "--config",
-            &config.to_string_lossy(),
-            "--log-file",
-            &log,
-            "--audit-log",
-            &format!("{log}.audit.jsonl"),
-        ],
-        &env,
-    );
-    console.wait_for("BLUE 100%");
-    console.send(b"l");
-    console.send(b"\r");
-    console.wait_for("apply: read back 90/10");
+    let mut console = console_after_first_step("lock-quit", &estate);
     let elb = elb().await;
     assert!(lock_tag(&elb, &rule).await.is_some());
     console.send(b"q");

@@ -133,6 +133,21 @@ fn screen(terminal: &Terminal<TestBackend>) -> String {
         .join("\n")
 }
 
+/// The demo's plan started once green is up, then left alone for fifteen simulated minutes.
+async fn run_demo_plan(platform: Arc<Counted>) -> Session {
+    session_with_plan(
+        platform,
+        Some(cutover::demo::demo_plan()),
+        |tx| async move {
+            wait(60).await;
+            press(&tx, ch('a'));
+            wait(15 * 60).await;
+            press(&tx, ch('q'));
+        },
+    )
+    .await
+}
+
 async fn wait(secs: u64) {
     tokio::time::sleep(Duration::from_secs(secs)).await;
 }
@@ -325,17 +340,7 @@ async fn throttling_backs_the_state_polls_off_and_says_so() {
 #[tokio::test(start_paused = true)]
 async fn a_plan_on_a_healthy_green_reaches_all_green_step_by_step() {
     let platform = counted(Scenario::Healthy);
-    let after = session_with_plan(
-        Arc::clone(&platform),
-        Some(cutover::demo::demo_plan()),
-        |tx| async move {
-            wait(60).await;
-            press(&tx, ch('a'));
-            wait(15 * 60).await;
-            press(&tx, ch('q'));
-        },
-    )
-    .await;
+    let after = run_demo_plan(Arc::clone(&platform)).await;
     assert_eq!(
         platform.sim.observe().await.map(|o| o.weights),
         Ok(Weights::ALL_GREEN)
@@ -352,17 +357,7 @@ async fn a_plan_on_a_healthy_green_reaches_all_green_step_by_step() {
 async fn a_plan_on_a_bad_green_rolls_back_by_itself_and_says_why() {
     let platform = counted(Scenario::BadGreen);
     let started = platform.sim.now();
-    let after = session_with_plan(
-        Arc::clone(&platform),
-        Some(cutover::demo::demo_plan()),
-        |tx| async move {
-            wait(60).await;
-            press(&tx, ch('a'));
-            wait(15 * 60).await;
-            press(&tx, ch('q'));
-        },
-    )
-    .await;
+    let after = run_demo_plan(Arc::clone(&platform)).await;
     assert_eq!(
         platform.sim.observe().await.map(|o| o.weights),
         Ok(Weights::ALL_BLUE)
