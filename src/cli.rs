@@ -20,7 +20,7 @@ Esc drop, R roll back, P promote, a/Space/n plan, ? help, q quit.\n\n\
 Exit codes: 0 done; 1 failed (AWS error, unreachable, estate not as configured); 2 bad input \
 (flags, config); 3 refused by the guard (worse, stale, no evidence, unhealthy green, a jump over \
 the max step without --force, read-only, another owner); 4 the weights changed outside cutover \
-(nothing written), another operator holds the lock, or the plan was paused; 5 the plan was rolled back by the guard; 130 stopped \
+(nothing written), another operator holds the lock, or the plan was paused; 5 the plan was rolled back by the guard; 6 a deploy was not ready in time; 130 stopped \
 by Ctrl-C (the weights stay at the last applied step)."
 )]
 pub struct Cli {
@@ -100,10 +100,20 @@ pub enum Commands {
         #[command(subcommand)]
         command: PlanCommand,
     },
-    /// Register a new task definition for green with this image, and deploy it
+    /// Deploy an image to the idle side (the one at 0%): a new task definition revision with
+    /// only that image changed, the service updated and scaled to the live side's size
     Deploy {
         #[arg(long, value_name = "IMAGE")]
         image: String,
+        /// The container to change, when the task definition has several
+        #[arg(long, value_name = "NAME")]
+        container: Option<String>,
+        /// Wait until the idle side runs its full size with healthy targets ("ready to shift")
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait waits, in seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
     },
 }
 

@@ -26,6 +26,8 @@ pub enum Outcome {
     Refused(String),
     ChangedOutside(String),
     RolledBack(String),
+    /// `deploy --wait` ran out of time before the idle side was ready.
+    NotReady(String),
     Interrupted(String),
 }
 
@@ -36,6 +38,7 @@ impl Outcome {
             Outcome::Refused(_) => 3,
             Outcome::ChangedOutside(_) => 4,
             Outcome::RolledBack(_) => 5,
+            Outcome::NotReady(_) => 6,
             Outcome::Interrupted(_) => 130,
         }
     }
@@ -46,6 +49,7 @@ impl Outcome {
             | Outcome::Refused(m)
             | Outcome::ChangedOutside(m)
             | Outcome::RolledBack(m)
+            | Outcome::NotReady(m)
             | Outcome::Interrupted(m) => m,
         }
     }
@@ -175,7 +179,9 @@ fn record(
     let result = match outcome {
         Outcome::Done(_) => AuditResult::Applied,
         Outcome::Refused(_) | Outcome::ChangedOutside(_) => AuditResult::Refused,
-        Outcome::RolledBack(_) | Outcome::Interrupted(_) => AuditResult::Failed,
+        Outcome::RolledBack(_) | Outcome::NotReady(_) | Outcome::Interrupted(_) => {
+            AuditResult::Failed
+        }
     };
     let reason = (result != AuditResult::Applied).then(|| outcome.message().to_string());
     auditor.record(AuditEvent {
@@ -187,6 +193,85 @@ fn record(
         result,
         reason,
     });
+}
+
+/// `deploy --image IMAGE [--container NAME] [--wait]`.
+pub async fn deploy(
+    global: &GlobalArgs,
+    image: &str,
+    container: Option<&str>,
+    wait: Option<std::time::Duration>,
+) -> anyhow::Result<Outcome> {
+    let (platform, observation) = connect(global).await?;
+    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    let weights = observation.weights;
+    let deployed = platform.deploy(image, container).await;
+    platform.release_lock().await;
+    let report = match deployed {
+        Ok(report) => report,
+        Err(error) => {
+            let outcome = match error.downcast_ref::<PlatformError>() {
+                Some(PlatformError::Refused { reason }) => {
+                    Outcome::Refused(format!("not deployed: {reason}"))
+                }
+                Some(locked @ PlatformError::Locked { .. }) => {
+                    Outcome::ChangedOutside(format!("not deployed: {locked}"))
+                }
+                _ => Outcome::Interrupted(format!("{error:#}")),
+            };
+            record(
+                &mut auditor,
+                &platform,
+                "deploy",
+                weights,
+                weights,
+                None,
+                &outcome,
+            );
+            return match outcome {
+                Outcome::Interrupted(_) => Err(error),
+                refused => Ok(refused),
+            };
+        }
+    };
+    let summary = format!(
+        "deployed {image} to {}: {} → {}, {} tasks",
+        report.idle, report.from, report.to, report.desired
+    );
+    record(
+        &mut auditor,
+        &platform,
+        "deploy",
+        weights,
+        weights,
+        None,
+        &Outcome::Done(summary.clone()),
+    );
+    let Some(timeout) = wait else {
+        return Ok(Outcome::Done(format!(
+            "{summary}; the rollout runs (--wait waits for it)"
+        )));
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Ok(observation) = platform.observe().await {
+            let side = observation.side(report.idle);
+            let ready = side.service.task_definition == report.to
+                && side.service.running >= report.desired
+                && side.targets.healthy >= report.desired;
+            if ready {
+                return Ok(Outcome::Done(format!("{summary}; ready to shift")));
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(Outcome::NotReady(format!(
+                "{summary}; not ready after {}s (the weights are untouched: the idle side \
+                 carries no traffic)",
+                timeout.as_secs()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(global.refresh)).await;
+    }
 }
 
 async fn rollback_from(platform: &AwsPlatform, mut current: Weights) -> anyhow::Result<Outcome> {

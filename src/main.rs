@@ -6,6 +6,7 @@ use cutover::cli::{Cli, Commands, PlanCommand};
 use cutover::config::ConfigError;
 use cutover::headless::Outcome;
 use cutover::logging;
+use cutover::platform::aws::deploy::DeployError;
 
 /// Exit codes (also in `--help`): 0 done; 1 the work failed (AWS, terminal); 2 bad input
 /// (flags, config); 3..5 and 130 from headless writes, see `Outcome::exit_code`.
@@ -28,13 +29,6 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    if matches!(cli.command, Some(Commands::Deploy { .. })) {
-        eprintln!(
-            "cutover: deploy is not available in this version yet.\n  \
-             Deploy green with your pipeline, then move traffic with cutover."
-        );
-        return ExitCode::from(EXIT_BAD_INPUT);
-    }
 
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -67,9 +61,20 @@ fn main() -> ExitCode {
             Some(Commands::Plan {
                 command: PlanCommand::Run,
             }) => cutover::headless::plan_run(global).await.map(Some),
-            Some(Commands::Deploy { .. }) | None => {
-                cutover::aws_commands::console(global).await.map(|()| None)
-            }
+            Some(Commands::Deploy {
+                image,
+                container,
+                wait,
+                timeout,
+            }) => cutover::headless::deploy(
+                global,
+                image,
+                container.as_deref(),
+                wait.then(|| std::time::Duration::from_secs(*timeout)),
+            )
+            .await
+            .map(Some),
+            None => cutover::aws_commands::console(global).await.map(|()| None),
         }
     });
     match result {
@@ -86,7 +91,9 @@ fn main() -> ExitCode {
         Err(error) => {
             tracing::error!("{error:#}");
             eprintln!("cutover: {error:#}");
-            if error.downcast_ref::<ConfigError>().is_some() {
+            let bad_input = error.downcast_ref::<ConfigError>().is_some()
+                || error.downcast_ref::<DeployError>().is_some();
+            if bad_input {
                 return ExitCode::from(EXIT_BAD_INPUT);
             }
             eprintln!("  details in {}", log_path.display());

@@ -1059,3 +1059,209 @@ async fn sigkill_mid_plan_leaves_the_last_applied_step_and_a_lock_that_expires()
         stderr(&output)
     );
 }
+
+async fn ecs() -> aws_sdk_ecs::Client {
+    set_aws_env();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto().endpoint)
+        .region(aws_config::Region::new(support::moto::REGION))
+        .load()
+        .await;
+    aws_sdk_ecs::Client::new(&sdk)
+}
+
+async fn service(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    name: &str,
+) -> aws_sdk_ecs::types::Service {
+    let out = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .send()
+        .await
+        .expect("describe services");
+    out.services()[0].clone()
+}
+
+/// A task definition with the fields registration cannot set cleared, for comparing revisions.
+fn registrable(mut d: aws_sdk_ecs::types::TaskDefinition) -> aws_sdk_ecs::types::TaskDefinition {
+    d.task_definition_arn = None;
+    d.revision = 0;
+    d.status = None;
+    d.registered_at = None;
+    d.registered_by = None;
+    d.requires_attributes = None;
+    d.compatibilities = None;
+    d
+}
+
+#[tokio::test]
+async fn deploy_registers_a_revision_that_differs_only_in_the_image() {
+    let estate = Estate::build("dep", &["--rule", "--sidecar"]);
+    let text = estate.rule_config();
+    let ecs = ecs().await;
+    let green_before = service(&ecs, &estate.clusters["green"], &estate.services["green"]).await;
+    let blue_before = service(&ecs, &estate.clusters["blue"], &estate.services["blue"]).await;
+    let old_arn = green_before
+        .task_definition()
+        .expect("a task definition")
+        .to_string();
+
+    let output = headless(
+        "dep",
+        &text,
+        &[
+            "deploy",
+            "--image",
+            "example/shop:1.6.0",
+            "--container",
+            "web",
+            "--wait",
+            "--timeout",
+            "30",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(
+            "deployed example/shop:1.6.0 to GREEN: dep-shop:2 → dep-shop:3, 4 tasks; ready to shift"
+        ),
+        "{}",
+        stdout(&output)
+    );
+
+    let green_after = service(&ecs, &estate.clusters["green"], &estate.services["green"]).await;
+    let new_arn = green_after
+        .task_definition()
+        .expect("a task definition")
+        .to_string();
+    assert!(new_arn.ends_with("dep-shop:3"), "{new_arn}");
+    assert_eq!(
+        green_after.desired_count(),
+        blue_before.desired_count(),
+        "scaled to the live side"
+    );
+    let describe = |arn: String| {
+        let ecs = ecs.clone();
+        async move {
+            let out = ecs
+                .describe_task_definition()
+                .task_definition(arn)
+                .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+                .send()
+                .await
+                .expect("describe task definition");
+            (
+                out.task_definition().cloned().expect("definition"),
+                out.tags().to_vec(),
+            )
+        }
+    };
+    let (old, old_tags) = describe(old_arn).await;
+    let (new, new_tags) = describe(new_arn).await;
+    assert_eq!(
+        new.container_definitions()[0].image(),
+        Some("example/shop:1.6.0")
+    );
+    let mut expected = registrable(old);
+    expected.container_definitions.as_mut().expect("containers")[0].image =
+        Some("example/shop:1.6.0".into());
+    assert_eq!(
+        registrable(new),
+        expected,
+        "everything but the image is kept"
+    );
+    assert_eq!(new_tags, old_tags, "tags are kept");
+
+    let blue_after = service(&ecs, &estate.clusters["blue"], &estate.services["blue"]).await;
+    assert_eq!(
+        blue_after.task_definition(),
+        blue_before.task_definition(),
+        "the live side is untouched"
+    );
+    let elb = elb().await;
+    assert_eq!(
+        weights_in(&rule_actions(&elb, estate.rule_arn.as_deref().expect("rule")).await)[1].1,
+        0,
+        "weights untouched"
+    );
+}
+
+#[test]
+fn deploy_refusals_say_why() {
+    let estate = Estate::build("dep-bad", &["--rule", "--sidecar"]);
+    let text = estate.rule_config();
+    for (args, code, expected) in [
+        (
+            &["deploy", "--image", "example/shop:2"][..],
+            2,
+            "has several containers (web, envoy): name one with --container",
+        ),
+        (
+            &["deploy", "--image", "example/shop:2", "--container", "api"],
+            2,
+            "has no container 'api': it has web, envoy",
+        ),
+        (
+            &["deploy", "--image", "", "--container", "web"],
+            2,
+            "the image is empty",
+        ),
+        (
+            &["deploy", "--image", "example/shop :2", "--container", "web"],
+            2,
+            "has white space in it",
+        ),
+        (
+            &[
+                "deploy",
+                "--image",
+                "example/shop:2",
+                "--container",
+                "web",
+                "--read-only",
+            ],
+            3,
+            "not deployed: read-only mode",
+        ),
+    ] {
+        let output = headless("dep-bad", &text, args);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let busy = Estate::build("dep-busy", &["--rule", "--green-weight", "10"]);
+    let output = headless(
+        "dep-busy",
+        &busy.rule_config(),
+        &["deploy", "--image", "example/shop:2"],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("both sides carry traffic (90/10 blue/green)"),
+        "{}",
+        stderr(&output)
+    );
+    let owned = Estate::build("dep-cd", &["--green-controller", "CODE_DEPLOY"]);
+    let output = headless(
+        "dep-cd",
+        &owned.listener_config(),
+        &["deploy", "--image", "example/shop:2"],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("CodeDeploy owns the traffic"),
+        "{}",
+        stderr(&output)
+    );
+}

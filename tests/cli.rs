@@ -99,17 +99,6 @@ fn a_bad_percentage_is_refused_before_anything_runs() {
 }
 
 #[test]
-fn deploy_says_it_is_not_available_yet() {
-    let output = cutover(&["deploy", "--image", "x"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("deploy is not available in this version yet"),
-        "{}",
-        stderr(&output)
-    );
-}
-
-#[test]
 fn help_documents_the_exit_codes() {
     let output = cutover(&["--help"]);
     let text = String::from_utf8_lossy(&output.stdout);
@@ -118,6 +107,7 @@ fn help_documents_the_exit_codes() {
         "3 refused by the guard",
         "4 the weights changed outside",
         "5 the plan was rolled back",
+        "6 a deploy was not ready in time",
         "130 stopped",
     ] {
         assert!(text.contains(code), "--help explains {code:?}:\n{text}");

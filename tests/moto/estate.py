@@ -38,6 +38,8 @@ def main():
     parser.add_argument("--green-controller", default="ECS")
     parser.add_argument("--no-metrics", action="store_true")
     parser.add_argument("--green-not-attached", action="store_true")
+    parser.add_argument("--sidecar", action="store_true",
+                        help="task definitions get a second container, envoy")
     parser.add_argument("--green-weight", type=int, default=0,
                         help="green's starting weight (blue gets 100 minus it)")
     parser.add_argument("--green-metrics", choices=("none", "ok", "bad"), default="none",
@@ -112,7 +114,13 @@ def main():
             family=f"{name}-shop", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
             cpu="256", memory="512",
             containerDefinitions=[{"name": "web", "image": f"example/shop:{version}",
-                                   "portMappings": [{"containerPort": 8080}], "essential": True}],
+                                   "portMappings": [{"containerPort": 8080}], "essential": True,
+                                   "environment": [{"name": "SHOP_ENV", "value": "prod"}],
+                                   "memoryReservation": 256}]
+            + ([{"name": "envoy", "image": "envoyproxy/envoy:v1.30", "essential": False}]
+               if args.sidecar else []),
+            executionRoleArn=f"arn:aws:iam::123456789012:role/{name}-exec",
+            tags=[{"key": "team", "value": "shop"}],
         )["taskDefinition"]["taskDefinitionArn"]
     for color in ("blue", "green"):
         kwargs = dict(

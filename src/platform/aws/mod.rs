@@ -4,6 +4,7 @@
 //! this file wires them into `Platform`, counts the calls, and is the one place that writes.
 
 pub mod cloudwatch;
+pub mod deploy;
 pub mod ecs;
 pub mod elbv2;
 mod errors;
@@ -259,6 +260,71 @@ impl AwsPlatform {
         }
     }
 
+    /// Deploys `image` to the idle side (the one at 0%): a new task definition revision with
+    /// only that container's image changed, the service updated to it and scaled to the live
+    /// side's desired count. Goes through the same refusals and lock as a weight write.
+    pub async fn deploy(
+        &self,
+        image: &str,
+        container: Option<&str>,
+    ) -> anyhow::Result<DeployReport> {
+        deploy::check_image(image)?;
+        if let Some(reason) = self.refusal() {
+            return Err(PlatformError::Refused { reason }.into());
+        }
+        let weights = self.read_weights().await?;
+        let (idle, live) = match (weights.green(), weights.blue()) {
+            (0, _) => (Color::Green, Color::Blue),
+            (_, 0) => (Color::Blue, Color::Green),
+            _ => {
+                return Err(PlatformError::Refused {
+                    reason: format!(
+                        "both sides carry traffic ({weights} blue/green): a deploy goes to the \
+                         side at 0%; roll back or promote first"
+                    ),
+                }
+                .into());
+            }
+        };
+        let services = self.services().await?;
+        let (Some(idle_service), Some(live_service)) = (services.get(&idle), services.get(&live))
+        else {
+            bail!("a configured service was not returned");
+        };
+        let controller = idle_service
+            .deployment_controller()
+            .map(|c| c.r#type().as_str());
+        if controller.is_some_and(|c| c != "ECS") {
+            return Err(PlatformError::Refused {
+                reason: format!(
+                    "{idle} uses the {} deployment controller: cutover deploys only ECS-controlled services",
+                    controller.unwrap_or("?")
+                ),
+            }
+            .into());
+        }
+        let Some(current_arn) = idle_service.task_definition() else {
+            bail!("{idle} service has no task definition");
+        };
+        self.ensure_lock().await?;
+        self.count("DescribeTaskDefinition");
+        let (definition, tags) = deploy::describe(&self.ecs, current_arn).await?;
+        let containers = deploy::with_image(&definition, container, image)?;
+        self.count("RegisterTaskDefinition");
+        let new_arn = deploy::register(&self.ecs, &definition, containers, tags).await?;
+        let side = self.config.side(idle);
+        let desired = live_service.desired_count();
+        self.count("UpdateService");
+        deploy::update_service(&self.ecs, &side.cluster, &side.service, &new_arn, desired).await?;
+        Ok(DeployReport {
+            idle,
+            from: short_arn(current_arn),
+            to: short_arn(&new_arn),
+            desired: u32::try_from(desired).unwrap_or(0),
+            weights,
+        })
+    }
+
     /// Who the credentials belong to (STS `GetCallerIdentity`), for the audit log; `$USER@host`
     /// when STS cannot say.
     pub async fn actor(&self) -> String {
@@ -400,6 +466,23 @@ impl AwsPlatform {
         }
         self.owner.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployReport {
+    pub idle: Color,
+    /// `family:revision` before and after.
+    pub from: String,
+    pub to: String,
+    pub desired: u32,
+    pub weights: Weights,
+}
+
+fn short_arn(arn: &str) -> String {
+    arn.rsplit_once('/')
+        .map_or(arn, |(_, tail)| tail)
+        .to_string()
 }
 
 fn describe_target(target: &TrafficTarget) -> String {
