@@ -166,7 +166,7 @@ fn render_marker(staged: Weights, row: Rect, buf: &mut Buffer) {
     } else {
         // Near the right edge the words go to the left of the marker.
         let text = format!("staged {}% green ▲", staged.green());
-        buf.set_string(at + 1 - len, row.y, &text, style);
+        buf.set_string((at + 1).saturating_sub(len).max(row.x), row.y, &text, style);
     }
 }
 
