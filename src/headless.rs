@@ -205,7 +205,7 @@ pub async fn deploy(
     let (platform, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let weights = observation.weights;
-    let deployed = platform.deploy(image, container).await;
+    let deployed = platform.deploy_image(image, container).await;
     platform.release_lock().await;
     let report = match deployed {
         Ok(report) => report,

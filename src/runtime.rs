@@ -233,6 +233,17 @@ fn execute<P: Platform>(
                 observe(platform, tx, work);
             }
         }
+        Command::Deploy { image } => {
+            let platform = Arc::clone(platform);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let result = platform.deploy(image, None).await;
+                let _ = tx.send(Msg::Deployed {
+                    now: platform.now(),
+                    result,
+                });
+            });
+        }
         Command::Quit => state.quit = true,
     }
 }

@@ -55,6 +55,15 @@ impl Platform for Counted {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.sim.set_weights(expected, target)
     }
+
+    fn deploy(
+        &self,
+        image: String,
+        container: Option<String>,
+    ) -> impl Future<Output = Result<cutover::platform::DeployReport, PlatformError>> + Send {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.sim.deploy(image, container)
+    }
 }
 
 fn counted(scenario: Scenario) -> Arc<Counted> {
@@ -304,6 +313,14 @@ impl Platform for Throttled {
     ) -> impl Future<Output = Result<Weights, PlatformError>> + Send {
         self.inner.set_weights(expected, target)
     }
+
+    fn deploy(
+        &self,
+        image: String,
+        container: Option<String>,
+    ) -> impl Future<Output = Result<cutover::platform::DeployReport, PlatformError>> + Send {
+        self.inner.deploy(image, container)
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -507,4 +524,61 @@ async fn read_only_asks_for_no_write_and_says_so() {
     let screen = screen(&terminal);
     assert!(screen.contains(" READ-ONLY "), "{screen}");
     assert!(screen.contains("not written: read-only mode"), "{screen}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn deploying_from_the_console_reaches_ready_to_shift() {
+    let platform = counted(Scenario::Healthy);
+    let after = session(Arc::clone(&platform), |tx| async move {
+        wait(60).await;
+        press(&tx, ch('D'));
+        // The prompt is prefilled with green's image: clear it and type the new one.
+        press(
+            &tx,
+            crossterm::event::KeyEvent::new(
+                KeyCode::Char('u'),
+                crossterm::event::KeyModifiers::CONTROL,
+            ),
+        );
+        for c in "example/shop:1.6.0".chars() {
+            press(&tx, ch(c));
+        }
+        press(&tx, key(KeyCode::Enter));
+        wait(125).await;
+        press(&tx, ch('q'));
+    })
+    .await;
+    let observation = platform.sim.observe().await.expect("observe");
+    assert_eq!(observation.green.service.task_definition, "shop:9");
+    assert_eq!(observation.green.service.image, "example/shop:1.6.0");
+    assert_eq!(
+        observation.weights,
+        Weights::ALL_BLUE,
+        "a deploy moves no traffic"
+    );
+    let screen = screen(&after.terminal);
+    assert!(
+        screen.contains("GREEN is ready to shift: shop:9 runs 4/4 tasks, 4 healthy targets"),
+        "{screen}"
+    );
+    assert!(screen.contains("image example/shop:1.6.0"), "{screen}");
+    assert!(
+        screen.contains("deployed to GREEN: shop:8 → shop:9, 4 tasks starting"),
+        "{screen}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deploy_is_refused_while_both_sides_carry_traffic() {
+    let platform = counted(Scenario::Healthy);
+    platform.sim.set_weights_outside(Weights::with_green(10));
+    let after = session(Arc::clone(&platform), |tx| async move {
+        wait(5).await;
+        press(&tx, ch('D'));
+        wait(1).await;
+        press(&tx, ch('q'));
+    })
+    .await;
+    assert_eq!(platform.writes.load(Ordering::SeqCst), 0);
+    assert!(screen(&after.terminal).contains("both sides carry traffic"));
 }

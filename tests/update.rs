@@ -254,7 +254,7 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         prop::sample::select(vec![
-            'l', 'h', '%', 'R', 'P', 'y', 'n', '?', '1', '5', '0', 'x', '-'
+            'l', 'h', '%', 'R', 'P', 'D', 'y', 'n', '?', '1', '5', '0', 'x', '-'
         ])
         .prop_map(Step::Key),
         Just(Step::Enter),
@@ -272,6 +272,7 @@ struct Driver {
     console: Console,
     outstanding: Vec<cutover::shift::WriteRequest>,
     max_outstanding: usize,
+    deploys: usize,
 }
 
 impl Driver {
@@ -280,12 +281,14 @@ impl Driver {
             console: Console::new(),
             outstanding: Vec::new(),
             max_outstanding: 0,
+            deploys: 0,
         }
     }
 
     fn absorb(&mut self, commands: Vec<Command>) {
         for command in commands {
             match command {
+                Command::Deploy { .. } => self.deploys += 1,
                 Command::Write(request) => {
                     self.outstanding.push(request);
                     self.max_outstanding = self.max_outstanding.max(self.outstanding.len());
@@ -517,5 +520,6 @@ proptest! {
         }
         let written = writes(&driver.console.commands);
         prop_assert!(written.is_empty(), "{written:?}");
+        prop_assert_eq!(driver.deploys, 0, "no deploy either");
     }
 }

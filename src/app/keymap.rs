@@ -13,6 +13,7 @@ pub enum Action {
     StartPlan,
     PausePlan,
     NextStep,
+    Deploy,
     Help,
     Quit,
 }
@@ -134,6 +135,14 @@ pub const KEYMAP: &[Binding] = &[
         writes: true,
     },
     Binding {
+        keys: &[key('D')],
+        label: "D",
+        action: Action::Deploy,
+        hint: "deploy",
+        description: "deploy a new image to the idle side (the one at 0%)",
+        writes: true,
+    },
+    Binding {
         keys: &[key('?')],
         label: "?",
         action: Action::Help,
@@ -193,6 +202,7 @@ mod tests {
             Action::StartPlan,
             Action::PausePlan,
             Action::NextStep,
+            Action::Deploy,
             Action::Help,
             Action::Quit,
         ];

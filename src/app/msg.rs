@@ -1,7 +1,7 @@
 use crossterm::event::KeyEvent;
 
 use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
-use crate::platform::PlatformError;
+use crate::platform::{DeployReport, PlatformError};
 use crate::shift::WriteRequest;
 
 /// Everything that happens to the console. Each message carries the time it happened at, so
@@ -31,6 +31,11 @@ pub enum Msg {
         now: Timestamp,
         result: Result<Weights, PlatformError>,
     },
+    /// A deploy to the idle side was asked for: what it did, or why not.
+    Deployed {
+        now: Timestamp,
+        result: Result<DeployReport, PlatformError>,
+    },
     Resized,
 }
 
@@ -41,5 +46,9 @@ pub enum Command {
     Write(WriteRequest),
     /// Read the state again now instead of at the next refresh.
     RefreshState,
+    /// Deploy this image to the idle side.
+    Deploy {
+        image: String,
+    },
     Quit,
 }

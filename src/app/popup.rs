@@ -27,6 +27,37 @@ impl PercentPrompt {
     }
 }
 
+/// The image to deploy, prefilled with the idle side's current one.
+#[derive(Debug, Clone, Default)]
+pub struct ImagePrompt {
+    pub input: Input,
+    pub error: Option<String>,
+}
+
+impl ImagePrompt {
+    pub fn new(current: &str) -> Self {
+        ImagePrompt {
+            input: Input::new(current.to_string()),
+            error: None,
+        }
+    }
+
+    /// The image if it is one: not empty, no white space.
+    pub fn submit(&mut self) -> Option<String> {
+        let value = self.input.value().trim();
+        self.error = if value.is_empty() {
+            Some("type an image, e.g. example/shop:1.6.0".into())
+        } else if value.chars().any(char::is_whitespace) {
+            Some(format!(
+                "'{value}' has white space in it: an image reference has none"
+            ))
+        } else {
+            None
+        };
+        self.error.is_none().then(|| value.to_string())
+    }
+}
+
 /// A y/n question that must be answered before a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirm {
@@ -38,5 +69,6 @@ pub enum Confirm {
 pub enum Popup {
     Help,
     Prompt(PercentPrompt),
+    Image(ImagePrompt),
     Confirm(Confirm),
 }

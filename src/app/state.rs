@@ -3,7 +3,7 @@ use std::time::Duration;
 use super::{EventLog, Popup};
 use crate::audit::AuditEvent;
 use crate::domain::{LogLevel, MetricsSnapshot, Observation, Timestamp};
-use crate::platform::SourceInfo;
+use crate::platform::{DeployReport, SourceInfo};
 use crate::shift::plan::Plan;
 use crate::shift::{Evidence, EvidenceSettings, GuardSettings, STEP_POINTS, Shift, evidence};
 
@@ -63,6 +63,8 @@ pub struct AppState {
     pub shift: Shift,
     /// The configured plan, if any, and how far it has come.
     pub plan: Option<Plan>,
+    /// The deploy asked for in this session: the image, and what the platform did once it said.
+    pub deploy: Option<(String, Option<DeployReport>)>,
     /// When the weights last changed (read back or seen changed): the evidence window starts
     /// after it.
     pub last_weight_change: Option<Timestamp>,
@@ -95,6 +97,7 @@ impl AppState {
             metrics_error: None,
             shift: Shift::default(),
             plan: None,
+            deploy: None,
             last_weight_change: None,
             log: EventLog::default(),
             popup: None,

@@ -1,10 +1,12 @@
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
-use super::{Action, AppState, Command, Confirm, Msg, PercentPrompt, Popup, action_for};
+use super::{
+    Action, AppState, Command, Confirm, ImagePrompt, KEYMAP, Msg, PercentPrompt, Popup, action_for,
+};
 use crate::audit::{AuditEvent, AuditResult};
 use crate::domain::{Color, LogLevel, LogSource, MetricsSnapshot, Observation, Timestamp, Weights};
-use crate::platform::PlatformError;
+use crate::platform::{DeployReport, PlatformError};
 use crate::shift::plan::PlanState;
 use crate::shift::{
     ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, guard,
@@ -63,10 +65,68 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
             state.now = now;
             on_write_finished(state, result)
         }
+        Msg::Deployed { now, result } => {
+            state.now = now;
+            on_deployed(state, result)
+        }
         Msg::Resized => {
             state.mark_dirty();
             Vec::new()
         }
+    }
+}
+
+fn on_deployed(state: &mut AppState, result: Result<DeployReport, PlatformError>) -> Vec<Command> {
+    state.mark_dirty();
+    let now = state.now;
+    let weights = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+    match result {
+        Ok(report) => {
+            let text = format!(
+                "deployed to {}: {} → {}, {} tasks starting",
+                report.idle, report.from, report.to, report.desired
+            );
+            state.log.push(now, LogLevel::Info, LogSource::System, text);
+            audit(
+                state,
+                "deploy",
+                weights,
+                weights,
+                AuditResult::Applied,
+                None,
+            );
+            if let Some((_, slot)) = state.deploy.as_mut() {
+                *slot = Some(report);
+            }
+            vec![Command::RefreshState]
+        }
+        Err(error) => {
+            let text = format!("deploy failed: {error}; the previous revision keeps serving");
+            state
+                .log
+                .push(now, LogLevel::Error, LogSource::System, text.clone());
+            state.flash(LogLevel::Error, text);
+            audit(
+                state,
+                "deploy",
+                weights,
+                weights,
+                AuditResult::Failed,
+                Some(error.to_string()),
+            );
+            state.deploy = None;
+            Vec::new()
+        }
+    }
+}
+
+/// The side a deploy goes to: the one carrying nothing.
+fn idle_side(state: &AppState) -> Option<Color> {
+    let weights = state.shift.current()?;
+    match (weights.green(), weights.blue()) {
+        (0, _) => Some(Color::Green),
+        (_, 0) => Some(Color::Blue),
+        _ => None,
     }
 }
 
@@ -128,6 +188,34 @@ fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) -> Vec<Comman
             }
             Vec::new()
         }
+        Popup::Image(mut prompt) => {
+            match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => match prompt.submit() {
+                    // What held when the prompt opened may not hold any more.
+                    Some(_) if refused(state, "deploy", None) => {}
+                    Some(image) => {
+                        let now = state.now;
+                        let idle = idle_side(state).map_or("the idle side", |c| c.label());
+                        state.log.push(
+                            now,
+                            LogLevel::Info,
+                            LogSource::Operator,
+                            format!("deploy {image} to {idle}"),
+                        );
+                        state.deploy = Some((image.clone(), None));
+                        return vec![Command::Deploy { image }];
+                    }
+                    None => state.popup = Some(Popup::Image(prompt)),
+                },
+                _ => {
+                    prompt.input.handle_event(&Event::Key(key));
+                    prompt.error = None;
+                    state.popup = Some(Popup::Image(prompt));
+                }
+            }
+            Vec::new()
+        }
         Popup::Confirm(confirm) => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => confirmed(state, confirm),
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
@@ -143,10 +231,8 @@ fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) -> Vec<Comman
 }
 
 fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
-    let writes = matches!(
-        action,
-        Action::Apply | Action::Rollback | Action::Promote | Action::StartPlan | Action::NextStep
-    );
+    // The keymap says which actions write: one table for dispatch, hints and refusals.
+    let writes = KEYMAP.iter().any(|b| b.action == action && b.writes);
     if writes && refused(state, action_name(action), action_target(state, action)) {
         return Vec::new();
     }
@@ -219,6 +305,25 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             let now = state.now;
             if !state.plan.as_mut().is_some_and(|p| p.skip_bake(now)) {
                 state.flash(LogLevel::Info, "no plan is running: a starts it");
+            }
+            Vec::new()
+        }
+        Action::Deploy => {
+            let deploying = state
+                .deploy
+                .as_ref()
+                .is_some_and(|(_, report)| report.is_none());
+            match (idle_side(state), state.observation.as_ref()) {
+                _ if deploying => state.flash(LogLevel::Info, "a deploy is already being asked for"),
+                (Some(idle), Some(observation)) => {
+                    let current = observation.side(idle).service.image.clone();
+                    state.popup = Some(Popup::Image(ImagePrompt::new(&current)));
+                }
+                (None, Some(_)) => state.flash(
+                    LogLevel::Warn,
+                    "both sides carry traffic: a deploy goes to the side at 0%; roll back or promote first",
+                ),
+                (_, None) => not_read_yet(state),
             }
             Vec::new()
         }
@@ -657,6 +762,7 @@ fn action_name(action: Action) -> &'static str {
         Action::Promote => "promote",
         Action::StartPlan => "plan start",
         Action::NextStep => "plan step",
+        Action::Deploy => "deploy",
         _ => "keys",
     }
 }

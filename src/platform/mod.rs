@@ -7,7 +7,7 @@ pub mod sim;
 
 use std::future::Future;
 
-use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+use crate::domain::{Color, MetricsSnapshot, Observation, Timestamp, Weights};
 
 /// What failed when talking to the platform. Cloneable text, so it can travel in a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,4 +72,23 @@ pub trait Platform: Send + Sync + 'static {
         expected: Weights,
         target: Weights,
     ) -> impl Future<Output = Result<Weights, PlatformError>> + Send;
+
+    /// Puts `image` on the idle side (the one at 0%): a new revision, the service updated to it
+    /// and scaled to the live side's size.
+    fn deploy(
+        &self,
+        image: String,
+        container: Option<String>,
+    ) -> impl Future<Output = Result<DeployReport, PlatformError>> + Send;
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployReport {
+    pub idle: Color,
+    /// `family:revision` before and after.
+    pub from: String,
+    pub to: String,
+    pub desired: u32,
+    pub weights: Weights,
 }

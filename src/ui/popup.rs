@@ -4,13 +4,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::theme;
-use crate::app::{AppState, Confirm, KEYMAP, PercentPrompt, Popup};
+use crate::app::{AppState, Confirm, ImagePrompt, KEYMAP, PercentPrompt, Popup};
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     match &state.popup {
         None => {}
         Some(Popup::Help) => help(frame, area),
         Some(Popup::Prompt(prompt)) => percent_prompt(state, prompt, frame, area),
+        Some(Popup::Image(prompt)) => image_prompt(state, prompt, frame, area),
         Some(Popup::Confirm(confirm)) => confirmation(*confirm, frame, area),
     }
 }
@@ -64,16 +65,62 @@ fn help(frame: &mut Frame, area: Rect) {
 }
 
 fn percent_prompt(state: &AppState, prompt: &PercentPrompt, frame: &mut Frame, area: Rect) {
-    let rect = centered(area, 56, 7);
-    frame.render_widget(Clear, rect);
-    let block = popup_block("green's share, %");
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-
     let current = state
         .shift
         .current()
         .map_or(String::new(), |w| format!(" (now {}%)", w.green()));
+    let error = prompt.error.as_ref().map(ToString::to_string);
+    text_prompt(
+        frame,
+        area,
+        TextPrompt {
+            title: "green's share, %",
+            question: format!("Green's share, 0 to 100{current}:"),
+            input: &prompt.input,
+            error: error.as_deref(),
+            enter: "stage",
+            width: 56,
+        },
+    );
+}
+
+fn image_prompt(state: &AppState, prompt: &ImagePrompt, frame: &mut Frame, area: Rect) {
+    let idle = match state.shift.current().map(|w| (w.green(), w.blue())) {
+        Some((0, _)) => "GREEN",
+        Some((_, 0)) => "BLUE",
+        _ => "the idle side",
+    };
+    text_prompt(
+        frame,
+        area,
+        TextPrompt {
+            title: "deploy",
+            question: format!("Image to deploy to {idle} (it carries no traffic):"),
+            input: &prompt.input,
+            error: prompt.error.as_deref(),
+            enter: "deploy",
+            width: 72,
+        },
+    );
+}
+
+struct TextPrompt<'a> {
+    title: &'a str,
+    question: String,
+    input: &'a tui_input::Input,
+    error: Option<&'a str>,
+    /// What Enter does.
+    enter: &'a str,
+    width: u16,
+}
+
+/// A one-line text field with a question above, the inline error below, and the keys.
+fn text_prompt(frame: &mut Frame, area: Rect, prompt: TextPrompt<'_>) {
+    let rect = centered(area, prompt.width, 7);
+    frame.render_widget(Clear, rect);
+    let block = popup_block(prompt.title);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
     let [question, input_row, feedback, help_row] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -81,10 +128,7 @@ fn percent_prompt(state: &AppState, prompt: &PercentPrompt, frame: &mut Frame, a
         Constraint::Length(1),
     ])
     .areas(inner);
-    frame.render_widget(
-        Paragraph::new(format!("Green's share, 0 to 100{current}:")),
-        question,
-    );
+    frame.render_widget(Paragraph::new(prompt.question), question);
     let field_width = input_row.width.saturating_sub(2).max(1);
     let scroll = prompt.input.visual_scroll(field_width as usize);
     let field = Paragraph::new(Line::from(vec![
@@ -95,7 +139,7 @@ fn percent_prompt(state: &AppState, prompt: &PercentPrompt, frame: &mut Frame, a
     frame.render_widget(field, input_row);
     let cursor = prompt.input.visual_cursor().saturating_sub(scroll) as u16;
     frame.set_cursor_position(Position::new(input_row.x + 2 + cursor, input_row.y));
-    if let Some(error) = &prompt.error {
+    if let Some(error) = prompt.error {
         frame.render_widget(
             Paragraph::new(Span::styled(format!("✗ {error}"), theme::error()))
                 .wrap(Wrap { trim: true }),
@@ -105,7 +149,7 @@ fn percent_prompt(state: &AppState, prompt: &PercentPrompt, frame: &mut Frame, a
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled("Enter", theme::key()),
-            Span::raw(" stage · "),
+            Span::raw(format!(" {} · ", prompt.enter)),
             Span::styled("Esc", theme::key()),
             Span::raw(" cancel"),
         ])),

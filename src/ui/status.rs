@@ -6,13 +6,15 @@ use ratatui::widgets::Paragraph;
 use super::theme;
 use crate::app::AppState;
 
-/// The flash message, or the polling errors that are still current.
+/// The flash message, a deploy's progress, or the polling errors that are still current.
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let line = if let Some(flash) = &state.flash {
         Line::from(Span::styled(
             format!(" {}", flash.text),
             theme::level(flash.level),
         ))
+    } else if let Some(progress) = deploy_progress(state) {
+        progress
     } else {
         let errors: Vec<String> = [
             state.state_error.as_ref().map(|e| format!("state: {e}")),
@@ -42,4 +44,38 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         }
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Where the deploy asked for in this session stands, from what the platform last read.
+fn deploy_progress(state: &AppState) -> Option<Line<'static>> {
+    let (image, report) = state.deploy.as_ref()?;
+    let Some(report) = report else {
+        return Some(Line::from(Span::styled(
+            format!(" deploying {image}: registering a new revision…"),
+            theme::value(),
+        )));
+    };
+    let side = state.observation.as_ref()?.side(report.idle);
+    let running = side.service.running;
+    let healthy = side.targets.healthy;
+    let ready = side.service.task_definition == report.to
+        && running >= report.desired
+        && healthy >= report.desired;
+    Some(if ready {
+        Line::from(Span::styled(
+            format!(
+                " {} is ready to shift: {} runs {running}/{} tasks, {healthy} healthy targets",
+                report.idle, report.to, report.desired
+            ),
+            theme::ok(),
+        ))
+    } else {
+        Line::from(Span::styled(
+            format!(
+                " deploying {image} to {} ({}): {running}/{} running · {} pending · {healthy} healthy",
+                report.idle, report.to, report.desired, side.service.pending
+            ),
+            theme::warning(),
+        ))
+    })
 }

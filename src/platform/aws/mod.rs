@@ -23,7 +23,7 @@ use aws_sdk_cloudwatch::types::MetricDataQuery;
 use aws_sdk_ecs::types::Service;
 
 use self::ecs::TaskDefinitionSummary;
-use super::{Platform, PlatformError, SourceInfo};
+use super::{DeployReport, Platform, PlatformError, SourceInfo};
 use crate::config::{Config, TrafficTarget};
 use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
 
@@ -263,7 +263,7 @@ impl AwsPlatform {
     /// Deploys `image` to the idle side (the one at 0%): a new task definition revision with
     /// only that container's image changed, the service updated to it and scaled to the live
     /// side's desired count. Goes through the same refusals and lock as a weight write.
-    pub async fn deploy(
+    pub async fn deploy_image(
         &self,
         image: &str,
         container: Option<&str>,
@@ -468,17 +468,6 @@ impl AwsPlatform {
     }
 }
 
-/// What a deploy did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeployReport {
-    pub idle: Color,
-    /// `family:revision` before and after.
-    pub from: String,
-    pub to: String,
-    pub desired: u32,
-    pub weights: Weights,
-}
-
 fn short_arn(arn: &str) -> String {
     arn.rsplit_once('/')
         .map_or(arn, |(_, tail)| tail)
@@ -538,6 +527,21 @@ impl Platform for AwsPlatform {
         self.refresh_lock_if_due().await;
         let (services, weights) = tokio::join!(self.services(), self.read_weights());
         self.observation(&services?, weights?).await
+    }
+
+    async fn deploy(
+        &self,
+        image: String,
+        container: Option<String>,
+    ) -> Result<DeployReport, PlatformError> {
+        let result = self.deploy_image(&image, container.as_deref()).await;
+        self.release_lock().await;
+        result.map_err(|error| match error.downcast::<PlatformError>() {
+            Ok(platform) => platform,
+            Err(other) => PlatformError::Refused {
+                reason: format!("{other:#}"),
+            },
+        })
     }
 
     async fn metrics(&self) -> Result<MetricsSnapshot, PlatformError> {

@@ -20,7 +20,7 @@ pub use clock::SimClock;
 pub use scenario::Scenario;
 pub use world::World;
 
-use super::{Platform, PlatformError, SourceInfo};
+use super::{DeployReport, Platform, PlatformError, SourceInfo};
 use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
 
 /// How long a simulated weight write takes, in real time: long enough to see the spinner.
@@ -130,6 +130,23 @@ impl Platform for SimPlatform {
     async fn metrics(&self) -> Result<MetricsSnapshot, PlatformError> {
         self.maybe_fail("GetMetricData")?;
         Ok(self.world().metrics())
+    }
+
+    async fn deploy(
+        &self,
+        image: String,
+        _container: Option<String>,
+    ) -> Result<DeployReport, PlatformError> {
+        if self.read_only {
+            return Err(PlatformError::Refused {
+                reason: crate::app::READ_ONLY_REASON.into(),
+            });
+        }
+        tokio::time::sleep(WRITE_LATENCY).await;
+        self.maybe_fail("RegisterTaskDefinition")?;
+        self.world()
+            .deploy(&image)
+            .map_err(|reason| PlatformError::Refused { reason })
     }
 
     async fn set_weights(

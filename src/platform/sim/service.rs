@@ -104,6 +104,16 @@ impl SimService {
         }
     }
 
+    /// A new revision with `image`: the old tasks stop, `desired` new ones start.
+    pub fn roll_out(&mut self, image: &str, desired: u32, now: Timestamp, rng: &mut StdRng) {
+        self.revision += 1;
+        self.image = image.to_string();
+        self.tasks.clear();
+        let revision = format!("{}:{}", self.family, self.revision);
+        self.event(now, format!("updated to task definition {revision}."));
+        self.scale_to(desired, now, rng);
+    }
+
     /// Moves every task whose time has come one lifecycle step on.
     pub fn step(&mut self, now: Timestamp, rng: &mut StdRng) {
         let mut registered = 0;

@@ -9,6 +9,7 @@ use super::Scenario;
 use super::service::SimService;
 use super::traffic::MinuteBuckets;
 use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
+use crate::platform::DeployReport;
 
 /// Requests per second the simulated shop receives, before noise and the daily swell.
 const BASE_REQUESTS_PER_SEC: f64 = 200.0;
@@ -87,6 +88,37 @@ impl World {
             self.now = self.now.plus(Duration::from_secs(1));
             self.step_second();
         }
+    }
+
+    /// Deploys `image` to the side at 0%; `Err` with the reason when both carry traffic.
+    pub fn deploy(&mut self, image: &str) -> Result<DeployReport, String> {
+        let weights = self.weights;
+        let idle = match (weights.green(), weights.blue()) {
+            (0, _) => Color::Green,
+            (_, 0) => Color::Blue,
+            _ => {
+                return Err(format!(
+                    "both sides carry traffic ({weights} blue/green): a deploy goes to the side \
+                     at 0%; roll back or promote first"
+                ));
+            }
+        };
+        let now = self.now;
+        let desired = self.side(idle.other()).desired;
+        let service = match idle {
+            Color::Blue => &mut self.blue,
+            Color::Green => &mut self.green,
+        };
+        let from = format!("{}:{}", service.family, service.revision);
+        service.roll_out(image, desired, now, &mut self.rng);
+        let to = format!("{}:{}", service.family, service.revision);
+        Ok(DeployReport {
+            idle,
+            from,
+            to,
+            desired,
+            weights,
+        })
     }
 
     pub fn observation(&self) -> Observation {
