@@ -582,3 +582,51 @@ async fn a_deploy_is_refused_while_both_sides_carry_traffic() {
     assert_eq!(platform.writes.load(Ordering::SeqCst), 0);
     assert!(screen(&after.terminal).contains("both sides carry traffic"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_a_full_cycle_the_roles_swap_and_the_next_deploy_goes_to_blue() {
+    let platform = counted(Scenario::Healthy);
+    let after = session_with_plan(
+        Arc::clone(&platform),
+        Some(cutover::demo::demo_plan()),
+        |tx| async move {
+            wait(60).await;
+            press(&tx, ch('a'));
+            wait(10 * 60).await; // the plan reaches 100%, then blue serves nothing for the bake
+            wait(6 * 60).await;
+            press(&tx, ch('D'));
+            press(
+                &tx,
+                crossterm::event::KeyEvent::new(
+                    KeyCode::Char('u'),
+                    crossterm::event::KeyModifiers::CONTROL,
+                ),
+            );
+            for c in "example/shop:1.7.0".chars() {
+                press(&tx, ch(c));
+            }
+            press(&tx, key(KeyCode::Enter));
+            wait(120).await;
+            press(&tx, ch('q'));
+        },
+    )
+    .await;
+    let observation = platform.sim.observe().await.expect("observe");
+    assert_eq!(observation.weights, Weights::ALL_GREEN);
+    assert_eq!(
+        observation.blue.service.task_definition, "shop:9",
+        "the new idle side got the deploy"
+    );
+    assert_eq!(observation.blue.service.image, "example/shop:1.7.0");
+    assert_eq!(
+        observation.green.service.task_definition, "shop:8",
+        "the live side is untouched"
+    );
+    let screen = screen(&after.terminal);
+    assert!(screen.contains(" BLUE  idle "), "{screen}");
+    assert!(screen.contains(" GREEN  live "), "{screen}");
+    assert!(
+        screen.contains("BLUE is ready to shift: shop:9 runs 4/4 tasks"),
+        "{screen}"
+    );
+}

@@ -6,7 +6,7 @@ use crossterm::event::KeyCode;
 use proptest::prelude::*;
 
 use cutover::app::{Command, Confirm, Msg, Popup, update};
-use cutover::domain::{PercentError, Weights, parse_percent};
+use cutover::domain::{Color, PercentError, Weights, parse_percent};
 use cutover::platform::PlatformError;
 use cutover::shift::WriteKind;
 use support::{Console, ch, key};
@@ -522,4 +522,74 @@ proptest! {
         prop_assert!(written.is_empty(), "{written:?}");
         prop_assert_eq!(driver.deploys, 0, "no deploy either");
     }
+}
+
+#[test]
+fn roles_follow_the_weights_and_cloudwatch() {
+    use cutover::app::Role;
+    let console = Console::new();
+    assert_eq!(
+        (
+            console.state.role(Color::Blue),
+            console.state.role(Color::Green)
+        ),
+        (Role::Live, Role::Idle)
+    );
+    let console = Console::carrying(10);
+    assert_eq!(
+        (
+            console.state.role(Color::Blue),
+            console.state.role(Color::Green)
+        ),
+        (Role::Live, Role::Candidate)
+    );
+
+    // Green takes everything: blue stays the rollback target until it has served nothing for
+    // the bake, then it is idle.
+    let mut console = Console::carrying(10);
+    console.world.set_weights(Weights::ALL_GREEN);
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::Observed {
+            now,
+            result: Ok(console.world.observation()),
+        },
+    );
+    console
+        .world
+        .advance_to(now.plus(std::time::Duration::from_secs(120)));
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::MetricsFetched {
+            now,
+            result: Ok(console.world.metrics()),
+        },
+    );
+    assert_eq!(
+        (
+            console.state.role(Color::Blue),
+            console.state.role(Color::Green)
+        ),
+        (Role::RollbackTarget, Role::Live)
+    );
+    console
+        .world
+        .advance_to(now.plus(std::time::Duration::from_secs(300)));
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::MetricsFetched {
+            now,
+            result: Ok(console.world.metrics()),
+        },
+    );
+    assert_eq!(
+        (
+            console.state.role(Color::Blue),
+            console.state.role(Color::Green)
+        ),
+        (Role::Idle, Role::Live)
+    );
 }

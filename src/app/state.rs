@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use super::{EventLog, Popup};
 use crate::audit::AuditEvent;
-use crate::domain::{LogLevel, MetricsSnapshot, Observation, Timestamp};
+use crate::domain::{Color, LogLevel, MetricsSnapshot, Observation, Timestamp};
 use crate::platform::{DeployReport, SourceInfo};
 use crate::shift::plan::Plan;
 use crate::shift::{Evidence, EvidenceSettings, GuardSettings, STEP_POINTS, Shift, evidence};
@@ -23,6 +23,9 @@ pub struct Settings {
     pub metrics_refresh: Duration,
     /// `--read-only` / `read_only = true`: no write is even asked for.
     pub read_only: bool,
+    /// How long a side must carry all traffic, with none reaching the other, before the other
+    /// is called idle rather than the rollback target.
+    pub role_bake: Duration,
 }
 
 impl Default for Settings {
@@ -34,7 +37,27 @@ impl Default for Settings {
             refresh: Duration::from_secs(5),
             metrics_refresh: Duration::from_secs(30),
             read_only: false,
+            role_bake: Duration::from_secs(300),
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Live,
+    Candidate,
+    RollbackTarget,
+    Idle,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Live => "live",
+            Role::Candidate => "candidate",
+            Role::RollbackTarget => "rollback target",
+            Role::Idle => "idle",
+        })
     }
 }
 
@@ -136,6 +159,52 @@ impl AppState {
             self.now,
             &self.settings.evidence,
         ))
+    }
+
+    /// The role a side plays, from the weights and CloudWatch alone (no stored state, so a
+    /// restart or a second operator sees the same): the side with all the traffic is live; the
+    /// other is the rollback target until it has served nothing for `role_bake`, then idle.
+    /// During a split the larger share is live and the other the candidate.
+    pub fn role(&self, color: Color) -> Role {
+        let Some(weights) = self.shift.current() else {
+            return if color == Color::Blue {
+                Role::Live
+            } else {
+                Role::Candidate
+            };
+        };
+        let share = |c: Color| match c {
+            Color::Blue => weights.blue(),
+            Color::Green => weights.green(),
+        };
+        match share(color) {
+            100 => Role::Live,
+            0 => {
+                let last_request = self
+                    .metrics
+                    .as_ref()
+                    .and_then(|m| {
+                        m.side(color)
+                            .buckets
+                            .iter()
+                            .rev()
+                            .find(|b| b.requests > 0.0)
+                    })
+                    .map(|b| b.start.plus(Duration::from_secs(60)));
+                match last_request {
+                    Some(end) if self.now.since(end) < self.settings.role_bake => {
+                        Role::RollbackTarget
+                    }
+                    _ => Role::Idle,
+                }
+            }
+            mine if mine > share(color.other())
+                || (mine == share(color.other()) && color == Color::Blue) =>
+            {
+                Role::Live
+            }
+            _ => Role::Candidate,
+        }
     }
 
     /// Why writes are refused, as the platform last said (another owner, read-only).

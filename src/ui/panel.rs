@@ -23,22 +23,11 @@ fn sparkline_rows(wide: bool) -> u16 {
     if wide { 2 } else { 1 }
 }
 
-/// The role each side plays: the side carrying all traffic is live; otherwise blue is live and
-/// green the candidate being shifted to.
-pub fn role(color: Color, weights: Option<Weights>) -> &'static str {
-    match (color, weights.map(|w| w.green())) {
-        (Color::Green, Some(100)) => "live",
-        (Color::Blue, Some(100)) => "rollback target",
-        (Color::Blue, _) => "live",
-        (Color::Green, _) => "candidate",
-    }
-}
-
 pub fn render(state: &AppState, color: Color, wide: bool, frame: &mut Frame, area: Rect) {
     let weights = state.shift.current();
     let title = Line::from(vec![
         Span::styled(format!(" {} ", color.label()), theme::side_title(color)),
-        Span::raw(format!(" {} ", role(color, weights))),
+        Span::raw(format!(" {} ", state.role(color))),
     ]);
     let block = Block::bordered()
         .border_type(BorderType::Rounded)

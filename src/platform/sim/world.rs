@@ -105,11 +105,14 @@ impl World {
         };
         let now = self.now;
         let desired = self.side(idle.other()).desired;
+        // Both services share the family, and ECS numbers its revisions across it.
+        let newest_revision = self.blue.revision.max(self.green.revision);
         let service = match idle {
             Color::Blue => &mut self.blue,
             Color::Green => &mut self.green,
         };
         let from = format!("{}:{}", service.family, service.revision);
+        service.revision = newest_revision;
         service.roll_out(image, desired, now, &mut self.rng);
         let to = format!("{}:{}", service.family, service.revision);
         Ok(DeployReport {
