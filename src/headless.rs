@@ -257,6 +257,7 @@ pub async fn deploy(
         if let Ok(observation) = platform.observe().await {
             let side = observation.side(report.idle);
             let ready = side.service.task_definition == report.to
+                && side.service.rollout == crate::domain::RolloutState::Completed
                 && side.service.running >= report.desired
                 && side.targets.healthy >= report.desired;
             if ready {

@@ -64,6 +64,21 @@ impl Platform for Counted {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.sim.deploy(image, container)
     }
+
+    fn scale_idle(
+        &self,
+        desired: u32,
+    ) -> impl Future<Output = Result<cutover::platform::ScaleReport, PlatformError>> + Send {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.sim.scale_idle(desired)
+    }
+
+    fn adopt(
+        &self,
+    ) -> impl Future<Output = Result<cutover::platform::DeployReport, PlatformError>> + Send {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.sim.adopt()
+    }
 }
 
 fn counted(scenario: Scenario) -> Arc<Counted> {
@@ -320,6 +335,19 @@ impl Platform for Throttled {
         container: Option<String>,
     ) -> impl Future<Output = Result<cutover::platform::DeployReport, PlatformError>> + Send {
         self.inner.deploy(image, container)
+    }
+
+    fn scale_idle(
+        &self,
+        desired: u32,
+    ) -> impl Future<Output = Result<cutover::platform::ScaleReport, PlatformError>> + Send {
+        self.inner.scale_idle(desired)
+    }
+
+    fn adopt(
+        &self,
+    ) -> impl Future<Output = Result<cutover::platform::DeployReport, PlatformError>> + Send {
+        self.inner.adopt()
     }
 }
 

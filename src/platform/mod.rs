@@ -80,9 +80,36 @@ pub trait Platform: Send + Sync + 'static {
         image: String,
         container: Option<String>,
     ) -> impl Future<Output = Result<DeployReport, PlatformError>> + Send;
+
+    /// Sets the idle side's desired count (never a side that carries traffic).
+    fn scale_idle(
+        &self,
+        desired: u32,
+    ) -> impl Future<Output = Result<ScaleReport, PlatformError>> + Send;
+
+    /// Puts the idle side's task definition on the live side (the one at 100%), which then
+    /// rolls to it.
+    fn adopt(&self) -> impl Future<Output = Result<DeployReport, PlatformError>> + Send;
 }
 
-/// What a deploy did.
+/// What scaling the idle side did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScaleReport {
+    pub side: Color,
+    pub from: u32,
+    pub to: u32,
+}
+
+/// The side at 0% and the side at 100%, if the split has them.
+pub fn idle_and_live(weights: Weights) -> (Option<Color>, Option<Color>) {
+    match (weights.blue(), weights.green()) {
+        (100, _) => (Some(Color::Green), Some(Color::Blue)),
+        (_, 100) => (Some(Color::Blue), Some(Color::Green)),
+        _ => (None, None),
+    }
+}
+
+/// What a deploy (or an adopt) did: the side it changed, from and to which revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeployReport {
     pub idle: Color,

@@ -5,6 +5,7 @@ use ratatui::widgets::Paragraph;
 
 use super::theme;
 use crate::app::AppState;
+use crate::domain::RolloutState;
 
 /// The flash message, a deploy's progress, or the polling errors that are still current.
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
@@ -59,6 +60,7 @@ fn deploy_progress(state: &AppState) -> Option<Line<'static>> {
     let running = side.service.running;
     let healthy = side.targets.healthy;
     let ready = side.service.task_definition == report.to
+        && side.service.rollout == RolloutState::Completed
         && running >= report.desired
         && healthy >= report.desired;
     Some(if ready {

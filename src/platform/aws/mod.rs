@@ -23,7 +23,7 @@ use aws_sdk_cloudwatch::types::MetricDataQuery;
 use aws_sdk_ecs::types::Service;
 
 use self::ecs::TaskDefinitionSummary;
-use super::{DeployReport, Platform, PlatformError, SourceInfo};
+use super::{DeployReport, Platform, PlatformError, ScaleReport, SourceInfo};
 use crate::config::{Config, TrafficTarget};
 use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
 
@@ -529,13 +529,89 @@ impl Platform for AwsPlatform {
         self.observation(&services?, weights?).await
     }
 
+    async fn scale_idle(&self, desired: u32) -> Result<ScaleReport, PlatformError> {
+        if let Some(reason) = self.refusal() {
+            return Err(PlatformError::Refused { reason });
+        }
+        let weights = self.read_weights().await?;
+        let Some(idle) = super::idle_and_live(weights).0 else {
+            return Err(PlatformError::Refused {
+                reason: format!(
+                    "both sides carry traffic ({weights} blue/green): only a side at 0% is scaled"
+                ),
+            });
+        };
+        let services = self.services().await?;
+        let from = services
+            .get(&idle)
+            .map_or(0, |s| u32::try_from(s.desired_count()).unwrap_or(0));
+        self.ensure_lock().await?;
+        let side = self.config.side(idle);
+        self.count("UpdateService");
+        self.ecs
+            .update_service()
+            .cluster(&side.cluster)
+            .service(&side.service)
+            .desired_count(i32::try_from(desired).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| errors::from_sdk("UpdateService", e))?;
+        Ok(ScaleReport {
+            side: idle,
+            from,
+            to: desired,
+        })
+    }
+
+    async fn adopt(&self) -> Result<DeployReport, PlatformError> {
+        if let Some(reason) = self.refusal() {
+            return Err(PlatformError::Refused { reason });
+        }
+        let weights = self.read_weights().await?;
+        let (Some(idle), Some(live)) = super::idle_and_live(weights) else {
+            return Err(PlatformError::Refused {
+                reason: format!(
+                    "adopt needs one side carrying all traffic ({weights} blue/green now)"
+                ),
+            });
+        };
+        let services = self.services().await?;
+        let (Some(idle_service), Some(live_service)) = (services.get(&idle), services.get(&live))
+        else {
+            return Err(PlatformError::Api {
+                operation: "DescribeServices".into(),
+                message: "a configured service was not returned".into(),
+            });
+        };
+        let (Some(to), Some(from)) = (
+            idle_service.task_definition(),
+            live_service.task_definition(),
+        ) else {
+            return Err(PlatformError::Api {
+                operation: "DescribeServices".into(),
+                message: "a service has no task definition".into(),
+            });
+        };
+        self.ensure_lock().await?;
+        let side = self.config.side(live);
+        let desired = live_service.desired_count();
+        self.count("UpdateService");
+        deploy::update_service(&self.ecs, &side.cluster, &side.service, to, desired).await?;
+        Ok(DeployReport {
+            idle: live,
+            from: short_arn(from),
+            to: short_arn(to),
+            desired: u32::try_from(desired).unwrap_or(0),
+            weights,
+        })
+    }
+
     async fn deploy(
         &self,
         image: String,
         container: Option<String>,
     ) -> Result<DeployReport, PlatformError> {
         let result = self.deploy_image(&image, container.as_deref()).await;
-        self.release_lock().await;
         result.map_err(|error| match error.downcast::<PlatformError>() {
             Ok(platform) => platform,
             Err(other) => PlatformError::Refused {

@@ -20,7 +20,7 @@ pub use clock::SimClock;
 pub use scenario::Scenario;
 pub use world::World;
 
-use super::{DeployReport, Platform, PlatformError, SourceInfo};
+use super::{DeployReport, Platform, PlatformError, ScaleReport, SourceInfo};
 use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
 
 /// How long a simulated weight write takes, in real time: long enough to see the spinner.
@@ -146,6 +146,32 @@ impl Platform for SimPlatform {
         self.maybe_fail("RegisterTaskDefinition")?;
         self.world()
             .deploy(&image)
+            .map_err(|reason| PlatformError::Refused { reason })
+    }
+
+    async fn scale_idle(&self, desired: u32) -> Result<ScaleReport, PlatformError> {
+        if self.read_only {
+            return Err(PlatformError::Refused {
+                reason: crate::app::READ_ONLY_REASON.into(),
+            });
+        }
+        tokio::time::sleep(WRITE_LATENCY).await;
+        self.maybe_fail("UpdateService")?;
+        self.world()
+            .scale_idle(desired)
+            .map_err(|reason| PlatformError::Refused { reason })
+    }
+
+    async fn adopt(&self) -> Result<DeployReport, PlatformError> {
+        if self.read_only {
+            return Err(PlatformError::Refused {
+                reason: crate::app::READ_ONLY_REASON.into(),
+            });
+        }
+        tokio::time::sleep(WRITE_LATENCY).await;
+        self.maybe_fail("UpdateService")?;
+        self.world()
+            .adopt()
             .map_err(|reason| PlatformError::Refused { reason })
     }
 

@@ -40,6 +40,9 @@ pub struct SimService {
     pub image: String,
     pub desired: u32,
     tasks: Vec<SimTask>,
+    /// The previous revision's tasks during a rolling deployment: they serve until the new
+    /// ones are healthy, as ECS does with a minimum healthy percent of 100.
+    retiring: Vec<SimTask>,
     events: VecDeque<ServiceEvent>,
     steady: bool,
     next_task_id: u64,
@@ -56,6 +59,7 @@ impl SimService {
             image: image.into(),
             desired: 0,
             tasks: Vec::new(),
+            retiring: Vec::new(),
             events: VecDeque::new(),
             steady: true,
             next_task_id: 0,
@@ -104,11 +108,12 @@ impl SimService {
         }
     }
 
-    /// A new revision with `image`: the old tasks stop, `desired` new ones start.
+    /// A new revision with `image`: `desired` new tasks start; the old ones keep serving until
+    /// the new ones are healthy.
     pub fn roll_out(&mut self, image: &str, desired: u32, now: Timestamp, rng: &mut StdRng) {
         self.revision += 1;
         self.image = image.to_string();
-        self.tasks.clear();
+        self.retiring = std::mem::take(&mut self.tasks);
         let revision = format!("{}:{}", self.family, self.revision);
         self.event(now, format!("updated to task definition {revision}."));
         self.scale_to(desired, now, rng);
@@ -148,6 +153,9 @@ impl SimService {
                 .tasks
                 .iter()
                 .all(|t| t.state == TaskState::Running && t.target == TargetState::Healthy);
+        if all_serving && !self.retiring.is_empty() {
+            self.retiring.clear();
+        }
         if all_serving && !self.steady {
             self.steady = true;
             self.event(now, "has reached a steady state.".into());
@@ -157,13 +165,14 @@ impl SimService {
     pub fn healthy_targets(&self) -> u32 {
         self.tasks
             .iter()
+            .chain(&self.retiring)
             .filter(|t| t.target == TargetState::Healthy)
             .count() as u32
     }
 
     pub fn target_health(&self) -> TargetHealth {
         let mut health = TargetHealth::default();
-        for t in &self.tasks {
+        for t in self.tasks.iter().chain(&self.retiring) {
             match t.target {
                 TargetState::Initial => health.initial += 1,
                 TargetState::Healthy => health.healthy += 1,
@@ -174,7 +183,13 @@ impl SimService {
     }
 
     pub fn status(&self) -> ServiceStatus {
-        let count = |s: TaskState| self.tasks.iter().filter(|t| t.state == s).count() as u32;
+        let count = |s: TaskState| {
+            self.tasks
+                .iter()
+                .chain(&self.retiring)
+                .filter(|t| t.state == s)
+                .count() as u32
+        };
         ServiceStatus {
             cluster: self.cluster.clone(),
             service: self.name.clone(),

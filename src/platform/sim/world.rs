@@ -9,7 +9,7 @@ use super::Scenario;
 use super::service::SimService;
 use super::traffic::MinuteBuckets;
 use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
-use crate::platform::DeployReport;
+use crate::platform::{DeployReport, ScaleReport, idle_and_live};
 
 /// Requests per second the simulated shop receives, before noise and the daily swell.
 const BASE_REQUESTS_PER_SEC: f64 = 200.0;
@@ -117,6 +117,58 @@ impl World {
         let to = format!("{}:{}", service.family, service.revision);
         Ok(DeployReport {
             idle,
+            from,
+            to,
+            desired,
+            weights,
+        })
+    }
+
+    pub fn scale_idle(&mut self, desired: u32) -> Result<ScaleReport, String> {
+        let weights = self.weights;
+        let Some(idle) = idle_and_live(weights).0 else {
+            return Err(format!(
+                "both sides carry traffic ({weights} blue/green): only a side at 0% is scaled"
+            ));
+        };
+        let now = self.now;
+        let service = match idle {
+            Color::Blue => &mut self.blue,
+            Color::Green => &mut self.green,
+        };
+        let from = service.desired;
+        service.scale_to(desired, now, &mut self.rng);
+        Ok(ScaleReport {
+            side: idle,
+            from,
+            to: desired,
+        })
+    }
+
+    pub fn adopt(&mut self) -> Result<DeployReport, String> {
+        let weights = self.weights;
+        let (Some(idle), Some(live)) = idle_and_live(weights) else {
+            return Err(format!(
+                "adopt needs one side carrying all traffic ({weights} blue/green now)"
+            ));
+        };
+        let (revision, image) = {
+            let source = self.side(idle);
+            (source.revision, source.image.clone())
+        };
+        let now = self.now;
+        let service = match live {
+            Color::Blue => &mut self.blue,
+            Color::Green => &mut self.green,
+        };
+        let from = format!("{}:{}", service.family, service.revision);
+        let desired = service.desired;
+        // The live side takes the idle side's revision as it is: roll_out counts one up.
+        service.revision = revision.saturating_sub(1);
+        service.roll_out(&image, desired, now, &mut self.rng);
+        let to = format!("{}:{}", service.family, service.revision);
+        Ok(DeployReport {
+            idle: live,
             from,
             to,
             desired,
