@@ -82,6 +82,8 @@ pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
         guard: config.guard,
         evidence: config.evidence,
         read_only: global.read_only || config.read_only,
+        role_bake: config.role_bake,
+        scale_down_after_bake: config.scale_down_after_bake,
         ..Settings::default()
     };
     let plan = match &config.plan {

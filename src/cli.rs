@@ -95,6 +95,21 @@ pub enum Commands {
         #[arg(long)]
         force: bool,
     },
+    /// Set the idle side's desired count (never a side that carries traffic); keeps the service
+    ScaleIdle {
+        /// Tasks to run on the idle side, e.g. 0 after the bake
+        #[arg(long, value_name = "N")]
+        to: u32,
+    },
+    /// Roll the live side to the idle side's task definition (blue stays production)
+    Adopt {
+        /// Wait until the live side's rollout reaches a steady state
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait waits, in seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
+    },
     /// Run the configured plan without a terminal
     Plan {
         #[command(subcommand)]

@@ -83,6 +83,10 @@ pub struct Config {
     pub plan: Option<(PlanSpec, OnBreach)>,
     pub guard: GuardSettings,
     pub evidence: EvidenceSettings,
+    /// How long the new live side carries everything before the other side is idle.
+    pub role_bake: Duration,
+    /// Scale the idle side to 0 once it is idle.
+    pub scale_down_after_bake: bool,
 }
 
 impl Config {
@@ -129,6 +133,14 @@ struct RawConfig {
     green: Option<RawSide>,
     plan: Option<RawPlan>,
     guard: Option<RawGuard>,
+    deploy: Option<RawDeploy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeploy {
+    bake_seconds: Option<u64>,
+    scale_down_after_bake: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,7 +310,19 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
     }
     let plan = raw.plan.map(plan).transpose().map_err(|m| error(None, m))?;
     let (guard, evidence) = guard(raw.guard).map_err(|m| error(None, m))?;
+    let role_bake = raw
+        .deploy
+        .as_ref()
+        .and_then(|d| d.bake_seconds)
+        .map_or(DEFAULT_BAKE, Duration::from_secs);
+    let scale_down_after_bake = raw
+        .deploy
+        .as_ref()
+        .and_then(|d| d.scale_down_after_bake)
+        .unwrap_or(false);
     Ok(Config {
+        role_bake,
+        scale_down_after_bake,
         source: path.to_path_buf(),
         aws,
         traffic,
@@ -565,6 +589,17 @@ mod tests {
         assert_eq!(config.evidence.max_error_rate, 0.02);
         assert_eq!(config.guard.max_step, 50);
         assert_eq!(config.guard.first_step, 10);
+        assert_eq!(
+            (config.role_bake, config.scale_down_after_bake),
+            (Duration::from_secs(300), false)
+        );
+        let with_deploy =
+            format!("{text}\n[deploy]\nbake_seconds = 600\nscale_down_after_bake = true\n");
+        let config = parse_text(&with_deploy).expect("valid");
+        assert_eq!(
+            (config.role_bake, config.scale_down_after_bake),
+            (Duration::from_secs(600), true)
+        );
     }
 
     #[test]

@@ -252,6 +252,114 @@ pub async fn deploy(
             "{summary}; the rollout runs (--wait waits for it)"
         )));
     };
+    wait_for_rollout(
+        global,
+        &platform,
+        &report,
+        timeout,
+        &summary,
+        "ready to shift",
+    )
+    .await
+}
+
+/// `scale-idle --to N`.
+pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> anyhow::Result<Outcome> {
+    let (platform, observation) = connect(global).await?;
+    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    let weights = observation.weights;
+    let result = platform.scale_idle(desired).await;
+    platform.release_lock().await;
+    let outcome = match result {
+        Ok(report) => Outcome::Done(format!(
+            "scaled {} from {} to {} tasks",
+            report.side, report.from, report.to
+        )),
+        Err(PlatformError::Refused { reason }) => Outcome::Refused(format!("not scaled: {reason}")),
+        Err(locked @ PlatformError::Locked { .. }) => {
+            Outcome::ChangedOutside(format!("not scaled: {locked}"))
+        }
+        Err(error) => return Err(error).context("scaling the idle side"),
+    };
+    record(
+        &mut auditor,
+        &platform,
+        "scale idle",
+        weights,
+        weights,
+        None,
+        &outcome,
+    );
+    Ok(outcome)
+}
+
+/// `adopt [--wait]`: the live side takes the idle side's revision.
+pub async fn adopt(
+    global: &GlobalArgs,
+    wait: Option<std::time::Duration>,
+) -> anyhow::Result<Outcome> {
+    let (platform, observation) = connect(global).await?;
+    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    let weights = observation.weights;
+    let result = platform.adopt().await;
+    platform.release_lock().await;
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            let outcome = match error {
+                PlatformError::Refused { reason } => {
+                    Outcome::Refused(format!("not adopted: {reason}"))
+                }
+                locked @ PlatformError::Locked { .. } => {
+                    Outcome::ChangedOutside(format!("not adopted: {locked}"))
+                }
+                other => return Err(other).context("adopting"),
+            };
+            record(
+                &mut auditor,
+                &platform,
+                "adopt",
+                weights,
+                weights,
+                None,
+                &outcome,
+            );
+            return Ok(outcome);
+        }
+    };
+    let summary = format!(
+        "{} rolls from {} to {}",
+        report.idle, report.from, report.to
+    );
+    record(
+        &mut auditor,
+        &platform,
+        "adopt",
+        weights,
+        weights,
+        None,
+        &Outcome::Done(summary.clone()),
+    );
+    match wait {
+        None => Ok(Outcome::Done(format!(
+            "{summary} (--wait waits for the rollout)"
+        ))),
+        Some(timeout) => {
+            wait_for_rollout(global, &platform, &report, timeout, &summary, "steady").await
+        }
+    }
+}
+
+/// Polls until `report.idle` runs `report.to` in full with healthy targets and a completed
+/// rollout, or the time is up.
+async fn wait_for_rollout(
+    global: &GlobalArgs,
+    platform: &AwsPlatform,
+    report: &crate::platform::DeployReport,
+    timeout: std::time::Duration,
+    summary: &str,
+    done: &str,
+) -> anyhow::Result<Outcome> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         if let Ok(observation) = platform.observe().await {
@@ -261,13 +369,12 @@ pub async fn deploy(
                 && side.service.running >= report.desired
                 && side.targets.healthy >= report.desired;
             if ready {
-                return Ok(Outcome::Done(format!("{summary}; ready to shift")));
+                return Ok(Outcome::Done(format!("{summary}; {done}")));
             }
         }
         if tokio::time::Instant::now() >= deadline {
             return Ok(Outcome::NotReady(format!(
-                "{summary}; not ready after {}s (the weights are untouched: the idle side \
-                 carries no traffic)",
+                "{summary}; not {done} after {}s",
                 timeout.as_secs()
             )));
         }

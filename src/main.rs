@@ -58,6 +58,15 @@ fn main() -> ExitCode {
                 .await
                 .map(Some),
             Some(Commands::Rollback) => cutover::headless::rollback(global).await.map(Some),
+            Some(Commands::ScaleIdle { to }) => {
+                cutover::headless::scale_idle(global, *to).await.map(Some)
+            }
+            Some(Commands::Adopt { wait, timeout }) => cutover::headless::adopt(
+                global,
+                wait.then(|| std::time::Duration::from_secs(*timeout)),
+            )
+            .await
+            .map(Some),
             Some(Commands::Plan {
                 command: PlanCommand::Run,
             }) => cutover::headless::plan_run(global).await.map(Some),

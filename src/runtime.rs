@@ -244,6 +244,28 @@ fn execute<P: Platform>(
                 });
             });
         }
+        Command::ScaleIdle { desired } => {
+            let platform = Arc::clone(platform);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let result = platform.scale_idle(desired).await;
+                let _ = tx.send(Msg::Scaled {
+                    now: platform.now(),
+                    result,
+                });
+            });
+        }
+        Command::Adopt => {
+            let platform = Arc::clone(platform);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let result = platform.adopt().await;
+                let _ = tx.send(Msg::Adopted {
+                    now: platform.now(),
+                    result,
+                });
+            });
+        }
         Command::Quit => state.quit = true,
     }
 }

@@ -1265,3 +1265,73 @@ fn deploy_refusals_say_why() {
         stderr(&output)
     );
 }
+
+#[tokio::test]
+async fn scale_idle_and_adopt_change_only_what_they_say() {
+    let estate = Estate::build("idle", &["--rule"]);
+    let text = estate.rule_config();
+    let ecs = ecs().await;
+    let blue_before = service(&ecs, &estate.clusters["blue"], &estate.services["blue"]).await;
+    let green_before = service(&ecs, &estate.clusters["green"], &estate.services["green"]).await;
+
+    let output = headless("idle", &text, &["scale-idle", "--to", "0"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output).trim(), "scaled GREEN from 4 to 0 tasks");
+    let green = service(&ecs, &estate.clusters["green"], &estate.services["green"]).await;
+    assert_eq!(green.desired_count(), 0);
+    assert_eq!(
+        green.task_definition(),
+        green_before.task_definition(),
+        "the service stays as it was"
+    );
+    let blue = service(&ecs, &estate.clusters["blue"], &estate.services["blue"]).await;
+    assert_eq!(
+        blue.desired_count(),
+        blue_before.desired_count(),
+        "the live side is untouched"
+    );
+
+    // Blue stays production and takes the revision green was tested with.
+    let output = headless("idle", &text, &["adopt", "--wait", "--timeout", "30"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        "BLUE rolls from idle-shop:1 to idle-shop:2; steady"
+    );
+    let blue = service(&ecs, &estate.clusters["blue"], &estate.services["blue"]).await;
+    assert_eq!(blue.task_definition(), green_before.task_definition());
+    assert_eq!(blue.desired_count(), blue_before.desired_count());
+    let elb = elb().await;
+    assert_eq!(
+        weights_in(&rule_actions(&elb, estate.rule_arn.as_deref().expect("rule")).await)[1].1,
+        0
+    );
+}
+
+#[test]
+fn scale_idle_and_adopt_refuse_a_split() {
+    let estate = Estate::build("idle-split", &["--rule", "--green-weight", "10"]);
+    for (args, expected) in [
+        (
+            &["scale-idle", "--to", "0"][..],
+            "not scaled: both sides carry traffic (90/10 blue/green)",
+        ),
+        (
+            &["adopt"],
+            "not adopted: adopt needs one side carrying all traffic (90/10 blue/green now)",
+        ),
+    ] {
+        let output = headless("idle-split", &estate.rule_config(), args);
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -658,3 +658,92 @@ async fn after_a_full_cycle_the_roles_swap_and_the_next_deploy_goes_to_blue() {
         "{screen}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_idle_side_is_scaled_down_and_the_live_side_adopts_after_y() {
+    let platform = counted(Scenario::Healthy);
+    let after = session(Arc::clone(&platform), |tx| async move {
+        wait(60).await; // green, idle at 0%, is up
+        press(&tx, ch('S'));
+        press(&tx, ch('y'));
+        wait(5).await;
+        press(&tx, ch('A'));
+        press(&tx, ch('y'));
+        wait(120).await;
+        press(&tx, ch('q'));
+    })
+    .await;
+    let observation = platform.sim.observe().await.expect("observe");
+    assert_eq!(
+        observation.green.service.desired, 0,
+        "the idle side is scaled to 0"
+    );
+    assert_eq!(
+        observation.blue.service.task_definition, "shop:8",
+        "blue adopted green's revision"
+    );
+    assert_eq!(observation.blue.service.image, "example/shop:1.5.0");
+    assert_eq!(
+        observation.blue.service.running, 4,
+        "the rolling deployment finished"
+    );
+    assert_eq!(observation.weights, Weights::ALL_BLUE);
+    let screen = screen(&after.terminal);
+    assert!(
+        screen.contains("scaled GREEN from 4 to 0 tasks"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("adopted: BLUE rolls from shop:7 to shop:8"),
+        "{screen}"
+    );
+    // Blue never lost its serving targets while it rolled: no request met a load balancer
+    // without a healthy target.
+    let metrics = platform.sim.metrics().await.expect("metrics");
+    let elb_5xx: f64 = metrics.elb_5xx.iter().map(|(_, n)| n).sum();
+    assert_eq!(elb_5xx, 0.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn scale_down_after_bake_scales_the_old_side_by_itself() {
+    let platform = counted(Scenario::Healthy);
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
+    let settings = Settings {
+        scale_down_after_bake: true,
+        ..Settings::default()
+    };
+    let mut state = AppState::new(platform.source(), settings, platform.now())
+        .with_plan(Some(cutover::demo::demo_plan()));
+    let (tx, rx) = unbounded();
+    let run = runtime::run(
+        Arc::clone(&platform),
+        &mut terminal,
+        rx,
+        &mut state,
+        RuntimeConfig::default(),
+        None,
+    );
+    let watcher = Arc::clone(&platform);
+    let script = async move {
+        wait(60).await;
+        press(&tx, ch('a'));
+        wait(9 * 60).await;
+        let blue = watcher.sim.observe().await.map(|o| o.blue.service.desired);
+        assert_eq!(blue, Ok(4), "not before the bake");
+        wait(8 * 60).await;
+        press(&tx, ch('q'));
+    };
+    let (result, ()) = tokio::join!(run, script);
+    result.expect("ran");
+    let observation = platform.sim.observe().await.expect("observe");
+    assert_eq!(observation.weights, Weights::ALL_GREEN);
+    assert_eq!(
+        observation.blue.service.desired, 0,
+        "blue was scaled down after the bake"
+    );
+    assert_eq!(observation.green.service.desired, 4, "never the live side");
+    assert!(state.log.newest_first().any(|e| {
+        e.text
+            .starts_with("BLUE is idle after the bake: scaling it to 0")
+    }));
+}

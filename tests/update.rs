@@ -254,7 +254,7 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         prop::sample::select(vec![
-            'l', 'h', '%', 'R', 'P', 'D', 'y', 'n', '?', '1', '5', '0', 'x', '-'
+            'l', 'h', '%', 'R', 'P', 'D', 'S', 'A', 'y', 'n', '?', '1', '5', '0', 'x', '-'
         ])
         .prop_map(Step::Key),
         Just(Step::Enter),
@@ -288,7 +288,9 @@ impl Driver {
     fn absorb(&mut self, commands: Vec<Command>) {
         for command in commands {
             match command {
-                Command::Deploy { .. } => self.deploys += 1,
+                Command::Deploy { .. } | Command::ScaleIdle { .. } | Command::Adopt => {
+                    self.deploys += 1
+                }
                 Command::Write(request) => {
                     self.outstanding.push(request);
                     self.max_outstanding = self.max_outstanding.max(self.outstanding.len());
@@ -520,7 +522,7 @@ proptest! {
         }
         let written = writes(&driver.console.commands);
         prop_assert!(written.is_empty(), "{written:?}");
-        prop_assert_eq!(driver.deploys, 0, "no deploy either");
+        prop_assert_eq!(driver.deploys, 0, "no deploy, scaling or adopt either");
     }
 }
 

@@ -14,6 +14,8 @@ pub enum Action {
     PausePlan,
     NextStep,
     Deploy,
+    ScaleIdle,
+    Adopt,
     Help,
     Quit,
 }
@@ -143,6 +145,22 @@ pub const KEYMAP: &[Binding] = &[
         writes: true,
     },
     Binding {
+        keys: &[key('S')],
+        label: "S",
+        action: Action::ScaleIdle,
+        hint: "scale idle",
+        description: "scale the idle side to 0 tasks, after y (never a side with traffic)",
+        writes: true,
+    },
+    Binding {
+        keys: &[key('A')],
+        label: "A",
+        action: Action::Adopt,
+        hint: "adopt",
+        description: "roll the live side to the idle side's revision, after y",
+        writes: true,
+    },
+    Binding {
         keys: &[key('?')],
         label: "?",
         action: Action::Help,
@@ -203,6 +221,8 @@ mod tests {
             Action::PausePlan,
             Action::NextStep,
             Action::Deploy,
+            Action::ScaleIdle,
+            Action::Adopt,
             Action::Help,
             Action::Quit,
         ];

@@ -1,7 +1,7 @@
 use crossterm::event::KeyEvent;
 
 use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
-use crate::platform::{DeployReport, PlatformError};
+use crate::platform::{DeployReport, PlatformError, ScaleReport};
 use crate::shift::WriteRequest;
 
 /// Everything that happens to the console. Each message carries the time it happened at, so
@@ -36,6 +36,14 @@ pub enum Msg {
         now: Timestamp,
         result: Result<DeployReport, PlatformError>,
     },
+    Scaled {
+        now: Timestamp,
+        result: Result<ScaleReport, PlatformError>,
+    },
+    Adopted {
+        now: Timestamp,
+        result: Result<DeployReport, PlatformError>,
+    },
     Resized,
 }
 
@@ -50,5 +58,9 @@ pub enum Command {
     Deploy {
         image: String,
     },
+    ScaleIdle {
+        desired: u32,
+    },
+    Adopt,
     Quit,
 }

@@ -1,6 +1,6 @@
 use tui_input::Input;
 
-use crate::domain::{PercentError, Weights, parse_percent};
+use crate::domain::{Color, PercentError, Weights, parse_percent};
 
 /// The typed-percentage prompt. Validated as the operator types.
 #[derive(Debug, Clone, Default)]
@@ -59,10 +59,25 @@ impl ImagePrompt {
 }
 
 /// A y/n question that must be answered before a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirm {
-    LargeJump { from: Weights, to: Weights },
-    Promote { from: Weights },
+    LargeJump {
+        from: Weights,
+        to: Weights,
+    },
+    Promote {
+        from: Weights,
+    },
+    /// Scale the idle side to zero tasks.
+    ScaleIdle {
+        side: Color,
+        desired: u32,
+    },
+    /// Put the idle side's revision on the live side.
+    Adopt {
+        live: Color,
+        revision: String,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -26,6 +26,8 @@ pub struct Settings {
     /// How long a side must carry all traffic, with none reaching the other, before the other
     /// is called idle rather than the rollback target.
     pub role_bake: Duration,
+    /// Scale the idle side to 0 by itself once it is idle.
+    pub scale_down_after_bake: bool,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             metrics_refresh: Duration::from_secs(30),
             read_only: false,
             role_bake: Duration::from_secs(300),
+            scale_down_after_bake: false,
         }
     }
 }
@@ -88,6 +91,8 @@ pub struct AppState {
     pub plan: Option<Plan>,
     /// The deploy asked for in this session: the image, and what the platform did once it said.
     pub deploy: Option<(String, Option<DeployReport>)>,
+    /// The idle side cutover already scaled down by itself, so it asks once.
+    pub scaled_down: Option<Color>,
     /// When the weights last changed (read back or seen changed): the evidence window starts
     /// after it.
     pub last_weight_change: Option<Timestamp>,
@@ -121,6 +126,7 @@ impl AppState {
             shift: Shift::default(),
             plan: None,
             deploy: None,
+            scaled_down: None,
             last_weight_change: None,
             log: EventLog::default(),
             popup: None,
@@ -205,6 +211,16 @@ impl AppState {
             }
             _ => Role::Candidate,
         }
+    }
+
+    /// A side that carried traffic in the metrics' history and has been idle for the bake:
+    /// the one to scale down (not a freshly deployed side that never served).
+    pub fn baked_out(&self, color: Color) -> bool {
+        self.role(color) == Role::Idle
+            && self
+                .metrics
+                .as_ref()
+                .is_some_and(|m| m.side(color).buckets.iter().any(|b| b.requests > 0.0))
     }
 
     /// Why writes are refused, as the platform last said (another owner, read-only).

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::audit::{AuditEvent, AuditResult};
 use crate::domain::{Color, LogLevel, LogSource, MetricsSnapshot, Observation, Timestamp, Weights};
-use crate::platform::{DeployReport, PlatformError};
+use crate::platform::{DeployReport, PlatformError, ScaleReport};
 use crate::shift::plan::PlanState;
 use crate::shift::{
     ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, guard,
@@ -18,11 +18,40 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
     if !state.quit {
         commands.extend(super::autopilot::drive(state));
     }
+    if !state.quit {
+        commands.extend(scale_down_after_bake(state));
+    }
     if state.stop_when_plan_ends && plan_is_over(state) && !state.quit {
         state.quit = true;
         commands.push(Command::Quit);
     }
     commands
+}
+
+/// With `scale_down_after_bake`, an idle side that still runs tasks is scaled to 0, once.
+fn scale_down_after_bake(state: &mut AppState) -> Vec<Command> {
+    if !state.settings.scale_down_after_bake || state.writes_refused().is_some() {
+        return Vec::new();
+    }
+    let Some(idle) = idle_side(state) else {
+        return Vec::new();
+    };
+    let runs = state
+        .observation
+        .as_ref()
+        .is_some_and(|o| o.side(idle).service.desired > 0);
+    if !state.baked_out(idle) || !runs || state.scaled_down == Some(idle) {
+        return Vec::new();
+    }
+    state.scaled_down = Some(idle);
+    let now = state.now;
+    state.log.push(
+        now,
+        LogLevel::Info,
+        LogSource::System,
+        format!("{idle} is idle after the bake: scaling it to 0 (scale_down_after_bake)"),
+    );
+    vec![Command::ScaleIdle { desired: 0 }]
 }
 
 fn plan_is_over(state: &AppState) -> bool {
@@ -68,6 +97,14 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
         Msg::Deployed { now, result } => {
             state.now = now;
             on_deployed(state, result)
+        }
+        Msg::Scaled { now, result } => {
+            state.now = now;
+            on_scaled(state, result)
+        }
+        Msg::Adopted { now, result } => {
+            state.now = now;
+            on_adopted(state, result)
         }
         Msg::Resized => {
             state.mark_dirty();
@@ -115,6 +152,81 @@ fn on_deployed(state: &mut AppState, result: Result<DeployReport, PlatformError>
                 Some(error.to_string()),
             );
             state.deploy = None;
+            Vec::new()
+        }
+    }
+}
+
+fn on_scaled(state: &mut AppState, result: Result<ScaleReport, PlatformError>) -> Vec<Command> {
+    state.mark_dirty();
+    let now = state.now;
+    let weights = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+    match result {
+        Ok(report) => {
+            let text = format!(
+                "scaled {} from {} to {} tasks",
+                report.side, report.from, report.to
+            );
+            state.log.push(now, LogLevel::Info, LogSource::System, text);
+            audit(
+                state,
+                "scale idle",
+                weights,
+                weights,
+                AuditResult::Applied,
+                None,
+            );
+            vec![Command::RefreshState]
+        }
+        Err(error) => {
+            let text = format!("scaling the idle side failed: {error}");
+            state
+                .log
+                .push(now, LogLevel::Error, LogSource::System, text.clone());
+            state.flash(LogLevel::Error, text);
+            let reason = Some(error.to_string());
+            audit(
+                state,
+                "scale idle",
+                weights,
+                weights,
+                AuditResult::Failed,
+                reason,
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn on_adopted(state: &mut AppState, result: Result<DeployReport, PlatformError>) -> Vec<Command> {
+    state.mark_dirty();
+    let now = state.now;
+    let weights = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+    match result {
+        Ok(report) => {
+            let text = format!(
+                "adopted: {} rolls from {} to {}",
+                report.idle, report.from, report.to
+            );
+            state.log.push(now, LogLevel::Info, LogSource::System, text);
+            audit(state, "adopt", weights, weights, AuditResult::Applied, None);
+            vec![Command::RefreshState]
+        }
+        Err(error) => {
+            let text = format!("adopt failed: {error}");
+            state
+                .log
+                .push(now, LogLevel::Error, LogSource::System, text.clone());
+            state.flash(LogLevel::Error, text);
+            let reason = Some(error.to_string());
+            audit(
+                state,
+                "adopt",
+                weights,
+                weights,
+                AuditResult::Failed,
+                reason,
+            );
             Vec::new()
         }
     }
@@ -327,6 +439,38 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             }
             Vec::new()
         }
+        Action::ScaleIdle => {
+            match (idle_side(state), state.observation.as_ref()) {
+                (Some(side), Some(observation)) => {
+                    let desired = observation.side(side).service.desired;
+                    if desired == 0 {
+                        state.flash(LogLevel::Info, format!("{side} already runs no task"));
+                    } else {
+                        state.popup = Some(Popup::Confirm(Confirm::ScaleIdle { side, desired }));
+                    }
+                }
+                (None, Some(_)) => state.flash(
+                    LogLevel::Warn,
+                    "both sides carry traffic: only a side at 0% is scaled down",
+                ),
+                (_, None) => not_read_yet(state),
+            }
+            Vec::new()
+        }
+        Action::Adopt => {
+            let sides = state.shift.current().map(crate::platform::idle_and_live);
+            match (sides, state.observation.as_ref()) {
+                (Some((Some(idle), Some(live))), Some(observation)) => {
+                    let revision = observation.side(idle).service.task_definition.clone();
+                    state.popup = Some(Popup::Confirm(Confirm::Adopt { live, revision }));
+                }
+                (Some(_), Some(_)) => {
+                    state.flash(LogLevel::Warn, "adopt needs one side carrying all traffic")
+                }
+                _ => not_read_yet(state),
+            }
+            Vec::new()
+        }
         Action::Help => {
             state.popup = Some(Popup::Help);
             Vec::new()
@@ -356,14 +500,33 @@ fn stage_typed(state: &mut AppState, percent: u8) {
 }
 
 fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
-    let (action, to) = match confirm {
-        Confirm::LargeJump { to, .. } => ("apply", to),
+    let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+    let (action, to) = match &confirm {
+        Confirm::LargeJump { to, .. } => ("apply", *to),
         Confirm::Promote { .. } => ("promote", Weights::ALL_GREEN),
+        Confirm::ScaleIdle { .. } => ("scale idle", current),
+        Confirm::Adopt { .. } => ("adopt", current),
     };
     if refused(state, action, Some(to)) {
         return Vec::new();
     }
     match confirm {
+        Confirm::ScaleIdle { side, .. } => {
+            let now = state.now;
+            let text = format!("scale {side} to 0 tasks");
+            state
+                .log
+                .push(now, LogLevel::Info, LogSource::Operator, text);
+            vec![Command::ScaleIdle { desired: 0 }]
+        }
+        Confirm::Adopt { live, revision } => {
+            let now = state.now;
+            let text = format!("adopt {revision} on {live}");
+            state
+                .log
+                .push(now, LogLevel::Info, LogSource::Operator, text);
+            vec![Command::Adopt]
+        }
         Confirm::LargeJump { .. } => apply_staged(state, true),
         Confirm::Promote { .. } => {
             // The evidence may have changed while the question was open: ask the guard again.
@@ -763,6 +926,8 @@ fn action_name(action: Action) -> &'static str {
         Action::StartPlan => "plan start",
         Action::NextStep => "plan step",
         Action::Deploy => "deploy",
+        Action::ScaleIdle => "scale idle",
+        Action::Adopt => "adopt",
         _ => "keys",
     }
 }

@@ -12,7 +12,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Some(Popup::Help) => help(frame, area),
         Some(Popup::Prompt(prompt)) => percent_prompt(state, prompt, frame, area),
         Some(Popup::Image(prompt)) => image_prompt(state, prompt, frame, area),
-        Some(Popup::Confirm(confirm)) => confirmation(*confirm, frame, area),
+        Some(Popup::Confirm(confirm)) => confirmation(confirm.clone(), frame, area),
     }
 }
 
@@ -171,6 +171,16 @@ fn confirmation(confirm: Confirm, frame: &mut Frame, area: Rect) {
         Confirm::Promote { from } => (
             "promote",
             format!("Send ALL traffic to green? (blue/green {from} → 0/100)"),
+        ),
+        Confirm::ScaleIdle { side, desired } => (
+            "scale the idle side down",
+            format!(
+                "Scale {side} from {desired} tasks to 0? It carries no traffic; the service stays."
+            ),
+        ),
+        Confirm::Adopt { live, revision } => (
+            "adopt",
+            format!("Roll the live side, {live}, to {revision}, the revision the idle side runs?"),
         ),
     };
     let lines = vec![

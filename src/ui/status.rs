@@ -16,6 +16,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         ))
     } else if let Some(progress) = deploy_progress(state) {
         progress
+    } else if let Some(offer) = idle_offer(state) {
+        offer
     } else {
         let errors: Vec<String> = [
             state.state_error.as_ref().map(|e| format!("state: {e}")),
@@ -45,6 +47,21 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         }
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// An idle side that still runs tasks: say that `S` scales it down.
+fn idle_offer(state: &AppState) -> Option<Line<'static>> {
+    let observation = state.observation.as_ref()?;
+    let side = crate::domain::Color::BOTH
+        .into_iter()
+        .find(|c| state.baked_out(*c))?;
+    let desired = observation.side(side).service.desired;
+    (desired > 0 && state.writes_refused().is_none()).then(|| {
+        Line::from(Span::styled(
+            format!(" {side} is idle with {desired} tasks: S scales it to 0 (the service stays)"),
+            theme::label(),
+        ))
+    })
 }
 
 /// Where the deploy asked for in this session stands, from what the platform last read.
