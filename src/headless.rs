@@ -229,7 +229,9 @@ pub async fn deploy(
                 &outcome,
             );
             return match outcome {
-                Outcome::Interrupted(_) => Err(error),
+                Outcome::Interrupted(_) => {
+                    Err(error.context("deploy failed; the previous revision keeps serving"))
+                }
                 refused => Ok(refused),
             };
         }
