@@ -172,6 +172,20 @@ async fn run_demo_plan(platform: Arc<Counted>) -> Session {
     .await
 }
 
+/// `D`, the prefilled image cleared (Ctrl-U), `image` typed, Enter.
+fn deploy(tx: &UnboundedSender<std::io::Result<Event>>, image: &str) {
+    press(tx, ch('D'));
+    let clear = crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    press(tx, clear);
+    for c in image.chars() {
+        press(tx, ch(c));
+    }
+    press(tx, key(KeyCode::Enter));
+}
+
 async fn wait(secs: u64) {
     tokio::time::sleep(Duration::from_secs(secs)).await;
 }
@@ -559,19 +573,7 @@ async fn deploying_from_the_console_reaches_ready_to_shift() {
     let platform = counted(Scenario::Healthy);
     let after = session(Arc::clone(&platform), |tx| async move {
         wait(60).await;
-        press(&tx, ch('D'));
-        // The prompt is prefilled with green's image: clear it and type the new one.
-        press(
-            &tx,
-            crossterm::event::KeyEvent::new(
-                KeyCode::Char('u'),
-                crossterm::event::KeyModifiers::CONTROL,
-            ),
-        );
-        for c in "example/shop:1.6.0".chars() {
-            press(&tx, ch(c));
-        }
-        press(&tx, key(KeyCode::Enter));
+        deploy(&tx, "example/shop:1.6.0");
         wait(125).await;
         press(&tx, ch('q'));
     })
@@ -622,18 +624,7 @@ async fn after_a_full_cycle_the_roles_swap_and_the_next_deploy_goes_to_blue() {
             press(&tx, ch('a'));
             wait(10 * 60).await; // the plan reaches 100%, then blue serves nothing for the bake
             wait(6 * 60).await;
-            press(&tx, ch('D'));
-            press(
-                &tx,
-                crossterm::event::KeyEvent::new(
-                    KeyCode::Char('u'),
-                    crossterm::event::KeyModifiers::CONTROL,
-                ),
-            );
-            for c in "example/shop:1.7.0".chars() {
-                press(&tx, ch(c));
-            }
-            press(&tx, key(KeyCode::Enter));
+            deploy(&tx, "example/shop:1.7.0");
             wait(120).await;
             press(&tx, ch('q'));
         },

@@ -114,119 +114,72 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
 }
 
 fn on_deployed(state: &mut AppState, result: Result<DeployReport, PlatformError>) -> Vec<Command> {
-    state.mark_dirty();
-    let now = state.now;
-    let weights = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+    let outcome = result.as_ref().map_err(Clone::clone).map(|report| {
+        format!(
+            "deployed to {}: {} → {}, {} tasks starting",
+            report.idle, report.from, report.to, report.desired
+        )
+    });
     match result {
         Ok(report) => {
-            let text = format!(
-                "deployed to {}: {} → {}, {} tasks starting",
-                report.idle, report.from, report.to, report.desired
-            );
-            state.log.push(now, LogLevel::Info, LogSource::System, text);
-            audit(
-                state,
-                "deploy",
-                weights,
-                weights,
-                AuditResult::Applied,
-                None,
-            );
             if let Some((_, slot)) = state.deploy.as_mut() {
                 *slot = Some(report);
             }
-            vec![Command::RefreshState]
         }
-        Err(error) => {
-            let text = format!("deploy failed: {error}; the previous revision keeps serving");
-            state
-                .log
-                .push(now, LogLevel::Error, LogSource::System, text.clone());
-            state.flash(LogLevel::Error, text);
-            audit(
-                state,
-                "deploy",
-                weights,
-                weights,
-                AuditResult::Failed,
-                Some(error.to_string()),
-            );
-            state.deploy = None;
-            Vec::new()
-        }
+        Err(_) => state.deploy = None,
     }
+    service_changed(
+        state,
+        "deploy",
+        outcome,
+        "; the previous revision keeps serving",
+    )
 }
 
 fn on_scaled(state: &mut AppState, result: Result<ScaleReport, PlatformError>) -> Vec<Command> {
-    state.mark_dirty();
-    let now = state.now;
-    let weights = state.shift.current().unwrap_or(Weights::ALL_BLUE);
-    match result {
-        Ok(report) => {
-            let text = format!(
-                "scaled {} from {} to {} tasks",
-                report.side, report.from, report.to
-            );
-            state.log.push(now, LogLevel::Info, LogSource::System, text);
-            audit(
-                state,
-                "scale idle",
-                weights,
-                weights,
-                AuditResult::Applied,
-                None,
-            );
-            vec![Command::RefreshState]
-        }
-        Err(error) => {
-            let text = format!("scaling the idle side failed: {error}");
-            state
-                .log
-                .push(now, LogLevel::Error, LogSource::System, text.clone());
-            state.flash(LogLevel::Error, text);
-            let reason = Some(error.to_string());
-            audit(
-                state,
-                "scale idle",
-                weights,
-                weights,
-                AuditResult::Failed,
-                reason,
-            );
-            Vec::new()
-        }
-    }
+    let outcome = result.map(|report| {
+        format!(
+            "scaled {} from {} to {} tasks",
+            report.side, report.from, report.to
+        )
+    });
+    service_changed(state, "scale idle", outcome, "")
 }
 
 fn on_adopted(state: &mut AppState, result: Result<DeployReport, PlatformError>) -> Vec<Command> {
+    let outcome = result.map(|report| {
+        format!(
+            "adopted: {} rolls from {} to {}",
+            report.idle, report.from, report.to
+        )
+    });
+    service_changed(state, "adopt", outcome, "")
+}
+
+/// A change to a service (deploy, scale, adopt) finished: say so, audit it, read again.
+fn service_changed(
+    state: &mut AppState,
+    action: &str,
+    outcome: Result<String, PlatformError>,
+    failure_note: &str,
+) -> Vec<Command> {
     state.mark_dirty();
     let now = state.now;
     let weights = state.shift.current().unwrap_or(Weights::ALL_BLUE);
-    match result {
-        Ok(report) => {
-            let text = format!(
-                "adopted: {} rolls from {} to {}",
-                report.idle, report.from, report.to
-            );
+    match outcome {
+        Ok(text) => {
             state.log.push(now, LogLevel::Info, LogSource::System, text);
-            audit(state, "adopt", weights, weights, AuditResult::Applied, None);
+            audit(state, action, weights, weights, AuditResult::Applied, None);
             vec![Command::RefreshState]
         }
         Err(error) => {
-            let text = format!("adopt failed: {error}");
+            let text = format!("{action} failed: {error}{failure_note}");
             state
                 .log
                 .push(now, LogLevel::Error, LogSource::System, text.clone());
             state.flash(LogLevel::Error, text);
             let reason = Some(error.to_string());
-            audit(
-                state,
-                "adopt",
-                weights,
-                weights,
-                AuditResult::Failed,
-                reason,
-            );
+            audit(state, action, weights, weights, AuditResult::Failed, reason);
             Vec::new()
         }
     }
