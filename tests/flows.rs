@@ -123,9 +123,23 @@ where
     F: FnOnce(UnboundedSender<std::io::Result<Event>>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    session_with(platform, Settings::default(), plan, script).await
+}
+
+/// The console on any platform with these settings and plan, driven by `script`.
+async fn session_with<P, F, Fut>(
+    platform: Arc<P>,
+    settings: Settings,
+    plan: Option<cutover::shift::plan::Plan>,
+    script: F,
+) -> Session
+where
+    P: Platform,
+    F: FnOnce(UnboundedSender<std::io::Result<Event>>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
-    let mut state =
-        AppState::new(platform.source(), Settings::default(), platform.now()).with_plan(plan);
+    let mut state = AppState::new(platform.source(), settings, platform.now()).with_plan(plan);
     let (tx, rx) = unbounded();
     let run = runtime::run(
         Arc::clone(&platform),
@@ -371,27 +385,15 @@ async fn throttling_backs_the_state_polls_off_and_says_so() {
     let platform = Arc::new(Throttled {
         inner: Arc::clone(&counted),
     });
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
-    let mut state = AppState::new(platform.source(), Settings::default(), platform.now());
-    let (tx, rx) = unbounded();
-    let run = runtime::run(
-        Arc::clone(&platform),
-        &mut terminal,
-        rx,
-        &mut state,
-        RuntimeConfig::default(),
-        None,
-    );
-    let script = async move {
+    let after = session_with(platform, Settings::default(), None, |tx| async move {
         wait(180).await;
         press(&tx, ch('q'));
-    };
-    let (result, ()) = tokio::join!(run, script);
-    result.expect("the console keeps running while throttled");
+    })
+    .await;
     // Without backoff: 37 reads in 180 s at a 5 s refresh. With it: 10, 20, 40, 60, 60 s apart.
     let reads = counted.observes.load(Ordering::SeqCst);
     assert!((4..=8).contains(&reads), "{reads} throttled reads in 180 s");
-    let screen = screen(&terminal);
+    let screen = screen(&after.terminal);
     assert!(screen.contains("throttled, backing off"), "{screen}");
     assert!(screen.contains("STALE"), "{screen}");
 }
@@ -525,23 +527,12 @@ async fn an_endpoint_that_dies_mid_plan_holds_the_plan_until_data_returns() {
 #[tokio::test(start_paused = true)]
 async fn read_only_asks_for_no_write_and_says_so() {
     let platform = counted_with(Scenario::Healthy, true);
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
     let settings = Settings {
         read_only: true,
         ..Settings::default()
     };
-    let mut state = AppState::new(platform.source(), settings, platform.now())
-        .with_plan(Some(cutover::demo::demo_plan()));
-    let (tx, rx) = unbounded();
-    let run = runtime::run(
-        Arc::clone(&platform),
-        &mut terminal,
-        rx,
-        &mut state,
-        RuntimeConfig::default(),
-        None,
-    );
-    let script = async move {
+    let plan = Some(cutover::demo::demo_plan());
+    let after = session_with(Arc::clone(&platform), settings, plan, |tx| async move {
         wait(60).await;
         for key in [
             ch('l'),
@@ -555,15 +546,14 @@ async fn read_only_asks_for_no_write_and_says_so() {
         }
         wait(5).await;
         press(&tx, ch('q'));
-    };
-    let (result, ()) = tokio::join!(run, script);
-    result.expect("ran");
+    })
+    .await;
     assert_eq!(
         platform.writes.load(Ordering::SeqCst),
         0,
         "not a single write call"
     );
-    let screen = screen(&terminal);
+    let screen = screen(&after.terminal);
     assert!(screen.contains(" READ-ONLY "), "{screen}");
     assert!(screen.contains("not written: read-only mode"), "{screen}");
 }
@@ -698,24 +688,13 @@ async fn the_idle_side_is_scaled_down_and_the_live_side_adopts_after_y() {
 #[tokio::test(start_paused = true)]
 async fn scale_down_after_bake_scales_the_old_side_by_itself() {
     let platform = counted(Scenario::Healthy);
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
     let settings = Settings {
         scale_down_after_bake: true,
         ..Settings::default()
     };
-    let mut state = AppState::new(platform.source(), settings, platform.now())
-        .with_plan(Some(cutover::demo::demo_plan()));
-    let (tx, rx) = unbounded();
-    let run = runtime::run(
-        Arc::clone(&platform),
-        &mut terminal,
-        rx,
-        &mut state,
-        RuntimeConfig::default(),
-        None,
-    );
+    let plan = Some(cutover::demo::demo_plan());
     let watcher = Arc::clone(&platform);
-    let script = async move {
+    let after = session_with(Arc::clone(&platform), settings, plan, |tx| async move {
         wait(60).await;
         press(&tx, ch('a'));
         wait(9 * 60).await;
@@ -723,9 +702,8 @@ async fn scale_down_after_bake_scales_the_old_side_by_itself() {
         assert_eq!(blue, Ok(4), "not before the bake");
         wait(8 * 60).await;
         press(&tx, ch('q'));
-    };
-    let (result, ()) = tokio::join!(run, script);
-    result.expect("ran");
+    })
+    .await;
     let observation = platform.sim.observe().await.expect("observe");
     assert_eq!(observation.weights, Weights::ALL_GREEN);
     assert_eq!(
@@ -733,7 +711,7 @@ async fn scale_down_after_bake_scales_the_old_side_by_itself() {
         "blue was scaled down after the bake"
     );
     assert_eq!(observation.green.service.desired, 4, "never the live side");
-    assert!(state.log.newest_first().any(|e| {
+    assert!(after.state.log.newest_first().any(|e| {
         e.text
             .starts_with("BLUE is idle after the bake: scaling it to 0")
     }));

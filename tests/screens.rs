@@ -61,14 +61,7 @@ fn find(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
 
 fn green_at(console: &mut Console, green: u8) {
     console.world.set_weights(Weights::with_green(green));
-    let now = console.now();
-    cutover::app::update(
-        &mut console.state,
-        cutover::app::Msg::Observed {
-            now,
-            result: Ok(console.world.observation()),
-        },
-    );
+    console.observe();
 }
 
 #[test]
@@ -127,21 +120,8 @@ fn after_rollback() {
     console
         .world
         .advance_to(console.now().plus(std::time::Duration::from_secs(300)));
-    let now = console.now();
-    cutover::app::update(
-        &mut console.state,
-        cutover::app::Msg::MetricsFetched {
-            now,
-            result: Ok(console.world.metrics()),
-        },
-    );
-    cutover::app::update(
-        &mut console.state,
-        cutover::app::Msg::Observed {
-            now,
-            result: Ok(console.world.observation()),
-        },
-    );
+    console.fetch_metrics();
+    console.observe();
     console.press(ch('R'));
     console.finish_write(Weights::ALL_BLUE);
     let buffer = snapshot("after_rollback", &console.state);
@@ -204,14 +184,7 @@ fn watch_only() {
     let mut observation = console.world.observation();
     observation.writes_refused =
         Some("CodeDeploy owns the traffic (service shop-green uses the CODE_DEPLOY deployment controller)".into());
-    let now = console.now();
-    cutover::app::update(
-        &mut console.state,
-        cutover::app::Msg::Observed {
-            now,
-            result: Ok(observation),
-        },
-    );
+    console.observe_with(observation);
     let buffer = snapshot("watch_only", &console.state);
     let (x, y) = find(&buffer, " WATCH ONLY ").expect("a loud badge");
     assert_eq!(buffer[(x, y)].bg, Tint::Red);

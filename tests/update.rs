@@ -99,14 +99,7 @@ fn the_prompt_validates_while_typing() {
 fn rollback_from_any_split_goes_to_all_blue_at_once() {
     let mut console = Console::new();
     console.world.set_weights(w(70));
-    let now = console.now();
-    update(
-        &mut console.state,
-        Msg::Observed {
-            now,
-            result: Ok(console.world.observation()),
-        },
-    );
+    console.observe();
     let commands = console.press(ch('R'));
     assert_eq!(writes(&commands), [(WriteKind::Rollback, w(70), w(0))]);
 }
@@ -115,14 +108,7 @@ fn rollback_from_any_split_goes_to_all_blue_at_once() {
 fn rollback_works_over_a_popup() {
     let mut console = Console::new();
     console.world.set_weights(w(40));
-    let now = console.now();
-    update(
-        &mut console.state,
-        Msg::Observed {
-            now,
-            result: Ok(console.world.observation()),
-        },
-    );
+    console.observe();
     console.press(ch('?'));
     let commands = console.press(ch('R'));
     assert_eq!(writes(&commands), [(WriteKind::Rollback, w(40), w(0))]);
@@ -191,14 +177,7 @@ fn polling_errors_are_logged_once_per_streak_and_recovery_is_said() {
     }
     assert_eq!(console.state.log.len(), before + 1);
     assert!(console.state.state_error.is_some());
-    let now = console.now();
-    update(
-        &mut console.state,
-        Msg::Observed {
-            now,
-            result: Ok(console.world.observation()),
-        },
-    );
+    console.observe();
     assert_eq!(console.state.state_error, None);
     assert_eq!(
         console
@@ -297,15 +276,7 @@ impl Driver {
                 }
                 // As the runtime does: read the state again now.
                 Command::RefreshState => {
-                    let now = self.console.now();
-                    let observation = self.console.world.observation();
-                    let more = update(
-                        &mut self.console.state,
-                        Msg::Observed {
-                            now,
-                            result: Ok(observation),
-                        },
-                    );
+                    let more = self.console.observe();
                     self.absorb(more);
                 }
                 Command::Quit => {}
@@ -314,7 +285,6 @@ impl Driver {
     }
 
     fn run(&mut self, step: &Step) {
-        let now = self.console.now();
         let commands = match step {
             Step::Key(c) => self.console.press(ch(*c)),
             Step::Enter => self.console.press(key(KeyCode::Enter)),
@@ -324,14 +294,7 @@ impl Driver {
             Step::Finish(kind) => self.finish(*kind),
             Step::Outside(green) => {
                 self.console.world.set_weights(w(*green));
-                let observation = self.console.world.observation();
-                update(
-                    &mut self.console.state,
-                    Msg::Observed {
-                        now,
-                        result: Ok(observation),
-                    },
-                )
+                self.console.observe()
             }
         };
         self.absorb(commands);
@@ -425,14 +388,7 @@ fn writes_are_refused_with_the_reason_when_the_platform_says_so() {
     let mut console = Console::new();
     let mut observation = console.world.observation();
     observation.writes_refused = Some("CodeDeploy owns the traffic".into());
-    let now = console.now();
-    update(
-        &mut console.state,
-        Msg::Observed {
-            now,
-            result: Ok(observation),
-        },
-    );
+    console.observe_with(observation);
     console.press(ch('l'));
     for event in [key(KeyCode::Enter), ch('R'), ch('P')] {
         assert!(writes(&console.press(event)).is_empty(), "{event:?} wrote");
@@ -470,25 +426,11 @@ fn the_guard_refuses_a_second_step_without_evidence_and_says_why() {
 fn the_guard_refuses_an_increase_while_green_is_worse() {
     let mut console = Console::with_scenario(cutover::platform::sim::Scenario::BadGreen, 2);
     console.world.set_weights(w(10));
-    let now = console.now();
-    update(
-        &mut console.state,
-        Msg::Observed {
-            now,
-            result: Ok(console.world.observation()),
-        },
-    );
+    console.observe();
     console
         .world
         .advance_to(console.now().plus(std::time::Duration::from_secs(300)));
-    let now = console.now();
-    update(
-        &mut console.state,
-        Msg::MetricsFetched {
-            now,
-            result: Ok(console.world.metrics()),
-        },
-    );
+    console.fetch_metrics();
     assert_eq!(
         console.state.evidence().map(|e| e.verdict),
         Some(cutover::shift::Verdict::Worse)
@@ -550,25 +492,11 @@ fn roles_follow_the_weights_and_cloudwatch() {
     // the bake, then it is idle.
     let mut console = Console::carrying(10);
     console.world.set_weights(Weights::ALL_GREEN);
-    let now = console.now();
-    update(
-        &mut console.state,
-        Msg::Observed {
-            now,
-            result: Ok(console.world.observation()),
-        },
-    );
+    console.observe();
     console
         .world
-        .advance_to(now.plus(std::time::Duration::from_secs(120)));
-    let now = console.now();
-    update(
-        &mut console.state,
-        Msg::MetricsFetched {
-            now,
-            result: Ok(console.world.metrics()),
-        },
-    );
+        .advance_to(console.now().plus(std::time::Duration::from_secs(120)));
+    console.fetch_metrics();
     assert_eq!(
         (
             console.state.role(Color::Blue),
@@ -578,15 +506,8 @@ fn roles_follow_the_weights_and_cloudwatch() {
     );
     console
         .world
-        .advance_to(now.plus(std::time::Duration::from_secs(300)));
-    let now = console.now();
-    update(
-        &mut console.state,
-        Msg::MetricsFetched {
-            now,
-            result: Ok(console.world.metrics()),
-        },
-    );
+        .advance_to(console.now().plus(std::time::Duration::from_secs(300)));
+    console.fetch_metrics();
     assert_eq!(
         (
             console.state.role(Color::Blue),

@@ -7,7 +7,7 @@ pub mod pty;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use cutover::app::{AppState, Command, Msg, Settings, update};
-use cutover::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+use cutover::domain::{Observation, Timestamp, Weights};
 use cutover::platform::SourceInfo;
 use cutover::platform::sim::{Scenario, World};
 
@@ -51,30 +51,8 @@ impl Console {
 
     pub fn with_scenario(scenario: Scenario, minutes: u64) -> Self {
         let mut world = World::new(scenario, 42, START);
-        let now = START.plus(std::time::Duration::from_secs(minutes * 60));
-        world.advance_to(now);
-        let mut state = AppState::new(source_for(scenario), Settings::default(), START);
-        let observation: Observation = world.observation();
-        let metrics: MetricsSnapshot = world.metrics();
-        update(
-            &mut state,
-            Msg::Observed {
-                now,
-                result: Ok(observation),
-            },
-        );
-        update(
-            &mut state,
-            Msg::MetricsFetched {
-                now,
-                result: Ok(metrics),
-            },
-        );
-        Console {
-            state,
-            world,
-            commands: Vec::new(),
-        }
+        world.advance_to(START.plus(std::time::Duration::from_secs(minutes * 60)));
+        Console::reading(world, scenario)
     }
 
     /// A console whose green has carried `green`% for four minutes of a healthy world: enough
@@ -83,32 +61,55 @@ impl Console {
         let mut world = World::new(Scenario::Healthy, 42, START);
         world.advance_to(START.plus(std::time::Duration::from_secs(120)));
         world.set_weights(Weights::with_green(green));
-        let now = START.plus(std::time::Duration::from_secs(6 * 60));
-        world.advance_to(now);
-        let mut state = AppState::new(demo_source(), Settings::default(), START);
-        update(
-            &mut state,
-            Msg::Observed {
-                now,
-                result: Ok(world.observation()),
-            },
-        );
-        update(
-            &mut state,
-            Msg::MetricsFetched {
-                now,
-                result: Ok(world.metrics()),
-            },
-        );
-        Console {
+        world.advance_to(START.plus(std::time::Duration::from_secs(6 * 60)));
+        Console::reading(world, Scenario::Healthy)
+    }
+
+    /// A console started at `START` that has just read `world` once, state and metrics.
+    fn reading(world: World, scenario: Scenario) -> Self {
+        let state = AppState::new(source_for(scenario), Settings::default(), START);
+        let mut console = Console {
             state,
             world,
             commands: Vec::new(),
-        }
+        };
+        console.observe();
+        console.fetch_metrics();
+        console
     }
 
     pub fn now(&self) -> Timestamp {
         self.world.now()
+    }
+
+    /// The platform's state poll: the world as it is now reaches the console.
+    pub fn observe(&mut self) -> Vec<Command> {
+        let observation = self.world.observation();
+        self.observe_with(observation)
+    }
+
+    pub fn observe_with(&mut self, observation: Observation) -> Vec<Command> {
+        let now = self.now();
+        update(
+            &mut self.state,
+            Msg::Observed {
+                now,
+                result: Ok(observation),
+            },
+        )
+    }
+
+    /// The metrics poll: the world's CloudWatch-like buckets reach the console.
+    pub fn fetch_metrics(&mut self) -> Vec<Command> {
+        let now = self.now();
+        let metrics = self.world.metrics();
+        update(
+            &mut self.state,
+            Msg::MetricsFetched {
+                now,
+                result: Ok(metrics),
+            },
+        )
     }
 
     pub fn press(&mut self, event: KeyEvent) -> Vec<Command> {
