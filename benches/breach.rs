@@ -7,7 +7,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 use cutover::app::{AppState, Command, Msg, Settings, update};
-use cutover::domain::{Timestamp, Weights};
+use cutover::domain::{Color, Timestamp, Weights};
 use cutover::platform::SourceInfo;
 use cutover::platform::sim::{Scenario, World};
 use cutover::shift::WriteKind;
@@ -40,7 +40,7 @@ fn running_plan_and_bad_news() -> (AppState, Msg) {
         },
     );
     if let Some(plan) = state.plan.as_mut() {
-        plan.start(now);
+        plan.start(now, Color::Green, Weights::ALL_BLUE);
     }
     let commands = update(&mut state, Msg::Tick { now });
     assert!(

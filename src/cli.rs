@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::domain::parse_percent;
+use crate::domain::{Color, parse_percent};
 use crate::platform::sim::Scenario;
 
 #[derive(Debug, Parser)]
@@ -78,18 +78,27 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
-    /// Set green's share of the traffic, through the same guard as the console
+    /// Set one side's share of the traffic, through the same guard as the console
     Shift {
         /// Green's share, 0 to 100
-        #[arg(long, value_name = "PCT", value_parser = parse_green)]
-        green: u8,
+        #[arg(long, value_name = "PCT", value_parser = parse_share,
+              required_unless_present = "blue", conflicts_with = "blue")]
+        green: Option<u8>,
+        /// Blue's share, 0 to 100 (the other way to say the same split)
+        #[arg(long, value_name = "PCT", value_parser = parse_share)]
+        blue: Option<u8>,
         /// Allow a jump larger than the max step (never past a "worse" verdict)
         #[arg(long)]
         force: bool,
     },
-    /// All traffic to blue, at once (never blocked by evidence)
-    Rollback,
-    /// All traffic to green, through the guard
+    /// All traffic back to the live side, at once (never blocked by evidence)
+    Rollback {
+        /// The side to send everything to, when CloudWatch cannot tell which side was live
+        #[arg(long, value_name = "SIDE", value_parser = parse_side)]
+        to: Option<Color>,
+    },
+    /// All traffic to the candidate (green in the first cycle, blue once the roles swapped),
+    /// through the guard
     Promote {
         /// Allow the jump beyond the max step (never past a "worse" verdict)
         #[arg(long)]
@@ -155,8 +164,16 @@ throttled")]
     pub seed: u64,
 }
 
-fn parse_green(text: &str) -> Result<u8, String> {
+fn parse_share(text: &str) -> Result<u8, String> {
     parse_percent(text).map_err(|e| e.to_string())
+}
+
+fn parse_side(text: &str) -> Result<Color, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "blue" => Ok(Color::Blue),
+        "green" => Ok(Color::Green),
+        _ => Err(format!("'{text}' is not a side: say blue or green")),
+    }
 }
 
 fn parse_scenario(text: &str) -> Result<Scenario, String> {

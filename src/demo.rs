@@ -40,6 +40,7 @@ pub fn demo_plan() -> Plan {
         bake: Duration::from_secs(120),
         on_breach: OnBreach::Rollback,
         state: crate::shift::plan::PlanState::Ready,
+        toward: None,
     })
 }
 

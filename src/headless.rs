@@ -12,12 +12,12 @@ use crate::audit::{AuditEvent, AuditResult, Auditor};
 use crate::aws_commands::connect;
 use crate::cli::GlobalArgs;
 use crate::config::ConfigError;
-use crate::domain::Weights;
+use crate::domain::{Color, Weights};
 use crate::platform::aws::AwsPlatform;
 use crate::platform::{Platform, PlatformError};
 use crate::runtime::{self, RuntimeConfig};
 use crate::shift::plan::{Plan, PlanState};
-use crate::shift::{GuardDecision, evidence, guard};
+use crate::shift::{GuardDecision, evidence, guard, roles};
 
 /// How a headless command ended; each has its exit code (see `--help`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,12 +58,30 @@ impl Outcome {
 /// How often a rollback is retried when the weights keep changing under it.
 const ROLLBACK_ATTEMPTS: usize = 3;
 
-/// `shift --green PCT` (and `promote`, which is `--green 100`).
-pub async fn shift(global: &GlobalArgs, green: u8, force: bool) -> anyhow::Result<Outcome> {
+/// What `shift` and `promote` move to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShiftTarget {
+    /// `shift --green PCT` / `shift --blue PCT`.
+    Share(Color, u8),
+    /// `promote`: everything to the candidate.
+    Promote,
+}
+
+/// `shift --green PCT | --blue PCT` and `promote`, through the guard.
+pub async fn shift(
+    global: &GlobalArgs,
+    target: ShiftTarget,
+    force: bool,
+) -> anyhow::Result<Outcome> {
     let (platform, observation) = connect(global).await?;
-    let action = if green == 100 { "promote" } else { "shift" };
     let current = observation.weights;
-    let target = Weights::with_green(green);
+    let metrics = platform.metrics().await.context("reading CloudWatch")?;
+    let config = platform.config();
+    let candidate = roles::candidate(current, Some(&metrics), config.role_bake);
+    let (action, target) = match target {
+        ShiftTarget::Share(color, percent) => ("shift", Weights::with_share(color, percent)),
+        ShiftTarget::Promote => ("promote", Weights::all_to(candidate)),
+    };
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     if let Some(reason) = &observation.writes_refused {
         let outcome = Outcome::Refused(format!("not written: {reason}"));
@@ -83,15 +101,14 @@ pub async fn shift(global: &GlobalArgs, green: u8, force: bool) -> anyhow::Resul
             "already at {current} (blue/green): nothing written"
         )));
     }
-    let metrics = platform.metrics().await.context("reading CloudWatch")?;
-    let config = platform.config();
-    let evidence = evidence(&metrics, None, platform.now(), &config.evidence);
+    let evidence = evidence(&metrics, candidate, None, platform.now(), &config.evidence);
     let summary = Some(format!("{}: {}", evidence.verdict, evidence.reason));
     let refusal = match guard::check(
         current,
         target,
+        candidate,
         Some(&evidence),
-        Some(&observation.green),
+        Some(observation.side(candidate)),
         &config.guard,
     ) {
         GuardDecision::Refuse(why) => Some(format!("refused {current} → {target}: {why}")),
@@ -135,21 +152,50 @@ pub async fn shift(global: &GlobalArgs, green: u8, force: bool) -> anyhow::Resul
     Ok(outcome)
 }
 
-pub async fn rollback(global: &GlobalArgs) -> anyhow::Result<Outcome> {
+/// `rollback [--to SIDE]`: everything to the baseline, the side CloudWatch shows carrying all
+/// traffic for a whole bake last (see [`roles`]).
+pub async fn rollback(global: &GlobalArgs, to: Option<Color>) -> anyhow::Result<Outcome> {
     let (platform, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let current = observation.weights;
-    let outcome = match &observation.writes_refused {
-        Some(reason) => Ok(Outcome::Refused(format!("not written: {reason}"))),
-        None if current == Weights::ALL_BLUE => {
-            return Ok(Outcome::Done("blue carries all traffic (100/0)".into()));
-        }
-        None => {
-            let outcome = rollback_from(&platform, current).await;
-            platform.release_lock().await;
-            outcome
+    let baseline = match (&observation.writes_refused, to) {
+        (Some(reason), _) => Err(format!("not written: {reason}")),
+        (None, Some(side)) => Ok(side),
+        (None, None) => rollback_side(&platform, current).await.ok_or_else(|| {
+            format!(
+                "not written: cannot tell which side to roll back to from {current} \
+                 (blue/green): CloudWatch shows no side carrying all traffic for a whole bake \
+                 ({}s); say --to blue or --to green",
+                platform.config().role_bake.as_secs()
+            )
+        }),
+    };
+    let baseline = match baseline {
+        Ok(side) => side,
+        Err(why) => {
+            let outcome = Outcome::Refused(why);
+            let target = to.map_or(current, Weights::all_to);
+            record(
+                &mut auditor,
+                &platform,
+                "rollback",
+                current,
+                target,
+                None,
+                &outcome,
+            );
+            return Ok(outcome);
         }
     };
+    let target = Weights::all_to(baseline);
+    if current == target {
+        return Ok(Outcome::Done(format!(
+            "{} carries all traffic ({current}): nothing written",
+            baseline.name()
+        )));
+    }
+    let outcome = rollback_from(&platform, current, baseline).await;
+    platform.release_lock().await;
     let recorded = match &outcome {
         Ok(outcome) => outcome.clone(),
         Err(error) => Outcome::Interrupted(format!("{error:#}")),
@@ -159,11 +205,29 @@ pub async fn rollback(global: &GlobalArgs) -> anyhow::Result<Outcome> {
         &platform,
         "rollback",
         current,
-        Weights::ALL_BLUE,
+        target,
         None,
         &recorded,
     );
     outcome
+}
+
+/// The side a rollback goes to: the baseline CloudWatch shows; without one, the side that
+/// already carries everything (nothing to do); during a split, unknown.
+async fn rollback_side(platform: &AwsPlatform, current: Weights) -> Option<Color> {
+    let bake = platform.config().role_bake;
+    match platform.metrics().await {
+        Ok(metrics) => roles::settled(&metrics, bake),
+        Err(error) => {
+            tracing::warn!("reading CloudWatch for the rollback's side: {error}");
+            None
+        }
+    }
+    .or(match (current.blue(), current.green()) {
+        (100, _) => Some(Color::Blue),
+        (_, 100) => Some(Color::Green),
+        _ => None,
+    })
 }
 
 /// One audit line for a headless attempt. A failed call is recorded as `failed`.
@@ -368,7 +432,7 @@ async fn wait_for_rollout(
             let side = observation.side(report.idle);
             let ready = side.service.task_definition == report.to
                 && side.service.rollout == crate::domain::RolloutState::Completed
-                && side.service.running >= report.desired
+                && side.service.primary_running >= report.desired
                 && side.targets.healthy >= report.desired;
             if ready {
                 return Ok(Outcome::Done(format!("{summary}; {done}")));
@@ -384,18 +448,26 @@ async fn wait_for_rollout(
     }
 }
 
-async fn rollback_from(platform: &AwsPlatform, mut current: Weights) -> anyhow::Result<Outcome> {
+async fn rollback_from(
+    platform: &AwsPlatform,
+    mut current: Weights,
+    baseline: Color,
+) -> anyhow::Result<Outcome> {
+    let target = Weights::all_to(baseline);
     for _ in 0..ROLLBACK_ATTEMPTS {
-        if current == Weights::ALL_BLUE {
-            return Ok(Outcome::Done("blue carries all traffic (100/0)".into()));
+        if current == target {
+            return Ok(Outcome::Done(format!(
+                "{} carries all traffic ({current})",
+                baseline.name()
+            )));
         }
-        match platform.set_weights(current, Weights::ALL_BLUE).await {
+        match platform.set_weights(current, target).await {
             Ok(read_back) => {
                 return Ok(Outcome::Done(format!(
                     "rolled back {current} → {read_back} (blue/green), read back"
                 )));
             }
-            // A rollback means all to blue whatever the split is now: go again from it.
+            // A rollback means all to the baseline whatever the split is now: go again.
             Err(PlatformError::Conflict { actual, .. }) => current = actual,
             Err(error @ PlatformError::Locked { .. }) => {
                 return Ok(Outcome::ChangedOutside(error.to_string()));
@@ -430,7 +502,7 @@ async fn write(
 /// `plan run`: the console's plan machine without a terminal; progress goes to the log (and
 /// stdout, see `logging`).
 pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
-    let (platform, _) = connect(global).await?;
+    let (platform, observation) = connect(global).await?;
     let config = platform.config().clone();
     let Some((spec, on_breach)) = &config.plan else {
         return Err(ConfigError {
@@ -441,12 +513,16 @@ pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
         .into());
     };
     let mut plan = Plan::new(spec, *on_breach)?;
+    // The plan moves traffic to the candidate as of now: CloudWatch says which side that is.
+    let metrics = platform.metrics().await.context("reading CloudWatch")?;
+    let candidate = roles::candidate(observation.weights, Some(&metrics), config.role_bake);
+    plan.start(platform.now(), candidate, observation.weights);
     let platform = Arc::new(platform);
-    plan.start(platform.now());
     let settings = Settings {
         refresh: std::time::Duration::from_secs(global.refresh),
         guard: config.guard,
         evidence: config.evidence,
+        role_bake: config.role_bake,
         ..Settings::default()
     };
     let mut state =

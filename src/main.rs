@@ -4,7 +4,8 @@ use clap::Parser;
 
 use cutover::cli::{Cli, Commands, PlanCommand};
 use cutover::config::ConfigError;
-use cutover::headless::Outcome;
+use cutover::domain::Color;
+use cutover::headless::{Outcome, ShiftTarget};
 use cutover::logging;
 use cutover::platform::aws::deploy::DeployError;
 
@@ -49,15 +50,24 @@ fn main() -> ExitCode {
                 print!("{text}");
                 Ok(None)
             }
-            Some(Commands::Shift { green, force }) => {
-                cutover::headless::shift(global, *green, *force)
+            Some(Commands::Shift { green, blue, force }) => {
+                let target = match (green, blue) {
+                    (Some(green), _) => ShiftTarget::Share(Color::Green, *green),
+                    (None, Some(blue)) => ShiftTarget::Share(Color::Blue, *blue),
+                    (None, None) => anyhow::bail!("shift needs --green PCT or --blue PCT"),
+                };
+                cutover::headless::shift(global, target, *force)
                     .await
                     .map(Some)
             }
-            Some(Commands::Promote { force }) => cutover::headless::shift(global, 100, *force)
-                .await
-                .map(Some),
-            Some(Commands::Rollback) => cutover::headless::rollback(global).await.map(Some),
+            Some(Commands::Promote { force }) => {
+                cutover::headless::shift(global, ShiftTarget::Promote, *force)
+                    .await
+                    .map(Some)
+            }
+            Some(Commands::Rollback { to }) => {
+                cutover::headless::rollback(global, *to).await.map(Some)
+            }
             Some(Commands::ScaleIdle { to }) => {
                 cutover::headless::scale_idle(global, *to).await.map(Some)
             }

@@ -1267,6 +1267,77 @@ fn deploy_refusals_say_why() {
 }
 
 #[tokio::test]
+async fn after_the_roles_swap_headless_writes_guard_blue_and_roll_back_to_green() {
+    // Green has served every request for ten minutes: green is live, blue idle.
+    let estate = Estate::build(
+        "hl-swap",
+        &[
+            "--rule",
+            "--green-weight",
+            "100",
+            "--green-metrics",
+            "ok",
+            "--blue-metrics",
+            "none",
+        ],
+    );
+    let text = estate.rule_config();
+    let rule = estate.rule_arn.clone().expect("rule");
+    let elb = elb().await;
+
+    let output = headless("hl-swap", &text, &["promote"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("refused 0/100 → 100/0: not enough evidence yet: 0 of 200 requests on blue"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = headless("hl-swap", &text, &["shift", "--blue", "10"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        "0/100 → 10/90 (blue/green), read back"
+    );
+
+    let output = headless("hl-swap", &text, &["rollback"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        "rolled back 10/90 → 0/100 (blue/green), read back"
+    );
+    assert_eq!(
+        weights_in(&rule_actions(&elb, &rule).await),
+        [("hl-swap-blue".into(), 0), ("hl-swap-green".into(), 100)]
+    );
+}
+
+#[test]
+fn a_rollback_that_cannot_tell_the_live_side_asks_for_one() {
+    // Both sides have served throughout the history: no side was alone for a whole bake.
+    let estate = Estate::build(
+        "hl-which",
+        &["--rule", "--green-weight", "50", "--green-metrics", "ok"],
+    );
+    let text = estate.rule_config();
+    let output = headless("hl-which", &text, &["rollback"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot tell which side to roll back to")
+            && stderr(&output).contains("say --to blue or --to green"),
+        "{}",
+        stderr(&output)
+    );
+    let output = headless("hl-which", &text, &["rollback", "--to", "green"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        "rolled back 50/50 → 0/100 (blue/green), read back"
+    );
+}
+
+#[tokio::test]
 async fn scale_idle_and_adopt_change_only_what_they_say() {
     let estate = Estate::build("idle", &["--rule"]);
     let text = estate.rule_config();

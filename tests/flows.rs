@@ -640,6 +640,72 @@ async fn after_a_full_cycle_the_roles_swap_and_the_next_deploy_goes_to_blue() {
     );
 }
 
+/// A full first cycle (the demo plan to 100% green, then the bake), a deploy of `image` to
+/// blue, and the plan started again: the second cycle.
+async fn second_cycle(image: &'static str) -> (Arc<Counted>, Session) {
+    let platform = counted(Scenario::Healthy);
+    let after = session_with_plan(
+        Arc::clone(&platform),
+        Some(cutover::demo::demo_plan()),
+        move |tx| async move {
+            wait(60).await;
+            press(&tx, ch('a'));
+            wait(16 * 60).await; // 100% green, then the bake: the roles swap
+            deploy(&tx, image);
+            wait(120).await; // blue is ready to shift
+            press(&tx, ch('a'));
+            wait(12 * 60).await;
+            press(&tx, ch('q'));
+        },
+    )
+    .await;
+    (platform, after)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_second_cycle_moves_traffic_to_blue_step_by_step() {
+    let (platform, after) = second_cycle("example/shop:1.7.0").await;
+    let observation = platform.sim.observe().await.expect("observe");
+    assert_eq!(observation.weights, Weights::ALL_BLUE);
+    assert_eq!(observation.blue.service.image, "example/shop:1.7.0");
+    assert_eq!(
+        platform.writes.load(Ordering::SeqCst),
+        9,
+        "10, 25, 50, 100 to green, the deploy, then 10, 25, 50, 100 to blue"
+    );
+    let screen = screen(&after.terminal);
+    assert!(screen.contains("plan → blue"), "{screen}");
+    assert!(
+        screen.contains("done: blue carries all traffic"),
+        "{screen}"
+    );
+    assert!(screen.contains(" BLUE  live "), "{screen}");
+    assert!(screen.contains(" GREEN  rollback target "), "{screen}");
+    assert!(
+        screen.contains("plan started: traffic moves to blue"),
+        "{screen}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_build_on_blue_in_the_second_cycle_is_rolled_back_to_green() {
+    let (platform, after) = second_cycle("example/shop:1.7.0-bad").await;
+    let observation = platform.sim.observe().await.expect("observe");
+    assert_eq!(
+        observation.weights,
+        Weights::ALL_GREEN,
+        "the rollback returns everything to green, the live side"
+    );
+    let screen = screen(&after.terminal);
+    assert!(screen.contains("ROLLED BACK"), "{screen}");
+    assert!(
+        screen.contains("plan: blue is worse, rolling back"),
+        "{screen}"
+    );
+    assert!(screen.contains("EVIDENCE · blue vs green"), "{screen}");
+    assert!(screen.contains(" GREEN  live "), "{screen}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_idle_side_is_scaled_down_and_the_live_side_adopts_after_y() {
     let platform = counted(Scenario::Healthy);

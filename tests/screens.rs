@@ -192,3 +192,77 @@ fn watch_only() {
     let (x, y) = find(&buffer, "R rollback").expect("rollback hint");
     assert_eq!(buffer[(x, y)].fg, Tint::DarkGray, "write keys are greyed");
 }
+
+/// `D` on a console whose green is up and idle: the prompt, prefilled with green's image.
+fn deploy_prompt() -> Console {
+    let mut console = Console::with_scenario(Scenario::Healthy, 4);
+    console.press(ch('D'));
+    console
+}
+
+/// The deploy typed in the prompt, done by the world, and reported back to the console.
+fn deployed(mut console: Console, image: &str) -> Console {
+    // Clear the prefilled image: the cursor stands at its end.
+    for _ in 0..40 {
+        console.press(key(KeyCode::Backspace));
+    }
+    console.type_text(image);
+    let commands = console.press(key(KeyCode::Enter));
+    assert!(
+        commands
+            .iter()
+            .any(|c| matches!(c, cutover::app::Command::Deploy { .. })),
+        "{commands:?}"
+    );
+    let report = console.world.deploy(image).expect("green is idle");
+    let now = console.now();
+    cutover::app::update(
+        &mut console.state,
+        cutover::app::Msg::Deployed {
+            now,
+            result: Ok(report),
+        },
+    );
+    console.observe();
+    console
+}
+
+#[test]
+fn deploy_prompt_prefilled_with_the_idle_sides_image() {
+    let console = deploy_prompt();
+    let buffer = snapshot("deploy_prompt", &console.state);
+    assert!(find(&buffer, "Image to deploy to GREEN (it carries no traffic):").is_some());
+    assert!(find(&buffer, "> example/shop:1.5.0").is_some());
+}
+
+#[test]
+fn deploy_in_progress_then_ready_to_shift() {
+    let mut console = deployed(deploy_prompt(), "example/shop:1.6.0");
+    console
+        .world
+        .advance_to(console.now().plus(std::time::Duration::from_secs(15)));
+    console.observe();
+    let buffer = snapshot("deploying", &console.state);
+    assert!(
+        find(&buffer, "deploying example/shop:1.6.0 to GREEN").is_some(),
+        "{}",
+        text(&buffer)
+    );
+
+    console
+        .world
+        .advance_to(console.now().plus(std::time::Duration::from_secs(150)));
+    console.observe();
+    let buffer = snapshot("ready_to_shift", &console.state);
+    let (x, y) = find(&buffer, "GREEN is ready to shift").expect("ready");
+    assert_eq!(buffer[(x, y)].fg, Tint::Green);
+}
+
+#[test]
+fn roles_swapped_after_a_full_cycle() {
+    let console = Console::swapped();
+    let buffer = snapshot("roles_swapped", &console.state);
+    assert!(find(&buffer, " BLUE  idle ").is_some());
+    assert!(find(&buffer, " GREEN  live ").is_some());
+    assert!(find(&buffer, "EVIDENCE · blue vs green").is_some());
+}

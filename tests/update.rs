@@ -516,3 +516,65 @@ fn roles_follow_the_weights_and_cloudwatch() {
         (Role::Idle, Role::Live)
     );
 }
+
+#[test]
+fn after_the_roles_swap_traffic_moves_to_blue_and_rollback_returns_it_to_green() {
+    use cutover::app::Role;
+    let mut console = Console::swapped();
+    assert_eq!(console.state.role(Color::Green), Role::Live);
+    assert_eq!(console.state.role(Color::Blue), Role::Idle);
+    assert_eq!(console.state.candidate(), Color::Blue);
+
+    // A typed percentage is the candidate's share: 10 means 10% to blue.
+    console.press(ch('%'));
+    console.type_text("10");
+    console.press(key(KeyCode::Enter));
+    let commands = console.press(key(KeyCode::Enter));
+    assert_eq!(writes(&commands), [(WriteKind::Apply, w(100), w(90))]);
+    console.finish_write(w(90));
+    assert_eq!(console.state.role(Color::Blue), Role::Candidate);
+
+    // More to blue needs evidence on blue: none yet.
+    console.press(ch('%'));
+    console.type_text("30");
+    console.press(key(KeyCode::Enter));
+    assert!(writes(&console.press(key(KeyCode::Enter))).is_empty());
+    let flash = console.state.flash.as_ref().map(|f| f.text.clone());
+    assert!(
+        flash
+            .as_deref()
+            .is_some_and(|t| t.contains("not enough evidence yet") && t.contains("on blue")),
+        "{flash:?}"
+    );
+
+    // Promote means everything to blue (refused here for the same reason); rollback sends
+    // everything back to green, the live side.
+    console.press(key(KeyCode::Esc));
+    console.press(ch('P'));
+    assert!(console.state.popup.is_none());
+    let flash = console.state.flash.as_ref().map(|f| f.text.clone());
+    assert!(
+        flash
+            .as_deref()
+            .is_some_and(|t| t.starts_with("refused 10/90 → 100/0")),
+        "{flash:?}"
+    );
+    let commands = console.press(ch('R'));
+    assert_eq!(writes(&commands), [(WriteKind::Rollback, w(90), w(100))]);
+}
+
+#[test]
+fn a_split_that_outlasts_the_metrics_history_keeps_its_live_side() {
+    let mut console = Console::swapped();
+    console.press(ch('h'));
+    console.press(key(KeyCode::Enter));
+    console.finish_write(w(90));
+    // Forty minutes at 10% blue: no side served alone in CloudWatch's thirty minutes.
+    let later = console.now().plus(std::time::Duration::from_secs(40 * 60));
+    console.world.advance_to(later);
+    console.observe();
+    console.fetch_metrics();
+    assert_eq!(console.state.baseline(), Color::Green, "remembered");
+    let commands = console.press(ch('R'));
+    assert_eq!(writes(&commands), [(WriteKind::Rollback, w(90), w(100))]);
+}

@@ -2,7 +2,7 @@
 //! (through the guard), hold, or roll back on a breach.
 
 use super::{AppState, Command};
-use crate::domain::{LogLevel, LogSource, Weights};
+use crate::domain::{Color, LogLevel, LogSource, Weights};
 use crate::shift::plan::{PlanAction, PlanState};
 use crate::shift::{ApplyDecision, GuardDecision, Verdict, guard};
 
@@ -16,10 +16,15 @@ pub fn drive(state: &mut AppState) -> Vec<Command> {
     if !active || state.shift.in_flight().is_some() {
         return Vec::new();
     }
-    // Only a split that gives green traffic can be made worse by green.
+    let Some(candidate) = state.plan.as_ref().map(|p| p.side(state.candidate())) else {
+        return Vec::new();
+    };
+    // Only a split that gives the candidate traffic can be made worse by it.
     let worse = state
         .evidence()
-        .filter(|e| e.verdict == Verdict::Worse && current.green() > 0)
+        .filter(|e| {
+            e.verdict == Verdict::Worse && e.candidate == candidate && current.share(candidate) > 0
+        })
         .map(|e| e.reason);
     let Some(plan) = state.plan.as_mut() else {
         return Vec::new();
@@ -31,15 +36,18 @@ pub fn drive(state: &mut AppState) -> Vec<Command> {
                 now,
                 LogLevel::Error,
                 LogSource::System,
-                format!("plan: green is worse, rolling back: {reason}"),
+                format!(
+                    "plan: {} is worse, rolling back: {reason}",
+                    candidate.name()
+                ),
             );
             super::update::rollback_now(state, LogSource::System)
         }
-        PlanAction::Step(target) => step(state, current, target),
+        PlanAction::Step(target) => step(state, current, target, candidate),
     }
 }
 
-fn step(state: &mut AppState, current: Weights, target: Weights) -> Vec<Command> {
+fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Color) -> Vec<Command> {
     let now = state.now;
     if let Some(reason) = state.writes_refused().map(str::to_string) {
         if let Some(plan) = state.plan.as_mut() {
@@ -48,12 +56,13 @@ fn step(state: &mut AppState, current: Weights, target: Weights) -> Vec<Command>
         return Vec::new();
     }
     let evidence = state.evidence();
-    let green = state.observation.as_ref().map(|o| &o.green);
+    let observed = state.observation.as_ref().map(|o| o.side(candidate));
     let decision = guard::check(
         current,
         target,
+        candidate,
         evidence.as_ref(),
-        green,
+        observed,
         &state.settings.guard,
     );
     let Some(plan) = state.plan.as_mut() else {
@@ -76,16 +85,20 @@ fn step(state: &mut AppState, current: Weights, target: Weights) -> Vec<Command>
                     now,
                     LogLevel::Info,
                     LogSource::System,
-                    format!("plan holds before {}% green: {why}", target.green()),
+                    format!(
+                        "plan holds before {}% {}: {why}",
+                        target.share(candidate),
+                        candidate.name()
+                    ),
                 );
             }
             Vec::new()
         }
         // Plan steps were approved as a whole when the operator started the plan.
         GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {
-            let (done, total) = plan.progress(current);
+            let (done, total) = plan.progress(current, candidate);
             plan.step_started();
-            state.shift.stage(target.green());
+            state.shift.stage(target);
             match state.shift.apply_plan_step(now) {
                 ApplyDecision::Write(request) => {
                     state.log.push(

@@ -65,8 +65,10 @@ pub enum Confirm {
         from: Weights,
         to: Weights,
     },
+    /// All traffic to the candidate, `to`.
     Promote {
         from: Weights,
+        to: Color,
     },
     /// Scale the idle side to zero tasks.
     ScaleIdle {

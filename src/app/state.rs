@@ -2,10 +2,12 @@ use std::time::Duration;
 
 use super::{EventLog, Popup};
 use crate::audit::AuditEvent;
-use crate::domain::{Color, LogLevel, MetricsSnapshot, Observation, Timestamp};
+use crate::domain::{Color, LogLevel, MetricsSnapshot, Observation, Timestamp, Weights};
 use crate::platform::{DeployReport, SourceInfo};
 use crate::shift::plan::Plan;
-use crate::shift::{Evidence, EvidenceSettings, GuardSettings, STEP_POINTS, Shift, evidence};
+use crate::shift::{
+    Evidence, EvidenceSettings, GuardSettings, Role, STEP_POINTS, Shift, evidence, roles,
+};
 
 pub const READ_ONLY_REASON: &str = "read-only mode (--read-only): cutover only watches";
 
@@ -45,25 +47,6 @@ impl Default for Settings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Live,
-    Candidate,
-    RollbackTarget,
-    Idle,
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Role::Live => "live",
-            Role::Candidate => "candidate",
-            Role::RollbackTarget => "rollback target",
-            Role::Idle => "idle",
-        })
-    }
-}
-
 /// A short message in the status line that clears itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flash {
@@ -86,6 +69,8 @@ pub struct AppState {
     pub metrics: Option<MetricsSnapshot>,
     pub metrics_at: Option<Timestamp>,
     pub metrics_error: Option<String>,
+    /// The side CloudWatch last showed carrying everything for a whole bake, in this session.
+    pub settled_baseline: Option<Color>,
     pub shift: Shift,
     /// The configured plan, if any, and how far it has come.
     pub plan: Option<Plan>,
@@ -123,6 +108,7 @@ impl AppState {
             metrics: None,
             metrics_at: None,
             metrics_error: None,
+            settled_baseline: None,
             shift: Shift::default(),
             plan: None,
             deploy: None,
@@ -156,71 +142,54 @@ impl AppState {
         }
     }
 
-    /// Green against blue since the last weight change, as of now.
+    /// The candidate against the baseline since the last weight change, as of now.
     pub fn evidence(&self) -> Option<Evidence> {
         let metrics = self.metrics.as_ref()?;
         Some(evidence(
             metrics,
+            self.candidate(),
             self.last_weight_change,
             self.now,
             &self.settings.evidence,
         ))
     }
 
-    /// The role a side plays, from the weights and CloudWatch alone (no stored state, so a
-    /// restart or a second operator sees the same): the side with all the traffic is live; the
-    /// other is the rollback target until it has served nothing for `role_bake`, then idle.
-    /// During a split the larger share is live and the other the candidate.
-    pub fn role(&self, color: Color) -> Role {
-        let Some(weights) = self.shift.current() else {
-            return if color == Color::Blue {
-                Role::Live
-            } else {
-                Role::Candidate
-            };
-        };
-        let share = |c: Color| match c {
-            Color::Blue => weights.blue(),
-            Color::Green => weights.green(),
-        };
-        match share(color) {
-            100 => Role::Live,
-            0 => {
-                let last_request = self
-                    .metrics
-                    .as_ref()
-                    .and_then(|m| {
-                        m.side(color)
-                            .buckets
-                            .iter()
-                            .rev()
-                            .find(|b| b.requests > 0.0)
-                    })
-                    .map(|b| b.start.plus(Duration::from_secs(60)));
-                match last_request {
-                    Some(end) if self.now.since(end) < self.settings.role_bake => {
-                        Role::RollbackTarget
-                    }
-                    _ => Role::Idle,
-                }
-            }
-            mine if mine > share(color.other())
-                || (mine == share(color.other()) && color == Color::Blue) =>
-            {
-                Role::Live
-            }
-            _ => Role::Candidate,
-        }
+    /// The side a rollback returns to (see [`roles`]): as CloudWatch shows it, or as it showed
+    /// it last in this session (a split can outlast the metrics' history); blue until the
+    /// weights are read.
+    pub fn baseline(&self) -> Color {
+        let weights = self.shift.current().unwrap_or(Weights::ALL_BLUE);
+        self.metrics
+            .as_ref()
+            .and_then(|m| roles::settled(m, self.settings.role_bake))
+            .or(self.settled_baseline)
+            .unwrap_or(roles::fallback(weights))
     }
 
-    /// A side that carried traffic in the metrics' history and has been idle for the bake:
-    /// the one to scale down (not a freshly deployed side that never served).
+    /// The side traffic is being moved to: the guard, the evidence and plans judge it.
+    pub fn candidate(&self) -> Color {
+        self.baseline().other()
+    }
+
+    /// The role a side plays, from the weights and CloudWatch alone (see [`roles`]).
+    pub fn role(&self, color: Color) -> Role {
+        let weights = self.shift.current().unwrap_or(Weights::ALL_BLUE);
+        roles::role(color, weights, self.baseline())
+    }
+
+    /// A side that is idle and served its last request over a bake ago: the one to scale
+    /// down (not a freshly deployed side that never served, nor a candidate just rolled back).
     pub fn baked_out(&self, color: Color) -> bool {
+        let last_served = self.metrics.as_ref().and_then(|m| {
+            m.side(color)
+                .buckets
+                .iter()
+                .rev()
+                .find(|b| b.requests > 0.0)
+                .map(|b| b.start.plus(Duration::from_secs(60)))
+        });
         self.role(color) == Role::Idle
-            && self
-                .metrics
-                .as_ref()
-                .is_some_and(|m| m.side(color).buckets.iter().any(|b| b.requests > 0.0))
+            && last_served.is_some_and(|end| self.now.since(end) >= self.settings.role_bake)
     }
 
     /// Why writes are refused, as the platform last said (another owner, read-only).

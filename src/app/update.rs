@@ -2,14 +2,15 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{
-    Action, AppState, Command, Confirm, ImagePrompt, KEYMAP, Msg, PercentPrompt, Popup, action_for,
+    Action, AppState, Command, Confirm, ImagePrompt, KEYMAP, Msg, PercentPrompt, Popup, Role,
+    action_for,
 };
 use crate::audit::{AuditEvent, AuditResult};
 use crate::domain::{Color, LogLevel, LogSource, MetricsSnapshot, Observation, Timestamp, Weights};
 use crate::platform::{DeployReport, PlatformError, ScaleReport};
 use crate::shift::plan::PlanState;
 use crate::shift::{
-    ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, guard,
+    ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, guard, roles,
 };
 
 /// The whole behaviour of the console: a message in, the state changed, commands out.
@@ -206,7 +207,8 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
         // Rollback is the panic button: it works over any popup (a percentage has no 'R').
         state.popup = None;
         state.mark_dirty();
-        if refused(state, "rollback", Some(Weights::ALL_BLUE)) {
+        let target = Weights::all_to(state.baseline());
+        if refused(state, "rollback", Some(target)) {
             return Vec::new();
         }
         return rollback(state);
@@ -321,14 +323,16 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Rollback => rollback(state),
         Action::Promote => {
+            let to = state.candidate();
             match state.shift.current() {
                 None => not_read_yet(state),
-                Some(Weights::ALL_GREEN) => {
-                    state.flash(LogLevel::Info, "green already carries all traffic")
-                }
+                Some(from) if from == Weights::all_to(to) => state.flash(
+                    LogLevel::Info,
+                    format!("{} already carries all traffic", to.name()),
+                ),
                 Some(from) => {
-                    if !guard_refuses(state, Weights::ALL_GREEN) {
-                        state.popup = Some(Popup::Confirm(Confirm::Promote { from }));
+                    if !guard_refuses(state, Weights::all_to(to)) {
+                        state.popup = Some(Popup::Confirm(Confirm::Promote { from, to }));
                     }
                 }
             }
@@ -336,21 +340,24 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::StartPlan => {
             let now = state.now;
-            let outcome = state
-                .plan
-                .as_mut()
-                .map(|plan| (plan.start(now), plan.state.to_string()));
+            let candidate = state.candidate();
+            let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+            let outcome = state.plan.as_mut().map(|plan| {
+                let started = plan.start(now, candidate, current);
+                (started, plan.side(candidate), plan.state.to_string())
+            });
             match outcome {
                 None => state.flash(
                     LogLevel::Info,
                     "no plan configured: add [plan] to the config (the demo has one)",
                 ),
-                Some((true, _)) => {
+                Some((true, toward, _)) => {
+                    let text = format!("plan started: traffic moves to {}", toward.name());
                     state
                         .log
-                        .push(now, LogLevel::Info, LogSource::Operator, "plan started");
+                        .push(now, LogLevel::Info, LogSource::Operator, text);
                 }
-                Some((false, plan_state)) => {
+                Some((false, _, plan_state)) => {
                     state.flash(LogLevel::Info, format!("the plan is {plan_state}"));
                 }
             }
@@ -380,6 +387,14 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
                 .is_some_and(|(_, report)| report.is_none());
             match (idle_side(state), state.observation.as_ref()) {
                 _ if deploying => state.flash(LogLevel::Info, "a deploy is already being asked for"),
+                (Some(idle), Some(_)) if state.role(idle) == Role::RollbackTarget => {
+                    let text = format!(
+                        "{idle} is the rollback target until {} has carried all traffic for the bake: \
+                         a deploy now would replace what R returns to",
+                        idle.other().name()
+                    );
+                    state.flash(LogLevel::Warn, text);
+                }
                 (Some(idle), Some(observation)) => {
                     let current = observation.side(idle).service.image.clone();
                     state.popup = Some(Popup::Image(ImagePrompt::new(&current)));
@@ -439,12 +454,15 @@ fn nudge(state: &mut AppState, delta: i16) -> Vec<Command> {
     Vec::new()
 }
 
+/// A typed percentage is the candidate's share: the side traffic moves to.
 fn stage_typed(state: &mut AppState, percent: u8) {
-    match state.shift.stage(percent) {
+    let candidate = state.candidate();
+    match state.shift.stage(Weights::with_share(candidate, percent)) {
         None => not_read_yet(state),
-        Some(_) if state.shift.staged().is_none() => {
-            state.flash(LogLevel::Info, format!("green already carries {percent}%"))
-        }
+        Some(_) if state.shift.staged().is_none() => state.flash(
+            LogLevel::Info,
+            format!("{} already carries {percent}%", candidate.name()),
+        ),
         Some(w) => state.flash(
             LogLevel::Info,
             format!("staged {w} (blue/green): Enter applies, Esc drops"),
@@ -456,7 +474,7 @@ fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
     let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
     let (action, to) = match &confirm {
         Confirm::LargeJump { to, .. } => ("apply", *to),
-        Confirm::Promote { .. } => ("promote", Weights::ALL_GREEN),
+        Confirm::Promote { to, .. } => ("promote", Weights::all_to(*to)),
         Confirm::ScaleIdle { .. } => ("scale idle", current),
         Confirm::Adopt { .. } => ("adopt", current),
     };
@@ -481,12 +499,12 @@ fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
             vec![Command::Adopt]
         }
         Confirm::LargeJump { .. } => apply_staged(state, true),
-        Confirm::Promote { .. } => {
+        Confirm::Promote { to, .. } => {
             // The evidence may have changed while the question was open: ask the guard again.
-            if guard_refuses(state, Weights::ALL_GREEN) {
+            if guard_refuses(state, Weights::all_to(to)) {
                 return Vec::new();
             }
-            let decision = state.shift.promote(state.now);
+            let decision = state.shift.promote(to, state.now);
             on_apply_decision(state, decision)
         }
     }
@@ -503,12 +521,14 @@ fn apply_staged(state: &mut AppState, confirmed: bool) -> Vec<Command> {
         return on_apply_decision(state, ApplyDecision::Busy);
     }
     let evidence = state.evidence();
-    let green = state.observation.as_ref().map(|o| &o.green);
+    let candidate = state.candidate();
+    let observed = state.observation.as_ref().map(|o| o.side(candidate));
     match guard::check(
         current,
         staged,
+        candidate,
         evidence.as_ref(),
-        green,
+        observed,
         &state.settings.guard,
     ) {
         GuardDecision::Refuse(why) => {
@@ -536,12 +556,14 @@ fn guard_refuses(state: &mut AppState, target: Weights) -> bool {
         return false;
     };
     let evidence = state.evidence();
-    let green = state.observation.as_ref().map(|o| &o.green);
+    let candidate = state.candidate();
+    let observed = state.observation.as_ref().map(|o| o.side(candidate));
     match guard::check(
         current,
         target,
+        candidate,
         evidence.as_ref(),
-        green,
+        observed,
         &state.settings.guard,
     ) {
         GuardDecision::Refuse(why) => {
@@ -601,9 +623,10 @@ fn rollback(state: &mut AppState) -> Vec<Command> {
     rollback_now(state, LogSource::Operator)
 }
 
-/// All traffic to blue now (the plan, if any, has been told already).
+/// All traffic to the baseline now (the plan, if any, has been told already).
 pub(super) fn rollback_now(state: &mut AppState, by: LogSource) -> Vec<Command> {
-    match state.shift.rollback(state.now) {
+    let baseline = state.baseline();
+    match state.shift.rollback(baseline, state.now) {
         RollbackDecision::Write(request) => start_write(state, request, by),
         RollbackDecision::Queued => {
             let now = state.now;
@@ -615,8 +638,9 @@ pub(super) fn rollback_now(state: &mut AppState, by: LogSource) -> Vec<Command> 
             );
             Vec::new()
         }
-        RollbackDecision::AlreadyAllBlue => {
-            state.flash(LogLevel::Info, "blue already carries all traffic");
+        RollbackDecision::AlreadyThere => {
+            let text = format!("{} already carries all traffic", baseline.name());
+            state.flash(LogLevel::Info, text);
             Vec::new()
         }
         RollbackDecision::NotReadYet => {
@@ -686,7 +710,7 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
     );
     if let Some(plan) = state.plan.as_mut() {
         match &outcome.result {
-            Ok(read_back) => plan.step_finished(*read_back, now),
+            Ok(read_back) => plan.step_finished(*read_back, finished.target, now),
             Err(PlatformError::Conflict { expected, actual }) => {
                 plan.pause(format!("changed outside cutover: {expected} → {actual}"))
             }
@@ -797,6 +821,9 @@ fn on_metrics(state: &mut AppState, result: Result<MetricsSnapshot, PlatformErro
                     .log
                     .push(now, LogLevel::Info, LogSource::System, "metrics recovered");
             }
+            if let Some(side) = roles::settled(&metrics, state.settings.role_bake) {
+                state.settled_baseline = Some(side);
+            }
             state.metrics = Some(metrics);
             state.metrics_at = Some(now);
         }
@@ -888,8 +915,8 @@ fn action_name(action: Action) -> &'static str {
 fn action_target(state: &AppState, action: Action) -> Option<Weights> {
     match action {
         Action::Apply => state.shift.staged(),
-        Action::Rollback => Some(Weights::ALL_BLUE),
-        Action::Promote => Some(Weights::ALL_GREEN),
+        Action::Rollback => Some(Weights::all_to(state.baseline())),
+        Action::Promote => Some(Weights::all_to(state.candidate())),
         _ => state.shift.current(),
     }
 }

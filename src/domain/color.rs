@@ -17,6 +17,14 @@ impl Color {
         }
     }
 
+    /// `blue` / `green`, for sentences.
+    pub fn name(self) -> &'static str {
+        match self {
+            Color::Blue => "blue",
+            Color::Green => "green",
+        }
+    }
+
     pub fn other(self) -> Color {
         match self {
             Color::Blue => Color::Green,

@@ -41,9 +41,13 @@ impl SideMetrics {
         self.buckets.last()
     }
 
-    /// Requests per second in the newest minute.
-    pub fn requests_per_sec(&self) -> Option<f64> {
-        self.newest().map(|b| b.requests / 60.0)
+    /// Requests per second in the minute starting at `newest` (the newest minute either side
+    /// has data for): 0 when this side has no bucket for it, as CloudWatch leaves out minutes
+    /// without requests.
+    pub fn requests_per_sec(&self, newest: Timestamp) -> f64 {
+        self.newest()
+            .filter(|b| b.start == newest)
+            .map_or(0.0, |b| b.requests / 60.0)
     }
 
     /// The last `minutes` buckets that start at or before `now`.

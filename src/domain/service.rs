@@ -39,6 +39,9 @@ pub struct ServiceStatus {
     pub image: String,
     pub desired: u32,
     pub running: u32,
+    /// The running tasks of the newest (primary) deployment: during a rolling deployment
+    /// `running` counts the old revision's tasks too.
+    pub primary_running: u32,
     pub pending: u32,
     pub rollout: RolloutState,
     /// Newest first, as ECS returns them.

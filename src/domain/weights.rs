@@ -1,5 +1,7 @@
 use std::fmt;
 
+use super::Color;
+
 /// The split of production traffic between the two target groups, in whole percentage points.
 ///
 /// Only green's share is stored, so blue + green is 100 by construction.
@@ -29,6 +31,28 @@ impl Weights {
 
     pub fn blue(self) -> u8 {
         100 - self.green
+    }
+
+    /// `color`'s share.
+    pub fn share(self, color: Color) -> u8 {
+        match color {
+            Color::Blue => self.blue(),
+            Color::Green => self.green,
+        }
+    }
+
+    /// The split that gives `color` this share; values above 100 are clamped.
+    pub fn with_share(color: Color, percent: u8) -> Self {
+        let percent = percent.min(100);
+        match color {
+            Color::Blue => Weights::with_green(100 - percent),
+            Color::Green => Weights::with_green(percent),
+        }
+    }
+
+    /// All traffic to `color`.
+    pub fn all_to(color: Color) -> Self {
+        Weights::with_share(color, 100)
     }
 
     /// Green's share moved by `delta` points, held inside 0..=100.
@@ -74,7 +98,7 @@ pub enum PercentError {
     Empty,
     #[error("'{0}' is not a whole number: type 0 to 100")]
     NotANumber(String),
-    #[error("{0} is out of range: green's share is 0 to 100")]
+    #[error("{0} is out of range: a share is 0 to 100")]
     OutOfRange(i64),
 }
 
@@ -133,6 +157,15 @@ mod tests {
         assert_eq!(Weights::from_alb(0, 999), Some(Weights::ALL_GREEN));
         assert_eq!(Weights::from_alb(2, 1), Some(Weights::with_green(33)));
         assert_eq!(Weights::from_alb(0, 0), None);
+    }
+
+    #[test]
+    fn shares_name_either_side() {
+        let w = Weights::with_share(Color::Blue, 30);
+        assert_eq!((w.share(Color::Blue), w.share(Color::Green)), (30, 70));
+        assert_eq!(Weights::all_to(Color::Blue), Weights::ALL_BLUE);
+        assert_eq!(Weights::all_to(Color::Green), Weights::ALL_GREEN);
+        assert_eq!(Weights::with_share(Color::Blue, 200), Weights::ALL_BLUE);
     }
 
     #[test]

@@ -1,20 +1,21 @@
 //! The evidence behind every step: both sides' error rates over the same window, with their
-//! uncertainty, and a green-vs-blue verdict whose reason is written in numbers.
+//! uncertainty, and a candidate-vs-baseline verdict whose reason is written in numbers.
 
 use std::fmt;
 use std::time::Duration;
 
 use super::stats::{Z_95_ONE_SIDED, two_proportion_z, wilson_interval};
-use crate::domain::{MetricBucket, MetricsSnapshot, SideMetrics, Timestamp};
+use crate::domain::{Color, MetricBucket, MetricsSnapshot, SideMetrics, Timestamp};
 
 /// Thresholds of the verdict (config `[guard]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EvidenceSettings {
-    /// Below this many requests on green there is no verdict either way.
+    /// Below this many requests on the candidate there is no verdict either way.
     pub min_requests: u32,
-    /// How much worse than blue green may be before it counts, as a fraction (0.005 = 0.5 points).
+    /// How much worse than the baseline the candidate may be before it counts, as a fraction
+    /// (0.005 = 0.5 points).
     pub tolerance: f64,
-    /// Above this error rate green is worse whatever blue does.
+    /// Above this error rate the candidate is worse whatever the baseline does.
     pub max_error_rate: f64,
     /// Data older than this is stale: two one-minute periods and a minute of CloudWatch delay.
     pub stale_after: Duration,
@@ -36,7 +37,7 @@ impl Default for EvidenceSettings {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Too few requests on green to say anything.
+    /// Too few requests on the candidate to say anything.
     Insufficient,
     Ok,
     Worse,
@@ -142,15 +143,27 @@ pub struct Evidence {
     pub to: Timestamp,
     pub blue: SideEvidence,
     pub green: SideEvidence,
+    /// The side judged (the one traffic moves to); the other is the baseline.
+    pub candidate: Color,
     pub verdict: Verdict,
     /// The verdict in numbers: "green 7.0% ± 2.9 vs blue 0.25% ± 0.10 over 1 500 requests".
     pub reason: String,
 }
 
-/// Judges green against blue over the minutes since `since` (the last weight change; the
-/// default window when unknown), as of `now`.
+impl Evidence {
+    pub fn side(&self, color: Color) -> &SideEvidence {
+        match color {
+            Color::Blue => &self.blue,
+            Color::Green => &self.green,
+        }
+    }
+}
+
+/// Judges the candidate against the other side over the minutes since `since` (the last weight
+/// change; the default window when unknown), as of `now`.
 pub fn evidence(
     metrics: &MetricsSnapshot,
+    candidate: Color,
     since: Option<Timestamp>,
     now: Timestamp,
     settings: &EvidenceSettings,
@@ -170,14 +183,19 @@ pub fn evidence(
     });
     let blue = SideEvidence::over(&metrics.blue, from, now);
     let green = SideEvidence::over(&metrics.green, from, now);
+    let (cand, base) = match candidate {
+        Color::Green => (green, blue),
+        Color::Blue => (blue, green),
+    };
+    let (cand_name, base_name) = (candidate.name(), candidate.other().name());
     let newest_end = metrics
         .newest_bucket()
         .map(|t| t.plus(Duration::from_secs(60)));
     let compared = format!(
-        "green {} vs blue {} over {} requests",
-        green.rate_text(),
-        blue.rate_text(),
-        count(green.requests)
+        "{cand_name} {} vs {base_name} {} over {} requests",
+        cand.rate_text(),
+        base.rate_text(),
+        count(cand.requests)
     );
     let stale = newest_end.is_none_or(|end| now.since(end) > settings.stale_after);
     let (verdict, reason) = if stale {
@@ -188,29 +206,29 @@ pub fn evidence(
             )
         });
         (Verdict::Stale, format!("metrics are stale ({age})"))
-    } else if green.requests < f64::from(settings.min_requests) {
-        let green_rate = if green.requests > 0.0 {
-            format!(" at {}", green.rate_text())
+    } else if cand.requests < f64::from(settings.min_requests) {
+        let cand_rate = if cand.requests > 0.0 {
+            format!(" at {}", cand.rate_text())
         } else {
             String::new()
         };
         (
             Verdict::Insufficient,
             format!(
-                "{} of {} requests on green{green_rate} since {} (blue {})",
-                count(green.requests),
+                "{} of {} requests on {cand_name}{cand_rate} since {} ({base_name} {})",
+                count(cand.requests),
                 settings.min_requests,
                 from.clock_utc(),
-                blue.rate_text()
+                base.rate_text()
             ),
         )
     } else {
-        let green_rate = green.rate.unwrap_or(0.0);
-        let over_ceiling = green_rate > settings.max_error_rate;
-        let significantly_worse = match blue.rate {
-            Some(blue_rate) => {
-                green_rate > blue_rate + settings.tolerance
-                    && two_proportion_z(green.errors, green.requests, blue.errors, blue.requests)
+        let cand_rate = cand.rate.unwrap_or(0.0);
+        let over_ceiling = cand_rate > settings.max_error_rate;
+        let significantly_worse = match base.rate {
+            Some(base_rate) => {
+                cand_rate > base_rate + settings.tolerance
+                    && two_proportion_z(cand.errors, cand.requests, base.errors, base.requests)
                         .is_some_and(|z| z > Z_95_ONE_SIDED)
             }
             None => false,
@@ -234,6 +252,7 @@ pub fn evidence(
         to: now,
         blue,
         green,
+        candidate,
         verdict,
         reason,
     }
@@ -269,7 +288,7 @@ mod tests {
     }
 
     fn judge(m: &MetricsSnapshot, since: Option<Timestamp>) -> Evidence {
-        evidence(m, since, NOW, &EvidenceSettings::default())
+        evidence(m, Color::Green, since, NOW, &EvidenceSettings::default())
     }
 
     #[test]
@@ -284,6 +303,23 @@ mod tests {
             e.reason,
             "green 7.0% ± 1.3 vs blue 0.25% ± 0.13 over 1 500 requests: above the 5.0% ceiling"
         );
+    }
+
+    #[test]
+    fn in_the_second_cycle_blue_is_judged_against_green() {
+        // After the roles swapped, green is live and the new revision runs on blue.
+        let m = metrics(
+            &[(97, 500.0, 35.0), (98, 500.0, 35.0), (99, 500.0, 35.0)],
+            &[(97, 2000.0, 5.0), (98, 2000.0, 5.0), (99, 2000.0, 5.0)],
+        );
+        let e = evidence(&m, Color::Blue, None, NOW, &EvidenceSettings::default());
+        assert_eq!(e.verdict, Verdict::Worse);
+        assert_eq!(
+            e.reason,
+            "blue 7.0% ± 1.3 vs green 0.25% ± 0.13 over 1 500 requests: above the 5.0% ceiling"
+        );
+        // The same numbers with green as the candidate: green is far better than blue.
+        assert_eq!(judge(&m, None).verdict, Verdict::Ok);
     }
 
     #[test]

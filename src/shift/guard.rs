@@ -1,8 +1,8 @@
-//! The guard: every increase of green's share, from any source (keys, plan, headless), passes
-//! here. Decreases and rollback never do: they are never blocked by evidence.
+//! The guard: every increase of the candidate's share, from any source (keys, plan, headless),
+//! passes here. Moves back to the baseline and rollback never do: evidence never blocks them.
 
 use super::evidence::{Evidence, Verdict};
-use crate::domain::{SideObservation, Weights};
+use crate::domain::{Color, SideObservation, Weights};
 
 /// Step limits (config `[guard]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,39 +30,43 @@ pub enum GuardDecision {
     Refuse(String),
 }
 
-/// Whether moving `from` → `to` may go ahead, given the evidence and green's state.
+/// Whether moving `from` → `to` may go ahead, given the evidence and the state of `candidate`
+/// (the side traffic moves to, see [`super::roles`]).
 pub fn check(
     from: Weights,
     to: Weights,
+    candidate: Color,
     evidence: Option<&Evidence>,
-    green: Option<&SideObservation>,
+    observed: Option<&SideObservation>,
     settings: &GuardSettings,
 ) -> GuardDecision {
-    if to.green() <= from.green() {
+    let (from_share, to_share) = (from.share(candidate), to.share(candidate));
+    if to_share <= from_share {
         return GuardDecision::Allow;
     }
+    let (name, baseline) = (candidate.name(), candidate.other().name());
     let verdict = evidence.map_or(Verdict::Stale, |e| e.verdict);
     let reason = evidence.map_or_else(|| "no metrics read yet".to_string(), |e| e.reason.clone());
     match verdict {
         Verdict::Worse => {
-            return GuardDecision::Refuse(format!("green is worse than blue: {reason}"));
+            return GuardDecision::Refuse(format!("{name} is worse than {baseline}: {reason}"));
         }
         Verdict::Stale => return GuardDecision::Refuse(format!("no fresh evidence: {reason}")),
         Verdict::Insufficient | Verdict::Ok => {}
     }
-    let Some(green) = green else {
-        return GuardDecision::Refuse("green's service has not been read yet".into());
+    let Some(side) = observed else {
+        return GuardDecision::Refuse(format!("{name}'s service has not been read yet"));
     };
-    if green.targets.healthy == 0 {
-        return GuardDecision::Refuse("green has no healthy target".into());
+    if side.targets.healthy == 0 {
+        return GuardDecision::Refuse(format!("{name} has no healthy target"));
     }
-    if green.service.running < green.service.desired {
+    if side.service.running < side.service.desired {
         return GuardDecision::Refuse(format!(
-            "green runs {} of {} desired tasks",
-            green.service.running, green.service.desired
+            "{name} runs {} of {} desired tasks",
+            side.service.running, side.service.desired
         ));
     }
-    let first_step = from.green() == 0 && to.green() <= settings.first_step;
+    let first_step = from_share == 0 && to_share <= settings.first_step;
     if verdict == Verdict::Insufficient && !first_step {
         return GuardDecision::Refuse(format!("not enough evidence yet: {reason}"));
     }
@@ -99,6 +103,7 @@ mod tests {
             to: Timestamp(0),
             blue: side,
             green: side,
+            candidate: Color::Green,
             verdict,
             reason: "the numbers".into(),
         }
@@ -113,6 +118,7 @@ mod tests {
                 image: "i".into(),
                 desired: 4,
                 running,
+                primary_running: running,
                 pending: 4 - running,
                 rollout: RolloutState::Completed,
                 events: Vec::new(),
@@ -129,6 +135,7 @@ mod tests {
         check(
             w(from),
             w(to),
+            Color::Green,
             e.as_ref(),
             Some(&g),
             &GuardSettings::default(),
@@ -173,6 +180,37 @@ mod tests {
             GuardDecision::Refuse(why) => assert_eq!(why, "green is worse than blue: the numbers"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn in_the_second_cycle_increases_of_blue_are_guarded() {
+        // Green is live; the new revision runs on blue. 100/0 → 90/10 (green's view) gives
+        // blue 10 points more: a first step, so it needs the evidence not to say worse.
+        let blue_ready = green(4, 4);
+        let blue_check = |from: u8, to: u8, v: Verdict| {
+            check(
+                w(from),
+                w(to),
+                Color::Blue,
+                Some(&evidence(v)),
+                Some(&blue_ready),
+                &GuardSettings::default(),
+            )
+        };
+        assert_eq!(
+            blue_check(100, 90, Verdict::Worse),
+            GuardDecision::Refuse("blue is worse than green: the numbers".into())
+        );
+        assert_eq!(
+            blue_check(100, 90, Verdict::Insufficient),
+            GuardDecision::Allow
+        );
+        assert!(matches!(
+            blue_check(90, 70, Verdict::Insufficient),
+            GuardDecision::Refuse(_)
+        ));
+        // Back to green, the live side, is never blocked.
+        assert_eq!(blue_check(50, 100, Verdict::Worse), GuardDecision::Allow);
     }
 
     use proptest::prelude::*;

@@ -1,4 +1,4 @@
-use crate::domain::{Timestamp, Weights};
+use crate::domain::{Color, Timestamp, Weights};
 use crate::platform::PlatformError;
 
 /// Why a write is made; shown in the log and, later, the audit trail.
@@ -61,7 +61,8 @@ pub enum RollbackDecision {
     Write(WriteRequest),
     /// Runs as soon as the write in flight finishes.
     Queued,
-    AlreadyAllBlue,
+    /// The side rolled back to already carries all traffic.
+    AlreadyThere,
     NotReadYet,
 }
 
@@ -87,6 +88,8 @@ pub struct Shift {
     in_flight: Option<WriteRequest>,
     rollback_queued: bool,
     rollback_retries: u8,
+    /// Where the rollback asked for last goes: the baseline when it was asked for.
+    rollback_to: Option<Color>,
 }
 
 impl Shift {
@@ -117,16 +120,16 @@ impl Shift {
         }
     }
 
-    /// Stages green's share `delta` points from the staged (or current) split.
+    /// Stages green's share `delta` points from the staged (or current) split: the keys move
+    /// traffic right (to green) or left (to blue), as the bar stands.
     pub fn nudge(&mut self, delta: i16) -> Option<Weights> {
         let base = self.staged.or(self.current)?;
-        self.stage(base.nudged(delta).green())
+        self.stage(base.nudged(delta))
     }
 
-    /// Stages an exact green share; staging the current split drops the stage.
-    pub fn stage(&mut self, green_percent: u8) -> Option<Weights> {
+    /// Stages an exact split; staging the current split drops the stage.
+    pub fn stage(&mut self, target: Weights) -> Option<Weights> {
         let current = self.current?;
-        let target = Weights::with_green(green_percent);
         self.staged = (target != current).then_some(target);
         Some(target)
     }
@@ -175,24 +178,26 @@ impl Shift {
         }
     }
 
-    /// All traffic to green; the console asks first.
-    pub fn promote(&mut self, now: Timestamp) -> ApplyDecision {
+    /// All traffic to `candidate`; the console asks first.
+    pub fn promote(&mut self, candidate: Color, now: Timestamp) -> ApplyDecision {
         let Some(current) = self.current else {
             return ApplyDecision::NotReadYet;
         };
         if self.in_flight.is_some() {
             return ApplyDecision::Busy;
         }
-        if current == Weights::ALL_GREEN {
+        let all = Weights::all_to(candidate);
+        if current == all {
             return ApplyDecision::NothingStaged;
         }
-        self.staged = Some(Weights::ALL_GREEN);
-        ApplyDecision::Write(self.begin(WriteKind::Promote, current, Weights::ALL_GREEN, now))
+        self.staged = Some(all);
+        ApplyDecision::Write(self.begin(WriteKind::Promote, current, all, now))
     }
 
-    /// All traffic to blue at once. Never refused: queued behind a write in flight.
-    pub fn rollback(&mut self, now: Timestamp) -> RollbackDecision {
+    /// All traffic to `baseline` at once. Never refused: queued behind a write in flight.
+    pub fn rollback(&mut self, baseline: Color, now: Timestamp) -> RollbackDecision {
         self.staged = None;
+        self.rollback_to = Some(baseline);
         if self.in_flight.is_some() {
             self.rollback_queued = true;
             return RollbackDecision::Queued;
@@ -200,11 +205,12 @@ impl Shift {
         let Some(current) = self.current else {
             return RollbackDecision::NotReadYet;
         };
-        if current == Weights::ALL_BLUE {
-            return RollbackDecision::AlreadyAllBlue;
+        let all = Weights::all_to(baseline);
+        if current == all {
+            return RollbackDecision::AlreadyThere;
         }
         self.rollback_retries = 0;
-        RollbackDecision::Write(self.begin(WriteKind::Rollback, current, Weights::ALL_BLUE, now))
+        RollbackDecision::Write(self.begin(WriteKind::Rollback, current, all, now))
     }
 
     /// The write in flight finished with `result` (the weights read back, or an error).
@@ -247,11 +253,12 @@ impl Shift {
         now: Timestamp,
     ) -> Option<WriteRequest> {
         let current = self.current?;
+        let baseline = self.rollback_to?;
         let retry_rollback = finished.kind == WriteKind::Rollback
             && matches!(result, Err(PlatformError::Conflict { .. }))
             && self.rollback_retries < ROLLBACK_RETRIES;
         if retry_rollback {
-            // A rollback means "all to blue" whatever the split is now: go again from it.
+            // A rollback means "all to the baseline" whatever the split is now: go again.
             self.rollback_retries += 1;
         } else if self.rollback_queued {
             self.rollback_queued = false;
@@ -260,10 +267,11 @@ impl Shift {
             return None;
         }
         self.rollback_queued = false;
-        if current == Weights::ALL_BLUE {
+        let all = Weights::all_to(baseline);
+        if current == all {
             return None;
         }
-        Some(self.begin(WriteKind::Rollback, current, Weights::ALL_BLUE, now))
+        Some(self.begin(WriteKind::Rollback, current, all, now))
     }
 
     fn begin(
@@ -357,7 +365,7 @@ mod tests {
         ];
         for case in cases {
             let mut shift = at(case.current);
-            shift.stage(case.staged);
+            shift.stage(w(case.staged));
             let decision = shift.apply(25, NOW);
             assert_eq!(
                 matches!(decision, ApplyDecision::Write(_)),
@@ -381,14 +389,14 @@ mod tests {
     #[test]
     fn a_confirmed_large_jump_is_written() {
         let mut shift = at(0);
-        shift.stage(60);
+        shift.stage(w(60));
         assert!(matches!(shift.apply_confirmed(NOW), ApplyDecision::Write(r) if r.target == w(60)));
     }
 
     #[test]
     fn read_back_becomes_current_and_clears_the_stage() {
         let mut shift = at(0);
-        shift.stage(10);
+        shift.stage(w(10));
         let ApplyDecision::Write(req) = shift.apply(25, NOW) else {
             panic!("expected a write")
         };
@@ -403,7 +411,7 @@ mod tests {
     #[test]
     fn observations_during_a_write_do_not_overrule_the_read_back() {
         let mut shift = at(0);
-        shift.stage(10);
+        shift.stage(w(10));
         shift.apply(25, NOW);
         shift.observed(w(0));
         assert_eq!(shift.current(), Some(w(0)));
@@ -414,7 +422,7 @@ mod tests {
     #[test]
     fn a_second_apply_while_writing_is_busy() {
         let mut shift = at(0);
-        shift.stage(10);
+        shift.stage(w(10));
         shift.apply(25, NOW);
         shift.nudge(10);
         assert_eq!(shift.apply(25, NOW), ApplyDecision::Busy);
@@ -423,9 +431,9 @@ mod tests {
     #[test]
     fn rollback_is_allowed_while_a_write_is_in_flight() {
         let mut shift = at(40);
-        shift.stage(50);
+        shift.stage(w(50));
         shift.apply(25, NOW);
-        assert_eq!(shift.rollback(NOW), RollbackDecision::Queued);
+        assert_eq!(shift.rollback(Color::Blue, NOW), RollbackDecision::Queued);
         let outcome = shift
             .write_finished(Ok(w(50)), NOW)
             .expect("a write was in flight");
@@ -440,7 +448,7 @@ mod tests {
     #[test]
     fn rollback_retries_after_an_outside_change() {
         let mut shift = at(40);
-        shift.rollback(NOW);
+        shift.rollback(Color::Blue, NOW);
         let conflict = PlatformError::Conflict {
             expected: w(40),
             actual: w(70),
@@ -453,7 +461,7 @@ mod tests {
     #[test]
     fn an_apply_conflict_drops_the_stage_and_adopts_the_actual_split() {
         let mut shift = at(0);
-        shift.stage(10);
+        shift.stage(w(10));
         shift.apply(25, NOW);
         let conflict = PlatformError::Conflict {
             expected: w(0),
@@ -467,14 +475,44 @@ mod tests {
 
     #[test]
     fn rollback_at_all_blue_writes_nothing() {
-        assert_eq!(at(0).rollback(NOW), RollbackDecision::AlreadyAllBlue);
+        assert_eq!(
+            at(0).rollback(Color::Blue, NOW),
+            RollbackDecision::AlreadyThere
+        );
+    }
+
+    #[test]
+    fn after_the_roles_swap_rollback_returns_to_green_and_promote_goes_to_blue() {
+        let mut shift = at(100);
+        assert!(matches!(
+            shift.promote(Color::Blue, NOW),
+            ApplyDecision::Write(WriteRequest { target, .. }) if target == Weights::ALL_BLUE
+        ));
+        // Asked for mid-write, the rollback is queued and keeps its side; a conflict retries it.
+        assert_eq!(shift.rollback(Color::Green, NOW), RollbackDecision::Queued);
+        let read_back = shift.write_finished(Ok(w(40)), NOW).expect("in flight");
+        let queued = read_back.next.expect("the queued rollback runs");
+        assert_eq!(
+            (queued.expected, queued.target),
+            (w(40), Weights::ALL_GREEN)
+        );
+        let conflict = PlatformError::Conflict {
+            expected: w(40),
+            actual: w(20),
+        };
+        let retried = shift.write_finished(Err(conflict), NOW).expect("in flight");
+        assert_eq!(retried.next.map(|r| r.target), Some(Weights::ALL_GREEN));
+        assert_eq!(
+            at(100).rollback(Color::Green, NOW),
+            RollbackDecision::AlreadyThere
+        );
     }
 
     #[test]
     fn promote_targets_all_green() {
         let mut shift = at(30);
         assert!(matches!(
-            shift.promote(NOW),
+            shift.promote(Color::Green, NOW),
             ApplyDecision::Write(WriteRequest { kind: WriteKind::Promote, target, .. }) if target == Weights::ALL_GREEN
         ));
     }

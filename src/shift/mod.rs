@@ -6,11 +6,13 @@ pub mod evidence;
 pub mod guard;
 mod machine;
 pub mod plan;
+pub mod roles;
 pub mod stats;
 
 pub use evidence::{Evidence, EvidenceSettings, SideEvidence, Verdict, evidence};
 pub use guard::{GuardDecision, GuardSettings};
 pub use machine::{ApplyDecision, RollbackDecision, Shift, WriteKind, WriteOutcome, WriteRequest};
+pub use roles::Role;
 
 /// The default size of one `→`/`←` nudge, in percentage points.
 pub const STEP_POINTS: u8 = 10;

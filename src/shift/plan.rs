@@ -4,12 +4,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::domain::{Timestamp, Weights};
+use crate::domain::{Color, Timestamp, Weights};
 
 /// What the operator configured (`[plan]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanSpec {
-    /// Green's share at each step, baking `bake` after each.
+    /// The candidate's share at each step, baking `bake` after each.
     Steps { steps: Vec<u8>, bake: Duration },
     /// `step` more points every `every`, up to 100.
     Linear { step: u8, every: Duration },
@@ -24,7 +24,7 @@ pub enum PlanError {
         "plan steps are empty: give at least one, ending at 100, e.g. steps = [10, 25, 50, 100]"
     )]
     Empty,
-    #[error("plan step {0} is over 100: green's share is 0 to 100")]
+    #[error("plan step {0} is over 100: a share is 0 to 100")]
     OverHundred(u8),
     #[error("plan steps must go up: {0} comes after {1}")]
     NotIncreasing(u8, u8),
@@ -36,7 +36,7 @@ pub enum PlanError {
     BadCanary(u8),
 }
 
-/// What to do when the evidence says green is worse while a plan runs.
+/// What to do when the evidence says the candidate is worse while a plan runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnBreach {
     #[default]
@@ -45,7 +45,7 @@ pub enum OnBreach {
 }
 
 impl PlanSpec {
-    /// The green shares the plan goes through, in order, ending at 100.
+    /// The candidate's shares the plan goes through, in order, ending at 100.
     pub fn targets(&self) -> Result<Vec<u8>, PlanError> {
         let targets = match self {
             PlanSpec::Steps { steps, .. } => steps.clone(),
@@ -126,13 +126,16 @@ impl fmt::Display for PlanState {
     }
 }
 
-/// A running plan. Pure: time comes in, the next step goes out.
+/// A running plan. Pure: time comes in, the next step goes out. Its steps are shares of the
+/// candidate (see [`super::roles`]): green in the first cycle, blue after the roles swap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub targets: Vec<u8>,
     pub bake: Duration,
     pub on_breach: OnBreach,
     pub state: PlanState,
+    /// The side the plan moves traffic to: the candidate when it was started.
+    pub toward: Option<Color>,
 }
 
 /// What the plan wants now.
@@ -141,7 +144,7 @@ pub enum PlanAction {
     Nothing,
     /// Move to this split (the guard still decides).
     Step(Weights),
-    /// The evidence says green is worse: roll back, with the reason.
+    /// The evidence says the candidate is worse: roll back, with the reason.
     Rollback(String),
 }
 
@@ -152,23 +155,24 @@ impl Plan {
             bake: spec.bake(),
             on_breach,
             state: PlanState::Ready,
+            toward: None,
         })
     }
 
-    /// The first target above `current`: where the plan goes next.
-    pub fn next_target(&self, current: Weights) -> Option<Weights> {
+    /// The first target above `toward`'s share of `current`: where the plan goes next.
+    pub fn next_target(&self, current: Weights, toward: Color) -> Option<Weights> {
         self.targets
             .iter()
-            .find(|t| **t > current.green())
-            .map(|t| Weights::with_green(*t))
+            .find(|t| **t > current.share(toward))
+            .map(|t| Weights::with_share(toward, *t))
     }
 
-    /// Step n of N for the screen: the number of targets at or below `current`.
-    pub fn progress(&self, current: Weights) -> (usize, usize) {
+    /// Step n of N for the screen: the number of targets at or below `toward`'s share.
+    pub fn progress(&self, current: Weights, toward: Color) -> (usize, usize) {
         let done = self
             .targets
             .iter()
-            .filter(|t| **t <= current.green())
+            .filter(|t| **t <= current.share(toward))
             .count();
         (done, self.targets.len())
     }
@@ -180,15 +184,26 @@ impl Plan {
         )
     }
 
-    /// `a`: start, or resume after a pause or a hold; the next step is due at once.
-    pub fn start(&mut self, now: Timestamp) -> bool {
-        match self.state {
-            PlanState::Ready | PlanState::Paused { .. } | PlanState::Holding { .. } => {
-                self.state = PlanState::Baking { next_at: now };
-                true
+    /// The side the plan moves traffic to, or would if started now.
+    pub fn side(&self, candidate: Color) -> Color {
+        self.toward.unwrap_or(candidate)
+    }
+
+    /// `a`: start toward `candidate`, or resume after a pause or a hold; the next step is due
+    /// at once. A plan that is over starts again for the next cycle once the candidate carries
+    /// nothing (after a rollback, or once the roles swapped).
+    pub fn start(&mut self, now: Timestamp, candidate: Color, current: Weights) -> bool {
+        let toward = match self.state {
+            PlanState::Ready => candidate,
+            PlanState::Paused { .. } | PlanState::Holding { .. } => self.side(candidate),
+            PlanState::Done | PlanState::RolledBack { .. } if current.share(candidate) == 0 => {
+                candidate
             }
-            _ => false,
-        }
+            _ => return false,
+        };
+        self.toward = Some(toward);
+        self.state = PlanState::Baking { next_at: now };
+        true
     }
 
     /// `Space`, an outside change, or a breach with `on_breach = "pause"`.
@@ -211,11 +226,12 @@ impl Plan {
         }
     }
 
-    /// Called on every tick and every metrics update: what to do now.
+    /// Called on every tick and every metrics update: what to do now; `worse` is the
+    /// evidence's reason when it says the side the plan moves traffic to is worse.
     pub fn poll(&mut self, now: Timestamp, current: Weights, worse: Option<&str>) -> PlanAction {
-        if !self.is_active() {
+        let Some(toward) = self.toward.filter(|_| self.is_active()) else {
             return PlanAction::Nothing;
-        }
+        };
         if let Some(reason) = worse {
             // Only a plan that has moved traffic has something to roll back or stop.
             return match self.on_breach {
@@ -226,21 +242,23 @@ impl Plan {
                     PlanAction::Rollback(reason.to_string())
                 }
                 OnBreach::Pause => {
-                    self.pause(format!("green is worse: {reason}"));
+                    self.pause(format!("{} is worse: {reason}", toward.name()));
                     PlanAction::Nothing
                 }
             };
         }
         match &self.state {
-            PlanState::Baking { next_at } if *next_at <= now => match self.next_target(current) {
-                Some(target) => PlanAction::Step(target),
-                None => {
-                    self.state = PlanState::Done;
-                    PlanAction::Nothing
+            PlanState::Baking { next_at } if *next_at <= now => {
+                match self.next_target(current, toward) {
+                    Some(target) => PlanAction::Step(target),
+                    None => {
+                        self.state = PlanState::Done;
+                        PlanAction::Nothing
+                    }
                 }
-            },
+            }
             PlanState::Holding { .. } => self
-                .next_target(current)
+                .next_target(current, toward)
                 .map_or(PlanAction::Nothing, PlanAction::Step),
             _ => PlanAction::Nothing,
         }
@@ -258,12 +276,14 @@ impl Plan {
         };
     }
 
-    /// The step's write was read back at `read_back`.
-    pub fn step_finished(&mut self, read_back: Weights, now: Timestamp) {
+    /// The step's write to `target` was read back at `read_back`: the plan is done once one
+    /// side carries everything as asked (its last target is always 100).
+    pub fn step_finished(&mut self, read_back: Weights, target: Weights, now: Timestamp) {
         if self.state != PlanState::Applying {
             return;
         }
-        self.state = if read_back == Weights::ALL_GREEN {
+        let everything = read_back.green() == 100 || read_back.blue() == 100;
+        self.state = if read_back == target && everything {
             PlanState::Done
         } else {
             PlanState::Baking {
@@ -294,6 +314,8 @@ mod tests {
             bake: BAKE,
         }
     }
+
+    const G: Color = Color::Green;
 
     fn w(green: u8) -> Weights {
         Weights::with_green(green)
@@ -362,7 +384,7 @@ mod tests {
             PlanAction::Nothing,
             "not started"
         );
-        assert!(plan.start(t0));
+        assert!(plan.start(t0, G, w(0)));
         assert_eq!(plan.poll(t0, w(0), None), PlanAction::Step(w(10)));
         plan.step_started();
         assert_eq!(
@@ -370,8 +392,8 @@ mod tests {
             PlanAction::Nothing,
             "one step at a time"
         );
-        plan.step_finished(w(10), t0);
-        assert_eq!(plan.progress(w(10)), (1, 3));
+        plan.step_finished(w(10), w(10), t0);
+        assert_eq!(plan.progress(w(10), G), (1, 3));
         assert_eq!(
             plan.poll(t0.plus(Duration::from_secs(59)), w(10), None),
             PlanAction::Nothing
@@ -381,14 +403,61 @@ mod tests {
             PlanAction::Step(w(50))
         );
         plan.step_started();
-        plan.step_finished(w(100), t0.plus(BAKE));
+        plan.step_finished(w(100), w(100), t0.plus(BAKE));
         assert_eq!(plan.state, PlanState::Done);
+    }
+
+    #[test]
+    fn after_the_roles_swap_a_plan_moves_traffic_to_blue() {
+        let mut plan = Plan::new(&steps(&[10, 50, 100]), OnBreach::Pause).expect("valid");
+        let t0 = Timestamp(0);
+        // Green carries everything; blue is the candidate.
+        let all_green = Weights::ALL_GREEN;
+        assert!(plan.start(t0, Color::Blue, all_green));
+        assert_eq!(
+            plan.poll(t0, all_green, None),
+            PlanAction::Step(Weights::with_share(Color::Blue, 10))
+        );
+        plan.step_started();
+        plan.step_finished(w(90), w(90), t0);
+        assert_eq!(plan.progress(w(90), Color::Blue), (1, 3));
+        assert_eq!(
+            plan.poll(t0.plus(BAKE), w(90), Some("blue 7%")),
+            PlanAction::Nothing
+        );
+        assert_eq!(
+            plan.state,
+            PlanState::Paused {
+                reason: "blue is worse: blue 7%".into()
+            }
+        );
+        // Resuming keeps the direction it was started with.
+        assert!(plan.start(t0, G, w(90)));
+        assert_eq!(plan.toward, Some(Color::Blue));
+        plan.step_started();
+        plan.step_finished(Weights::ALL_BLUE, Weights::ALL_BLUE, t0);
+        assert_eq!(plan.state, PlanState::Done);
+    }
+
+    #[test]
+    fn a_finished_plan_starts_again_for_the_next_cycle_only() {
+        let mut plan = Plan::new(&steps(&[10, 100]), OnBreach::Rollback).expect("valid");
+        let t0 = Timestamp(0);
+        assert!(plan.start(t0, G, w(0)));
+        plan.step_started();
+        plan.step_finished(w(100), w(100), t0);
+        assert_eq!(plan.state, PlanState::Done);
+        // Green still in its bake: green is the candidate and carries everything.
+        assert!(!plan.start(t0, G, w(100)));
+        // The roles swapped: blue is the candidate at 0%.
+        assert!(plan.start(t0, Color::Blue, w(100)));
+        assert_eq!(plan.poll(t0, w(100), None), PlanAction::Step(w(90)));
     }
 
     #[test]
     fn a_breach_rolls_back_or_pauses_as_configured() {
         let mut plan = Plan::new(&steps(&[10, 100]), OnBreach::Rollback).expect("valid");
-        plan.start(Timestamp(0));
+        plan.start(Timestamp(0), G, w(0));
         assert_eq!(
             plan.poll(Timestamp(0), w(10), Some("green 7%")),
             PlanAction::Rollback("green 7%".into())
@@ -396,7 +465,7 @@ mod tests {
         assert!(matches!(plan.state, PlanState::RolledBack { .. }));
 
         let mut plan = Plan::new(&steps(&[10, 100]), OnBreach::Pause).expect("valid");
-        plan.start(Timestamp(0));
+        plan.start(Timestamp(0), G, w(0));
         assert_eq!(
             plan.poll(Timestamp(0), w(10), Some("green 7%")),
             PlanAction::Nothing
@@ -412,7 +481,7 @@ mod tests {
     #[test]
     fn a_held_step_goes_on_when_the_guard_lets_it() {
         let mut plan = Plan::new(&steps(&[10, 100]), OnBreach::Rollback).expect("valid");
-        plan.start(Timestamp(0));
+        plan.start(Timestamp(0), G, w(0));
         assert_eq!(plan.poll(Timestamp(0), w(0), None), PlanAction::Step(w(10)));
         plan.hold("no fresh evidence");
         assert_eq!(
@@ -422,7 +491,7 @@ mod tests {
         );
         plan.pause("operator");
         assert_eq!(plan.poll(Timestamp(6), w(0), None), PlanAction::Nothing);
-        assert!(plan.start(Timestamp(7)), "a resumes");
+        assert!(plan.start(Timestamp(7), G, w(0)), "a resumes");
     }
 
     use proptest::prelude::*;
@@ -460,7 +529,7 @@ mod tests {
             let mut plan = Plan::new(&steps(&[10, 25, 50, 100]), OnBreach::Rollback).expect("valid");
             let mut now = Timestamp(0);
             let mut current = w(0);
-            plan.start(now);
+            plan.start(now, G, current);
             for e in events {
                 match e {
                     Event::Tick(secs) => now = now.plus(Duration::from_secs(secs)),
@@ -473,12 +542,12 @@ mod tests {
                     }
                     Event::Started => plan.step_started(),
                     Event::Finished(g) => {
-                        plan.step_finished(w(g), now);
+                        plan.step_finished(w(g), w(g), now);
                         current = w(g);
                     }
                     Event::Hold => plan.hold("no evidence"),
                     Event::Pause => plan.pause("operator"),
-                    Event::Resume => { plan.start(now); }
+                    Event::Resume => { plan.start(now, G, current); }
                     Event::Skip => { plan.skip_bake(now); }
                 }
                 if let PlanAction::Step(target) = plan.poll(now, current, None) {

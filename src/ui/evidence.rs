@@ -28,11 +28,17 @@ fn latency(side: &SideEvidence) -> String {
         .map_or("–".into(), |l| format!("{l:.0} ms"))
 }
 
-/// Green against blue since the last weight change: the verdict the guard acts on, in numbers.
+/// The candidate against the baseline since the last weight change: the verdict the guard acts
+/// on, in numbers.
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let candidate = state.candidate();
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .title(" EVIDENCE · green vs blue ");
+        .title(format!(
+            " EVIDENCE · {} vs {} ",
+            candidate.name(),
+            candidate.other().name()
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(evidence) = state.evidence() else {
@@ -68,9 +74,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             )),
             Span::styled("  needs ", theme::label()),
             Span::raw(format!(
-                "≥{} green requests · within {:.1} pt of blue · below {:.0}%",
+                "≥{} {} requests · within {:.1} pt of {} · below {:.0}%",
                 settings.min_requests,
+                candidate.name(),
                 settings.tolerance * 100.0,
+                candidate.other().name(),
                 settings.max_error_rate * 100.0
             )),
         ]),

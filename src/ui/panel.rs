@@ -117,15 +117,24 @@ fn text_lines(state: &AppState, color: Color, weights: Option<Weights>) -> Vec<L
                 t.initial, t.draining
             )),
         ]),
-        traffic_line(share, metrics),
+        traffic_line(
+            share,
+            metrics,
+            state.metrics.as_ref().and_then(|m| m.newest_bucket()),
+        ),
         errors_line(state, metrics),
     ]
 }
 
-fn traffic_line(share: Option<u8>, metrics: Option<&SideMetrics>) -> Line<'static> {
+fn traffic_line(
+    share: Option<u8>,
+    metrics: Option<&SideMetrics>,
+    newest: Option<crate::domain::Timestamp>,
+) -> Line<'static> {
     let share = share.map_or("–".to_string(), |p| format!("{p}%"));
     let rps = metrics
-        .and_then(|m| m.requests_per_sec())
+        .zip(newest)
+        .map(|(m, newest)| m.requests_per_sec(newest))
         .map_or("– req/s".to_string(), |r| format!("{r:.0} req/s"));
     Line::from(vec![
         label("traffic "),

@@ -5,6 +5,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::theme;
 use crate::app::{AppState, Confirm, ImagePrompt, KEYMAP, PercentPrompt, Popup};
+use crate::domain::{Color, Weights};
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     match &state.popup {
@@ -65,17 +66,19 @@ fn help(frame: &mut Frame, area: Rect) {
 }
 
 fn percent_prompt(state: &AppState, prompt: &PercentPrompt, frame: &mut Frame, area: Rect) {
+    let candidate = state.candidate();
     let current = state
         .shift
         .current()
-        .map_or(String::new(), |w| format!(" (now {}%)", w.green()));
+        .map_or(String::new(), |w| format!(" (now {}%)", w.share(candidate)));
     let error = prompt.error.as_ref().map(ToString::to_string);
+    let title = format!("{}'s share, %", candidate.name());
     text_prompt(
         frame,
         area,
         TextPrompt {
-            title: "green's share, %",
-            question: format!("Green's share, 0 to 100{current}:"),
+            title: &title,
+            question: format!("{}'s share, 0 to 100{current}:", capitalized(candidate)),
             input: &prompt.input,
             error: error.as_deref(),
             enter: "stage",
@@ -102,6 +105,14 @@ fn image_prompt(state: &AppState, prompt: &ImagePrompt, frame: &mut Frame, area:
             width: 72,
         },
     );
+}
+
+/// `Blue` / `Green`, to start a sentence.
+fn capitalized(color: Color) -> &'static str {
+    match color {
+        Color::Blue => "Blue",
+        Color::Green => "Green",
+    }
 }
 
 struct TextPrompt<'a> {
@@ -159,18 +170,30 @@ fn text_prompt(frame: &mut Frame, area: Rect, prompt: TextPrompt<'_>) {
 
 fn confirmation(confirm: Confirm, frame: &mut Frame, area: Rect) {
     let (title, text) = match confirm {
-        Confirm::LargeJump { from, to } => (
-            "large jump",
-            format!(
-                "Move green from {}% to {}% in one step ({} points)? (blue/green {from} → {to})",
-                from.green(),
-                to.green(),
-                from.distance(to)
-            ),
-        ),
-        Confirm::Promote { from } => (
+        Confirm::LargeJump { from, to } => {
+            let side = if to.green() > from.green() {
+                Color::Green
+            } else {
+                Color::Blue
+            };
+            (
+                "large jump",
+                format!(
+                    "Move {} from {}% to {}% in one step ({} points)? (blue/green {from} → {to})",
+                    side.name(),
+                    from.share(side),
+                    to.share(side),
+                    from.distance(to)
+                ),
+            )
+        }
+        Confirm::Promote { from, to } => (
             "promote",
-            format!("Send ALL traffic to green? (blue/green {from} → 0/100)"),
+            format!(
+                "Send ALL traffic to {}? (blue/green {from} → {})",
+                to.name(),
+                Weights::all_to(to)
+            ),
         ),
         Confirm::ScaleIdle { side, desired } => (
             "scale the idle side down",

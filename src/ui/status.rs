@@ -74,7 +74,7 @@ fn deploy_progress(state: &AppState) -> Option<Line<'static>> {
         )));
     };
     let side = state.observation.as_ref()?.side(report.idle);
-    let running = side.service.running;
+    let running = side.service.primary_running;
     let healthy = side.targets.healthy;
     let ready = side.service.task_definition == report.to
         && side.service.rollout == RolloutState::Completed
@@ -91,8 +91,9 @@ fn deploy_progress(state: &AppState) -> Option<Line<'static>> {
     } else {
         Line::from(Span::styled(
             format!(
-                " deploying {image} to {} ({}): {running}/{} running · {} pending · {healthy} healthy",
-                report.idle, report.to, report.desired, side.service.pending
+                " deploying {image} to {} ({}): {running}/{} new tasks running · {} pending · \
+                 targets {healthy} healthy, {} initial",
+                report.idle, report.to, report.desired, side.service.pending, side.targets.initial
             ),
             theme::warning(),
         ))

@@ -70,13 +70,17 @@ fn plan_line(state: &AppState) -> Line<'static> {
         .shift
         .current()
         .unwrap_or(crate::domain::Weights::ALL_BLUE);
-    let (done, total) = plan.progress(current);
-    let mut spans = vec![Span::styled("plan ", theme::label())];
+    let toward = plan.side(state.candidate());
+    let (done, total) = plan.progress(current, toward);
+    let mut spans = vec![Span::styled(
+        format!("plan → {} ", toward.name()),
+        theme::label(),
+    )];
     for (i, target) in plan.targets.iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" → ", theme::label()));
         }
-        let style = if *target <= current.green() {
+        let style = if *target <= current.share(toward) {
             theme::value()
         } else {
             theme::label()
@@ -87,7 +91,9 @@ fn plan_line(state: &AppState) -> Line<'static> {
     let (text, style) = match &plan.state {
         PlanState::Ready => ("ready: a starts it".to_string(), theme::label()),
         PlanState::Baking { next_at } => {
-            let next = plan.next_target(current).map_or(100, |w| w.green());
+            let next = plan
+                .next_target(current, toward)
+                .map_or(100, |w| w.share(toward));
             (
                 format!(
                     "baking: {next}% in {} (n: now, Space: pause)",
@@ -99,7 +105,10 @@ fn plan_line(state: &AppState) -> Line<'static> {
         PlanState::Applying => ("applying the step".to_string(), theme::value()),
         PlanState::Holding { reason } => (format!("holding: {reason}"), theme::warning()),
         PlanState::Paused { reason } => (format!("PAUSED: {reason}"), theme::warning()),
-        PlanState::Done => ("done: green carries all traffic".to_string(), theme::ok()),
+        PlanState::Done => (
+            format!("done: {} carries all traffic", toward.name()),
+            theme::ok(),
+        ),
         PlanState::RolledBack { reason } => (format!("ROLLED BACK: {reason}"), theme::error()),
     };
     spans.push(Span::styled(text, style));

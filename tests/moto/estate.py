@@ -3,7 +3,8 @@
 
 Usage: estate.py ENDPOINT NAME [--rule] [--same-cluster] [--green-controller CODE_DEPLOY]
                                 [--no-metrics] [--green-not-attached]
-                                [--green-weight N] [--green-metrics ok|bad]
+                                [--green-weight N] [--green-metrics none|ok|bad]
+                                [--blue-metrics ok|none]
 
 - an ALB with an HTTP listener; target groups NAME-blue, NAME-green and NAME-other
 - with --rule: the listener's default action answers 404; a rule (priority 10, /shop/*)
@@ -13,7 +14,8 @@ Usage: estate.py ENDPOINT NAME [--rule] [--same-cluster] [--green-controller COD
 - ECS: clusters NAME-blue and NAME-green (or one, NAME, with --same-cluster), a task
   definition family NAME-shop with revisions for 1.4.2 and 1.5.0, services attached to their
   target groups with 4 tasks each
-- CloudWatch: ten minutes of AWS/ApplicationELB metrics for both groups and the ELB
+- CloudWatch: ten minutes of AWS/ApplicationELB metrics for both groups and the ELB (blue
+  serving alone unless told otherwise: blue is the live side)
 """
 import argparse
 import datetime
@@ -44,6 +46,9 @@ def main():
                         help="green's starting weight (blue gets 100 minus it)")
     parser.add_argument("--green-metrics", choices=("none", "ok", "bad"), default="none",
                         help="seed green with traffic: ok (0.3%% 5xx) or bad (8%% 5xx)")
+    parser.add_argument("--blue-metrics", choices=("ok", "none"), default="ok",
+                        help="none: blue served nothing (with --green-weight 100 and "
+                             "--green-metrics ok, the roles have swapped)")
     args = parser.parse_args()
     name = args.name
 
@@ -144,7 +149,8 @@ def main():
         now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
         green = {"none": (0.0, 0.0, 0.0), "ok": (300.0, 1.0, 0.084),
                  "bad": (300.0, 24.0, 0.084)}[args.green_metrics]
-        per_minute = {"blue": (1200.0, 3.0, 0.080), "green": green}
+        blue = {"ok": (1200.0, 3.0, 0.080), "none": (0.0, 0.0, 0.0)}[args.blue_metrics]
+        per_minute = {"blue": blue, "green": green}
         data = []
         for minutes_ago in range(1, 11):
             at = now - datetime.timedelta(minutes=minutes_ago)

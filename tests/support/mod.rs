@@ -65,6 +65,16 @@ impl Console {
         Console::reading(world, Scenario::Healthy)
     }
 
+    /// A console after a full first cycle: green has carried everything for seven minutes,
+    /// past the five-minute bake, so the roles have swapped and blue is the idle side.
+    pub fn swapped() -> Self {
+        let mut world = World::new(Scenario::Healthy, 42, START);
+        world.advance_to(START.plus(std::time::Duration::from_secs(120)));
+        world.set_weights(Weights::ALL_GREEN);
+        world.advance_to(START.plus(std::time::Duration::from_secs(9 * 60)));
+        Console::reading(world, Scenario::Healthy)
+    }
+
     /// A console started at `START` that has just read `world` once, state and metrics.
     fn reading(world: World, scenario: Scenario) -> Self {
         let state = AppState::new(source_for(scenario), Settings::default(), START);

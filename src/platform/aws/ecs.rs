@@ -16,12 +16,15 @@ pub struct TaskDefinitionSummary {
     pub image: String,
 }
 
-pub fn rollout_state(service: &Service) -> RolloutState {
-    let primary = service
+fn primary_deployment(service: &Service) -> Option<&aws_sdk_ecs::types::Deployment> {
+    service
         .deployments()
         .iter()
-        .find(|d| d.status() == Some("PRIMARY"));
-    match primary.and_then(|d| d.rollout_state()) {
+        .find(|d| d.status() == Some("PRIMARY"))
+}
+
+pub fn rollout_state(service: &Service) -> RolloutState {
+    match primary_deployment(service).and_then(|d| d.rollout_state()) {
         Some(DeploymentRolloutState::Completed) => RolloutState::Completed,
         Some(DeploymentRolloutState::InProgress) => RolloutState::InProgress,
         Some(DeploymentRolloutState::Failed) => RolloutState::Failed,
@@ -48,6 +51,9 @@ pub fn service_status(
         image: task_definition.map_or_else(|| "?".to_string(), |t| t.image.clone()),
         desired: count(service.desired_count()),
         running: count(service.running_count()),
+        primary_running: count(
+            primary_deployment(service).map_or(service.running_count(), |d| d.running_count()),
+        ),
         pending: count(service.pending_count()),
         rollout: rollout_state(service),
         events: service
@@ -191,7 +197,14 @@ mod tests {
             .deployments(
                 Deployment::builder()
                     .status("PRIMARY")
+                    .running_count(1)
                     .rollout_state(DeploymentRolloutState::InProgress)
+                    .build(),
+            )
+            .deployments(
+                Deployment::builder()
+                    .status("ACTIVE")
+                    .running_count(2)
                     .build(),
             )
             .events(
@@ -208,6 +221,7 @@ mod tests {
         };
         let status = service_status("shop-green", &svc, Some(&summary));
         assert_eq!((status.desired, status.running, status.pending), (4, 3, 1));
+        assert_eq!(status.primary_running, 1, "the new revision's tasks only");
         assert_eq!(status.rollout, RolloutState::InProgress);
         assert_eq!(status.task_definition, "shop:8");
         assert_eq!(status.events[0].at, Timestamp::from_secs(1_795_763_100));

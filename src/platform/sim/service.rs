@@ -39,6 +39,8 @@ pub struct SimService {
     pub revision: u32,
     pub image: String,
     pub desired: u32,
+    /// A broken build: its 5xx rate climbs once it carries traffic.
+    pub faulty: bool,
     tasks: Vec<SimTask>,
     /// The previous revision's tasks during a rolling deployment: they serve until the new
     /// ones are healthy, as ECS does with a minimum healthy percent of 100.
@@ -58,6 +60,7 @@ impl SimService {
             revision,
             image: image.into(),
             desired: 0,
+            faulty: false,
             tasks: Vec::new(),
             retiring: Vec::new(),
             events: VecDeque::new(),
@@ -197,6 +200,11 @@ impl SimService {
             image: self.image.clone(),
             desired: self.desired,
             running: count(TaskState::Running),
+            primary_running: self
+                .tasks
+                .iter()
+                .filter(|t| t.state == TaskState::Running)
+                .count() as u32,
             pending: count(TaskState::Pending) + count(TaskState::Provisioning),
             rollout: if self.steady {
                 RolloutState::Completed

@@ -19,9 +19,9 @@ const HISTORY_MINUTES: u64 = 30;
 const METRICS_MINUTES: u64 = 30;
 const BLUE_ERROR_RATE: f64 = 0.0025;
 const GREEN_ERROR_RATE: f64 = 0.003;
-const BAD_GREEN_ERROR_RATE: f64 = 0.08;
-/// How long bad green takes to reach its full error rate once it carries traffic.
-const BAD_GREEN_RAMP_SECS: f64 = 120.0;
+const BAD_BUILD_ERROR_RATE: f64 = 0.08;
+/// How long a faulty build takes to reach its full error rate once it carries traffic.
+const BAD_BUILD_RAMP_SECS: f64 = 120.0;
 const BLUE_LATENCY_MS: f64 = 80.0;
 const GREEN_LATENCY_MS: f64 = 84.0;
 const SLOW_GREEN_FACTOR: f64 = 3.0;
@@ -42,7 +42,22 @@ pub struct World {
     blue_metrics: MinuteBuckets,
     green_metrics: MinuteBuckets,
     elb_5xx: VecDeque<(Timestamp, f64)>,
-    green_traffic_since: Option<Timestamp>,
+    /// When each side (blue, green) began carrying traffic on the revision it runs: a faulty
+    /// build's errors climb from then.
+    serving_since: [Option<Timestamp>; 2],
+}
+
+/// The simulator's stand-in for a broken build: an image with `bad` in its reference
+/// (`example/shop:1.7.0-bad`) fails like bad green once it carries traffic.
+pub fn is_faulty_image(image: &str) -> bool {
+    image.contains("bad")
+}
+
+fn index(color: Color) -> usize {
+    match color {
+        Color::Blue => 0,
+        Color::Green => 1,
+    }
 }
 
 impl World {
@@ -51,7 +66,9 @@ impl World {
         let history_start = Timestamp(start.0.saturating_sub(HISTORY_MINUTES * 60_000));
         let mut blue = SimService::new("shop-blue", "shop-blue", "shop", 7, "example/shop:1.4.2");
         blue.settle_at(TASKS_PER_SIDE, history_start);
-        let green = SimService::new("shop-green", "shop-green", "shop", 8, "example/shop:1.5.0");
+        let mut green =
+            SimService::new("shop-green", "shop-green", "shop", 8, "example/shop:1.5.0");
+        green.faulty = scenario == Scenario::BadGreen;
         let mut world = World {
             now: history_start,
             origin: history_start,
@@ -63,7 +80,7 @@ impl World {
             blue_metrics: MinuteBuckets::default(),
             green_metrics: MinuteBuckets::default(),
             elb_5xx: VecDeque::new(),
-            green_traffic_since: None,
+            serving_since: [None, None],
         };
         world.advance_to(start);
         world.green.scale_to(TASKS_PER_SIDE, start, &mut world.rng);
@@ -114,7 +131,9 @@ impl World {
         let from = format!("{}:{}", service.family, service.revision);
         service.revision = newest_revision;
         service.roll_out(image, desired, now, &mut self.rng);
+        service.faulty = is_faulty_image(image);
         let to = format!("{}:{}", service.family, service.revision);
+        self.serving_since[index(idle)] = None;
         Ok(DeployReport {
             idle,
             from,
@@ -152,9 +171,9 @@ impl World {
                 "adopt needs one side carrying all traffic ({weights} blue/green now)"
             ));
         };
-        let (revision, image) = {
+        let (revision, image, faulty) = {
             let source = self.side(idle);
-            (source.revision, source.image.clone())
+            (source.revision, source.image.clone(), source.faulty)
         };
         let now = self.now;
         let service = match live {
@@ -166,7 +185,9 @@ impl World {
         // The live side takes the idle side's revision as it is: roll_out counts one up.
         service.revision = revision.saturating_sub(1);
         service.roll_out(&image, desired, now, &mut self.rng);
+        service.faulty = faulty;
         let to = format!("{}:{}", service.family, service.revision);
+        self.serving_since[index(live)] = None;
         Ok(DeployReport {
             idle: live,
             from,
@@ -209,8 +230,11 @@ impl World {
         let now = self.now;
         self.blue.step(now, &mut self.rng);
         self.green.step(now, &mut self.rng);
-        if self.weights.green() > 0 && self.green_traffic_since.is_none() {
-            self.green_traffic_since = Some(now);
+        for color in Color::BOTH {
+            let since = &mut self.serving_since[index(color)];
+            if self.weights.share(color) > 0 && since.is_none() {
+                *since = Some(now);
+            }
         }
 
         // A gentle ten-minute swell plus noise, so the sparklines look like a real shop.
@@ -253,13 +277,16 @@ impl World {
     }
 
     fn error_rate(&self, color: Color, now: Timestamp) -> f64 {
-        match (color, self.scenario, self.green_traffic_since) {
-            (Color::Blue, _, _) => BLUE_ERROR_RATE,
-            (Color::Green, Scenario::BadGreen, Some(since)) => {
-                let ramp = (now.since(since).as_secs_f64() / BAD_GREEN_RAMP_SECS).min(1.0);
-                GREEN_ERROR_RATE + (BAD_GREEN_ERROR_RATE - GREEN_ERROR_RATE) * ramp
+        let healthy = match color {
+            Color::Blue => BLUE_ERROR_RATE,
+            Color::Green => GREEN_ERROR_RATE,
+        };
+        match (self.side(color).faulty, self.serving_since[index(color)]) {
+            (true, Some(since)) => {
+                let ramp = (now.since(since).as_secs_f64() / BAD_BUILD_RAMP_SECS).min(1.0);
+                healthy + (BAD_BUILD_ERROR_RATE - healthy) * ramp
             }
-            (Color::Green, _, _) => GREEN_ERROR_RATE,
+            _ => healthy,
         }
     }
 
@@ -308,7 +335,8 @@ mod tests {
         let metrics = world.metrics();
         assert!(metrics.blue.buckets.len() >= 28, "blue has history");
         assert!(metrics.green.buckets.is_empty(), "green had no traffic yet");
-        let rps = metrics.blue.requests_per_sec().unwrap_or(0.0);
+        let newest = metrics.newest_bucket().unwrap_or_default();
+        let rps = metrics.blue.requests_per_sec(newest);
         assert!((150.0..250.0).contains(&rps), "about 200 req/s, got {rps}");
     }
 
