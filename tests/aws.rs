@@ -1267,6 +1267,84 @@ fn deploy_refusals_say_why() {
 }
 
 #[tokio::test]
+async fn an_image_ecs_refuses_leaves_the_previous_revision_serving() {
+    let estate = Estate::build("dep-reject", &["--rule"]);
+    let ecs = ecs().await;
+    let before = service(&ecs, &estate.clusters["green"], &estate.services["green"]).await;
+    let image = format!("example/{}:1.6.0", "x".repeat(260));
+    let output = headless(
+        "dep-reject",
+        &estate.rule_config(),
+        &["deploy", "--image", &image],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(
+        said.contains("Container.image should be 255 characters or less"),
+        "AWS's own message: {said}"
+    );
+    assert!(
+        said.contains("the previous revision keeps serving"),
+        "{said}"
+    );
+    let after = service(&ecs, &estate.clusters["green"], &estate.services["green"]).await;
+    assert_eq!(after.task_definition(), before.task_definition());
+    assert_eq!(after.desired_count(), before.desired_count());
+    let revisions = ecs
+        .list_task_definitions()
+        .family_prefix("dep-reject-shop")
+        .send()
+        .await
+        .expect("list task definitions");
+    assert_eq!(
+        revisions.task_definition_arns().len(),
+        2,
+        "nothing registered"
+    );
+}
+
+#[tokio::test]
+async fn a_deploy_under_another_operators_lock_is_refused() {
+    let estate = Estate::build("dep-lock", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let elb = elb().await;
+    let ecs = ecs().await;
+    let before = service(&ecs, &estate.clusters["green"], &estate.services["green"]).await;
+    put_lock(
+        &elb,
+        &rule,
+        &format!("ana@ops-1 (ops-1:4242) until {}", epoch_secs_from_now(240)),
+    )
+    .await;
+    let output = headless(
+        "dep-lock",
+        &estate.rule_config(),
+        &["deploy", "--image", "example/shop:1.6.0"],
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not deployed: ")
+            && stderr(&output).contains("locked by ana@ops-1"),
+        "{}",
+        stderr(&output)
+    );
+    let after = service(&ecs, &estate.clusters["green"], &estate.services["green"]).await;
+    assert_eq!(
+        after.task_definition(),
+        before.task_definition(),
+        "nothing deployed"
+    );
+    assert_eq!(
+        lock_tag(&elb, &rule)
+            .await
+            .as_deref()
+            .map(|t| t.starts_with("ana@ops-1")),
+        Some(true),
+        "the other operator's lock stays"
+    );
+}
+
+#[tokio::test]
 async fn after_the_roles_swap_headless_writes_guard_blue_and_roll_back_to_green() {
     // Green has served every request for ten minutes: green is live, blue idle.
     let estate = Estate::build(

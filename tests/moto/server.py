@@ -6,6 +6,8 @@ operation/<Op>, CBOR body). moto 5.2.5 serves the same operations in the JSON 1.
 (POST / with X-Amz-Target). This WSGI middleware converts the request CBOR -> JSON and the
 response JSON -> CBOR, timestamps as CBOR tag 1 (epoch seconds, float) both ways.
 
+It also adds one check of real ECS that moto 5.2.5 leaves out (see EcsChecks).
+
 Usage: server.py PORT [PARENT_PID]   (prints "ready PORT" once it accepts connections; exits
 when PARENT_PID is gone, so a test run never leaves a server behind)
 """
@@ -123,6 +125,34 @@ class CborBridge:
         return [out]
 
 
+class EcsChecks:
+    """Input checks real ECS makes and moto 5.2.5 does not: RegisterTaskDefinition refuses an
+    image reference over 255 characters with a ClientException, in ECS's own words."""
+
+    TARGET = "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition"
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET") != self.TARGET:
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        try:
+            containers = json.loads(raw or b"{}").get("containerDefinitions", [])
+        except ValueError:
+            containers = []
+        if any(len(c.get("image", "")) > 255 for c in containers):
+            body = json.dumps({"__type": "ClientException",
+                               "message": "Container.image should be 255 characters or less"})
+            start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                               ("Content-Length", str(len(body)))])
+            return [body.encode()]
+        return self.app(environ, start_response)
+
+
 def exit_with_parent(parent):
     while True:
         if os.getppid() != parent:
@@ -134,7 +164,7 @@ def main():
     port = int(sys.argv[1])
     if len(sys.argv) > 2:
         threading.Thread(target=exit_with_parent, args=(int(sys.argv[2]),), daemon=True).start()
-    app = CborBridge(DomainDispatcherApplication(create_backend_app))
+    app = EcsChecks(CborBridge(DomainDispatcherApplication(create_backend_app)))
     server = make_server("127.0.0.1", port, app, threaded=True)
     print(f"ready {port}", flush=True)
     server.serve_forever()
