@@ -704,6 +704,10 @@ async fn a_bad_build_on_blue_in_the_second_cycle_is_rolled_back_to_green() {
     );
     assert!(screen.contains("EVIDENCE · blue vs green"), "{screen}");
     assert!(screen.contains(" GREEN  live "), "{screen}");
+    assert!(
+        !screen.contains("ready to shift"),
+        "once blue carried traffic its deploy is history: {screen}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -804,6 +804,16 @@ fn on_observed(state: &mut AppState, result: Result<Observation, PlatformError>)
                     .log
                     .service_events(color, &observation.side(color).service.events);
             }
+            // Once the deployed side carries traffic, its deploy is history: the evidence and
+            // the plan speak for it from then on.
+            let deployed_side = state
+                .deploy
+                .as_ref()
+                .and_then(|(_, r)| r.as_ref())
+                .map(|r| r.idle);
+            if deployed_side.is_some_and(|side| observation.weights.share(side) > 0) {
+                state.deploy = None;
+            }
             state.observation = Some(observation);
             state.observed_at = Some(now);
         }
