@@ -269,6 +269,20 @@ pub async fn deploy(
     let (platform, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let weights = observation.weights;
+    if let Some(why) = over_rollback_target(&platform, weights, "a deploy now would replace").await
+    {
+        let outcome = Outcome::Refused(format!("not deployed: {why}"));
+        record(
+            &mut auditor,
+            &platform,
+            "deploy",
+            weights,
+            weights,
+            None,
+            &outcome,
+        );
+        return Ok(outcome);
+    }
     let deployed = platform.deploy_image(image, container).await;
     platform.release_lock().await;
     let report = match deployed {
@@ -329,12 +343,50 @@ pub async fn deploy(
     .await
 }
 
+/// Why the side at 0% must stay as it is, when it is the rollback target: CloudWatch shows the
+/// other side has not yet carried everything for a whole bake. `None` when it is idle, or when
+/// CloudWatch cannot be read (the platform's own refusals still apply).
+async fn over_rollback_target(
+    platform: &AwsPlatform,
+    weights: Weights,
+    would: &str,
+) -> Option<String> {
+    let bake = platform.config().role_bake;
+    let metrics = match platform.metrics().await {
+        Ok(metrics) => metrics,
+        Err(error) => {
+            tracing::warn!("reading CloudWatch for the idle side's role: {error}");
+            return None;
+        }
+    };
+    let baseline = roles::baseline(weights, Some(&metrics), bake);
+    (weights.share(baseline) == 0).then(|| {
+        format!(
+            "{baseline} is the rollback target until {} has carried all traffic for the bake \
+             ({}s): {would} what rollback returns to",
+            baseline.other().name(),
+            bake.as_secs()
+        )
+    })
+}
+
 /// `scale-idle --to N`.
 pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> anyhow::Result<Outcome> {
     let (platform, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let weights = observation.weights;
-    let result = platform.scale_idle(desired).await;
+    let fewer = Color::BOTH
+        .iter()
+        .any(|c| weights.share(*c) == 0 && desired < observation.side(*c).service.desired);
+    let refusal = if fewer {
+        over_rollback_target(&platform, weights, "scaling it down would stop").await
+    } else {
+        None
+    };
+    let result = match refusal {
+        Some(reason) => Err(PlatformError::Refused { reason }),
+        None => platform.scale_idle(desired).await,
+    };
     platform.release_lock().await;
     let outcome = match result {
         Ok(report) => Outcome::Done(format!(

@@ -1392,6 +1392,50 @@ async fn after_the_roles_swap_headless_writes_guard_blue_and_roll_back_to_green(
 }
 
 #[test]
+fn during_the_bake_the_rollback_target_is_neither_deployed_over_nor_scaled_down() {
+    // Green has carried everything for three minutes: blue is what a rollback returns to.
+    let estate = Estate::build(
+        "hl-bake",
+        &[
+            "--rule",
+            "--green-weight",
+            "100",
+            "--promoted-minutes-ago",
+            "3",
+        ],
+    );
+    let text = estate.rule_config();
+    let expected =
+        "BLUE is the rollback target until green has carried all traffic for the bake (300s)";
+    for (args, said) in [
+        (
+            &["deploy", "--image", "example/shop:1.7.0"][..],
+            "not deployed: ",
+        ),
+        (&["scale-idle", "--to", "0"], "not scaled: "),
+    ] {
+        let output = headless("hl-bake", &text, args);
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(&format!("{said}{expected}")),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let output = headless("hl-bake", &text, &["rollback"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        "rolled back 0/100 → 100/0 (blue/green), read back"
+    );
+}
+
+#[test]
 fn a_rollback_that_cannot_tell_the_live_side_asks_for_one() {
     // Both sides have served throughout the history: no side was alone for a whole bake.
     let estate = Estate::build(

@@ -578,3 +578,23 @@ fn a_split_that_outlasts_the_metrics_history_keeps_its_live_side() {
     let commands = console.press(ch('R'));
     assert_eq!(writes(&commands), [(WriteKind::Rollback, w(90), w(100))]);
 }
+
+#[test]
+fn during_the_bake_the_rollback_target_is_kept_as_it_is() {
+    // Green has carried everything for four minutes, one short of the bake.
+    let mut console = Console::carrying(100);
+    assert_eq!(console.state.baseline(), Color::Blue);
+    for k in ['D', 'S'] {
+        console.press(ch(k));
+        assert!(console.state.popup.is_none(), "{k} asks nothing");
+        let flash = console.state.flash.as_ref().map(|f| f.text.clone());
+        assert!(
+            flash.as_deref().is_some_and(|t| t.starts_with(
+                "BLUE is the rollback target until green has carried all traffic for the bake"
+            )),
+            "{k}: {flash:?}"
+        );
+    }
+    let commands = console.press(ch('R'));
+    assert_eq!(writes(&commands), [(WriteKind::Rollback, w(100), w(0))]);
+}

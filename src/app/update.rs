@@ -388,12 +388,7 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             match (idle_side(state), state.observation.as_ref()) {
                 _ if deploying => state.flash(LogLevel::Info, "a deploy is already being asked for"),
                 (Some(idle), Some(_)) if state.role(idle) == Role::RollbackTarget => {
-                    let text = format!(
-                        "{idle} is the rollback target until {} has carried all traffic for the bake: \
-                         a deploy now would replace what R returns to",
-                        idle.other().name()
-                    );
-                    state.flash(LogLevel::Warn, text);
+                    still_the_rollback_target(state, idle, "a deploy now would replace");
                 }
                 (Some(idle), Some(observation)) => {
                     let current = observation.side(idle).service.image.clone();
@@ -409,6 +404,9 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::ScaleIdle => {
             match (idle_side(state), state.observation.as_ref()) {
+                (Some(side), Some(_)) if state.role(side) == Role::RollbackTarget => {
+                    still_the_rollback_target(state, side, "scaling it down would stop");
+                }
                 (Some(side), Some(observation)) => {
                     let desired = observation.side(side).service.desired;
                     if desired == 0 {
@@ -445,6 +443,17 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Quit => quit(state),
     }
+}
+
+/// During the bake the side at 0% is what R returns to: deploying over it or scaling it down
+/// would take the rollback away.
+fn still_the_rollback_target(state: &mut AppState, side: Color, would: &str) {
+    let text = format!(
+        "{side} is the rollback target until {} has carried all traffic for the bake: \
+         {would} what R returns to",
+        side.other().name()
+    );
+    state.flash(LogLevel::Warn, text);
 }
 
 fn nudge(state: &mut AppState, delta: i16) -> Vec<Command> {

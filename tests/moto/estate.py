@@ -4,7 +4,7 @@
 Usage: estate.py ENDPOINT NAME [--rule] [--same-cluster] [--green-controller CODE_DEPLOY]
                                 [--no-metrics] [--green-not-attached]
                                 [--green-weight N] [--green-metrics none|ok|bad]
-                                [--blue-metrics ok|none]
+                                [--blue-metrics ok|none] [--promoted-minutes-ago N]
 
 - an ALB with an HTTP listener; target groups NAME-blue, NAME-green and NAME-other
 - with --rule: the listener's default action answers 404; a rule (priority 10, /shop/*)
@@ -49,6 +49,9 @@ def main():
     parser.add_argument("--blue-metrics", choices=("ok", "none"), default="ok",
                         help="none: blue served nothing (with --green-weight 100 and "
                              "--green-metrics ok, the roles have swapped)")
+    parser.add_argument("--promoted-minutes-ago", type=int, default=0,
+                        help="green served alone for the last N minutes and blue alone before "
+                             "(with --green-weight 100: green was just promoted)")
     args = parser.parse_args()
     name = args.name
 
@@ -155,6 +158,10 @@ def main():
         for minutes_ago in range(1, 11):
             at = now - datetime.timedelta(minutes=minutes_ago)
             for color, (requests, errors, latency) in per_minute.items():
+                if args.promoted_minutes_ago:
+                    promoted = minutes_ago <= args.promoted_minutes_ago
+                    alone = "green" if promoted else "blue"
+                    requests, errors, latency = (300.0, 1.0, 0.084) if color == alone else (0, 0, 0)
                 if requests == 0:
                     continue
                 dims = [{"Name": "LoadBalancer", "Value": lb_dim},
