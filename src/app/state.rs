@@ -154,16 +154,13 @@ impl AppState {
         ))
     }
 
-    /// The side a rollback returns to (see [`roles`]): as CloudWatch shows it, or as it showed
-    /// it last in this session (a split can outlast the metrics' history); blue until the
-    /// weights are read.
+    /// The side a rollback returns to (see [`roles`]): as CloudWatch showed it last in this
+    /// session (a split can outlast the metrics' history; `update` reads it from every metrics
+    /// fetch); without one, the side with all the traffic, or blue.
     pub fn baseline(&self) -> Color {
         let weights = self.shift.current().unwrap_or(Weights::ALL_BLUE);
-        self.metrics
-            .as_ref()
-            .and_then(|m| roles::settled(m, self.settings.role_bake))
-            .or(self.settled_baseline)
-            .unwrap_or(roles::fallback(weights))
+        self.settled_baseline
+            .unwrap_or_else(|| roles::fallback(weights))
     }
 
     /// The side traffic is being moved to: the guard, the evidence and plans judge it.
