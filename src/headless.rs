@@ -269,21 +269,11 @@ pub async fn deploy(
     let (platform, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let weights = observation.weights;
-    if let Some(why) = over_rollback_target(&platform, weights, "a deploy now would replace").await
-    {
-        let outcome = Outcome::Refused(format!("not deployed: {why}"));
-        record(
-            &mut auditor,
-            &platform,
-            "deploy",
-            weights,
-            weights,
-            None,
-            &outcome,
-        );
-        return Ok(outcome);
-    }
-    let deployed = platform.deploy_image(image, container).await;
+    let deployed =
+        match over_rollback_target(&platform, weights, "a deploy now would replace").await {
+            Some(reason) => Err(anyhow::Error::new(PlatformError::Refused { reason })),
+            None => platform.deploy_image(image, container).await,
+        };
     platform.release_lock().await;
     let report = match deployed {
         Ok(report) => report,

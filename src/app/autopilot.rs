@@ -4,7 +4,7 @@
 use super::{AppState, Command};
 use crate::domain::{Color, LogLevel, LogSource, Weights};
 use crate::shift::plan::{PlanAction, PlanState};
-use crate::shift::{ApplyDecision, GuardDecision, Verdict, guard};
+use crate::shift::{ApplyDecision, GuardDecision, Verdict};
 
 /// What the plan does now, as commands; nothing while a write is in flight.
 pub fn drive(state: &mut AppState) -> Vec<Command> {
@@ -55,16 +55,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
         }
         return Vec::new();
     }
-    let evidence = state.evidence();
-    let observed = state.observation.as_ref().map(|o| o.side(candidate));
-    let decision = guard::check(
-        current,
-        target,
-        candidate,
-        evidence.as_ref(),
-        observed,
-        &state.settings.guard,
-    );
+    let decision = state.guard(current, target);
     let Some(plan) = state.plan.as_mut() else {
         return Vec::new();
     };

@@ -6,7 +6,8 @@ use crate::domain::{Color, LogLevel, MetricsSnapshot, Observation, Timestamp, We
 use crate::platform::{DeployReport, SourceInfo};
 use crate::shift::plan::Plan;
 use crate::shift::{
-    Evidence, EvidenceSettings, GuardSettings, Role, STEP_POINTS, Shift, evidence, roles,
+    Evidence, EvidenceSettings, GuardDecision, GuardSettings, Role, STEP_POINTS, Shift, evidence,
+    guard, roles,
 };
 
 pub const READ_ONLY_REASON: &str = "read-only mode (--read-only): cutover only watches";
@@ -152,6 +153,21 @@ impl AppState {
             self.now,
             &self.settings.evidence,
         ))
+    }
+
+    /// What the guard says of moving `from` → `to` now: the one place the console asks it
+    /// (keys, promote, plan steps).
+    pub fn guard(&self, from: Weights, to: Weights) -> GuardDecision {
+        let candidate = self.candidate();
+        let observed = self.observation.as_ref().map(|o| o.side(candidate));
+        guard::check(
+            from,
+            to,
+            candidate,
+            self.evidence().as_ref(),
+            observed,
+            &self.settings.guard,
+        )
     }
 
     /// The side a rollback returns to (see [`roles`]): as CloudWatch showed it last in this

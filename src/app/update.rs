@@ -10,7 +10,7 @@ use crate::domain::{Color, LogLevel, LogSource, MetricsSnapshot, Observation, Ti
 use crate::platform::{DeployReport, PlatformError, ScaleReport};
 use crate::shift::plan::PlanState;
 use crate::shift::{
-    ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, guard, roles,
+    ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, roles,
 };
 
 /// The whole behaviour of the console: a message in, the state changed, commands out.
@@ -529,17 +529,7 @@ fn apply_staged(state: &mut AppState, confirmed: bool) -> Vec<Command> {
     if state.shift.in_flight().is_some() {
         return on_apply_decision(state, ApplyDecision::Busy);
     }
-    let evidence = state.evidence();
-    let candidate = state.candidate();
-    let observed = state.observation.as_ref().map(|o| o.side(candidate));
-    match guard::check(
-        current,
-        staged,
-        candidate,
-        evidence.as_ref(),
-        observed,
-        &state.settings.guard,
-    ) {
+    match state.guard(current, staged) {
         GuardDecision::Refuse(why) => {
             guard_refused(state, "apply", current, staged, &why);
             Vec::new()
@@ -564,17 +554,7 @@ fn guard_refuses(state: &mut AppState, target: Weights) -> bool {
     let Some(current) = state.shift.current() else {
         return false;
     };
-    let evidence = state.evidence();
-    let candidate = state.candidate();
-    let observed = state.observation.as_ref().map(|o| o.side(candidate));
-    match guard::check(
-        current,
-        target,
-        candidate,
-        evidence.as_ref(),
-        observed,
-        &state.settings.guard,
-    ) {
+    match state.guard(current, target) {
         GuardDecision::Refuse(why) => {
             guard_refused(state, "promote", current, target, &why);
             true
