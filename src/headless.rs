@@ -170,32 +170,24 @@ pub async fn rollback(global: &GlobalArgs, to: Option<Color>) -> anyhow::Result<
             )
         }),
     };
-    let baseline = match baseline {
-        Ok(side) => side,
-        Err(why) => {
-            let outcome = Outcome::Refused(why);
-            let target = to.map_or(current, Weights::all_to);
-            record(
-                &mut auditor,
-                &platform,
-                "rollback",
-                current,
-                target,
-                None,
-                &outcome,
-            );
-            return Ok(outcome);
+    let (target, outcome) = match baseline {
+        Err(why) => (
+            to.map_or(current, Weights::all_to),
+            Ok(Outcome::Refused(why)),
+        ),
+        Ok(baseline) => {
+            let target = Weights::all_to(baseline);
+            if current == target {
+                return Ok(Outcome::Done(format!(
+                    "{} carries all traffic ({current}): nothing written",
+                    baseline.name()
+                )));
+            }
+            let outcome = rollback_from(&platform, current, baseline).await;
+            platform.release_lock().await;
+            (target, outcome)
         }
     };
-    let target = Weights::all_to(baseline);
-    if current == target {
-        return Ok(Outcome::Done(format!(
-            "{} carries all traffic ({current}): nothing written",
-            baseline.name()
-        )));
-    }
-    let outcome = rollback_from(&platform, current, baseline).await;
-    platform.release_lock().await;
     let recorded = match &outcome {
         Ok(outcome) => outcome.clone(),
         Err(error) => Outcome::Interrupted(format!("{error:#}")),
