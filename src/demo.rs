@@ -17,6 +17,7 @@ pub fn configs(global: &GlobalArgs, speed: f64) -> (Settings, RuntimeConfig) {
     let settings = Settings {
         refresh: Duration::from_secs(global.refresh),
         read_only: global.read_only,
+        clock_speed: speed,
         ..Settings::default()
     };
     let runtime = RuntimeConfig {

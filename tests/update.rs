@@ -598,3 +598,41 @@ fn during_the_bake_the_rollback_target_is_kept_as_it_is() {
     let commands = console.press(ch('R'));
     assert_eq!(writes(&commands), [(WriteKind::Rollback, w(100), w(0))]);
 }
+
+#[test]
+fn a_breach_rollbacks_audit_line_says_what_it_was_decided_on() {
+    use cutover::audit::AuditResult;
+    let mut console = Console::with_scenario(cutover::platform::sim::Scenario::BadGreen, 4);
+    console.state.plan = Some(cutover::demo::demo_plan());
+    let commands = console.press(ch('a'));
+    assert_eq!(writes(&commands), [(WriteKind::PlanStep, w(0), w(10))]);
+    console.finish_write(w(10));
+    let later = console.now().plus(std::time::Duration::from_secs(4 * 60));
+    console.world.advance_to(later);
+    console.observe();
+    let commands = console.fetch_metrics();
+    assert_eq!(writes(&commands), [(WriteKind::Rollback, w(10), w(0))]);
+    console.finish_write(w(0));
+
+    let line = console
+        .state
+        .audit_outbox
+        .last()
+        .expect("the rollback's line");
+    assert_eq!(
+        (line.action.as_str(), line.result),
+        ("rollback", AuditResult::Applied)
+    );
+    assert!(
+        line.reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("green is worse: green ")),
+        "{line:?}"
+    );
+    assert!(
+        line.evidence
+            .as_deref()
+            .is_some_and(|e| e.starts_with("worse: ")),
+        "the verdict it was decided on, not the window after the read-back: {line:?}"
+    );
+}

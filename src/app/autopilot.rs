@@ -41,7 +41,8 @@ pub fn drive(state: &mut AppState) -> Vec<Command> {
                     candidate.name()
                 ),
             );
-            super::update::rollback_now(state, LogSource::System)
+            let why = format!("{} is worse: {reason}", candidate.name());
+            super::update::rollback_now(state, LogSource::System, Some(why))
         }
         PlanAction::Step(target) => step(state, current, target, candidate),
     }
@@ -103,6 +104,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
                             request.target
                         ),
                     );
+                    super::update::remember_grounds(state, None);
                     vec![Command::Write(request)]
                 }
                 _ => {

@@ -31,6 +31,9 @@ pub struct Settings {
     pub role_bake: Duration,
     /// Scale the idle side to 0 by itself once it is idle.
     pub scale_down_after_bake: bool,
+    /// How many times faster than real time the platform's clock runs (the demo's `--speed`):
+    /// a flash stays up for the operator's five seconds, not the simulator's.
+    pub clock_speed: f64,
 }
 
 impl Default for Settings {
@@ -44,8 +47,16 @@ impl Default for Settings {
             read_only: false,
             role_bake: Duration::from_secs(300),
             scale_down_after_bake: false,
+            clock_speed: 1.0,
         }
     }
+}
+
+/// The evidence and the reason behind a write, kept for its audit line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteGrounds {
+    pub evidence: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// A short message in the status line that clears itself.
@@ -88,6 +99,11 @@ pub struct AppState {
     pub quit: bool,
     /// Write attempts not yet written to the audit log; the runtime drains it.
     pub audit_outbox: Vec<AuditEvent>,
+    /// Why the write in flight was made, as it stood when it was decided: its audit line says
+    /// this, not what the evidence says once the write is read back.
+    pub(super) write_grounds: Option<WriteGrounds>,
+    /// Why the last rollback was asked for (the operator, or the breach), until it is written.
+    pub(super) rollback_reason: Option<String>,
     /// `plan run`: end once the plan is over (done, rolled back or paused) and nothing is
     /// being written.
     pub stop_when_plan_ends: bool,
@@ -120,6 +136,8 @@ impl AppState {
             flash: None,
             quit: false,
             audit_outbox: Vec::new(),
+            write_grounds: None,
+            rollback_reason: None,
             stop_when_plan_ends: false,
             ticks: 0,
             dirty: true,
@@ -225,10 +243,16 @@ impl AppState {
     }
 
     pub(super) fn flash(&mut self, level: LogLevel, text: impl Into<String>) {
+        let speed = self.settings.clock_speed;
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
         self.flash = Some(Flash {
             text: text.into(),
             level,
-            until: self.now.plus(FLASH_DURATION),
+            until: self.now.plus(FLASH_DURATION.mul_f64(speed)),
         });
     }
 }

@@ -1,6 +1,7 @@
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
+use super::state::WriteGrounds;
 use super::{
     Action, AppState, Command, Confirm, ImagePrompt, KEYMAP, Msg, PercentPrompt, Popup, Role,
     action_for,
@@ -609,12 +610,22 @@ fn rollback(state: &mut AppState) -> Vec<Command> {
     if let Some(plan) = state.plan.as_mut() {
         plan.aborted("rolled back by the operator");
     }
-    rollback_now(state, LogSource::Operator)
+    rollback_now(
+        state,
+        LogSource::Operator,
+        Some("rolled back by the operator".into()),
+    )
 }
 
 /// All traffic to the baseline now (the plan, if any, has been told already).
-pub(super) fn rollback_now(state: &mut AppState, by: LogSource) -> Vec<Command> {
+pub(super) fn rollback_now(
+    state: &mut AppState,
+    by: LogSource,
+    reason: Option<String>,
+) -> Vec<Command> {
     let baseline = state.baseline();
+    // A queued rollback keeps why it was asked for until it is written.
+    state.rollback_reason = reason;
     match state.shift.rollback(baseline, state.now) {
         RollbackDecision::Write(request) => start_write(state, request, by),
         RollbackDecision::Queued => {
@@ -639,12 +650,24 @@ pub(super) fn rollback_now(state: &mut AppState, by: LogSource) -> Vec<Command> 
     }
 }
 
+/// Keeps the evidence as it stands now, and `reason`, for the audit line of the write that is
+/// starting.
+pub(super) fn remember_grounds(state: &mut AppState, reason: Option<String>) {
+    let evidence = evidence_summary(state);
+    state.write_grounds = Some(WriteGrounds { evidence, reason });
+}
+
 /// Logs a write as `by`'s (the operator's keys, or cutover's plan) and hands it to the executor.
 pub(super) fn start_write(
     state: &mut AppState,
     request: WriteRequest,
     by: LogSource,
 ) -> Vec<Command> {
+    let reason = match request.kind {
+        WriteKind::Rollback => state.rollback_reason.clone(),
+        WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => None,
+    };
+    remember_grounds(state, reason);
     let level = match request.kind {
         WriteKind::Rollback => LogLevel::Warn,
         WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => LogLevel::Info,
@@ -689,13 +712,19 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
         Err(error) => (AuditResult::Failed, Some(error.to_string())),
     };
     let finished = outcome.finished;
-    audit(
+    // The line says what the write was decided on, not the evidence since its read-back.
+    let grounds = state.write_grounds.take();
+    let (evidence, why) = match grounds {
+        Some(g) => (g.evidence, g.reason),
+        None => (evidence_summary(state), None),
+    };
+    record(
         state,
         finished.kind.verb(),
-        finished.expected,
-        finished.target,
+        (finished.expected, finished.target),
         result,
-        reason,
+        reason.or(why),
+        evidence,
     );
     if let Some(plan) = state.plan.as_mut() {
         match &outcome.result {
@@ -883,9 +912,25 @@ pub(super) fn audit(
     result: AuditResult,
     reason: Option<String>,
 ) {
-    let evidence = state
+    let evidence = evidence_summary(state);
+    record(state, action, (from, to), result, reason, evidence);
+}
+
+/// The verdict and its reason, as the audit line writes them.
+fn evidence_summary(state: &AppState) -> Option<String> {
+    state
         .evidence()
-        .map(|e| format!("{}: {}", e.verdict, e.reason));
+        .map(|e| format!("{}: {}", e.verdict, e.reason))
+}
+
+fn record(
+    state: &mut AppState,
+    action: &str,
+    (from, to): (Weights, Weights),
+    result: AuditResult,
+    reason: Option<String>,
+    evidence: Option<String>,
+) {
     state.audit_outbox.push(AuditEvent {
         at: state.now,
         action: action.to_string(),
