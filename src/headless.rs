@@ -595,7 +595,7 @@ pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
         Some(PlanState::RolledBack { reason }) => {
             Outcome::RolledBack(format!("the guard rolled back to {at}: {reason}"))
         }
-        Some(PlanState::Paused { reason }) => {
+        Some(PlanState::Paused { reason, .. }) => {
             Outcome::ChangedOutside(format!("plan paused at {at}: {reason}"))
         }
         _ => Outcome::Interrupted(format!("the plan stopped at {at}")),

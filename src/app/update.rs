@@ -127,6 +127,10 @@ fn on_deployed(state: &mut AppState, result: Result<DeployReport, PlatformError>
             if let Some((_, slot)) = state.deploy.as_mut() {
                 *slot = Some(report);
             }
+            // A new revision deserves a new run of the plan.
+            if let Some(plan) = state.plan.as_mut() {
+                plan.rearm();
+            }
         }
         Err(_) => state.deploy = None,
     }
@@ -344,21 +348,33 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             let candidate = state.candidate();
             let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
             let outcome = state.plan.as_mut().map(|plan| {
+                let resumed = matches!(
+                    plan.state,
+                    PlanState::Paused { .. } | PlanState::Holding { .. }
+                );
+                let before = plan.state.clone();
                 let started = plan.start(now, candidate, current);
-                (started, plan.side(candidate), plan.state.to_string())
+                (started, resumed, plan.side(candidate), before)
             });
             match outcome {
                 None => state.flash(
                     LogLevel::Info,
                     "no plan configured: add [plan] to the config (the demo has one)",
                 ),
-                Some((true, toward, _)) => {
-                    let text = format!("plan started: traffic moves to {}", toward.name());
+                Some((true, resumed, toward, _)) => {
+                    let verb = if resumed { "resumed" } else { "started" };
+                    let text = format!("plan {verb}: traffic moves to {}", toward.name());
                     state
                         .log
                         .push(now, LogLevel::Info, LogSource::Operator, text);
                 }
-                Some((false, _, plan_state)) => {
+                Some((false, _, _, PlanState::RolledBack { reason })) => state.flash(
+                    LogLevel::Info,
+                    format!(
+                        "the plan rolled back ({reason}): deploy a new image (D) to run it again"
+                    ),
+                ),
+                Some((false, _, _, plan_state)) => {
                     state.flash(LogLevel::Info, format!("the plan is {plan_state}"));
                 }
             }

@@ -105,6 +105,8 @@ pub enum PlanState {
     },
     Paused {
         reason: String,
+        /// When the bake it interrupted was due to end: resuming keeps the rest of the bake.
+        bake_until: Option<Timestamp>,
     },
     Done,
     RolledBack {
@@ -119,7 +121,7 @@ impl fmt::Display for PlanState {
             PlanState::Baking { .. } => f.write_str("baking"),
             PlanState::Applying => f.write_str("applying"),
             PlanState::Holding { reason } => write!(f, "holding: {reason}"),
-            PlanState::Paused { reason } => write!(f, "paused: {reason}"),
+            PlanState::Paused { reason, .. } => write!(f, "paused: {reason}"),
             PlanState::Done => f.write_str("done"),
             PlanState::RolledBack { reason } => write!(f, "rolled back: {reason}"),
         }
@@ -189,28 +191,43 @@ impl Plan {
         self.toward.unwrap_or(candidate)
     }
 
-    /// `a`: start toward `candidate`, or resume after a pause or a hold; the next step is due
-    /// at once. A plan that is over starts again for the next cycle once the candidate carries
-    /// nothing (after a rollback, or once the roles swapped).
+    /// `a`: start toward `candidate` (the first step is due at once), or resume after a pause
+    /// (the rest of the bake it interrupted still runs) or a hold. A plan that is done starts
+    /// again for the next cycle once the roles swapped (the new candidate carries nothing); one
+    /// that rolled back waits for [`Plan::rearm`]: a new deploy.
     pub fn start(&mut self, now: Timestamp, candidate: Color, current: Weights) -> bool {
-        let toward = match self.state {
-            PlanState::Ready => candidate,
-            PlanState::Paused { .. } | PlanState::Holding { .. } => self.side(candidate),
-            PlanState::Done | PlanState::RolledBack { .. } if current.share(candidate) == 0 => {
-                candidate
+        let (toward, next_at) = match &self.state {
+            PlanState::Ready => (candidate, now),
+            PlanState::Paused { bake_until, .. } => {
+                (self.side(candidate), bake_until.map_or(now, |t| t.max(now)))
             }
+            PlanState::Holding { .. } => (self.side(candidate), now),
+            PlanState::Done if current.share(candidate) == 0 => (candidate, now),
             _ => return false,
         };
         self.toward = Some(toward);
-        self.state = PlanState::Baking { next_at: now };
+        self.state = PlanState::Baking { next_at };
         true
+    }
+
+    /// A new revision was deployed: a plan that is over is ready for it.
+    pub fn rearm(&mut self) {
+        if matches!(self.state, PlanState::Done | PlanState::RolledBack { .. }) {
+            self.state = PlanState::Ready;
+            self.toward = None;
+        }
     }
 
     /// `Space`, an outside change, or a breach with `on_breach = "pause"`.
     pub fn pause(&mut self, reason: impl Into<String>) {
         if self.is_active() {
+            let bake_until = match self.state {
+                PlanState::Baking { next_at } => Some(next_at),
+                _ => None,
+            };
             self.state = PlanState::Paused {
                 reason: reason.into(),
+                bake_until,
             };
         }
     }
@@ -292,9 +309,11 @@ impl Plan {
         };
     }
 
-    /// The operator (or the breach) rolled back: the plan is over.
+    /// The operator (or the breach) rolled back: a plan under way is over. One that was never
+    /// started, or is over already, stays as it is.
     pub fn aborted(&mut self, reason: impl Into<String>) {
-        if !matches!(self.state, PlanState::Done | PlanState::RolledBack { .. }) {
+        let under_way = self.is_active() || matches!(self.state, PlanState::Paused { .. });
+        if under_way {
             self.state = PlanState::RolledBack {
                 reason: reason.into(),
             };
@@ -428,7 +447,8 @@ mod tests {
         assert_eq!(
             plan.state,
             PlanState::Paused {
-                reason: "blue is worse: blue 7%".into()
+                reason: "blue is worse: blue 7%".into(),
+                bake_until: Some(t0.plus(BAKE)),
             }
         );
         // Resuming keeps the direction it was started with.
@@ -455,6 +475,41 @@ mod tests {
     }
 
     #[test]
+    fn a_rolled_back_plan_waits_for_a_new_deploy_and_a_pause_keeps_the_bake() {
+        let mut plan = Plan::new(&steps(&[10, 50, 100]), OnBreach::Rollback).expect("valid");
+        let t0 = Timestamp(0);
+        plan.aborted("rolled back by the operator");
+        assert_eq!(
+            plan.state,
+            PlanState::Ready,
+            "never started: nothing to end"
+        );
+
+        plan.start(t0, G, w(0));
+        plan.step_started();
+        plan.step_finished(w(10), w(10), t0);
+        let half = t0.plus(BAKE / 2);
+        plan.pause("operator");
+        assert!(plan.start(half, G, w(10)));
+        assert_eq!(
+            plan.state,
+            PlanState::Baking {
+                next_at: t0.plus(BAKE)
+            },
+            "resuming keeps the rest of the bake"
+        );
+
+        plan.aborted("rolled back by the operator");
+        assert!(
+            !plan.start(half, G, w(0)),
+            "not back into the build just rolled back"
+        );
+        plan.rearm();
+        assert_eq!(plan.state, PlanState::Ready);
+        assert!(plan.start(half, G, w(0)));
+    }
+
+    #[test]
     fn a_breach_rolls_back_or_pauses_as_configured() {
         let mut plan = Plan::new(&steps(&[10, 100]), OnBreach::Rollback).expect("valid");
         plan.start(Timestamp(0), G, w(0));
@@ -473,7 +528,8 @@ mod tests {
         assert_eq!(
             plan.state,
             PlanState::Paused {
-                reason: "green is worse: green 7%".into()
+                reason: "green is worse: green 7%".into(),
+                bake_until: Some(Timestamp(0)),
             }
         );
     }

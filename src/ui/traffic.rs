@@ -104,7 +104,7 @@ fn plan_line(state: &AppState) -> Line<'static> {
         }
         PlanState::Applying => ("applying the step".to_string(), theme::value()),
         PlanState::Holding { reason } => (format!("holding: {reason}"), theme::warning()),
-        PlanState::Paused { reason } => (format!("PAUSED: {reason}"), theme::warning()),
+        PlanState::Paused { reason, .. } => (format!("PAUSED: {reason}"), theme::warning()),
         PlanState::Done => (
             format!("done: {} carries all traffic", toward.name()),
             theme::ok(),
