@@ -15,10 +15,11 @@ use crate::platform::sim::Scenario;
     long_about = "cutover shows the blue and the green ECS service side by side and moves \
 production traffic between them by changing the weights of an ALB listener's forward action.\n\n\
 Try it without AWS: `cutover demo`.",
-    after_help = "Keys in the console: →/l ←/h stage ±10 points, % type a share, Enter apply, \
-Esc drop, R roll back, P promote, a/Space/n plan, ? help, q quit.\n\n\
+    after_help = "Keys in the console: →/l ←/h stage 10 points to green / blue, % type the \
+candidate's share, Enter apply, Esc drop, R roll back to the live side, P promote the candidate, \
+a/Space/n plan, D deploy to the idle side, S scale the idle side down, A adopt, ? help, q quit.\n\n\
 Exit codes: 0 done; 1 failed (AWS error, unreachable, estate not as configured); 2 bad input \
-(flags, config); 3 refused by the guard (worse, stale, no evidence, unhealthy green, a jump over \
+(flags, config); 3 refused by the guard (worse, stale, no evidence, an unhealthy candidate, a jump over \
 the max step without --force, read-only, another owner); 4 the weights changed outside cutover \
 (nothing written), another operator holds the lock, or the plan was paused; 5 the plan was rolled back by the guard; 6 a deploy was not ready in time; 130 stopped \
 by Ctrl-C (the weights stay at the last applied step)."
@@ -79,13 +80,13 @@ pub enum Commands {
         json: bool,
     },
     /// Set one side's share of the traffic, through the same guard as the console
+    #[command(group(clap::ArgGroup::new("share").required(true).args(["green", "blue"])))]
     Shift {
         /// Green's share, 0 to 100
-        #[arg(long, value_name = "PCT", value_parser = parse_share,
-              required_unless_present = "blue", conflicts_with = "blue")]
+        #[arg(long, value_name = "PCT", value_parser = parse_share, allow_negative_numbers = true)]
         green: Option<u8>,
         /// Blue's share, 0 to 100 (the other way to say the same split)
-        #[arg(long, value_name = "PCT", value_parser = parse_share)]
+        #[arg(long, value_name = "PCT", value_parser = parse_share, allow_negative_numbers = true)]
         blue: Option<u8>,
         /// Allow a jump larger than the max step (never past a "worse" verdict)
         #[arg(long)]
@@ -93,7 +94,8 @@ pub enum Commands {
     },
     /// All traffic back to the live side, at once (never blocked by evidence)
     Rollback {
-        /// The side to send everything to, when CloudWatch cannot tell which side was live
+        /// The side to send everything to, blue or green, when CloudWatch cannot tell which
+        /// side was live
         #[arg(long, value_name = "SIDE", value_parser = parse_side)]
         to: Option<Color>,
     },

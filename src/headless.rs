@@ -591,7 +591,14 @@ pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
         _ if interrupted => {
             Outcome::Interrupted(format!("stopped: the weights stay at {at} (blue/green)"))
         }
-        Some(PlanState::Done) => Outcome::Done("plan done: green carries all traffic".into()),
+        Some(PlanState::Done) => {
+            let side = state
+                .plan
+                .as_ref()
+                .and_then(|p| p.toward)
+                .unwrap_or(Color::Green);
+            Outcome::Done(format!("plan done: {} carries all traffic", side.name()))
+        }
         Some(PlanState::RolledBack { reason }) => {
             Outcome::RolledBack(format!("the guard rolled back to {at}: {reason}"))
         }

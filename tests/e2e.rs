@@ -49,7 +49,7 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     assert!(screen.contains("BLUE 100%"), "{screen}");
 
     pty.send(b"?");
-    pty.wait_for("roll back: all traffic to blue, at once");
+    pty.wait_for("roll back: all traffic to the live side, at once");
     pty.send(b"\x1b");
     let deadline = Instant::now() + PATIENCE;
     while pty.contents().contains("closes this help") {

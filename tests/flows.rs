@@ -685,6 +685,12 @@ async fn the_second_cycle_moves_traffic_to_blue_step_by_step() {
         screen.contains("plan started: traffic moves to blue"),
         "{screen}"
     );
+    assert!(
+        after.state.log.newest_first().any(|e| e.text
+            == "roles swap: GREEN has carried all traffic for the bake and is live; BLUE is idle \
+                and takes the next deploy"),
+        "the swap is in the log"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -543,7 +543,7 @@ fn after_the_roles_swap_traffic_moves_to_blue_and_rollback_returns_it_to_green()
     assert!(
         flash
             .as_deref()
-            .is_some_and(|t| t.contains("not enough evidence yet") && t.contains("on blue")),
+            .is_some_and(|t| t.starts_with("refused 10/90 → 30/70: not enough evidence yet")),
         "{flash:?}"
     );
 

@@ -61,15 +61,15 @@ pub const KEYMAP: &[Binding] = &[
         label: "→/l",
         action: Action::StageUp,
         hint: "green +10",
-        description: "stage green's share 10 points up",
+        description: "stage 10 points more to green (right)",
         writes: false,
     },
     Binding {
         keys: &[code(KeyCode::Left), key('h')],
         label: "←/h",
         action: Action::StageDown,
-        hint: "green −10",
-        description: "stage green's share 10 points down",
+        hint: "blue +10",
+        description: "stage 10 points more to blue (left)",
         writes: false,
     },
     Binding {
@@ -77,7 +77,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "%",
         action: Action::TypePercent,
         hint: "type %",
-        description: "type green's share (0–100) and stage it",
+        description: "type the candidate's share (0–100) and stage it",
         writes: false,
     },
     Binding {
@@ -101,7 +101,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "R",
         action: Action::Rollback,
         hint: "rollback",
-        description: "roll back: all traffic to blue, at once (works over any popup)",
+        description: "roll back: all traffic to the live side, at once (works over any popup)",
         writes: true,
     },
     Binding {
@@ -109,7 +109,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "P",
         action: Action::Promote,
         hint: "promote",
-        description: "promote: all traffic to green, after y in a confirmation",
+        description: "promote: all traffic to the candidate, after y in a confirmation",
         writes: true,
     },
     Binding {
@@ -117,7 +117,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "a",
         action: Action::StartPlan,
         hint: "plan",
-        description: "start the plan, or resume it after a pause",
+        description: "start the plan, resume it, or run it again for the next cycle",
         writes: true,
     },
     Binding {

@@ -866,7 +866,15 @@ fn on_metrics(state: &mut AppState, result: Result<MetricsSnapshot, PlatformErro
                     .push(now, LogLevel::Info, LogSource::System, "metrics recovered");
             }
             if let Some(side) = roles::settled(&metrics, state.settings.role_bake) {
-                state.settled_baseline = Some(side);
+                let before = state.settled_baseline.replace(side);
+                if before.is_some_and(|b| b != side) {
+                    let text = format!(
+                        "roles swap: {side} has carried all traffic for the bake and is live; \
+                         {} is idle and takes the next deploy",
+                        side.other()
+                    );
+                    state.log.push(now, LogLevel::Info, LogSource::System, text);
+                }
             }
             state.metrics = Some(metrics);
             state.metrics_at = Some(now);

@@ -133,9 +133,31 @@ impl MetricsSnapshot {
     }
 }
 
+/// `1 500`: thousands apart, as operators read counts at a glance.
+pub fn format_count(n: f64) -> String {
+    // `+ 0.0` turns the -0.0 of an empty float sum into 0.
+    let digits = format!("{:.0}", n.max(0.0) + 0.0);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(format_count(1500.0), "1 500");
+        assert_eq!(format_count(999.0), "999");
+        assert_eq!(format_count(1_234_567.0), "1 234 567");
+        assert_eq!(format_count(-0.0), "0");
+    }
 
     fn bucket(min: u64, requests: f64, errors: f64, lat: f64) -> MetricBucket {
         MetricBucket {

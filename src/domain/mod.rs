@@ -11,7 +11,7 @@ mod weights;
 pub use color::Color;
 pub use health::TargetHealth;
 pub use log::{LogEntry, LogLevel, LogSource};
-pub use metrics::{MetricBucket, MetricsSnapshot, SideMetrics, WindowSummary};
+pub use metrics::{MetricBucket, MetricsSnapshot, SideMetrics, WindowSummary, format_count};
 pub use service::{Observation, RolloutState, ServiceEvent, ServiceStatus, SideObservation};
 pub use time::{Timestamp, format_age};
 pub use weights::{ALB_MAX_WEIGHT, PercentError, Weights, parse_percent};

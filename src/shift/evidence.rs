@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::stats::{Z_95_ONE_SIDED, two_proportion_z, wilson_interval};
-use crate::domain::{Color, MetricBucket, MetricsSnapshot, SideMetrics, Timestamp};
+use crate::domain::{Color, MetricBucket, MetricsSnapshot, SideMetrics, Timestamp, format_count};
 
 /// Thresholds of the verdict (config `[guard]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -123,20 +123,6 @@ fn points(half: f64) -> String {
     }
 }
 
-/// `1 500`: thousands apart, as operators read counts at a glance.
-fn count(n: f64) -> String {
-    // `+ 0.0` turns the -0.0 of an empty float sum into 0.
-    let digits = format!("{:.0}", n.max(0.0) + 0.0);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
     pub from: Timestamp,
@@ -195,7 +181,7 @@ pub fn evidence(
         "{cand_name} {} vs {base_name} {} over {} requests",
         cand.rate_text(),
         base.rate_text(),
-        count(cand.requests)
+        format_count(cand.requests)
     );
     let stale = newest_end.is_none_or(|end| now.since(end) > settings.stale_after);
     let (verdict, reason) = if stale {
@@ -206,6 +192,15 @@ pub fn evidence(
             )
         });
         (Verdict::Stale, format!("metrics are stale ({age})"))
+    } else if cand.requests <= 0.0 && base.requests <= 0.0 {
+        // Nothing in the window on either side: CloudWatch has not reported its minutes yet.
+        (
+            Verdict::Insufficient,
+            format!(
+                "no data since {} yet: CloudWatch reports each minute a minute or two late",
+                from.clock_utc()
+            ),
+        )
     } else if cand.requests < f64::from(settings.min_requests) {
         let cand_rate = if cand.requests > 0.0 {
             format!(" at {}", cand.rate_text())
@@ -216,7 +211,7 @@ pub fn evidence(
             Verdict::Insufficient,
             format!(
                 "{} of {} requests on {cand_name}{cand_rate} since {} ({base_name} {})",
-                count(cand.requests),
+                format_count(cand.requests),
                 settings.min_requests,
                 from.clock_utc(),
                 base.rate_text()
@@ -355,6 +350,15 @@ mod tests {
     }
 
     #[test]
+    fn a_window_cloudwatch_has_not_reported_yet_says_so() {
+        // The weights changed at 99:10; the window starts at 100:00 and holds nothing yet.
+        let m = metrics(&[(99, 6000.0, 15.0)], &[(99, 150.0, 1.0)]);
+        let e = judge(&m, Some(Timestamp(99 * 60_000 + 10_000)));
+        assert_eq!(e.verdict, Verdict::Insufficient);
+        assert!(e.reason.starts_with("no data since "), "{}", e.reason);
+    }
+
+    #[test]
     fn old_data_is_stale_and_never_ok() {
         let m = metrics(&[(90, 6000.0, 15.0)], &[(90, 6000.0, 15.0)]);
         let e = judge(&m, None);
@@ -388,12 +392,5 @@ mod tests {
         assert_eq!(e.from, Timestamp(98 * 60_000));
         assert_eq!(e.green.requests, 2000.0);
         assert_eq!(e.verdict, Verdict::Ok);
-    }
-
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        assert_eq!(count(1500.0), "1 500");
-        assert_eq!(count(999.0), "999");
-        assert_eq!(count(1_234_567.0), "1 234 567");
     }
 }

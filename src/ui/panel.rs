@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, BorderType, Padding, Paragraph, Sparkline};
 
 use super::theme;
 use crate::app::AppState;
-use crate::domain::{Color, SideMetrics, Weights};
+use crate::domain::{Color, SideMetrics, Weights, format_count};
 
 /// Minutes summed for the rate and latency lines.
 const WINDOW_MINUTES: u32 = 5;
@@ -166,16 +166,19 @@ fn errors_line(state: &AppState, metrics: Option<&SideMetrics>) -> Line<'static>
     let latency = window
         .latency_avg_ms
         .map_or("–".to_string(), |l| format!("{l:.0} ms"));
+    // The newest minute's p99, only while the side served in the window: an idle side's last
+    // p99 is history.
     let p99 = m
         .newest()
+        .filter(|_| window.latency_avg_ms.is_some())
         .and_then(|b| b.latency_p99_ms)
         .map_or(String::new(), |p| format!(" · p99 {p:.0} ms"));
     Line::from(vec![
         label("5xx     "),
         Span::styled(rate, rate_style),
         Span::raw(format!(
-            " of {:.0} req ({WINDOW_MINUTES} min)",
-            window.requests
+            " of {} req ({WINDOW_MINUTES} min)",
+            format_count(window.requests)
         )),
         label("  latency "),
         Span::styled(latency, theme::value()),

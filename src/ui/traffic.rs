@@ -105,6 +105,14 @@ fn plan_line(state: &AppState) -> Line<'static> {
         PlanState::Applying => ("applying the step".to_string(), theme::value()),
         PlanState::Holding { reason } => (format!("holding: {reason}"), theme::warning()),
         PlanState::Paused { reason, .. } => (format!("PAUSED: {reason}"), theme::warning()),
+        PlanState::Done if current.share(state.candidate()) == 0 => (
+            format!(
+                "done: {} carries all traffic · a runs it again toward {}",
+                toward.name(),
+                state.candidate().name()
+            ),
+            theme::ok(),
+        ),
         PlanState::Done => (
             format!("done: {} carries all traffic", toward.name()),
             theme::ok(),
