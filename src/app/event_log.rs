@@ -31,7 +31,10 @@ impl EventLog {
             LogLevel::Warn => tracing::warn!(source = ?entry.source, "{}", entry.text),
             LogLevel::Info => tracing::info!(source = ?entry.source, "{}", entry.text),
         }
-        self.entries.push_back(entry);
+        // ECS events reach cutover after its own entries of the same moments: keep time order.
+        let at_or_before = self.entries.iter().rposition(|e| e.at <= entry.at);
+        self.entries
+            .insert(at_or_before.map_or(0, |i| i + 1), entry);
         if self.entries.len() > ENTRIES_KEPT {
             self.entries.pop_front();
         }
@@ -91,5 +94,19 @@ mod tests {
         );
         let texts: Vec<_> = log.newest_first().map(|e| e.text.as_str()).collect();
         assert_eq!(texts, ["message c", "message b", "message a"]);
+    }
+
+    #[test]
+    fn a_late_service_event_takes_its_place_in_time() {
+        let mut log = EventLog::default();
+        log.push(
+            Timestamp::from_secs(22),
+            LogLevel::Info,
+            LogSource::System,
+            "deployed",
+        );
+        log.service_events(Color::Blue, &[event("a", 21)]);
+        let texts: Vec<_> = log.newest_first().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["deployed", "message a"]);
     }
 }
