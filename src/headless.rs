@@ -83,62 +83,43 @@ pub async fn shift(
         ShiftTarget::Promote => ("promote", Weights::all_to(candidate)),
     };
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
-    if let Some(reason) = &observation.writes_refused {
-        let outcome = Outcome::Refused(format!("not written: {reason}"));
-        record(
-            &mut auditor,
-            &platform,
-            action,
-            current,
-            target,
-            None,
-            &outcome,
-        );
-        return Ok(outcome);
-    }
-    if current == target {
+    let (summary, outcome) = if let Some(reason) = &observation.writes_refused {
+        (None, Ok(Outcome::Refused(format!("not written: {reason}"))))
+    } else if current == target {
         return Ok(Outcome::Done(format!(
             "already at {current} (blue/green): nothing written"
         )));
-    }
-    let evidence = evidence(&metrics, candidate, None, platform.now(), &config.evidence);
-    let summary = Some(format!("{}: {}", evidence.verdict, evidence.reason));
-    let refusal = match guard::check(
-        current,
-        target,
-        candidate,
-        Some(&evidence),
-        Some(observation.side(candidate)),
-        &config.guard,
-    ) {
-        GuardDecision::Refuse(why) => Some(format!("refused {current} → {target}: {why}")),
-        GuardDecision::NeedsConfirm(why) if !force => Some(format!(
-            "refused {current} → {target}: {why}; pass --force to allow it"
-        )),
-        GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => None,
-    };
-    let outcome = match refusal {
-        Some(why) => Outcome::Refused(why),
-        None => {
-            let written = write(&platform, current, target).await;
-            platform.release_lock().await;
-            match written {
-                Ok(outcome) => outcome,
-                Err(error) => {
-                    let failed = Outcome::Interrupted(format!("{error:#}"));
-                    record(
-                        &mut auditor,
-                        &platform,
-                        action,
-                        current,
-                        target,
-                        summary,
-                        &failed,
-                    );
-                    return Err(error);
-                }
+    } else {
+        let evidence = evidence(&metrics, candidate, None, platform.now(), &config.evidence);
+        let summary = Some(format!("{}: {}", evidence.verdict, evidence.reason));
+        let refusal = match guard::check(
+            current,
+            target,
+            candidate,
+            Some(&evidence),
+            Some(observation.side(candidate)),
+            &config.guard,
+        ) {
+            GuardDecision::Refuse(why) => Some(format!("refused {current} → {target}: {why}")),
+            GuardDecision::NeedsConfirm(why) if !force => Some(format!(
+                "refused {current} → {target}: {why}; pass --force to allow it"
+            )),
+            GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => None,
+        };
+        let outcome = match refusal {
+            Some(why) => Ok(Outcome::Refused(why)),
+            None => {
+                let written = write(&platform, current, target).await;
+                platform.release_lock().await;
+                written
             }
-        }
+        };
+        (summary, outcome)
+    };
+    // A failed call is recorded as failed, then reported as the error it is.
+    let recorded = match &outcome {
+        Ok(outcome) => outcome.clone(),
+        Err(error) => Outcome::Interrupted(format!("{error:#}")),
     };
     record(
         &mut auditor,
@@ -147,9 +128,9 @@ pub async fn shift(
         current,
         target,
         summary,
-        &outcome,
+        &recorded,
     );
-    Ok(outcome)
+    outcome
 }
 
 /// `rollback [--to SIDE]`: everything to the baseline, the side CloudWatch shows carrying all
@@ -215,11 +196,7 @@ async fn rollback_side(platform: &AwsPlatform, current: Weights) -> Option<Color
             None
         }
     }
-    .or(match (current.blue(), current.green()) {
-        (100, _) => Some(Color::Blue),
-        (_, 100) => Some(Color::Green),
-        _ => None,
-    })
+    .or(crate::platform::idle_and_live(current).1)
 }
 
 /// One audit line for a headless attempt. A failed call is recorded as `failed`.

@@ -193,12 +193,7 @@ fn service_changed(
 
 /// The side a deploy goes to: the one carrying nothing.
 fn idle_side(state: &AppState) -> Option<Color> {
-    let weights = state.shift.current()?;
-    match (weights.green(), weights.blue()) {
-        (0, _) => Some(Color::Green),
-        (_, 0) => Some(Color::Blue),
-        _ => None,
-    }
+    crate::platform::idle_and_live(state.shift.current()?).0
 }
 
 fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {

@@ -273,9 +273,8 @@ impl AwsPlatform {
             return Err(PlatformError::Refused { reason }.into());
         }
         let weights = self.read_weights().await?;
-        let (idle, live) = match (weights.green(), weights.blue()) {
-            (0, _) => (Color::Green, Color::Blue),
-            (_, 0) => (Color::Blue, Color::Green),
+        let (idle, live) = match super::idle_and_live(weights) {
+            (Some(idle), Some(live)) => (idle, live),
             _ => {
                 return Err(PlatformError::Refused {
                     reason: format!(

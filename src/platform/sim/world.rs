@@ -110,15 +110,11 @@ impl World {
     /// Deploys `image` to the side at 0%; `Err` with the reason when both carry traffic.
     pub fn deploy(&mut self, image: &str) -> Result<DeployReport, String> {
         let weights = self.weights;
-        let idle = match (weights.green(), weights.blue()) {
-            (0, _) => Color::Green,
-            (_, 0) => Color::Blue,
-            _ => {
-                return Err(format!(
-                    "both sides carry traffic ({weights} blue/green): a deploy goes to the side \
+        let Some(idle) = idle_and_live(weights).0 else {
+            return Err(format!(
+                "both sides carry traffic ({weights} blue/green): a deploy goes to the side \
                      at 0%; roll back or promote first"
-                ));
-            }
+            ));
         };
         let now = self.now;
         let desired = self.side(idle.other()).desired;
