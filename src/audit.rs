@@ -45,17 +45,18 @@ struct AuditLine<'a> {
     reason: Option<&'a str>,
 }
 
+/// Percentages, exact: `{"blue": 99.9, "green": 0.1}`.
 #[derive(Debug, Serialize)]
 struct SplitJson {
-    blue: u8,
-    green: u8,
+    blue: serde_json::Value,
+    green: serde_json::Value,
 }
 
 impl From<Weights> for SplitJson {
     fn from(w: Weights) -> Self {
         SplitJson {
-            blue: w.blue(),
-            green: w.green(),
+            blue: w.percent_json(crate::domain::Color::Blue),
+            green: w.percent_json(crate::domain::Color::Green),
         }
     }
 }
@@ -179,10 +180,14 @@ impl Auditor {
 
 /// `$USER@host`: who did it, where no cloud identity is known.
 pub fn local_actor() -> String {
-    let user = std::env::var("USER")
+    format!("{}@{}", local_user(), hostname())
+}
+
+/// `$USER` (or `$LOGNAME`).
+pub fn local_user() -> String {
+    std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "someone".into());
-    format!("{user}@{}", hostname())
+        .unwrap_or_else(|_| "someone".into())
 }
 
 pub fn hostname() -> String {

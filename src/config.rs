@@ -42,6 +42,28 @@ impl TrafficTarget {
         (parts.len() >= 3).then(|| parts[..3].join("/"))
     }
 
+    /// The load balancer's ARN: `arn:…:loadbalancer/app/<name>/<id>`.
+    pub fn load_balancer_arn(&self) -> Option<String> {
+        let (prefix, _) = self.arn().split_once(":listener")?;
+        Some(format!(
+            "{prefix}:loadbalancer/{}",
+            self.load_balancer_dimension()?
+        ))
+    }
+
+    /// The listener a rule belongs to, from the rule's ARN (a listener is its own).
+    pub fn listener_arn(&self) -> String {
+        match self {
+            TrafficTarget::Listener(arn) => arn.clone(),
+            TrafficTarget::Rule(arn) => {
+                let listener = arn.replacen(":listener-rule/", ":listener/", 1);
+                listener
+                    .rsplit_once('/')
+                    .map_or(listener.clone(), |(head, _)| head.to_string())
+            }
+        }
+    }
+
     /// The account named in the ARN, for the header.
     pub fn account(&self) -> Option<&str> {
         self.arn().split(':').nth(4).filter(|a| !a.is_empty())

@@ -23,17 +23,17 @@ pub async fn run<P: Platform>(
     let mut state = AppState::new(platform.source(), settings, platform.now()).with_plan(plan);
     let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
     let events = EventStream::new();
-    let result = tokio::select! {
-        result = runtime::run(
-            Arc::clone(&platform),
-            &mut guard.terminal,
-            events,
-            &mut state,
-            config,
-            audit.as_mut(),
-        ) => result,
-        signal = termination() => signal,
-    };
+    // A signal ends the console like `q`: the write in flight is waited for and audited.
+    let result = runtime::run_until(
+        Arc::clone(&platform),
+        &mut guard.terminal,
+        events,
+        &mut state,
+        config,
+        audit.as_mut(),
+        termination(),
+    )
+    .await;
     drop(guard);
     if let Some(record) = audit.and_then(|a| a.write_decision_record(platform.now())) {
         tracing::info!("decision record: {}", record.display());
@@ -42,15 +42,31 @@ pub async fn run<P: Platform>(
     result
 }
 
-/// SIGTERM or SIGHUP end the console like `q` does, so the terminal is restored.
-async fn termination() -> anyhow::Result<()> {
+/// Completes on SIGTERM, SIGHUP or SIGINT, which end a run like `q` does, so the write in
+/// flight is audited and the terminal restored. Where a signal cannot be listened for, it
+/// never completes (and says so in the log).
+pub async fn termination() {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
-    let mut hangup = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    let listen = |kind: SignalKind, name: &str| {
+        signal(kind)
+            .map_err(|error| tracing::warn!("cannot listen for {name}: {error}"))
+            .ok()
+    };
+    let mut term = listen(SignalKind::terminate(), "SIGTERM");
+    let mut hangup = listen(SignalKind::hangup(), "SIGHUP");
+    let mut interrupt = listen(SignalKind::interrupt(), "SIGINT");
+    async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+        match signal {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => futures::future::pending().await,
+        }
+    }
     tokio::select! {
-        _ = term.recv() => {}
-        _ = hangup.recv() => {}
+        () = next(&mut term) => {}
+        () = next(&mut hangup) => {}
+        () = next(&mut interrupt) => {}
     }
     tracing::info!("terminated by a signal");
-    Ok(())
 }

@@ -154,7 +154,7 @@ pub async fn rollback(global: &GlobalArgs, to: Option<Color>) -> anyhow::Result<
     let (target, outcome) = match baseline {
         Err(why) => (
             to.map_or(current, Weights::all_to),
-            Ok(Outcome::Refused(why)),
+            Ok((Outcome::Refused(why), None)),
         ),
         Ok(baseline) => {
             let target = Weights::all_to(baseline);
@@ -164,25 +164,24 @@ pub async fn rollback(global: &GlobalArgs, to: Option<Color>) -> anyhow::Result<
                     baseline.name()
                 )));
             }
-            let outcome = rollback_from(&platform, current, baseline).await;
+            let (outcome, bypassed) = rollback_from(&platform, current, baseline).await;
             platform.release_lock().await;
-            (target, outcome)
+            (target, outcome.map(|o| (o, bypassed)))
         }
     };
-    let recorded = match &outcome {
-        Ok(outcome) => outcome.clone(),
-        Err(error) => Outcome::Interrupted(format!("{error:#}")),
+    let (recorded, bypassed) = match &outcome {
+        Ok((outcome, bypassed)) => (outcome.clone(), bypassed.clone()),
+        Err(error) => (Outcome::Interrupted(format!("{error:#}")), None),
     };
-    record(
+    record_noted(
         &mut auditor,
         &platform,
-        "rollback",
-        current,
-        target,
+        ("rollback", current, target),
         None,
         &recorded,
+        bypassed.map(|why| format!("lock bypassed: {why}")),
     );
-    outcome
+    outcome.map(|(o, _)| o)
 }
 
 /// The side a rollback goes to: the baseline CloudWatch shows; without one, the side that
@@ -209,6 +208,25 @@ fn record(
     evidence: Option<String>,
     outcome: &Outcome,
 ) {
+    record_noted(
+        auditor,
+        platform,
+        (action, from, to),
+        evidence,
+        outcome,
+        None,
+    );
+}
+
+/// [`record`], with a note for an applied write (a rollback that bypassed the lock).
+fn record_noted(
+    auditor: &mut Auditor,
+    platform: &AwsPlatform,
+    (action, from, to): (&str, Weights, Weights),
+    evidence: Option<String>,
+    outcome: &Outcome,
+    note: Option<String>,
+) {
     let result = match outcome {
         Outcome::Done(_) => AuditResult::Applied,
         Outcome::Refused(_) | Outcome::ChangedOutside(_) => AuditResult::Refused,
@@ -216,7 +234,11 @@ fn record(
             AuditResult::Failed
         }
     };
-    let reason = (result != AuditResult::Applied).then(|| outcome.message().to_string());
+    let reason = if result == AuditResult::Applied {
+        note
+    } else {
+        Some(outcome.message().to_string())
+    };
     auditor.record(AuditEvent {
         at: platform.now(),
         action: action.to_string(),
@@ -459,36 +481,43 @@ async fn wait_for_rollout(
     }
 }
 
+/// Rolls back to `baseline`, retrying when the weights change under it; never stopped by the
+/// lock (see [`Platform::roll_back`]). Returns the outcome and why the lock was bypassed.
 async fn rollback_from(
     platform: &AwsPlatform,
     mut current: Weights,
     baseline: Color,
-) -> anyhow::Result<Outcome> {
+) -> (anyhow::Result<Outcome>, Option<String>) {
     let target = Weights::all_to(baseline);
     for _ in 0..ROLLBACK_ATTEMPTS {
         if current == target {
-            return Ok(Outcome::Done(format!(
-                "{} carries all traffic ({current})",
-                baseline.name()
-            )));
+            let done = format!("{} carries all traffic ({current})", baseline.name());
+            return (Ok(Outcome::Done(done)), None);
         }
-        match platform.set_weights(current, target).await {
-            Ok(read_back) => {
-                return Ok(Outcome::Done(format!(
-                    "rolled back {current} → {read_back} (blue/green), read back"
-                )));
+        match platform.roll_back(current, target).await {
+            Ok(report) => {
+                let bypassed = report
+                    .lock_bypassed
+                    .as_ref()
+                    .map_or(String::new(), |why| format!("; lock bypassed: {why}"));
+                let done = format!(
+                    "rolled back {current} → {} (blue/green), read back{bypassed}",
+                    report.weights
+                );
+                return (Ok(Outcome::Done(done)), report.lock_bypassed);
             }
             // A rollback means all to the baseline whatever the split is now: go again.
             Err(PlatformError::Conflict { actual, .. }) => current = actual,
-            Err(error @ PlatformError::Locked { .. }) => {
-                return Ok(Outcome::ChangedOutside(error.to_string()));
+            Err(PlatformError::Refused { reason }) => {
+                return (Ok(Outcome::Refused(format!("not written: {reason}"))), None);
             }
-            Err(error) => return Err(error).context("rolling back"),
+            Err(error) => return (Err(error).context("rolling back"), None),
         }
     }
-    Ok(Outcome::ChangedOutside(format!(
+    let outcome = Outcome::ChangedOutside(format!(
         "the weights kept changing under the rollback (last seen {current}): someone else is writing"
-    )))
+    ));
+    (Ok(outcome), None)
 }
 
 async fn write(
@@ -547,19 +576,26 @@ pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
         ..RuntimeConfig::default()
     };
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
-    let run = runtime::run(
+    // Ctrl-C, SIGTERM and SIGHUP stop the plan like a quit: the step in flight is waited for
+    // and audited, then the lock is released.
+    let interrupted = std::sync::atomic::AtomicBool::new(false);
+    let signal = async {
+        crate::console::termination().await;
+        interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let run = runtime::run_until(
         Arc::clone(&platform),
         &mut screen,
         futures::stream::pending(),
         &mut state,
         config,
         Some(&mut auditor),
-    );
-    let interrupted = tokio::select! {
-        result = run => { result?; false }
-        _ = tokio::signal::ctrl_c() => true,
-    };
+        signal,
+    )
+    .await;
     platform.release_lock().await;
+    run?;
+    let interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
     let at = state
         .shift
         .current()

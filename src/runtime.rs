@@ -16,7 +16,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 use crate::app::{AppState, Command, Msg, update};
 use crate::audit::Auditor;
 use crate::platform::{Platform, PlatformError};
-use crate::shift::WriteRequest;
+use crate::shift::{WriteKind, WriteRequest};
 use crate::ui;
 
 /// Intervals in real time (the demo divides the platform's by its speed).
@@ -54,13 +54,17 @@ struct InFlight {
     queued_writes: VecDeque<WriteRequest>,
 }
 
+/// How long quitting waits for a write in flight to be answered: longer than the AWS
+/// clients' own operation timeout, so the answer (or the timeout) always arrives first.
+pub const QUIT_WAIT: Duration = Duration::from_secs(30);
+
 pub async fn run<P, B, E>(
     platform: Arc<P>,
     terminal: &mut Terminal<B>,
-    mut events: E,
+    events: E,
     state: &mut AppState,
     config: RuntimeConfig,
-    mut audit: Option<&mut Auditor>,
+    audit: Option<&mut Auditor>,
 ) -> anyhow::Result<()>
 where
     P: Platform,
@@ -68,6 +72,39 @@ where
     B::Error: Send + Sync + 'static,
     E: Stream<Item = std::io::Result<Event>> + Unpin,
 {
+    run_until(
+        platform,
+        terminal,
+        events,
+        state,
+        config,
+        audit,
+        futures::future::pending(),
+    )
+    .await
+}
+
+/// [`run`], ending like `q` when `shutdown` completes (SIGTERM, SIGHUP, Ctrl-C in headless
+/// runs). Either way a write in flight is waited for (up to [`QUIT_WAIT`]) and audited
+/// before this returns, so the caller can release the lock after it.
+pub async fn run_until<P, B, E, S>(
+    platform: Arc<P>,
+    terminal: &mut Terminal<B>,
+    mut events: E,
+    state: &mut AppState,
+    config: RuntimeConfig,
+    mut audit: Option<&mut Auditor>,
+    shutdown: S,
+) -> anyhow::Result<()>
+where
+    P: Platform,
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    E: Stream<Item = std::io::Result<Event>> + Unpin,
+    S: std::future::Future<Output = ()>,
+{
+    let shutdown = futures::FutureExt::fuse(shutdown);
+    tokio::pin!(shutdown);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut state_poll = Poll::new(config.refresh);
     let mut metrics_poll = Poll::new(config.metrics_refresh);
@@ -113,6 +150,11 @@ where
             _ = animation.tick(), if state.animating() => Some(Msg::Tick { now: platform.now() }),
             Some(msg) = rx.recv() => Some(msg),
             _ = sleep_until(draw_due.unwrap_or_else(Instant::now)), if draw_due.is_some() => None,
+            () = &mut shutdown => {
+                tracing::info!("stopping on a signal");
+                state.quit = true;
+                None
+            }
         };
 
         // Drain everything pending, then draw once.
@@ -154,6 +196,40 @@ where
             } else {
                 draw_due = Some(due);
             }
+        }
+    }
+    if work.writing {
+        let line = format!(
+            "quitting: waiting up to {}s for the write in flight to be answered",
+            QUIT_WAIT.as_secs()
+        );
+        tracing::warn!("{line}");
+        state.flash(crate::domain::LogLevel::Warn, line);
+        // Best effort: the screen may already be gone (a closed terminal).
+        let _ = terminal.draw(|frame| ui::view(state, frame));
+        let deadline = Instant::now() + QUIT_WAIT;
+        while work.writing {
+            let msg = tokio::select! {
+                msg = rx.recv() => msg,
+                () = sleep_until(deadline) => None,
+            };
+            let Some(msg) = msg else {
+                tracing::error!("no answer to the write in flight: check the weights");
+                break;
+            };
+            note_finished(&msg, &mut work);
+            for command in update(state, msg) {
+                // A rollback queued behind the write still goes out: nothing blocks it.
+                if let Command::Write(request) = command {
+                    work.queued_writes.push_back(request);
+                }
+            }
+            start_next_write(&platform, &tx, &mut work);
+        }
+    }
+    for event in state.audit_outbox.drain(..) {
+        if let Some(auditor) = audit.as_deref_mut() {
+            auditor.record(event);
         }
     }
     Ok(())
@@ -286,8 +362,23 @@ fn start_next_write<P: Platform>(
     let platform = Arc::clone(platform);
     let tx = tx.clone();
     tokio::spawn(async move {
-        let result = platform.set_weights(request.expected, request.target).await;
-        // The loop may have ended (quit) before the write finished; nothing is left to tell.
+        let result = if request.kind == WriteKind::Rollback {
+            match platform.roll_back(request.expected, request.target).await {
+                Ok(report) => {
+                    if let Some(reason) = report.lock_bypassed {
+                        let _ = tx.send(Msg::LockBypassed {
+                            now: platform.now(),
+                            reason,
+                        });
+                    }
+                    Ok(report.weights)
+                }
+                Err(error) => Err(error),
+            }
+        } else {
+            platform.set_weights(request.expected, request.target).await
+        };
+        // After a quit the loop waits a while for this; past that, nothing is left to tell.
         let _ = tx.send(Msg::WriteFinished {
             now: platform.now(),
             result,

@@ -17,12 +17,26 @@ pub struct StatusReport {
     pub elb_5xx_shared: f64,
     /// Why cutover would not write here (another owner of the traffic, read-only), if so.
     pub writes_refused: Option<String>,
+    /// Other listeners and rules forwarding to either group: traffic cutover does not move,
+    /// counted in the per-group metrics all the same.
+    pub other_routes: Vec<String>,
+    /// The forward action's stickiness duration, when stickiness is on.
+    pub stickiness_seconds: Option<u32>,
+}
+
+/// Percentages of the two groups, exact (`99.9`/`0.1` for ALB weights 999:1), and the ALB's
+/// own weights beside them.
+#[derive(Debug, Serialize)]
+pub struct WeightsReport {
+    pub blue: serde_json::Value,
+    pub green: serde_json::Value,
+    pub alb: AlbWeights,
 }
 
 #[derive(Debug, Serialize)]
-pub struct WeightsReport {
-    pub blue: u8,
-    pub green: u8,
+pub struct AlbWeights {
+    pub blue: u16,
+    pub green: u16,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,9 +108,15 @@ pub fn report(
     StatusReport {
         source,
         weights: WeightsReport {
-            blue: observation.weights.blue(),
-            green: observation.weights.green(),
+            blue: observation.weights.percent_json(Color::Blue),
+            green: observation.weights.percent_json(Color::Green),
+            alb: AlbWeights {
+                blue: observation.weights.alb(Color::Blue),
+                green: observation.weights.alb(Color::Green),
+            },
         },
+        other_routes: observation.other_routes.clone(),
+        stickiness_seconds: observation.stickiness_seconds,
         blue: side(Color::Blue),
         green: side(Color::Green),
         elb_5xx_shared: metrics.elb_5xx_in_window(now, WINDOW_MINUTES),
@@ -107,8 +127,11 @@ pub fn report(
 /// A compact table for people.
 pub fn table(report: &StatusReport) -> String {
     let mut out = format!(
-        "weights  blue {}%  green {}%\n",
-        report.weights.blue, report.weights.green
+        "weights  blue {}%  green {}%  (ALB weights {}:{})\n",
+        report.weights.blue,
+        report.weights.green,
+        report.weights.alb.blue,
+        report.weights.alb.green
     );
     out.push_str(&format!(
         "{:<6} {:<22} {:<14} {:<28} {:>13} {:<11} {:>17} {:>9} {:>10}\n",
@@ -151,6 +174,11 @@ pub fn table(report: &StatusReport) -> String {
         "5xx and latency over the last {WINDOW_MINUTES} minutes; ELB 5xx (shared): {:.0}\n",
         report.elb_5xx_shared
     ));
+    for route in &report.other_routes {
+        out.push_str(&format!(
+            "not moved by cutover: {route} (its requests count in the metrics above)\n"
+        ));
+    }
     if let Some(reason) = &report.writes_refused {
         out.push_str(&format!("watch only: {reason}\n"));
     }

@@ -15,7 +15,7 @@ use cutover::config::{self, AwsSettings};
 use cutover::domain::Weights;
 use cutover::platform::aws::AwsPlatform;
 use cutover::platform::{Platform, PlatformError};
-use support::moto::{Estate, aws_env, moto, write_config};
+use support::moto::{Estate, OIDC_SECRET, aws_env, delay, deny, moto, oidc_secret, write_config};
 
 fn cutover(args: &[&str]) -> Output {
     let log = format!("{}/aws-cli.log", env!("CARGO_TARGET_TMPDIR"));
@@ -137,6 +137,67 @@ fn stickiness(actions: &[Action]) -> Option<(bool, i32)> {
     Some((config.enabled()?, config.duration_seconds()?))
 }
 
+/// The target groups an action sends to, plain or weighted.
+fn groups_of(action: &Action) -> Vec<String> {
+    let weighted = action
+        .forward_config()
+        .map(|f| f.target_groups())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| t.target_group_arn().map(str::to_string));
+    action
+        .target_group_arn()
+        .map(str::to_string)
+        .into_iter()
+        .chain(weighted)
+        .collect()
+}
+
+/// A rule estate as AWS holds it after any write of cutover's: the OIDC action still first,
+/// with its secret still usable (Describe never shows it), stickiness kept, the neighbouring
+/// rule untouched.
+async fn assert_rule_intact(elb: &aws_sdk_elasticloadbalancingv2::Client, estate: &Estate) {
+    let rule = estate.rule_arn.as_deref().expect("a rule estate");
+    let actions = rule_actions(elb, rule).await;
+    assert_eq!(
+        (actions[0].r#type(), actions[0].order()),
+        (Some(&ActionTypeEnum::AuthenticateOidc), Some(1)),
+        "the OIDC action stays first: {actions:?}"
+    );
+    assert_eq!(
+        actions[0]
+            .authenticate_oidc_config()
+            .and_then(|c| c.client_secret()),
+        None,
+        "Describe never returns the client secret"
+    );
+    assert_eq!(
+        oidc_secret(rule).as_deref(),
+        Some(OIDC_SECRET),
+        "the client secret is still the one the IdP issued"
+    );
+    assert_eq!(stickiness(&actions), Some((true, 120)), "stickiness kept");
+    let neighbour = estate.neighbour_rule_arn.as_deref().expect("a neighbour");
+    let neighbour = rule_actions(elb, neighbour).await;
+    assert_eq!(neighbour.len(), 1, "{neighbour:?}");
+    assert_eq!(
+        groups_of(&neighbour[0]),
+        [estate.group("other").to_string()],
+        "the neighbouring rule is untouched"
+    );
+}
+
+/// Lets a test send a rule's actions back as AWS requires: without the client secret that
+/// Describe hides, asking AWS to keep it.
+fn resendable(mut actions: Vec<Action>) -> Vec<Action> {
+    for action in &mut actions {
+        if let Some(config) = action.authenticate_oidc_config.as_mut() {
+            config.use_existing_client_secret = Some(true);
+        }
+    }
+    actions
+}
+
 #[test]
 fn status_reads_a_two_cluster_rule_estate() {
     let estate = Estate::build("st-rule", &["--rule"]);
@@ -223,6 +284,7 @@ async fn a_rule_write_changes_only_the_weights() {
         aws.observe().await.map(|o| o.weights),
         Ok(Weights::with_green(30))
     );
+    assert_rule_intact(&elb, &estate).await;
 }
 
 #[tokio::test]
@@ -268,11 +330,15 @@ async fn a_write_over_an_outside_change_writes_nothing() {
             .weight(20)
             .build(),
     ];
-    let stickiness_before = actions[0]
+    let forward = actions
+        .iter()
+        .position(|a| a.forward_config().is_some())
+        .expect("a forward action");
+    let stickiness_before = actions[forward]
         .forward_config()
         .and_then(|f| f.target_group_stickiness_config())
         .cloned();
-    actions[0].forward_config = Some(
+    actions[forward].forward_config = Some(
         ForwardActionConfig::builder()
             .set_target_groups(Some(tuples))
             .set_target_group_stickiness_config(stickiness_before)
@@ -280,7 +346,7 @@ async fn a_write_over_an_outside_change_writes_nothing() {
     );
     elb.modify_rule()
         .rule_arn(&rule)
-        .set_actions(Some(actions))
+        .set_actions(Some(resendable(actions)))
         .send()
         .await
         .expect("outside write");
@@ -605,9 +671,12 @@ async fn the_console_moves_the_load_balancers_weights() {
         [("console-blue".into(), 90), ("console-green".into(), 10)]
     );
 
+    assert_rule_intact(&elb, &estate).await;
+
     pty.send(b"R");
     pty.wait_for("rollback: read back 100/0");
     assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+    assert_rule_intact(&elb, &estate).await;
     pty.send(b"q");
     assert!(pty.wait_exit().success());
 }
@@ -836,18 +905,22 @@ fn epoch_secs_from_now(offset: i64) -> i64 {
 }
 
 #[tokio::test]
-async fn a_second_operator_is_refused_by_the_lock_until_it_breaks_it() {
-    let estate = Estate::build("lock-two", &["--rule"]);
+async fn a_second_operator_is_refused_by_the_lock_but_never_for_a_rollback() {
+    let estate = Estate::build("lock-two", &["--rule", "--green-metrics", "ok"]);
     let rule = estate.rule_arn.clone().expect("rule");
     let mut console = console_after_first_step("lock-two", &estate);
     let elb = elb().await;
     let tag = lock_tag(&elb, &rule)
         .await
         .expect("the console holds the lock");
-    assert!(tag.contains(" until "), "{tag}");
+    assert!(tag.contains(" pid ") && tag.contains(" until "), "{tag}");
 
-    // Operator two, headless, is refused and told who holds it.
-    let output = headless("lock-two", &estate.rule_config(), &["rollback"]);
+    // Operator two, headless, cannot move traffic toward green, and is told who holds it.
+    let output = headless(
+        "lock-two",
+        &estate.rule_config(),
+        &["shift", "--green", "20"],
+    );
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("locked by ") && stderr(&output).contains("--break-lock"),
@@ -860,22 +933,195 @@ async fn a_second_operator_is_refused_by_the_lock_until_it_breaks_it() {
         "nothing written"
     );
 
-    // Taking it over on purpose works, and gives it back after the write.
+    // A rollback is the safe direction: it goes through the other operator's live lock,
+    // and says so in its output and its audit line.
+    let audit = format!("{}/lock-two-rollback.jsonl", env!("CARGO_TARGET_TMPDIR"));
     let output = headless(
         "lock-two",
         &estate.rule_config(),
-        &["rollback", "--break-lock"],
+        &["rollback", "--to", "blue", "--audit-log", &audit],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
-    assert_eq!(
-        lock_tag(&elb, &rule).await,
-        None,
-        "released after the headless write"
+    assert!(
+        stdout(&output).contains("lock bypassed: locked by "),
+        "{}",
+        stdout(&output)
     );
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+    let line: Value = serde_json::from_str(
+        std::fs::read_to_string(&audit)
+            .expect("the audit log")
+            .lines()
+            .last()
+            .expect("a line"),
+    )
+    .expect("JSON");
+    assert_eq!(line["result"], "applied");
+    assert!(
+        line["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("lock bypassed: locked by ")),
+        "{line}"
+    );
+    assert_eq!(
+        lock_tag(&elb, &rule).await.as_deref(),
+        Some(tag.as_str()),
+        "the console's lock is neither taken nor removed"
+    );
+    assert_rule_intact(&elb, &estate).await;
 
     console.send(b"q");
     assert!(console.wait_exit().success());
+}
+
+#[tokio::test]
+async fn break_lock_takes_over_once_for_one_write() {
+    let estate = Estate::build("lock-break", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let elb = elb().await;
+    let theirs = format!("bob@desk pid 7 until {}", epoch_secs_from_now(240));
+    put_lock(&elb, &rule, &theirs).await;
+    set_aws_env();
+    let path = write_config("lock-break", &estate.rule_config());
+    let config = config::load(&path, &AwsSettings::default()).expect("valid config");
+    let aws = AwsPlatform::connect(config, false, true)
+        .await
+        .expect("clients");
+    assert_eq!(
+        aws.set_weights(Weights::ALL_BLUE, Weights::with_green(10))
+            .await,
+        Ok(Weights::with_green(10)),
+        "--break-lock takes it over for the write it was given"
+    );
+    // Bob takes it back; the same session does not break it a second time.
+    put_lock(&elb, &rule, &theirs).await;
+    assert!(
+        matches!(
+            aws.set_weights(Weights::with_green(10), Weights::with_green(20))
+                .await,
+            Err(PlatformError::Locked { .. })
+        ),
+        "not for the rest of the session"
+    );
+    assert_eq!(lock_tag(&elb, &rule).await, Some(theirs));
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 10);
+}
+
+#[tokio::test]
+async fn a_rollback_goes_through_when_tagging_is_denied() {
+    let estate = Estate::build(
+        "lock-denied",
+        &["--rule", "--green-weight", "10", "--green-metrics", "ok"],
+    );
+    let rule = estate.rule_arn.clone().expect("rule");
+    let elb = elb().await;
+    deny("AddTags", &rule, "AccessDenied");
+    let audit = format!("{}/lock-denied.jsonl", env!("CARGO_TARGET_TMPDIR"));
+
+    // Increases stay behind the lock: no lock, no write.
+    let output = headless(
+        "lock-denied",
+        &estate.rule_config(),
+        &["shift", "--green", "20", "--audit-log", &audit],
+    );
+    assert_ne!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("AccessDenied"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 10);
+
+    let output = headless(
+        "lock-denied",
+        &estate.rule_config(),
+        &["rollback", "--to", "blue", "--audit-log", &audit],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        weights_in(&rule_actions(&elb, &rule).await),
+        [
+            ("lock-denied-blue".into(), 100),
+            ("lock-denied-green".into(), 0)
+        ]
+    );
+    let last: Value = serde_json::from_str(
+        std::fs::read_to_string(&audit)
+            .expect("the audit log")
+            .lines()
+            .last()
+            .expect("a line"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        (&last["action"], &last["result"]),
+        (&"rollback".into(), &"applied".into())
+    );
+    assert!(
+        last["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("lock bypassed") && r.contains("AccessDenied")),
+        "{last}"
+    );
+    assert_rule_intact(&elb, &estate).await;
+}
+
+#[tokio::test]
+async fn the_guards_rollback_in_the_console_goes_through_when_tagging_is_throttled() {
+    let estate = Estate::build("lock-throttled", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let mut pty = console_after_first_step("lock-throttled", &estate);
+    deny("AddTags", &rule, "Throttling");
+    deny("DescribeTags", &rule, "Throttling");
+    pty.send(b"R");
+    pty.wait_for("rollback writes without the lock");
+    pty.wait_for("rollback: read back 100/0");
+    let elb = elb().await;
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+    pty.send(b"q");
+    assert!(pty.wait_exit().success());
+    let audit = format!(
+        "{}/lock-throttled.log.audit.jsonl",
+        env!("CARGO_TARGET_TMPDIR")
+    );
+    let text = std::fs::read_to_string(&audit).expect("the audit log");
+    let last: Value = serde_json::from_str(text.lines().last().expect("a line")).expect("JSON");
+    assert_eq!(last["action"], "rollback");
+    assert_eq!(last["result"], "applied");
+    assert!(
+        last["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("lock bypassed")),
+        "{last}"
+    );
+}
+
+#[tokio::test]
+async fn a_write_in_flight_when_q_arrives_is_audited() {
+    let estate = Estate::build("quit-mid", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let mut pty = console_after_first_step("quit-mid", &estate);
+    delay("ModifyRule", &rule, 3.0);
+    pty.send(b"R");
+    pty.wait_for("rolling back");
+    pty.send(b"q");
+    pty.wait_for("quitting: waiting up to");
+    assert!(pty.wait_exit().success());
+    let elb = elb().await;
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+    let audit = format!("{}/quit-mid.log.audit.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    let text = std::fs::read_to_string(&audit).expect("the audit log");
+    let last: Value = serde_json::from_str(text.lines().last().expect("a line")).expect("JSON");
+    assert_eq!(
+        (&last["action"], &last["to"]["green"], &last["result"]),
+        (&"rollback".into(), &0.into(), &"applied".into()),
+        "{text}"
+    );
+    assert_eq!(
+        lock_tag(&elb, &rule).await,
+        None,
+        "released after the answer"
+    );
 }
 
 #[tokio::test]
@@ -899,7 +1145,7 @@ async fn a_dead_holders_lock_refuses_until_it_expires() {
     put_lock(
         &elb,
         &rule,
-        &format!("ghost@gone (gone:1) until {}", epoch_secs_from_now(240)),
+        &format!("ghost@gone pid 1 until {}", epoch_secs_from_now(240)),
     )
     .await;
     let output = headless(
@@ -909,7 +1155,7 @@ async fn a_dead_holders_lock_refuses_until_it_expires() {
     );
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("locked by ghost@gone (gone:1) until"),
+        stderr(&output).contains("locked by ghost@gone pid 1 until"),
         "{}",
         stderr(&output)
     );
@@ -917,7 +1163,7 @@ async fn a_dead_holders_lock_refuses_until_it_expires() {
     put_lock(
         &elb,
         &rule,
-        &format!("ghost@gone (gone:1) until {}", epoch_secs_from_now(-1)),
+        &format!("ghost@gone pid 1 until {}", epoch_secs_from_now(-1)),
     )
     .await;
     let output = headless(
@@ -1313,7 +1559,7 @@ async fn a_deploy_under_another_operators_lock_is_refused() {
     put_lock(
         &elb,
         &rule,
-        &format!("ana@ops-1 (ops-1:4242) until {}", epoch_secs_from_now(240)),
+        &format!("ana@ops-1 pid 4242 until {}", epoch_secs_from_now(240)),
     )
     .await;
     let output = headless(

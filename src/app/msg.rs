@@ -31,6 +31,13 @@ pub enum Msg {
         now: Timestamp,
         result: Result<Weights, PlatformError>,
     },
+    /// The rollback in flight is writing without the operator lock (another holder, tags AWS
+    /// refused): rollback is never blocked, and the operator is told. Comes before its
+    /// `WriteFinished`.
+    LockBypassed {
+        now: Timestamp,
+        reason: String,
+    },
     /// A deploy to the idle side was asked for: what it did, or why not.
     Deployed {
         now: Timestamp,

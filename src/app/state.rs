@@ -104,6 +104,8 @@ pub struct AppState {
     pub(super) write_grounds: Option<WriteGrounds>,
     /// Why the last rollback was asked for (the operator, or the breach), until it is written.
     pub(super) rollback_reason: Option<String>,
+    /// Why the rollback in flight wrote without the operator lock, for its audit line.
+    pub(super) lock_bypassed: Option<String>,
     /// `plan run`: end once the plan is over (done, rolled back or paused) and nothing is
     /// being written.
     pub stop_when_plan_ends: bool,
@@ -138,6 +140,7 @@ impl AppState {
             audit_outbox: Vec::new(),
             write_grounds: None,
             rollback_reason: None,
+            lock_bypassed: None,
             stop_when_plan_ends: false,
             ticks: 0,
             dirty: true,
@@ -242,7 +245,7 @@ impl AppState {
         self.shift.in_flight().is_some()
     }
 
-    pub(super) fn flash(&mut self, level: LogLevel, text: impl Into<String>) {
+    pub fn flash(&mut self, level: LogLevel, text: impl Into<String>) {
         let speed = self.settings.clock_speed;
         let speed = if speed.is_finite() && speed > 0.0 {
             speed

@@ -112,6 +112,16 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
             state.mark_dirty();
             Vec::new()
         }
+        Msg::LockBypassed { now, reason } => {
+            state.now = now;
+            let line = format!("rollback writes without the lock: {reason}");
+            state
+                .log
+                .push(now, LogLevel::Warn, LogSource::System, line.clone());
+            state.flash(LogLevel::Warn, line);
+            state.lock_bypassed = Some(reason);
+            Vec::new()
+        }
     }
 }
 
@@ -728,6 +738,13 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
     let (evidence, why) = match grounds {
         Some(g) => (g.evidence, g.reason),
         None => (evidence_summary(state), None),
+    };
+    let why = match state.lock_bypassed.take() {
+        Some(bypassed) => Some(match why {
+            Some(why) => format!("{why}; lock bypassed: {bypassed}"),
+            None => format!("lock bypassed: {bypassed}"),
+        }),
+        None => why,
     };
     record(
         state,

@@ -44,6 +44,8 @@ pub struct ServiceStatus {
     pub primary_running: u32,
     pub pending: u32,
     pub rollout: RolloutState,
+    /// Tasks of the primary deployment that failed to start (ECS's `failedTasks`).
+    pub failed_tasks: u32,
     /// Newest first, as ECS returns them.
     pub events: Vec<ServiceEvent>,
 }
@@ -63,6 +65,12 @@ pub struct Observation {
     /// Why cutover must not write the weights: another owner of the traffic (CodeDeploy, ECS
     /// native blue/green) or read-only mode. `None` when the operator may write.
     pub writes_refused: Option<String>,
+    /// Other listeners and rules of the load balancer that forward to either group: their
+    /// requests mix into the per-group metrics, and cutover does not move them.
+    pub other_routes: Vec<String>,
+    /// The forward action's stickiness duration, when stickiness is on: a client stuck to a
+    /// group keeps reaching it that long after its weight went to 0.
+    pub stickiness_seconds: Option<u32>,
 }
 
 impl Observation {

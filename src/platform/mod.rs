@@ -73,6 +73,25 @@ pub trait Platform: Send + Sync + 'static {
         target: Weights,
     ) -> impl Future<Output = Result<Weights, PlatformError>> + Send;
 
+    /// A rollback: the same compare-and-set as [`Platform::set_weights`], but nothing about the
+    /// lock may stop it (another operator's lock, tags that cannot be written): moving all
+    /// traffic to the live side is the safe direction. The report says when the lock was
+    /// passed over, and why.
+    fn roll_back(
+        &self,
+        expected: Weights,
+        target: Weights,
+    ) -> impl Future<Output = Result<RollbackReport, PlatformError>> + Send {
+        async move {
+            self.set_weights(expected, target)
+                .await
+                .map(|weights| RollbackReport {
+                    weights,
+                    lock_bypassed: None,
+                })
+        }
+    }
+
     /// Puts `image` on the idle side (the one at 0%): a new revision, the service updated to it
     /// and scaled to the live side's size.
     fn deploy(
@@ -92,6 +111,15 @@ pub trait Platform: Send + Sync + 'static {
     fn adopt(&self) -> impl Future<Output = Result<DeployReport, PlatformError>> + Send;
 }
 
+/// What a rollback wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackReport {
+    /// As read back after the write.
+    pub weights: Weights,
+    /// Why the operator lock was passed over (another holder, tags refused), if it was.
+    pub lock_bypassed: Option<String>,
+}
+
 /// What scaling the idle side did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScaleReport {
@@ -101,11 +129,14 @@ pub struct ScaleReport {
 }
 
 /// The side at 0% and the side at 100%, if the split has them.
+/// Idle means weight exactly 0: a side at 999:1 still gets requests.
 pub fn idle_and_live(weights: Weights) -> (Option<Color>, Option<Color>) {
-    match (weights.blue(), weights.green()) {
-        (100, _) => (Some(Color::Green), Some(Color::Blue)),
-        (_, 100) => (Some(Color::Blue), Some(Color::Green)),
-        _ => (None, None),
+    if weights.is_idle(Color::Green) {
+        (Some(Color::Green), Some(Color::Blue))
+    } else if weights.is_idle(Color::Blue) {
+        (Some(Color::Blue), Some(Color::Green))
+    } else {
+        (None, None)
     }
 }
 

@@ -121,6 +121,7 @@ mod tests {
                 primary_running: running,
                 pending: 4 - running,
                 rollout: RolloutState::Completed,
+                failed_tasks: 0,
                 events: Vec::new(),
             },
             targets: TargetHealth {

@@ -59,10 +59,7 @@ fn text_lines(state: &AppState, color: Color, weights: Option<Weights>) -> Vec<L
     };
     let s = &side.service;
     let t = &side.targets;
-    let share = weights.map(|w| match color {
-        Color::Blue => w.blue(),
-        Color::Green => w.green(),
-    });
+    let share = weights.map(|w| w.percent_text(color));
     let metrics = state.metrics.as_ref().map(|m| m.side(color));
     let rollout_style = if s.rollout.to_string() == "FAILED" {
         theme::error()
@@ -127,11 +124,12 @@ fn text_lines(state: &AppState, color: Color, weights: Option<Weights>) -> Vec<L
 }
 
 fn traffic_line(
-    share: Option<u8>,
+    share: Option<String>,
     metrics: Option<&SideMetrics>,
     newest: Option<crate::domain::Timestamp>,
 ) -> Line<'static> {
     let share = share.map_or("–".to_string(), |p| format!("{p}%"));
+
     let rps = metrics
         .zip(newest)
         .map(|(m, newest)| m.requests_per_sec(newest))

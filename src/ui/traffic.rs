@@ -134,9 +134,10 @@ impl Widget for SplitBar {
             return;
         }
         let bar_width = area.width - 2 * LABEL_WIDTH;
-        let blue_cells = cells(bar_width, self.weights.blue());
-        let blue_label = format!("BLUE {:>3}% ", self.weights.blue());
-        let green_label = format!(" {:>3}% GREEN", self.weights.green());
+        let blue_cells = cells(bar_width, self.weights.permille(Color::Blue));
+        // `BLUE  75% `, `BLUE 99.9% `: exact, within the label's eleven cells.
+        let blue_label = format!("BLUE {:>3}% ", self.weights.percent_text(Color::Blue));
+        let green_label = format!(" {:>3}% GREEN", self.weights.percent_text(Color::Green));
         let bold = |c: Color| Style::new().fg(theme::side(c)).add_modifier(Modifier::BOLD);
         buf.set_string(area.x, area.y, &blue_label, bold(Color::Blue));
         for i in 0..bar_width {
@@ -162,8 +163,8 @@ impl Widget for SplitBar {
 }
 
 /// Cells of the bar that a share fills, rounded to the nearest cell.
-fn cells(bar_width: u16, percent: u8) -> u16 {
-    ((u32::from(bar_width) * u32::from(percent) + 50) / 100) as u16
+fn cells(bar_width: u16, permille: u16) -> u16 {
+    ((u32::from(bar_width) * u32::from(permille) + 500) / 1000) as u16
 }
 
 /// A `▲` under the bar where the staged split would put the boundary.
@@ -172,7 +173,8 @@ fn render_marker(staged: Weights, row: Rect, buf: &mut Buffer) {
         return;
     }
     let bar_width = row.width - 2 * LABEL_WIDTH;
-    let at = row.x + LABEL_WIDTH + cells(bar_width, staged.blue()).min(bar_width - 1);
+    let at =
+        row.x + LABEL_WIDTH + cells(bar_width, staged.permille(Color::Blue)).min(bar_width - 1);
     let text = format!("▲ staged {}% green", staged.green());
     let style = Style::new()
         .fg(ratatui::style::Color::Yellow)

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """Builds a blue/green estate in a moto server the way users have them, and prints its ARNs.
 
-Usage: estate.py ENDPOINT NAME [--rule] [--same-cluster] [--green-controller CODE_DEPLOY]
+Usage: estate.py ENDPOINT NAME [--rule] [--second-listener] [--same-cluster] [--green-controller CODE_DEPLOY]
                                 [--no-metrics] [--green-not-attached]
                                 [--green-weight N] [--green-metrics none|ok|bad]
                                 [--blue-metrics ok|none] [--promoted-minutes-ago N]
 
 - an ALB with an HTTP listener; target groups NAME-blue, NAME-green and NAME-other
 - with --rule: the listener's default action answers 404; a rule (priority 10, /shop/*)
-  forwards to blue 100 / green 0 with stickiness on, and a neighbouring rule (priority 20,
+  authenticates with OIDC (order 1, a client secret Describe never shows) and forwards to
+  blue 100 / green 0 with stickiness on (order 2), and a neighbouring rule (priority 20,
   /other/*) forwards to NAME-other
-- without --rule: the listener's default action forwards blue 100 / green 0, stickiness on
+- without --rule: the listener's default action authenticates with OIDC and forwards
+  blue 100 / green 0, stickiness on
+- with --second-listener: another listener (port 8080) forwards to NAME-blue too, traffic
+  cutover does not control
 - ECS: clusters NAME-blue and NAME-green (or one, NAME, with --same-cluster), a task
   definition family NAME-shop with revisions for 1.4.2 and 1.5.0, services attached to their
   target groups with 4 tasks each
@@ -24,6 +28,7 @@ import json
 import boto3
 
 REGION = "eu-west-1"
+OIDC_SECRET = "s3cret-the-idp-issued"
 
 
 def client(endpoint, service):
@@ -39,6 +44,7 @@ def main():
     parser.add_argument("--same-cluster", action="store_true")
     parser.add_argument("--green-controller", default="ECS")
     parser.add_argument("--no-metrics", action="store_true")
+    parser.add_argument("--second-listener", action="store_true")
     parser.add_argument("--green-not-attached", action="store_true")
     parser.add_argument("--sidecar", action="store_true",
                         help="task definitions get a second container, envoy")
@@ -78,9 +84,19 @@ def main():
         elb.register_targets(TargetGroupArn=groups[color],
                              Targets=[{"Id": f"10.0.1.{10 + i}", "Port": 8080} for i in range(4)])
 
+    oidc = {
+        "Type": "authenticate-oidc", "Order": 1,
+        "AuthenticateOidcConfig": {
+            "Issuer": "https://idp.example.com", "AuthorizationEndpoint": "https://idp.example.com/auth",
+            "TokenEndpoint": "https://idp.example.com/token",
+            "UserInfoEndpoint": "https://idp.example.com/userinfo",
+            "ClientId": "cutover-shop", "ClientSecret": OIDC_SECRET,
+        },
+    }
+
     def forward(blue, green, sticky_seconds):
         return {
-            "Type": "forward",
+            "Type": "forward", "Order": 2,
             "ForwardConfig": {
                 "TargetGroups": [
                     {"TargetGroupArn": groups["blue"], "Weight": blue},
@@ -100,7 +116,7 @@ def main():
         rule = elb.create_rule(
             ListenerArn=listener["ListenerArn"], Priority=10,
             Conditions=[{"Field": "path-pattern", "Values": ["/shop/*"]}],
-            Actions=[forward(100 - args.green_weight, args.green_weight, 120)])["Rules"][0]
+            Actions=[oidc, forward(100 - args.green_weight, args.green_weight, 120)])["Rules"][0]
         neighbour = elb.create_rule(
             ListenerArn=listener["ListenerArn"], Priority=20,
             Conditions=[{"Field": "path-pattern", "Values": ["/other/*"]}],
@@ -110,8 +126,14 @@ def main():
     else:
         listener = elb.create_listener(
             LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-            DefaultActions=[forward(100 - args.green_weight, args.green_weight, 300)])["Listeners"][0]
+            DefaultActions=[oidc, forward(100 - args.green_weight, args.green_weight, 300)],
+        )["Listeners"][0]
         out.update(listener_arn=listener["ListenerArn"])
+    if args.second_listener:
+        second = elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=8080,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": groups["blue"]}])["Listeners"][0]
+        out.update(second_listener_arn=second["ListenerArn"])
 
     clusters = {c: (name if args.same_cluster else f"{name}-{c}") for c in ("blue", "green")}
     for cluster in set(clusters.values()):

@@ -6,7 +6,9 @@ operation/<Op>, CBOR body). moto 5.2.5 serves the same operations in the JSON 1.
 (POST / with X-Amz-Target). This WSGI middleware converts the request CBOR -> JSON and the
 response JSON -> CBOR, timestamps as CBOR tag 1 (epoch seconds, float) both ways.
 
-It also adds one check of real ECS that moto 5.2.5 leaves out (see EcsChecks).
+It is also the test double's strict side: moto is more lenient than AWS, so the rules AWS
+documents and moto skips are added in front of it, for every request cutover sends
+(elbv2_rules.py for ELBv2; EcsChecks below for ECS).
 
 Usage: server.py PORT [PARENT_PID]   (prints "ready PORT" once it accepts connections; exits
 when PARENT_PID is gone, so a test run never leaves a server behind)
@@ -22,6 +24,8 @@ import time
 import cbor2
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
+
+from elbv2_rules import Elbv2Rules
 
 CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
 TIMESTAMP_KEYS = {"StartTime", "EndTime", "Timestamp", "Timestamps", "StateUpdatedTimestamp",
@@ -164,7 +168,7 @@ def main():
     port = int(sys.argv[1])
     if len(sys.argv) > 2:
         threading.Thread(target=exit_with_parent, args=(int(sys.argv[2]),), daemon=True).start()
-    app = EcsChecks(CborBridge(DomainDispatcherApplication(create_backend_app)))
+    app = Elbv2Rules(EcsChecks(CborBridge(DomainDispatcherApplication(create_backend_app))))
     server = make_server("127.0.0.1", port, app, threaded=True)
     print(f"ready {port}", flush=True)
     server.serve_forever()

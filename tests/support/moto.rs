@@ -165,6 +165,7 @@ pub struct Estate {
     pub listener_arn: String,
     pub rule_arn: Option<String>,
     pub neighbour_rule_arn: Option<String>,
+    pub second_listener_arn: Option<String>,
     pub target_groups: std::collections::HashMap<String, String>,
     pub clusters: std::collections::HashMap<String, String>,
     pub services: std::collections::HashMap<String, String>,
@@ -225,4 +226,58 @@ pub fn write_config(name: &str, text: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.toml"));
     std::fs::write(&path, text).expect("writing the config");
     path
+}
+
+/// Calls one of the test double's hooks (see `tests/moto/elbv2_rules.py`) on loopback and
+/// returns the HTTP status and body.
+pub fn double_hook(method: &str, path_and_query: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let address = moto().endpoint.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connecting to the double");
+    write!(
+        stream,
+        "{method} {path_and_query} HTTP/1.0\r\nHost: {address}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .expect("asking the double");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the double's answer");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string());
+    (status, body)
+}
+
+/// The OIDC client secret the rule or listener holds now, as AWS would use it (Describe never
+/// shows it).
+pub fn oidc_secret(arn: &str) -> Option<String> {
+    let (status, body) = double_hook("GET", &format!("/_double/oidc-secret?arn={arn}"));
+    (status == 200).then_some(body)
+}
+
+/// The secret `estate.py` gives the OIDC action.
+pub const OIDC_SECRET: &str = "s3cret-the-idp-issued";
+
+/// From now on the double answers `action` on `arn` with `code` (AccessDenied, Throttling, …).
+pub fn deny(action: &str, arn: &str, code: &str) {
+    let (status, _) = double_hook(
+        "POST",
+        &format!("/_double/deny?action={action}&arn={arn}&code={code}"),
+    );
+    assert_eq!(status, 200, "the double took the fault");
+}
+
+/// From now on the double answers `action` on `arn` `seconds` late (the change applied first).
+pub fn delay(action: &str, arn: &str, seconds: f64) {
+    let (status, _) = double_hook(
+        "POST",
+        &format!("/_double/delay?action={action}&arn={arn}&seconds={seconds}"),
+    );
+    assert_eq!(status, 200, "the double took the delay");
 }

@@ -56,6 +56,7 @@ pub fn service_status(
         ),
         pending: count(service.pending_count()),
         rollout: rollout_state(service),
+        failed_tasks: count(primary_deployment(service).map_or(0, |d| d.failed_tasks())),
         events: service
             .events()
             .iter()
@@ -85,6 +86,11 @@ pub fn traffic_owner(service: &Service) -> Option<String> {
     if controller == Some(&DeploymentControllerType::CodeDeploy) {
         return Some(format!(
             "CodeDeploy owns the traffic (service {name} uses the CODE_DEPLOY deployment controller)"
+        ));
+    }
+    if controller == Some(&DeploymentControllerType::External) {
+        return Some(format!(
+            "another tool owns the deployments (service {name} uses the EXTERNAL deployment controller)"
         ));
     }
     if service

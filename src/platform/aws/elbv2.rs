@@ -162,9 +162,106 @@ pub fn with_weights(
     let mut rebuilt = forward.clone();
     rebuilt.target_group_arn = None;
     rebuilt.forward_config = Some(forward_config);
-    let mut out = actions.to_vec();
+    let mut out: Vec<Action> = actions.iter().map(keeping_client_secret).collect();
     out[index] = rebuilt;
     Ok(out)
+}
+
+/// An action as it can be sent back: Describe never returns an `authenticate-oidc` action's
+/// client secret, and AWS refuses the action without one unless it says to keep the existing
+/// secret. Every other field, `Order` included, stays as read.
+fn keeping_client_secret(action: &Action) -> Action {
+    let mut action = action.clone();
+    if let Some(config) = action.authenticate_oidc_config.as_mut()
+        && config.client_secret.is_none()
+    {
+        config.use_existing_client_secret = Some(true);
+    }
+    action
+}
+
+/// The stickiness duration of the forward action among `actions`, when stickiness is on.
+pub fn stickiness_seconds(actions: &[Action]) -> Option<u32> {
+    let forward = actions.iter().find(|a| is_forward(a))?;
+    let config = forward.forward_config()?.target_group_stickiness_config()?;
+    if config.enabled() != Some(true) {
+        return None;
+    }
+    config
+        .duration_seconds()
+        .and_then(|s| u32::try_from(s).ok())
+}
+
+/// One listener default action or rule of the load balancer, as `DescribeRules` shows it.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub rule_arn: String,
+    pub listener_arn: String,
+    /// `HTTP:80`.
+    pub listener: String,
+    pub is_default: bool,
+    /// The rule's priority (`default` for the listener's default action).
+    pub priority: String,
+    pub actions: Vec<Action>,
+}
+
+impl Route {
+    /// Whether any of its forward actions sends traffic (weight > 0) to `target_group_arn`.
+    pub fn forwards_to(&self, target_group_arn: &str) -> bool {
+        self.actions
+            .iter()
+            .filter(|a| is_forward(a))
+            .flat_map(groups)
+            .any(|(arn, weight)| arn == target_group_arn && weight > 0)
+    }
+
+    /// `listener HTTP:8080 (default action)`, `rule 20 on HTTP:80`.
+    pub fn describe(&self) -> String {
+        if self.is_default {
+            format!("listener {} (default action)", self.listener)
+        } else {
+            format!("rule {} on {}", self.priority, self.listener)
+        }
+    }
+}
+
+/// Every listener's rules (default actions included) on the load balancer: one
+/// `DescribeListeners` and one `DescribeRules` per listener.
+pub async fn routes(client: &Client, load_balancer_arn: &str) -> Result<Vec<Route>, PlatformError> {
+    let listeners = client
+        .describe_listeners()
+        .load_balancer_arn(load_balancer_arn)
+        .send()
+        .await
+        .map_err(|e| from_sdk("DescribeListeners", e))?;
+    let mut routes = Vec::new();
+    for listener in listeners.listeners() {
+        let Some(listener_arn) = listener.listener_arn() else {
+            continue;
+        };
+        let name = format!(
+            "{}:{}",
+            listener.protocol().map_or("?", |p| p.as_str()),
+            listener.port().unwrap_or_default()
+        );
+        let rules = client
+            .describe_rules()
+            .listener_arn(listener_arn)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeRules", e))?;
+        for rule in rules.rules() {
+            routes.push(Route {
+                rule_arn: rule.rule_arn().unwrap_or_default().to_string(),
+                listener_arn: listener_arn.to_string(),
+                listener: name.clone(),
+                is_default: rule.is_default() == Some(true),
+                priority: rule.priority().unwrap_or("?").to_string(),
+                actions: rule.actions().to_vec(),
+            });
+        }
+    }
+    Ok(routes)
 }
 
 pub fn target_health(descriptions: &[TargetHealthDescription]) -> TargetHealth {
@@ -319,10 +416,12 @@ mod tests {
             Ok(Weights::with_green(10))
         );
         let scaled = [forward(vec![tuple(BLUE, 333), tuple(GREEN, 666)], false)];
-        assert_eq!(
-            weights_of("rule", &scaled, BLUE, GREEN),
-            Ok(Weights::with_green(67))
-        );
+        let exact = weights_of("rule", &scaled, BLUE, GREEN).expect("readable");
+        assert_eq!((exact.green(), exact.to_string()), (67, "33.3/66.7".into()));
+        let trickle = [forward(vec![tuple(BLUE, 999), tuple(GREEN, 1)], false)];
+        let trickle = weights_of("rule", &trickle, BLUE, GREEN).expect("readable");
+        assert_eq!(trickle.to_string(), "99.9/0.1", "never a rounded 0");
+        assert!(!trickle.is_idle(crate::domain::Color::Green));
     }
 
     #[test]
@@ -381,10 +480,16 @@ mod tests {
         ];
         let written =
             with_weights("rule", &actions, BLUE, GREEN, Weights::with_green(30)).expect("writable");
+        let oidc = written[0]
+            .authenticate_oidc_config()
+            .expect("the authenticate action stays first");
         assert_eq!(
-            written[0], actions[0],
-            "the authenticate action is untouched"
+            (oidc.use_existing_client_secret(), oidc.client_secret()),
+            (Some(true), None),
+            "sent back without the secret Describe hides, asking AWS to keep it"
         );
+        assert_eq!(written[0].order(), Some(1));
+        assert_eq!(oidc.issuer(), Some("https://idp.example.com"));
         let config = written[1].forward_config().expect("forward config");
         let weights: Vec<(&str, Option<i32>)> = config
             .target_groups()

@@ -2,6 +2,7 @@
 //! until when. It keeps two operators from fighting over the weights; a holder that dies
 //! leaves a lock that expires by itself.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::Client;
@@ -17,17 +18,53 @@ pub const LOCK_TTL: Duration = Duration::from_secs(5 * 60);
 /// A held lock is refreshed once it is this old.
 pub const LOCK_REFRESH_AFTER: Duration = Duration::from_secs(60);
 
-/// A lock as written in the tag: `alice@laptop (laptop:4242) until 1795763700`.
+/// ELBv2's `Tag` type: keys and values match this, keys ≤ 128 characters, values ≤ 256.
+pub const TAG_PATTERN: &str = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$";
+const TAG_VALUE_MAX: usize = 256;
+/// Each of the user and the host keeps at most this many characters in the holder.
+const NAME_MAX: usize = 64;
+
+/// One character a holder keeps as it is: letters, digits and the pattern's punctuation.
+/// Spaces are allowed by AWS but would make ` until ` ambiguous, so they are replaced too.
+static HOLDER_CHAR: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"^[\p{L}\p{N}_.:/=+\-@]$").expect("a fixed pattern"));
+
+/// `user` for a lock holder: characters outside ELBv2's tag pattern (`DOMAIN\user`, spaces,
+/// parentheses, control characters) become `_`, and it is cut to a length the tag can carry.
+pub fn tag_safe(text: &str) -> String {
+    let mut buffer = [0u8; 4];
+    let safe: String = text
+        .chars()
+        .map(|c| {
+            if HOLDER_CHAR.is_match(c.encode_utf8(&mut buffer)) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(NAME_MAX)
+        .collect();
+    if safe.is_empty() { "_".into() } else { safe }
+}
+
+/// `alice@laptop pid 4242`: the user, the host and this process, inside ELBv2's tag pattern.
+pub fn holder(user: &str, host: &str, pid: u32) -> String {
+    format!("{}@{} pid {pid}", tag_safe(user), tag_safe(host))
+}
+
+/// A lock as written in the tag: `alice@laptop pid 4242 until 1795763700`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lock {
-    /// Who and where: `alice@laptop (laptop:4242)`.
+    /// Who and where: `alice@laptop pid 4242`.
     pub holder: String,
     pub until: Timestamp,
 }
 
 impl Lock {
     pub fn value(&self) -> String {
-        format!("{} until {}", self.holder, self.until.0 / 1000)
+        let value = format!("{} until {}", self.holder, self.until.0 / 1000);
+        debug_assert!(value.chars().count() <= TAG_VALUE_MAX);
+        value
     }
 
     pub fn parse(value: &str) -> Option<Lock> {
@@ -102,8 +139,34 @@ pub async fn remove(client: &Client, arn: &str) -> Result<(), PlatformError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    const ME: &str = "alice@laptop (laptop:4242)";
+    #[test]
+    fn holders_from_awkward_users_and_hosts_fit_the_tag_pattern() {
+        assert_eq!(
+            holder("CORP\\alice", "my laptop", 7),
+            "CORP_alice@my_laptop pid 7"
+        );
+        assert_eq!(holder("josé", "hôte(1)", 8), "josé@hôte_1_ pid 8");
+        assert_eq!(holder("", "", 9), "_@_ pid 9");
+    }
+
+    proptest! {
+        #[test]
+        fn any_user_and_host_give_a_tag_value_aws_accepts_and_that_parses_back(
+            user in any::<String>(), host in any::<String>(), pid in any::<u32>(),
+            until in 0u64..=4_102_444_800,
+        ) {
+            let pattern = regex::Regex::new(TAG_PATTERN).expect("AWS's pattern compiles");
+            let lock = Lock { holder: holder(&user, &host, pid), until: Timestamp::from_secs(until) };
+            let value = lock.value();
+            prop_assert!(pattern.is_match(&value), "{value:?} is outside the tag pattern");
+            prop_assert!(value.chars().count() <= TAG_VALUE_MAX);
+            prop_assert_eq!(Lock::parse(&value), Some(lock));
+        }
+    }
+
+    const ME: &str = "alice@laptop pid 4242";
 
     fn lock(holder: &str, until_secs: u64) -> Lock {
         Lock {
@@ -115,7 +178,7 @@ mod tests {
     #[test]
     fn the_tag_value_round_trips() {
         let l = lock(ME, 1_795_763_700);
-        assert_eq!(l.value(), "alice@laptop (laptop:4242) until 1795763700");
+        assert_eq!(l.value(), "alice@laptop pid 4242 until 1795763700");
         assert_eq!(Lock::parse(&l.value()), Some(l));
         assert_eq!(Lock::parse("garbage"), None);
     }
@@ -123,14 +186,14 @@ mod tests {
     #[test]
     fn a_live_lock_of_another_refuses_unless_broken_on_purpose() {
         let now = Timestamp::from_secs(1000);
-        let theirs = lock("bob@desk (desk:1)", 1200);
+        let theirs = lock("bob@desk pid 1", 1200);
         assert_eq!(
             decide(Some(&theirs), ME, now, false),
             LockDecision::HeldBy(theirs.clone())
         );
         assert_eq!(decide(Some(&theirs), ME, now, true), LockDecision::Take);
         assert_eq!(
-            decide(Some(&lock("bob@desk (desk:1)", 900)), ME, now, false),
+            decide(Some(&lock("bob@desk pid 1", 900)), ME, now, false),
             LockDecision::Take,
             "expired"
         );

@@ -12,6 +12,7 @@ pub mod lock;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -23,8 +24,8 @@ use aws_sdk_cloudwatch::types::MetricDataQuery;
 use aws_sdk_ecs::types::Service;
 
 use self::ecs::TaskDefinitionSummary;
-use super::{DeployReport, Platform, PlatformError, ScaleReport, SourceInfo};
-use crate::config::{Config, TrafficTarget};
+use super::{DeployReport, Platform, PlatformError, RollbackReport, ScaleReport, SourceInfo};
+use crate::config::{Config, ConfigError, TrafficTarget};
 use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
 
 /// Generous enough for a slow region, short enough that an unreachable endpoint fails in
@@ -47,9 +48,12 @@ pub struct AwsPlatform {
     task_definitions: Mutex<HashMap<String, TaskDefinitionSummary>>,
     /// Another owner of the traffic, as last seen on the services.
     owner: Mutex<Option<String>>,
-    /// Who this process is in the lock tag: `alice@laptop (laptop:4242)`.
+    /// Who this process is in the lock tag: `alice@laptop pid 4242`.
     holder: String,
-    break_lock: bool,
+    /// `--break-lock`: taken over once, for the first write, never for the rest of the session.
+    break_lock: AtomicBool,
+    /// Other listeners and rules forwarding to either group, as the preflight found them.
+    other_routes: Mutex<Vec<String>>,
     /// When this process last wrote its lock, while it holds one.
     lock_written: Mutex<Option<Timestamp>>,
     calls: Mutex<BTreeMap<&'static str, u64>>,
@@ -112,7 +116,8 @@ impl AwsPlatform {
             task_definitions: Mutex::new(HashMap::new()),
             owner: Mutex::new(None),
             holder: lock_holder(),
-            break_lock,
+            break_lock: AtomicBool::new(break_lock),
+            other_routes: Mutex::new(Vec::new()),
             lock_written: Mutex::new(None),
             calls: Mutex::new(BTreeMap::new()),
         })
@@ -126,7 +131,9 @@ impl AwsPlatform {
             .read_actions()
             .await
             .with_context(|| format!("reading {}", describe_target(target)))?;
-        let weights = elbv2::weights_of(
+        // After the first read, so that an endpoint that does not answer fails there, once.
+        self.check_routes().await?;
+        elbv2::weights_of(
             &describe_target(target),
             &actions,
             &self.config.blue.target_group_arn,
@@ -153,17 +160,74 @@ impl AwsPlatform {
                 );
             }
         }
-        self.observation(&services, weights)
+        self.observation(&services, &actions)
             .await
             .context("reading the estate")
     }
 
-    /// Both sides in full, from services already described and weights already read.
+    /// Reads every listener and rule of the load balancer: a rule ARN that is a listener's
+    /// default rule is a config error (its actions change only through the listener), and
+    /// other routes forwarding to either group are remembered for the screen and `status`.
+    /// Routes that cannot be read (permissions) are a warning, not a stop.
+    async fn check_routes(&self) -> anyhow::Result<()> {
+        let target = &self.config.traffic;
+        let Some(load_balancer) = target.load_balancer_arn() else {
+            return Ok(());
+        };
+        self.count("DescribeListeners");
+        let routes = match elbv2::routes(&self.elb, &load_balancer).await {
+            Ok(routes) => routes,
+            Err(error) => {
+                tracing::warn!("reading the load balancer's other listeners and rules: {error}");
+                return Ok(());
+            }
+        };
+        let listeners: std::collections::HashSet<&str> =
+            routes.iter().map(|r| r.listener_arn.as_str()).collect();
+        for _ in &listeners {
+            self.count("DescribeRules");
+        }
+        let ours = |route: &elbv2::Route| match target {
+            TrafficTarget::Listener(arn) => route.is_default && route.listener_arn == *arn,
+            TrafficTarget::Rule(arn) => route.rule_arn == *arn,
+        };
+        if let TrafficTarget::Rule(arn) = target
+            && let Some(route) = routes.iter().find(|r| r.rule_arn == *arn && r.is_default)
+        {
+            return Err(ConfigError {
+                path: self.config.source.clone(),
+                position: None,
+                message: format!(
+                    "[traffic] rule_arn = \"{arn}\" is the default rule of listener {}: its \
+                     actions change only through the listener; use listener_arn = \"{}\" instead",
+                    route.listener, route.listener_arn
+                ),
+            }
+            .into());
+        }
+        let others: Vec<String> = routes
+            .iter()
+            .filter(|r| !ours(r))
+            .filter_map(|r| {
+                let sides: Vec<&str> = Color::BOTH
+                    .iter()
+                    .filter(|c| r.forwards_to(&self.config.side(**c).target_group_arn))
+                    .map(|c| c.name())
+                    .collect();
+                (!sides.is_empty()).then(|| format!("{} → {}", r.describe(), sides.join(" and ")))
+            })
+            .collect();
+        *self.other_routes.lock().unwrap_or_else(|p| p.into_inner()) = others;
+        Ok(())
+    }
+
+    /// Both sides in full, from services already described and the forward action just read.
     async fn observation(
         &self,
         services: &HashMap<Color, Service>,
-        weights: Weights,
+        actions: &[aws_sdk_elasticloadbalancingv2::types::Action],
     ) -> Result<Observation, PlatformError> {
+        let weights = self.weights_in(actions)?;
         let (Some(blue_service), Some(green_service)) =
             (services.get(&Color::Blue), services.get(&Color::Green))
         else {
@@ -183,18 +247,26 @@ impl AwsPlatform {
             green: green?,
             weights,
             writes_refused: self.refusal(),
+            other_routes: self
+                .other_routes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            stickiness_seconds: elbv2::stickiness_seconds(actions),
         })
     }
 
     /// Takes the operator lock (or refreshes our own) before a write; refuses under another
-    /// operator's live lock unless `--break-lock`.
+    /// operator's live lock unless `--break-lock`, which is spent on the first write it is
+    /// asked for.
     async fn ensure_lock(&self) -> Result<(), PlatformError> {
         let arn = self.config.traffic.arn();
         let now = wall_clock();
         self.count("DescribeTags");
         let existing = lock::read(&self.elb, arn).await?;
+        let break_lock = self.break_lock.swap(false, Ordering::SeqCst);
         if let lock::LockDecision::HeldBy(theirs) =
-            lock::decide(existing.as_ref(), &self.holder, now, self.break_lock)
+            lock::decide(existing.as_ref(), &self.holder, now, break_lock)
         {
             return Err(PlatformError::Locked {
                 holder: theirs.describe(),
@@ -226,15 +298,83 @@ impl AwsPlatform {
         Ok(())
     }
 
-    /// Keeps a held lock alive; called with every state poll.
+    /// Keeps a held lock alive; called with every state poll. Reads the tag first and never
+    /// overwrites another holder: someone who broke our lock on purpose keeps it, and our
+    /// next write asks for the lock again.
     async fn refresh_lock_if_due(&self) {
         let now = wall_clock();
         let written = *self.lock_written.lock().unwrap_or_else(|p| p.into_inner());
-        if written.is_some_and(|at| now.since(at) >= lock::LOCK_REFRESH_AFTER)
-            && let Err(error) = self.write_lock(now).await
-        {
-            tracing::warn!("refreshing the lock: {error}");
+        if written.is_none_or(|at| now.since(at) < lock::LOCK_REFRESH_AFTER) {
+            return;
         }
+        self.count("DescribeTags");
+        match lock::read(&self.elb, self.config.traffic.arn()).await {
+            Ok(Some(theirs)) if theirs.holder != self.holder => {
+                tracing::warn!(
+                    "the lock was taken over by {}: not refreshed",
+                    theirs.describe()
+                );
+                *self.lock_written.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            }
+            Ok(_) => {
+                if let Err(error) = self.write_lock(now).await {
+                    tracing::warn!("refreshing the lock: {error}");
+                }
+            }
+            Err(error) => tracing::warn!("reading the lock before refreshing it: {error}"),
+        }
+    }
+
+    /// Takes the lock, then checks that the weights are still the ones a deploy, scale or
+    /// adopt was decided on: someone may have shifted traffic while we waited for the lock.
+    async fn lock_and_recheck(&self, decided_on: Weights) -> Result<(), PlatformError> {
+        self.ensure_lock().await?;
+        let now = self.read_weights().await?;
+        if now != decided_on {
+            return Err(PlatformError::Conflict {
+                expected: decided_on,
+                actual: now,
+            });
+        }
+        Ok(())
+    }
+
+    /// The compare-and-set write itself, once the lock question is settled.
+    async fn compare_and_write(
+        &self,
+        expected: Weights,
+        target: Weights,
+    ) -> Result<Weights, PlatformError> {
+        let actions = self.read_actions().await?;
+        let actual = self.weights_in(&actions)?;
+        if actual != expected {
+            return Err(PlatformError::Conflict { expected, actual });
+        }
+        let owner = describe_target(&self.config.traffic);
+        let rewritten = elbv2::with_weights(
+            &owner,
+            &actions,
+            &self.config.blue.target_group_arn,
+            &self.config.green.target_group_arn,
+            target,
+        )
+        .map_err(|e| PlatformError::Api {
+            operation: "rewriting the forward action".into(),
+            message: e.to_string(),
+        })?;
+        self.count(match self.config.traffic {
+            TrafficTarget::Listener(_) => "ModifyListener",
+            TrafficTarget::Rule(_) => "ModifyRule",
+        });
+        elbv2::write_actions(&self.elb, &self.config.traffic, rewritten).await?;
+        let read_back = self.read_weights().await?;
+        if read_back != target {
+            return Err(PlatformError::ReadBackMismatch {
+                written: target,
+                read_back,
+            });
+        }
+        Ok(read_back)
     }
 
     /// Gives the lock back if this process holds it (on quit, after a headless write).
@@ -305,7 +445,7 @@ impl AwsPlatform {
         let Some(current_arn) = idle_service.task_definition() else {
             bail!("{idle} service has no task definition");
         };
-        self.ensure_lock().await?;
+        self.lock_and_recheck(weights).await?;
         self.count("DescribeTaskDefinition");
         let (definition, tags) = deploy::describe(&self.ecs, current_arn).await?;
         let containers = deploy::with_image(&definition, container, image)?;
@@ -480,13 +620,12 @@ fn describe_target(target: &TrafficTarget) -> String {
     }
 }
 
-/// `alice@laptop (laptop:4242)`: the user, the host and this process, as the lock names them.
+/// `alice@laptop pid 4242`: the user, the host and this process, as the lock names them.
 fn lock_holder() -> String {
-    format!(
-        "{} ({}:{})",
-        crate::audit::local_actor(),
-        crate::audit::hostname(),
-        std::process::id()
+    lock::holder(
+        &crate::audit::local_user(),
+        &crate::audit::hostname(),
+        std::process::id(),
     )
 }
 
@@ -524,8 +663,8 @@ impl Platform for AwsPlatform {
 
     async fn observe(&self) -> Result<Observation, PlatformError> {
         self.refresh_lock_if_due().await;
-        let (services, weights) = tokio::join!(self.services(), self.read_weights());
-        self.observation(&services?, weights?).await
+        let (services, actions) = tokio::join!(self.services(), self.read_actions());
+        self.observation(&services?, &actions?).await
     }
 
     async fn scale_idle(&self, desired: u32) -> Result<ScaleReport, PlatformError> {
@@ -544,7 +683,7 @@ impl Platform for AwsPlatform {
         let from = services
             .get(&idle)
             .map_or(0, |s| u32::try_from(s.desired_count()).unwrap_or(0));
-        self.ensure_lock().await?;
+        self.lock_and_recheck(weights).await?;
         let side = self.config.side(idle);
         self.count("UpdateService");
         self.ecs
@@ -591,7 +730,7 @@ impl Platform for AwsPlatform {
                 message: "a service has no task definition".into(),
             });
         };
-        self.ensure_lock().await?;
+        self.lock_and_recheck(weights).await?;
         let side = self.config.side(live);
         let desired = live_service.desired_count();
         self.count("UpdateService");
@@ -611,10 +750,18 @@ impl Platform for AwsPlatform {
         container: Option<String>,
     ) -> Result<DeployReport, PlatformError> {
         let result = self.deploy_image(&image, container.as_deref()).await;
+        // An image or container cutover cannot use is a refusal; anything AWS said no to, or
+        // that went wrong on the way, is a failure.
         result.map_err(|error| match error.downcast::<PlatformError>() {
             Ok(platform) => platform,
-            Err(other) => PlatformError::Refused {
-                reason: format!("{other:#}"),
+            Err(other) if other.downcast_ref::<deploy::DeployError>().is_some() => {
+                PlatformError::Refused {
+                    reason: format!("{other:#}"),
+                }
+            }
+            Err(other) => PlatformError::Api {
+                operation: "deploy".into(),
+                message: format!("{other:#}"),
             },
         })
     }
@@ -625,8 +772,8 @@ impl Platform for AwsPlatform {
     }
 
     /// The one place that writes weights: refuses in read-only mode and under another owner,
-    /// compares with what the operator saw, writes everything that was there with only the
-    /// weights changed, and reads back.
+    /// takes the lock, compares with what the operator saw, writes everything that was there
+    /// with only the weights changed, and reads back.
     async fn set_weights(
         &self,
         expected: Weights,
@@ -636,35 +783,31 @@ impl Platform for AwsPlatform {
             return Err(PlatformError::Refused { reason });
         }
         self.ensure_lock().await?;
-        let actions = self.read_actions().await?;
-        let actual = self.weights_in(&actions)?;
-        if actual != expected {
-            return Err(PlatformError::Conflict { expected, actual });
+        self.compare_and_write(expected, target).await
+    }
+
+    /// A rollback goes through even when the lock cannot be had: another operator's lock, tags
+    /// AWS will not write (AccessDenied, TooManyTags), throttling. Read-only and another owner
+    /// of the traffic still refuse; compare-and-set and the read-back still apply.
+    async fn roll_back(
+        &self,
+        expected: Weights,
+        target: Weights,
+    ) -> Result<RollbackReport, PlatformError> {
+        if let Some(reason) = self.refusal() {
+            return Err(PlatformError::Refused { reason });
         }
-        let owner = describe_target(&self.config.traffic);
-        let rewritten = elbv2::with_weights(
-            &owner,
-            &actions,
-            &self.config.blue.target_group_arn,
-            &self.config.green.target_group_arn,
-            target,
-        )
-        .map_err(|e| PlatformError::Api {
-            operation: "rewriting the forward action".into(),
-            message: e.to_string(),
-        })?;
-        self.count(match self.config.traffic {
-            TrafficTarget::Listener(_) => "ModifyListener",
-            TrafficTarget::Rule(_) => "ModifyRule",
-        });
-        elbv2::write_actions(&self.elb, &self.config.traffic, rewritten).await?;
-        let read_back = self.read_weights().await?;
-        if read_back != target {
-            return Err(PlatformError::ReadBackMismatch {
-                written: target,
-                read_back,
-            });
-        }
-        Ok(read_back)
+        let lock_bypassed = match self.ensure_lock().await {
+            Ok(()) => None,
+            Err(error) => {
+                tracing::warn!("rolling back without the lock: {error}");
+                Some(error.to_string())
+            }
+        };
+        let weights = self.compare_and_write(expected, target).await?;
+        Ok(RollbackReport {
+            weights,
+            lock_bypassed,
+        })
     }
 }

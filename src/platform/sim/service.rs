@@ -211,6 +211,7 @@ impl SimService {
             } else {
                 RolloutState::InProgress
             },
+            failed_tasks: 0,
             events: self.events.iter().cloned().collect(),
         }
     }

@@ -205,6 +205,8 @@ impl World {
             },
             weights: self.weights,
             writes_refused: None,
+            other_routes: Vec::new(),
+            stickiness_seconds: None,
         }
     }
 

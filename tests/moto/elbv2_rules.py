@@ -1,0 +1,287 @@
+"""The ELBv2 rules real AWS enforces and moto 5.2.5 skips, for every request cutover sends.
+
+Each check cites the AWS API reference (Elastic Load Balancing API Reference, version
+2015-12-01) it comes from; the README's "How the AWS path is tested" lists them.
+
+- AddTags / RemoveTags (`Tag` data type, AddTags "Errors"): keys match
+  ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and are 1-128 characters, values match the same pattern and
+  are at most 256 characters, keys may not begin with `aws:`, at most 50 tags a resource
+  (TooManyTags), no key twice in one call (DuplicateTagKeys).
+- ModifyRule on a listener's default rule is refused (OperationNotPermitted): a default
+  action is changed with ModifyListener.
+- ModifyRule / ModifyListener: an `authenticate-oidc` action without its ClientSecret is
+  refused unless it says UseExistingClientSecret=true (`AuthenticateOidcActionConfig`); with
+  it, the existing secret stays. Describe* never returns ClientSecret.
+- `TargetGroupTuple.Weight` is 0-999; a `ForwardActionConfig` names at most 5 target groups.
+
+Test hooks (loopback only, never sent by cutover):
+- POST /_double/deny?action=AddTags&arn=ARN[&code=AccessDenied]: answer that action on that
+  resource with the error (AccessDenied 403, Throttling 400, TooManyTags 400), until
+- POST /_double/allow?action=AddTags&arn=ARN
+- POST /_double/delay?action=ModifyRule&arn=ARN&seconds=S: that action on that resource is
+  answered S seconds late (the write applied first), until allowed again
+- GET /_double/oidc-secret?arn=ARN: the client secret the rule or listener holds now.
+"""
+import io
+import re
+import threading
+import time
+import unicodedata
+import urllib.parse
+from xml.sax.saxutils import escape
+
+from moto.elbv2.models import elbv2_backends
+
+VERSION = "2015-12-01"
+ACCOUNT = "123456789012"
+TAG_PUNCTUATION = set("_.:/=+-@")
+MAX_TAGS = 50
+ERRORS = {
+    "AccessDenied": "403 Forbidden",
+    "Throttling": "400 Bad Request",
+    "TooManyTags": "400 Bad Request",
+}
+
+_denied = {}
+_delayed = {}
+_lock = threading.Lock()
+
+
+def error(start_response, code, message, status="400 Bad Request"):
+    body = (
+        f'<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/{VERSION}/">'
+        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
+        "</Error><RequestId>double</RequestId></ErrorResponse>"
+    ).encode()
+    start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def plain(start_response, text, status="200 OK"):
+    body = text.encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def region_of(arn):
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else "us-east-1"
+
+
+def backend(arn):
+    return elbv2_backends[ACCOUNT][region_of(arn)]
+
+
+def members(form, prefix):
+    """`prefix.member.N.rest` -> {N: {rest: value}} in N order."""
+    out = {}
+    pattern = re.compile(rf"^{re.escape(prefix)}\.member\.(\d+)(?:\.(.*))?$")
+    for key, value in form.items():
+        m = pattern.match(key)
+        if m:
+            out.setdefault(int(m.group(1)), {})[m.group(2) or ""] = value
+    return dict(sorted(out.items()))
+
+
+def in_tag_pattern(text):
+    """^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$, character by character (Python's re has no \\p{..})."""
+    return all(unicodedata.category(c)[0] in "LZN" or c in TAG_PUNCTUATION for c in text)
+
+
+def tag_problem(key, value):
+    if key is None or not (1 <= len(key) <= 128):
+        return f"Tag key '{key}' must be 1 to 128 characters"
+    if key.lower().startswith("aws:"):
+        return f"Tag key '{key}' may not begin with 'aws:'"
+    if not in_tag_pattern(key):
+        return (f"1 validation error detected: Value '{key}' at 'tags.1.member.key' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern: "
+                r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$")
+    if value is not None:
+        if len(value) > 256:
+            return f"Tag value for key '{key}' must be at most 256 characters"
+        if not in_tag_pattern(value):
+            return (f"1 validation error detected: Value '{value}' at 'tags.1.member.value' "
+                    "failed to satisfy constraint: Member must satisfy regular expression "
+                    r"pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$")
+    return None
+
+
+def current_actions(arn, listener):
+    """The actions moto holds now for a rule or a listener's default, or None."""
+    b = backend(arn)
+    try:
+        if listener:
+            return b.describe_listeners(None, [arn])[0].default_actions
+        return b.describe_rules(None, [arn])[0].actions
+    except Exception:  # noqa: BLE001 - not found: moto answers that itself
+        return None
+
+
+def is_default_rule(arn):
+    try:
+        return backend(arn).describe_rules(None, [arn])[0].is_default
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def existing_secret(arn, listener):
+    for action in current_actions(arn, listener) or []:
+        config = action.data.get("AuthenticateOidcConfig") or {}
+        if config.get("ClientSecret"):
+            return config["ClientSecret"]
+    return None
+
+
+def check_actions(form, field, arn, listener):
+    """Returns (problem, form) with the existing secret filled in where it is kept."""
+    for index, action in members(form, field).items():
+        base = f"{field}.member.{index}."
+        if action.get("Type") == "authenticate-oidc":
+            has_secret = bool(action.get("AuthenticateOidcConfig.ClientSecret"))
+            keep = action.get("AuthenticateOidcConfig.UseExistingClientSecret", "").lower()
+            if not has_secret and keep != "true":
+                return ("ValidationError",
+                        "You must specify a client secret for an OIDC action, or set "
+                        "UseExistingClientSecret to true to keep the existing one"), form
+            if not has_secret:
+                secret = existing_secret(arn, listener)
+                if secret is None:
+                    return ("ValidationError",
+                            "UseExistingClientSecret is true but there is no existing client "
+                            "secret"), form
+                form[base + "AuthenticateOidcConfig.ClientSecret"] = secret
+            form.pop(base + "AuthenticateOidcConfig.UseExistingClientSecret", None)
+        prefix = "ForwardConfig.TargetGroups.member."
+        indexes = set()
+        for key, value in action.items():
+            if key.startswith(prefix):
+                number, _, rest = key[len(prefix):].partition(".")
+                indexes.add(number)
+                if rest == "Weight":
+                    try:
+                        weight = int(value)
+                    except ValueError:
+                        weight = -1
+                    if not 0 <= weight <= 999:
+                        return ("ValidationError",
+                                f"1 validation error detected: Value '{value}' at "
+                                "'actions.member.forwardConfig.targetGroups.member.weight' "
+                                "failed to satisfy constraint: Member must have value between "
+                                "0 and 999"), form
+        if len(indexes) > 5:
+            return ("ValidationError",
+                    "A forward action can have at most 5 target groups"), form
+    return None, form
+
+
+def strip_secrets(payload):
+    """Describe never returns an OIDC action's client secret (nor UseExistingClientSecret)."""
+    payload = re.sub(rb"<ClientSecret>.*?</ClientSecret>", b"", payload, flags=re.S)
+    return re.sub(rb"<UseExistingClientSecret>.*?</UseExistingClientSecret>", b"", payload,
+                  flags=re.S)
+
+
+def hooks(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
+    if path == "/_double/deny":
+        with _lock:
+            _denied[(query["action"], query["arn"])] = query.get("code", "AccessDenied")
+        return plain(start_response, "denied")
+    if path == "/_double/delay":
+        with _lock:
+            _delayed[(query["action"], query["arn"])] = float(query["seconds"])
+        return plain(start_response, "delayed")
+    if path == "/_double/allow":
+        with _lock:
+            _denied.pop((query["action"], query["arn"]), None)
+            _delayed.pop((query["action"], query["arn"]), None)
+        return plain(start_response, "allowed")
+    if path == "/_double/oidc-secret":
+        arn = query["arn"]
+        secret = existing_secret(arn, ":listener/" in arn)
+        return plain(start_response, secret or "", "200 OK" if secret else "404 Not Found")
+    return plain(start_response, f"no hook {path}", "404 Not Found")
+
+
+class Elbv2Rules:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/_double/"):
+            return hooks(environ, start_response)
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_X_AMZ_TARGET"):
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        form = dict(urllib.parse.parse_qsl(raw.decode(errors="replace"), keep_blank_values=True))
+        if form.get("Version") != VERSION:
+            return self.app(environ, start_response)
+        action = form.get("Action", "")
+        arns = [form[k] for k in form if re.match(r"^ResourceArns\.member\.\d+$", k)]
+        arns += [form[k] for k in ("RuleArn", "ListenerArn") if k in form]
+        with _lock:
+            denied = next((_denied[(action, a)] for a in arns if (action, a) in _denied), None)
+            delay = next((_delayed[(action, a)] for a in arns if (action, a) in _delayed), 0.0)
+        if denied:
+            return error(start_response, denied,
+                         f"injected by the test double: {action} answers {denied}",
+                         ERRORS.get(denied, "400 Bad Request"))
+        problem = None
+        if action == "AddTags":
+            tags = members(form, "Tags")
+            keys = [t.get("Key") for t in tags.values()]
+            if len(set(keys)) != len(keys):
+                problem = ("DuplicateTagKeys", "Tag key was specified more than once")
+            for tag in tags.values():
+                problem = problem or (
+                    ("ValidationError", why) if (why := tag_problem(tag.get("Key"),
+                                                                    tag.get("Value"))) else None)
+            if problem is None:
+                for arn in arns:
+                    existing = backend(arn).tagging_service.get_tag_dict_for_resource(arn)
+                    if len(set(existing) | set(keys)) > MAX_TAGS:
+                        problem = ("TooManyTags",
+                                   f"The quota for the number of tags that can be assigned to "
+                                   f"a load balancer resource has been reached ({MAX_TAGS})")
+        elif action == "RemoveTags":
+            for key in members(form, "TagKeys").values():
+                problem = problem or (
+                    ("ValidationError", why) if (why := tag_problem(key.get(""), None)) else None)
+        elif action == "ModifyRule":
+            arn = form.get("RuleArn", "")
+            if is_default_rule(arn):
+                problem = ("OperationNotPermitted",
+                           f"Default rule '{arn}' cannot be modified: change a listener's "
+                           "default actions with ModifyListener")
+            else:
+                problem, form = check_actions(form, "Actions", arn, listener=False)
+        elif action == "ModifyListener":
+            problem, form = check_actions(form, "DefaultActions", form.get("ListenerArn", ""),
+                                          listener=True)
+        if problem:
+            return error(start_response, *problem)
+        body = urllib.parse.urlencode(form).encode()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        if action not in ("DescribeRules", "DescribeListeners", "ModifyRule", "ModifyListener",
+                          "CreateRule", "CreateListener"):
+            return self.app(environ, start_response)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        chunks = self.app(environ, capture)
+        payload = strip_secrets(b"".join(chunks))
+        time.sleep(delay)
+        if hasattr(chunks, "close"):
+            chunks.close()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(payload))))
+        start_response(captured["status"], headers)
+        return [payload]
