@@ -21,8 +21,9 @@ a/Space/n plan, D deploy to the idle side, S scale the idle side down, A adopt, 
 Exit codes: 0 done; 1 failed (AWS error, unreachable, estate not as configured); 2 bad input \
 (flags, config); 3 refused by the guard (worse, stale, no evidence, an unhealthy candidate, a jump over \
 the max step without --force, read-only, another owner); 4 the weights changed outside cutover \
-(nothing written), another operator holds the lock, or the plan was paused; 5 the plan was rolled back by the guard; 6 a deploy was not ready in time; 130 stopped \
-by Ctrl-C (the weights stay at the last applied step)."
+(nothing written), another operator holds the lock, or the plan was paused; 5 the plan was rolled back by the guard; 6 a deploy was not ready in time; 7 ECS failed the \
+rollout (circuit breaker); 130 stopped by Ctrl-C, SIGTERM or SIGHUP (a write in flight is waited \
+for and audited; the weights stay at the last applied step)."
 )]
 pub struct Cli {
     #[command(flatten)]

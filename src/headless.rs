@@ -17,7 +17,7 @@ use crate::platform::aws::AwsPlatform;
 use crate::platform::{Platform, PlatformError};
 use crate::runtime::{self, RuntimeConfig};
 use crate::shift::plan::{Plan, PlanState};
-use crate::shift::{GuardDecision, evidence, guard, roles};
+use crate::shift::{GuardDecision, evidence, guard, roles, sticky};
 
 /// How a headless command ended; each has its exit code (see `--help`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub enum Outcome {
     RolledBack(String),
     /// `deploy --wait` ran out of time before the idle side was ready.
     NotReady(String),
+    /// `deploy --wait` / `adopt --wait`: ECS failed the rollout (the circuit breaker tripped,
+    /// and rolled back where configured).
+    RolloutFailed(String),
     Interrupted(String),
 }
 
@@ -39,6 +42,7 @@ impl Outcome {
             Outcome::ChangedOutside(_) => 4,
             Outcome::RolledBack(_) => 5,
             Outcome::NotReady(_) => 6,
+            Outcome::RolloutFailed(_) => 7,
             Outcome::Interrupted(_) => 130,
         }
     }
@@ -50,6 +54,7 @@ impl Outcome {
             | Outcome::ChangedOutside(m)
             | Outcome::RolledBack(m)
             | Outcome::NotReady(m)
+            | Outcome::RolloutFailed(m)
             | Outcome::Interrupted(m) => m,
         }
     }
@@ -164,7 +169,8 @@ pub async fn rollback(global: &GlobalArgs, to: Option<Color>) -> anyhow::Result<
                     baseline.name()
                 )));
             }
-            let (outcome, bypassed) = rollback_from(&platform, current, baseline).await;
+            let (outcome, bypassed) =
+                rollback_from(&platform, current, baseline, observation.stickiness_seconds).await;
             platform.release_lock().await;
             (target, outcome.map(|o| (o, bypassed)))
         }
@@ -230,9 +236,10 @@ fn record_noted(
     let result = match outcome {
         Outcome::Done(_) => AuditResult::Applied,
         Outcome::Refused(_) | Outcome::ChangedOutside(_) => AuditResult::Refused,
-        Outcome::RolledBack(_) | Outcome::NotReady(_) | Outcome::Interrupted(_) => {
-            AuditResult::Failed
-        }
+        Outcome::RolledBack(_)
+        | Outcome::NotReady(_)
+        | Outcome::RolloutFailed(_)
+        | Outcome::Interrupted(_) => AuditResult::Failed,
     };
     let reason = if result == AuditResult::Applied {
         note
@@ -260,11 +267,11 @@ pub async fn deploy(
     let (platform, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let weights = observation.weights;
-    let deployed =
-        match over_rollback_target(&platform, weights, "a deploy now would replace").await {
-            Some(reason) => Err(anyhow::Error::new(PlatformError::Refused { reason })),
-            None => platform.deploy_image(image, container).await,
-        };
+    let deployed = match idle_side_busy(&platform, &observation, "a deploy now would replace").await
+    {
+        Some(reason) => Err(anyhow::Error::new(PlatformError::Refused { reason })),
+        None => platform.deploy_image(image, container).await,
+    };
     platform.release_lock().await;
     let report = match deployed {
         Ok(report) => report,
@@ -324,14 +331,16 @@ pub async fn deploy(
     .await
 }
 
-/// Why the side at 0% must stay as it is, when it is the rollback target: CloudWatch shows the
-/// other side has not yet carried everything for a whole bake. `None` when it is idle, or when
-/// CloudWatch cannot be read (the platform's own refusals still apply).
-async fn over_rollback_target(
+/// Why the side at 0% must stay as it is: it is the rollback target (CloudWatch shows the
+/// other side has not yet carried everything for a whole bake), or sticky clients may still
+/// reach it. `None` when it is free, or when CloudWatch cannot be read (the platform's own
+/// refusals still apply).
+async fn idle_side_busy(
     platform: &AwsPlatform,
-    weights: Weights,
+    observation: &crate::domain::Observation,
     would: &str,
 ) -> Option<String> {
+    let weights = observation.weights;
     let bake = platform.config().role_bake;
     let metrics = match platform.metrics().await {
         Ok(metrics) => metrics,
@@ -341,14 +350,22 @@ async fn over_rollback_target(
         }
     };
     let baseline = roles::baseline(weights, Some(&metrics), bake);
-    (weights.share(baseline) == 0).then(|| {
-        format!(
+    if weights.is_idle(baseline) {
+        return Some(format!(
             "{baseline} is the rollback target until {} has carried all traffic for the bake \
              ({}s): {would} what rollback returns to",
             baseline.other().name(),
             bake.as_secs()
-        )
-    })
+        ));
+    }
+    let idle = crate::platform::idle_and_live(weights).0?;
+    sticky::refusal(
+        Some(&metrics),
+        idle,
+        observation.stickiness_seconds,
+        platform.now(),
+        would,
+    )
 }
 
 /// `scale-idle --to N`.
@@ -360,7 +377,7 @@ pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> anyhow::Result<Out
         .iter()
         .any(|c| weights.share(*c) == 0 && desired < observation.side(*c).service.desired);
     let refusal = if fewer {
-        over_rollback_target(&platform, weights, "scaling it down would stop").await
+        idle_side_busy(&platform, &observation, "scaling it down would stop").await
     } else {
         None
     };
@@ -463,6 +480,9 @@ async fn wait_for_rollout(
     loop {
         if let Ok(observation) = platform.observe().await {
             let side = observation.side(report.idle);
+            if let Some(why) = rollout_failure(&side.service, report) {
+                return Ok(Outcome::RolloutFailed(format!("{summary}; {why}")));
+            }
             let ready = side.service.task_definition == report.to
                 && side.service.rollout == crate::domain::RolloutState::Completed
                 && side.service.primary_running >= report.desired
@@ -483,10 +503,36 @@ async fn wait_for_rollout(
 
 /// Rolls back to `baseline`, retrying when the weights change under it; never stopped by the
 /// lock (see [`Platform::roll_back`]). Returns the outcome and why the lock was bypassed.
+/// Why a rollout cutover started has ended without reaching `report.to`, if it has: ECS marked
+/// it FAILED, or the service runs another revision again (the circuit breaker rolled it back).
+fn rollout_failure(
+    service: &crate::domain::ServiceStatus,
+    report: &crate::platform::DeployReport,
+) -> Option<String> {
+    let failed = match service.failed_tasks {
+        0 => String::new(),
+        n => format!(" ({n} tasks failed to start)"),
+    };
+    if service.task_definition != report.to {
+        return Some(format!(
+            "the rollout of {} failed{failed}: {} is back on {}, the revision it ran before \
+             (ECS's deployment circuit breaker rolled it back)",
+            report.to, report.idle, service.task_definition
+        ));
+    }
+    (service.rollout == crate::domain::RolloutState::Failed).then(|| {
+        format!(
+            "the rollout of {} to {} failed{failed}: ECS marked it FAILED",
+            report.to, report.idle
+        )
+    })
+}
+
 async fn rollback_from(
     platform: &AwsPlatform,
     mut current: Weights,
     baseline: Color,
+    stickiness_seconds: Option<u32>,
 ) -> (anyhow::Result<Outcome>, Option<String>) {
     let target = Weights::all_to(baseline);
     for _ in 0..ROLLBACK_ATTEMPTS {
@@ -500,8 +546,14 @@ async fn rollback_from(
                     .lock_bypassed
                     .as_ref()
                     .map_or(String::new(), |why| format!("; lock bypassed: {why}"));
+                let sticky = stickiness_seconds.map_or(String::new(), |seconds| {
+                    format!(
+                        "; sticky clients may reach {} for up to {seconds}s more",
+                        baseline.other().name()
+                    )
+                });
                 let done = format!(
-                    "rolled back {current} → {} (blue/green), read back{bypassed}",
+                    "rolled back {current} → {} (blue/green), read back{bypassed}{sticky}",
                     report.weights
                 );
                 return (Ok(Outcome::Done(done)), report.lock_bypassed);

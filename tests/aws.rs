@@ -732,9 +732,10 @@ async fn headless_shift_goes_through_the_guard_and_reads_back() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output).trim(),
-        "rolled back 90/10 → 100/0 (blue/green), read back"
+        "rolled back 90/10 → 100/0 (blue/green), read back; sticky clients may reach green for up to 120s more"
     );
     assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+    assert_rule_intact(&elb, &estate).await;
 }
 
 #[tokio::test]
@@ -858,6 +859,7 @@ async fn plan_run_finishes_on_a_good_green_and_rolls_back_a_bad_one() {
         weights_in(&rule_actions(&elb, bad.rule_arn.as_deref().expect("rule")).await)[1].1,
         0
     );
+    assert_rule_intact(&elb, &good).await;
 }
 
 #[test]
@@ -1433,6 +1435,7 @@ async fn deploy_registers_a_revision_that_differs_only_in_the_image() {
         0,
         "weights untouched"
     );
+    assert_rule_intact(&elb, &estate).await;
 }
 
 #[test]
@@ -1629,12 +1632,13 @@ async fn after_the_roles_swap_headless_writes_guard_blue_and_roll_back_to_green(
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output).trim(),
-        "rolled back 10/90 → 0/100 (blue/green), read back"
+        "rolled back 10/90 → 0/100 (blue/green), read back; sticky clients may reach blue for up to 120s more"
     );
     assert_eq!(
         weights_in(&rule_actions(&elb, &rule).await),
         [("hl-swap-blue".into(), 0), ("hl-swap-green".into(), 100)]
     );
+    assert_rule_intact(&elb, &estate).await;
 }
 
 #[test]
@@ -1677,7 +1681,7 @@ fn during_the_bake_the_rollback_target_is_neither_deployed_over_nor_scaled_down(
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output).trim(),
-        "rolled back 0/100 → 100/0 (blue/green), read back"
+        "rolled back 0/100 → 100/0 (blue/green), read back; sticky clients may reach green for up to 120s more"
     );
 }
 
@@ -1701,7 +1705,7 @@ fn a_rollback_that_cannot_tell_the_live_side_asks_for_one() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output).trim(),
-        "rolled back 50/50 → 0/100 (blue/green), read back"
+        "rolled back 50/50 → 0/100 (blue/green), read back; sticky clients may reach blue for up to 120s more"
     );
 }
 
@@ -1745,6 +1749,7 @@ async fn scale_idle_and_adopt_change_only_what_they_say() {
         weights_in(&rule_actions(&elb, estate.rule_arn.as_deref().expect("rule")).await)[1].1,
         0
     );
+    assert_rule_intact(&elb, &estate).await;
 }
 
 #[test]
@@ -1773,4 +1778,182 @@ fn scale_idle_and_adopt_refuse_a_split() {
             stderr(&output)
         );
     }
+}
+
+#[test]
+fn a_trickle_of_one_in_a_thousand_is_shown_exactly_and_is_not_idle() {
+    let estate = Estate::build(
+        "trickle",
+        &["--rule", "--blue-weight", "999", "--green-weight", "1"],
+    );
+    let config = write_config("trickle", &estate.rule_config());
+    let json = status_json(&config);
+    assert_eq!(json["weights"]["blue"], 99.9);
+    assert_eq!(json["weights"]["green"], 0.1);
+    assert_eq!(json["weights"]["alb"]["blue"], 999);
+    assert_eq!(json["weights"]["alb"]["green"], 1);
+    let table = cutover(&["status", "--config", &config.to_string_lossy()]);
+    assert!(
+        stdout(&table).starts_with("weights  blue 99.9%  green 0.1%  (ALB weights 999:1)"),
+        "{}",
+        stdout(&table)
+    );
+
+    // Green gets a request in a thousand: it is not idle, so nothing replaces or stops it.
+    for args in [
+        &["scale-idle", "--to", "0"][..],
+        &["deploy", "--image", "example/shop:1.6.0"][..],
+    ] {
+        let output = headless("trickle", &estate.rule_config(), args);
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("both sides carry traffic (99.9/0.1 blue/green)"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+
+    let mirrored = Estate::build(
+        "trickle-blue",
+        &["--rule", "--blue-weight", "1", "--green-weight", "999"],
+    );
+    let json = status_json(&write_config("trickle-blue", &mirrored.rule_config()));
+    assert_eq!(
+        (&json["weights"]["blue"], &json["weights"]["green"]),
+        (&0.1.into(), &99.9.into())
+    );
+    let output = headless(
+        "trickle-blue",
+        &mirrored.rule_config(),
+        &["scale-idle", "--to", "0"],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+}
+
+#[test]
+fn a_side_sticky_clients_still_reach_is_not_scaled_down() {
+    // Green served until a minute ago; stickiness (120 s) keeps its clients on it a while.
+    let estate = Estate::build("sticky", &["--rule", "--green-metrics", "ok"]);
+    let output = headless(
+        "sticky",
+        &estate.rule_config(),
+        &["scale-idle", "--to", "0"],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("stickiness (120s) keeps its clients on it until"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn a_default_rules_arn_is_refused_with_the_listener_to_use() {
+    let estate = Estate::build("default-rule", &[]);
+    let listener = estate.listener_arn.clone();
+    let rules = elb()
+        .await
+        .describe_rules()
+        .listener_arn(&listener)
+        .send()
+        .await
+        .expect("describe rules");
+    let default_rule = rules
+        .rules()
+        .iter()
+        .find(|r| r.is_default() == Some(true))
+        .and_then(|r| r.rule_arn().map(str::to_string))
+        .expect("a default rule");
+    let text = estate.config(&format!("rule_arn = \"{default_rule}\""));
+    let output = assert_status_fails(
+        "default-rule",
+        &text,
+        2,
+        "is the default rule of listener HTTP:80",
+    );
+    assert!(
+        stderr(&output).contains(&format!("use listener_arn = \"{listener}\" instead")),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn other_listeners_forwarding_to_a_group_are_named() {
+    let estate = Estate::build("routes", &["--rule", "--second-listener"]);
+    let config = write_config("routes", &estate.rule_config());
+    let json = status_json(&config);
+    assert_eq!(
+        json["other_routes"],
+        serde_json::json!(["listener HTTP:8080 (default action) → blue"]),
+        "the neighbour rule forwards to a third group, the 404 default to none"
+    );
+    assert_eq!(json["stickiness_seconds"], 120);
+    let table = cutover(&["status", "--config", &config.to_string_lossy()]);
+    assert!(
+        stdout(&table).contains("not moved by cutover: listener HTTP:8080 (default action) → blue"),
+        "{}",
+        stdout(&table)
+    );
+}
+
+#[tokio::test]
+async fn a_rollout_the_circuit_breaker_fails_ends_deploy_wait_at_once() {
+    let estate = Estate::build("dep-fail", &["--rule"]);
+    let (status, _) = support::moto::double_hook(
+        "POST",
+        &format!(
+            "/_double/ecs-fail-next-rollout?cluster={}&service={}&failed=3",
+            estate.clusters["green"], estate.services["green"]
+        ),
+    );
+    assert_eq!(status, 200);
+    let started = Instant::now();
+    let output = headless(
+        "dep-fail",
+        &estate.rule_config(),
+        &[
+            "deploy",
+            "--image",
+            "example/shop:1.6.0",
+            "--wait",
+            "--timeout",
+            "120",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "not after the timeout"
+    );
+    assert!(
+        stderr(&output).contains("failed (3 tasks failed to start)")
+            && stderr(&output).contains("circuit breaker"),
+        "{}",
+        stderr(&output)
+    );
+    assert_rule_intact(&elb().await, &estate).await;
+}
+
+#[test]
+fn an_external_deployment_controller_is_another_owner() {
+    let estate = Estate::build("own-ext", &["--rule", "--green-controller", "EXTERNAL"]);
+    let json = status_json(&write_config("own-ext", &estate.rule_config()));
+    assert!(
+        json["writes_refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("EXTERNAL")),
+        "{json}"
+    );
+    let output = headless(
+        "own-ext",
+        &estate.rule_config(),
+        &["shift", "--green", "10"],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
 }

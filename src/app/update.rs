@@ -407,8 +407,12 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
                 .deploy
                 .as_ref()
                 .is_some_and(|(_, report)| report.is_none());
+            let sticky = sticky_refusal(state, "a deploy now would replace the tasks serving");
             match (idle_side(state), state.observation.as_ref()) {
                 _ if deploying => state.flash(LogLevel::Info, "a deploy is already being asked for"),
+                (Some(_), Some(_)) if sticky.is_some() => {
+                    state.flash(LogLevel::Warn, sticky.unwrap_or_default());
+                }
                 (Some(idle), Some(_)) if state.role(idle) == Role::RollbackTarget => {
                     still_the_rollback_target(state, idle, "a deploy now would replace");
                 }
@@ -425,9 +429,13 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::ScaleIdle => {
+            let sticky = sticky_refusal(state, "scaling it down would stop the tasks serving");
             match (idle_side(state), state.observation.as_ref()) {
                 (Some(side), Some(_)) if state.role(side) == Role::RollbackTarget => {
                     still_the_rollback_target(state, side, "scaling it down would stop");
+                }
+                (Some(_), Some(_)) if sticky.is_some() => {
+                    state.flash(LogLevel::Warn, sticky.unwrap_or_default());
                 }
                 (Some(side), Some(observation)) => {
                     let desired = observation.side(side).service.desired;
@@ -465,6 +473,13 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Quit => quit(state),
     }
+}
+
+/// Why the side at 0% may not be changed yet: sticky clients may still reach it.
+fn sticky_refusal(state: &AppState, would: &str) -> Option<String> {
+    let side = idle_side(state)?;
+    let stickiness = state.observation.as_ref()?.stickiness_seconds;
+    crate::shift::sticky::refusal(state.metrics.as_ref(), side, stickiness, state.now, would)
 }
 
 /// During the bake the side at 0% is what R returns to: deploying over it or scaling it down
@@ -772,6 +787,23 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
                 LogSource::System,
                 format!("{verb}: read back {read_back}"),
             );
+            let stickiness = state
+                .observation
+                .as_ref()
+                .and_then(|o| o.stickiness_seconds);
+            let left = crate::platform::idle_and_live(*read_back).0;
+            if let (WriteKind::Rollback, Some(seconds), Some(left)) =
+                (outcome.finished.kind, stickiness, left)
+            {
+                let line = format!(
+                    "sticky clients may reach {} for up to {seconds}s more (stickiness)",
+                    left.name()
+                );
+                state
+                    .log
+                    .push(now, LogLevel::Warn, LogSource::System, line.clone());
+                state.flash(LogLevel::Warn, format!("rolled back: {line}"));
+            }
         }
         Ok(read_back) => {
             let mismatch = PlatformError::ReadBackMismatch {

@@ -41,6 +41,15 @@ impl SideMetrics {
         self.buckets.last()
     }
 
+    /// The end of the last minute this side served requests in.
+    pub fn last_served(&self) -> Option<Timestamp> {
+        self.buckets
+            .iter()
+            .rev()
+            .find(|b| b.requests > 0.0)
+            .map(|b| b.start.plus(std::time::Duration::from_secs(60)))
+    }
+
     /// Requests per second in the minute starting at `newest` (the newest minute either side
     /// has data for): 0 when this side has no bucket for it, as CloudWatch leaves out minutes
     /// without requests.

@@ -8,6 +8,7 @@ mod machine;
 pub mod plan;
 pub mod roles;
 pub mod stats;
+pub mod sticky;
 
 pub use evidence::{Evidence, EvidenceSettings, SideEvidence, Verdict, evidence};
 pub use guard::{GuardDecision, GuardSettings};

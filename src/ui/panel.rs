@@ -61,7 +61,7 @@ fn text_lines(state: &AppState, color: Color, weights: Option<Weights>) -> Vec<L
     let t = &side.targets;
     let share = weights.map(|w| w.percent_text(color));
     let metrics = state.metrics.as_ref().map(|m| m.side(color));
-    let rollout_style = if s.rollout.to_string() == "FAILED" {
+    let rollout_style = if s.rollout == crate::domain::RolloutState::Failed {
         theme::error()
     } else {
         theme::value()
@@ -79,17 +79,28 @@ fn text_lines(state: &AppState, color: Color, weights: Option<Weights>) -> Vec<L
             label("  image "),
             Span::raw(s.image.clone()),
         ]),
-        Line::from(vec![
-            label("tasks   "),
-            Span::raw("desired "),
-            Span::styled(s.desired.to_string(), theme::value()),
-            Span::raw(" · running "),
-            Span::styled(s.running.to_string(), theme::value()),
-            Span::raw(" · pending "),
-            Span::styled(s.pending.to_string(), theme::value()),
-            label("  rollout "),
-            Span::styled(s.rollout.to_string(), rollout_style),
-        ]),
+        Line::from(
+            [
+                label("tasks   "),
+                Span::raw("desired "),
+                Span::styled(s.desired.to_string(), theme::value()),
+                Span::raw(" · running "),
+                Span::styled(s.running.to_string(), theme::value()),
+                Span::raw(" · pending "),
+                Span::styled(s.pending.to_string(), theme::value()),
+            ]
+            .into_iter()
+            // ECS's failedTasks: tasks of the new deployment that did not start.
+            .chain(
+                (s.failed_tasks > 0)
+                    .then(|| Span::styled(format!(" · failed {}", s.failed_tasks), theme::error())),
+            )
+            .chain([
+                label("  rollout "),
+                Span::styled(s.rollout.to_string(), rollout_style),
+            ])
+            .collect::<Vec<_>>(),
+        ),
         Line::from(vec![
             label("targets "),
             Span::styled(

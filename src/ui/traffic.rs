@@ -233,6 +233,21 @@ fn status_line(state: &AppState) -> Line<'static> {
             style,
         ));
     }
+    // Traffic cutover does not move, mixed into the per-group numbers.
+    if let Some(routes) = state
+        .observation
+        .as_ref()
+        .map(|o| &o.other_routes)
+        .filter(|r| !r.is_empty())
+    {
+        spans.push(Span::styled(
+            format!(
+                "   also routed, not moved by cutover: {}",
+                routes.join(", ")
+            ),
+            theme::warning(),
+        ));
+    }
     Line::from(spans)
 }
 

@@ -210,7 +210,8 @@ class Elbv2Rules:
         self.app = app
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO", "").startswith("/_double/"):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_double/") and not path.startswith("/_double/ecs-"):
             return hooks(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_X_AMZ_TARGET"):
             return self.app(environ, start_response)

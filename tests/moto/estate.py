@@ -3,7 +3,7 @@
 
 Usage: estate.py ENDPOINT NAME [--rule] [--second-listener] [--same-cluster] [--green-controller CODE_DEPLOY]
                                 [--no-metrics] [--green-not-attached]
-                                [--green-weight N] [--green-metrics none|ok|bad]
+                                [--green-weight N] [--blue-weight N] [--green-metrics none|ok|bad]
                                 [--blue-metrics ok|none] [--promoted-minutes-ago N]
 
 - an ALB with an HTTP listener; target groups NAME-blue, NAME-green and NAME-other
@@ -50,6 +50,9 @@ def main():
                         help="task definitions get a second container, envoy")
     parser.add_argument("--green-weight", type=int, default=0,
                         help="green's starting weight (blue gets 100 minus it)")
+    parser.add_argument("--blue-weight", type=int, default=None,
+                        help="blue's starting weight, when not 100 minus green's (999 with "
+                             "--green-weight 1)")
     parser.add_argument("--green-metrics", choices=("none", "ok", "bad"), default="none",
                         help="seed green with traffic: ok (0.3%% 5xx) or bad (8%% 5xx)")
     parser.add_argument("--blue-metrics", choices=("ok", "none"), default="ok",
@@ -107,6 +110,7 @@ def main():
         }
 
     out = {"load_balancer_arn": lb["LoadBalancerArn"], "target_groups": groups}
+    blue_weight = 100 - args.green_weight if args.blue_weight is None else args.blue_weight
     if args.rule:
         listener = elb.create_listener(
             LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
@@ -116,7 +120,7 @@ def main():
         rule = elb.create_rule(
             ListenerArn=listener["ListenerArn"], Priority=10,
             Conditions=[{"Field": "path-pattern", "Values": ["/shop/*"]}],
-            Actions=[oidc, forward(100 - args.green_weight, args.green_weight, 120)])["Rules"][0]
+            Actions=[oidc, forward(blue_weight, args.green_weight, 120)])["Rules"][0]
         neighbour = elb.create_rule(
             ListenerArn=listener["ListenerArn"], Priority=20,
             Conditions=[{"Field": "path-pattern", "Values": ["/other/*"]}],
@@ -126,7 +130,7 @@ def main():
     else:
         listener = elb.create_listener(
             LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-            DefaultActions=[oidc, forward(100 - args.green_weight, args.green_weight, 300)],
+            DefaultActions=[oidc, forward(blue_weight, args.green_weight, 300)],
         )["Listeners"][0]
         out.update(listener_arn=listener["ListenerArn"])
     if args.second_listener:

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import threading
+import urllib.parse
 import time
 
 import cbor2
@@ -130,31 +131,74 @@ class CborBridge:
 
 
 class EcsChecks:
-    """Input checks real ECS makes and moto 5.2.5 does not: RegisterTaskDefinition refuses an
-    image reference over 255 characters with a ClientException, in ECS's own words."""
+    """ECS as it behaves where moto 5.2.5 does not:
+    - RegisterTaskDefinition refuses an image reference over 255 characters with a
+      ClientException, in ECS's own words;
+    - test hook POST /_double/ecs-fail-next-rollout?cluster=C&service=S&failed=N: the next
+      UpdateService of that service ends as the deployment circuit breaker ends it: the new
+      deployment FAILED with N failed tasks, the service rolled back to its previous task
+      definition.
+    """
 
-    TARGET = "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition"
+    REGISTER = "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition"
+    UPDATE = "AmazonEC2ContainerServiceV20141113.UpdateService"
 
     def __init__(self, app):
         self.app = app
+        self.failing = {}
 
     def __call__(self, environ, start_response):
-        if environ.get("HTTP_X_AMZ_TARGET") != self.TARGET:
+        if environ.get("PATH_INFO") == "/_double/ecs-fail-next-rollout":
+            query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
+            self.failing[(query["cluster"], query["service"])] = int(query.get("failed", "1"))
+            body = b"armed"
+            start_response("200 OK", [("Content-Type", "text/plain"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target not in (self.REGISTER, self.UPDATE):
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(raw)
         try:
-            containers = json.loads(raw or b"{}").get("containerDefinitions", [])
+            request = json.loads(raw or b"{}")
         except ValueError:
-            containers = []
-        if any(len(c.get("image", "")) > 255 for c in containers):
-            body = json.dumps({"__type": "ClientException",
-                               "message": "Container.image should be 255 characters or less"})
-            start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
-                                               ("Content-Length", str(len(body)))])
-            return [body.encode()]
-        return self.app(environ, start_response)
+            request = {}
+        if target == self.REGISTER:
+            containers = request.get("containerDefinitions", [])
+            if any(len(c.get("image", "")) > 255 for c in containers):
+                body = json.dumps({"__type": "ClientException",
+                                   "message": "Container.image should be 255 characters or less"})
+                start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                                   ("Content-Length", str(len(body)))])
+                return [body.encode()]
+            return self.app(environ, start_response)
+        key = (request.get("cluster", "default"), request.get("service", ""))
+        failed = self.failing.pop(key, None)
+        if failed is None:
+            return self.app(environ, start_response)
+        from moto.ecs.models import ecs_backends
+        backend = ecs_backends["123456789012"][region_of_request(environ)]
+        service = backend.services.get(f"{key[0]}:{key[1]}")
+        previous = service.task_definition if service else None
+        answer = self.app(environ, start_response)
+        if service is not None:
+            for deployment in service.deployments[:1]:
+                deployment.update(rolloutState="FAILED", failedTasks=failed,
+                                  rolloutStateReason="ECS deployment circuit breaker: tasks "
+                                                     "failed to start.")
+            service.task_definition = previous
+        return answer
+
+
+def region_of_request(environ):
+    """The region in the request's SigV4 credential scope."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        return auth.split("Credential=")[1].split("/")[2]
+    except IndexError:
+        return "us-east-1"
 
 
 def exit_with_parent(parent):
