@@ -139,3 +139,80 @@ fn the_console_without_a_terminal_fails_cleanly() {
     assert!(text.contains("setting up the terminal"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
 }
+
+/// The actions a policy in `assets/iam/` allows, as `service:Action`.
+fn policy_actions(name: &str) -> Vec<String> {
+    let path = format!("{}/assets/iam/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the policy file");
+    let policy: serde_json::Value = serde_json::from_str(&text).expect("the policy is JSON");
+    let mut actions = Vec::new();
+    for statement in policy["Statement"].as_array().expect("statements") {
+        assert_eq!(statement["Effect"], "Allow", "{name}: {statement}");
+        match &statement["Action"] {
+            serde_json::Value::String(one) => actions.push(one.clone()),
+            serde_json::Value::Array(many) => actions.extend(
+                many.iter()
+                    .map(|a| a.as_str().expect("an action").to_string()),
+            ),
+            other => panic!("{name}: an Action of {other}"),
+        }
+    }
+    actions
+}
+
+#[test]
+fn the_iam_policies_allow_every_call_and_no_more_than_their_job() {
+    let watch = [
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeTargetHealth",
+        "elasticloadbalancing:DescribeTags",
+        "cloudwatch:GetMetricData",
+    ];
+    let lock = [
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:RemoveTags",
+    ];
+    let traffic = [
+        "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:ModifyRule",
+    ];
+    let deploy = [
+        "ecs:RegisterTaskDefinition",
+        "ecs:TagResource",
+        "ecs:UpdateService",
+        "iam:PassRole",
+    ];
+    let sorted = |parts: &[&[&str]]| {
+        let mut all: Vec<String> = parts.concat().iter().map(|a| a.to_string()).collect();
+        all.sort();
+        all
+    };
+    let actions = |name: &str| {
+        let mut all = policy_actions(name);
+        all.sort();
+        all
+    };
+    assert_eq!(actions("watch"), sorted(&[&watch]));
+    assert_eq!(actions("operate"), sorted(&[&watch, &lock, &traffic]));
+    assert_eq!(actions("deploy"), sorted(&[&watch, &lock, &deploy]));
+
+    let text = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR")))
+        .expect("the README");
+    for name in ["watch", "operate", "deploy"] {
+        assert!(
+            text.contains(&format!("assets/iam/{name}.json")),
+            "the README's IAM table names {name}.json"
+        );
+    }
+    for command in ["`scale-idle`", "`adopt`", "`deploy`", "`rollback`"] {
+        let table = text
+            .split("### IAM permissions")
+            .nth(1)
+            .and_then(|t| t.split("### Exit codes").next())
+            .expect("the IAM section");
+        assert!(table.contains(command), "the IAM table covers {command}");
+    }
+}
