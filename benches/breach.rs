@@ -29,6 +29,7 @@ fn running_plan_and_bad_news() -> (AppState, Msg) {
         &mut state,
         Msg::Observed {
             now,
+            started: now,
             result: Ok(world.observation()),
         },
     );
@@ -61,6 +62,7 @@ fn running_plan_and_bad_news() -> (AppState, Msg) {
         &mut state,
         Msg::Observed {
             now: later,
+            started: later,
             result: Ok(world.observation()),
         },
     );

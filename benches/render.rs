@@ -29,6 +29,7 @@ fn populated_state() -> AppState {
         &mut state,
         Msg::Observed {
             now,
+            started: now,
             result: Ok(world.observation()),
         },
     );

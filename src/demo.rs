@@ -42,6 +42,8 @@ pub fn demo_plan() -> Plan {
         on_breach: OnBreach::Rollback,
         state: crate::shift::plan::PlanState::Ready,
         toward: None,
+        attempts: 0,
+        failed: None,
     })
 }
 

@@ -14,7 +14,7 @@ use crate::cli::GlobalArgs;
 use crate::config::ConfigError;
 use crate::domain::{Color, Weights};
 use crate::platform::aws::AwsPlatform;
-use crate::platform::{Platform, PlatformError};
+use crate::platform::{Platform, PlatformError, WriteIntent};
 use crate::runtime::{self, RuntimeConfig};
 use crate::shift::plan::{Plan, PlanState};
 use crate::shift::{GuardDecision, evidence, guard, roles, sticky};
@@ -88,6 +88,7 @@ pub async fn shift(
         ShiftTarget::Promote => ("promote", Weights::all_to(candidate)),
     };
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    let mut notes = None;
     let (summary, outcome) = if let Some(reason) = &observation.writes_refused {
         (None, Ok(Outcome::Refused(format!("not written: {reason}"))))
     } else if current == target {
@@ -114,8 +115,9 @@ pub async fn shift(
         let outcome = match refusal {
             Some(why) => Ok(Outcome::Refused(why)),
             None => {
-                let written = write(&platform, current, target).await;
+                let (written, noted) = write(&platform, current, target).await;
                 platform.release_lock().await;
+                notes = noted;
                 written
             }
         };
@@ -126,14 +128,13 @@ pub async fn shift(
         Ok(outcome) => outcome.clone(),
         Err(error) => Outcome::Interrupted(format!("{error:#}")),
     };
-    record(
+    record_noted(
         &mut auditor,
         &platform,
-        action,
-        current,
-        target,
+        (action, current, target),
         summary,
         &recorded,
+        notes,
     );
     outcome
 }
@@ -185,7 +186,7 @@ pub async fn rollback(global: &GlobalArgs, to: Option<Color>) -> anyhow::Result<
         ("rollback", current, target),
         None,
         &recorded,
-        bypassed.map(|why| format!("lock bypassed: {why}")),
+        bypassed,
     );
     outcome.map(|(o, _)| o)
 }
@@ -502,7 +503,8 @@ async fn wait_for_rollout(
 }
 
 /// Rolls back to `baseline`, retrying when the weights change under it; never stopped by the
-/// lock (see [`Platform::roll_back`]). Returns the outcome and why the lock was bypassed.
+/// lock (see [`Platform::write_weights`]). Returns the outcome and the platform's notes (lock
+/// bypassed, answer lost) for the audit line.
 /// Why a rollout cutover started has ended without reaching `report.to`, if it has: ECS marked
 /// it FAILED, or the service runs another revision again (the circuit breaker rolled it back).
 fn rollout_failure(
@@ -540,12 +542,17 @@ async fn rollback_from(
             let done = format!("{} carries all traffic ({current})", baseline.name());
             return (Ok(Outcome::Done(done)), None);
         }
-        match platform.roll_back(current, target).await {
+        match platform
+            .write_weights(current, target, WriteIntent::Rollback)
+            .await
+        {
             Ok(report) => {
-                let bypassed = report
-                    .lock_bypassed
-                    .as_ref()
-                    .map_or(String::new(), |why| format!("; lock bypassed: {why}"));
+                let notes = report.notes.join("; ");
+                let bypassed = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {notes}")
+                };
                 let sticky = stickiness_seconds.map_or(String::new(), |seconds| {
                     format!(
                         "; sticky clients may reach {} for up to {seconds}s more",
@@ -556,7 +563,10 @@ async fn rollback_from(
                     "rolled back {current} → {} (blue/green), read back{bypassed}{sticky}",
                     report.weights
                 );
-                return (Ok(Outcome::Done(done)), report.lock_bypassed);
+                return (
+                    Ok(Outcome::Done(done)),
+                    (!notes.is_empty()).then_some(notes),
+                );
             }
             // A rollback means all to the baseline whatever the split is now: go again.
             Err(PlatformError::Conflict { actual, .. }) => current = actual,
@@ -576,18 +586,34 @@ async fn write(
     platform: &impl Platform,
     current: Weights,
     target: Weights,
-) -> anyhow::Result<Outcome> {
-    match platform.set_weights(current, target).await {
-        Ok(read_back) => Ok(Outcome::Done(format!(
-            "{current} → {read_back} (blue/green), read back"
-        ))),
+) -> (anyhow::Result<Outcome>, Option<String>) {
+    match platform
+        .write_weights(current, target, WriteIntent::Move)
+        .await
+    {
+        Ok(report) => {
+            let notes = report.notes.join("; ");
+            let suffix = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("; {notes}")
+            };
+            let done = format!(
+                "{current} → {} (blue/green), read back{suffix}",
+                report.weights
+            );
+            (
+                Ok(Outcome::Done(done)),
+                (!notes.is_empty()).then_some(notes),
+            )
+        }
         Err(error @ (PlatformError::Conflict { .. } | PlatformError::Locked { .. })) => {
-            Ok(Outcome::ChangedOutside(error.to_string()))
+            (Ok(Outcome::ChangedOutside(error.to_string())), None)
         }
         Err(PlatformError::Refused { reason }) => {
-            Ok(Outcome::Refused(format!("not written: {reason}")))
+            (Ok(Outcome::Refused(format!("not written: {reason}"))), None)
         }
-        Err(error) => Err(error).context("writing the weights"),
+        Err(error) => (Err(error).context("writing the weights"), None),
     }
 }
 
@@ -666,6 +692,17 @@ pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
         }
         Some(PlanState::RolledBack { reason }) => {
             Outcome::RolledBack(format!("the guard rolled back to {at}: {reason}"))
+        }
+        // A step AWS refused, or one that kept failing: the work failed (exit 1), audited.
+        Some(PlanState::Paused { .. })
+            if state.plan.as_ref().is_some_and(|p| p.failed.is_some()) =>
+        {
+            let why = state
+                .plan
+                .as_ref()
+                .and_then(|p| p.failed.clone())
+                .unwrap_or_default();
+            anyhow::bail!("plan stopped at {at} (blue/green): {why}");
         }
         Some(PlanState::Paused { reason, .. }) => {
             Outcome::ChangedOutside(format!("plan paused at {at}: {reason}"))

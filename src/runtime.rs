@@ -15,7 +15,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use crate::app::{AppState, Command, Msg, update};
 use crate::audit::Auditor;
-use crate::platform::{Platform, PlatformError};
+use crate::platform::{Platform, PlatformError, WriteIntent};
 use crate::shift::{WriteKind, WriteRequest};
 use crate::ui;
 
@@ -362,22 +362,22 @@ fn start_next_write<P: Platform>(
     let platform = Arc::clone(platform);
     let tx = tx.clone();
     tokio::spawn(async move {
-        let result = if request.kind == WriteKind::Rollback {
-            match platform.roll_back(request.expected, request.target).await {
-                Ok(report) => {
-                    if let Some(reason) = report.lock_bypassed {
-                        let _ = tx.send(Msg::LockBypassed {
-                            now: platform.now(),
-                            reason,
-                        });
-                    }
-                    Ok(report.weights)
-                }
-                Err(error) => Err(error),
-            }
-        } else {
-            platform.set_weights(request.expected, request.target).await
+        let intent = match request.kind {
+            WriteKind::Rollback => WriteIntent::Rollback,
+            WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => WriteIntent::Move,
         };
+        let result = platform
+            .write_weights(request.expected, request.target, intent)
+            .await
+            .map(|report| {
+                for note in report.notes {
+                    let _ = tx.send(Msg::WriteNoted {
+                        now: platform.now(),
+                        note,
+                    });
+                }
+                report.weights
+            });
         // After a quit the loop waits a while for this; past that, nothing is left to tell.
         let _ = tx.send(Msg::WriteFinished {
             now: platform.now(),
@@ -391,9 +391,11 @@ fn observe<P: Platform>(platform: &Arc<P>, tx: &mpsc::UnboundedSender<Msg>, work
     let platform = Arc::clone(platform);
     let tx = tx.clone();
     tokio::spawn(async move {
+        let started = platform.now();
         let result = platform.observe().await;
         let _ = tx.send(Msg::Observed {
             now: platform.now(),
+            started,
             result,
         });
     });

@@ -1076,7 +1076,7 @@ async fn the_guards_rollback_in_the_console_goes_through_when_tagging_is_throttl
     deny("AddTags", &rule, "Throttling");
     deny("DescribeTags", &rule, "Throttling");
     pty.send(b"R");
-    pty.wait_for("rollback writes without the lock");
+    pty.wait_for("rollback: lock bypassed");
     pty.wait_for("rollback: read back 100/0");
     let elb = elb().await;
     assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);

@@ -9,6 +9,7 @@ use cutover::app::{Command, Confirm, Msg, Popup, update};
 use cutover::domain::{Color, PercentError, Weights, parse_percent};
 use cutover::platform::PlatformError;
 use cutover::shift::WriteKind;
+use cutover::shift::plan::PlanState;
 use support::{Console, ch, key};
 
 fn writes(commands: &[Command]) -> Vec<(WriteKind, Weights, Weights)> {
@@ -171,6 +172,7 @@ fn polling_errors_are_logged_once_per_streak_and_recovery_is_said() {
             &mut console.state,
             Msg::Observed {
                 now,
+                started: now,
                 result: Err(error.clone()),
             },
         );
@@ -635,4 +637,317 @@ fn a_breach_rollbacks_audit_line_says_what_it_was_decided_on() {
             .is_some_and(|e| e.starts_with("worse: ")),
         "the verdict it was decided on, not the window after the read-back: {line:?}"
     );
+}
+
+/// The platform's answer to the write in flight, at the console's time now.
+fn write_fails(console: &mut Console, error: PlatformError) -> Vec<Command> {
+    let now = console.now();
+    let commands = update(
+        &mut console.state,
+        Msg::WriteFinished {
+            now,
+            result: Err(error),
+        },
+    );
+    console.commands.extend(commands.iter().cloned());
+    commands
+}
+
+fn tick(console: &mut Console) -> Vec<Command> {
+    let now = console.now();
+    let commands = update(&mut console.state, Msg::Tick { now });
+    console.commands.extend(commands.iter().cloned());
+    commands
+}
+
+fn seconds_later(console: &mut Console, seconds: u64) {
+    let later = console.now().plus(std::time::Duration::from_secs(seconds));
+    console.world.advance_to(later);
+}
+
+fn throttled() -> PlatformError {
+    PlatformError::Throttled {
+        operation: "ModifyRule".into(),
+    }
+}
+
+fn logged(console: &Console, needle: &str) -> bool {
+    console
+        .state
+        .log
+        .newest_first()
+        .any(|e| e.text.contains(needle))
+}
+
+#[test]
+fn a_poll_that_started_before_a_write_never_replaces_its_read_back() {
+    let mut console = Console::new();
+    console.state.plan = Some(cutover::demo::demo_plan());
+    assert_eq!(
+        writes(&console.press(ch('a'))),
+        [(WriteKind::PlanStep, w(0), w(10))]
+    );
+    // A slow DescribeTargetHealth: the poll started before the step and answers after it.
+    let started = console.now();
+    let stale = console.world.observation();
+    seconds_later(&mut console, 2);
+    console.finish_write(w(10));
+    seconds_later(&mut console, 6);
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::Observed {
+            now,
+            started,
+            result: Ok(stale),
+        },
+    );
+    assert_eq!(
+        console.state.shift.current(),
+        Some(w(10)),
+        "the read-back stands"
+    );
+    assert!(!logged(&console, "changed outside"));
+    assert!(
+        console.state.plan.as_ref().is_some_and(|p| p.is_active()),
+        "the plan is not paused by its own write"
+    );
+    // A poll that started after the read-back is believed, outside changes included.
+    console.world.set_weights(w(40));
+    console.observe();
+    assert_eq!(console.state.shift.current(), Some(w(40)));
+    assert!(logged(&console, "changed outside cutover: 90/10 → 60/40"));
+}
+
+#[test]
+fn a_throttled_plan_step_backs_off_with_a_countdown_and_goes_on_when_it_clears() {
+    let mut console = Console::new();
+    console.state.plan = Some(cutover::demo::demo_plan());
+    console.press(ch('a'));
+    let mut delays = Vec::new();
+    for attempt in 1..=3 {
+        write_fails(&mut console, throttled());
+        let plan = console.state.plan.as_ref().expect("a plan");
+        let PlanState::Retrying {
+            next_at,
+            attempt: n,
+            ..
+        } = plan.state.clone()
+        else {
+            panic!("attempt {attempt}: {:?}", plan.state);
+        };
+        assert_eq!(n, attempt);
+        delays.push(next_at.since(console.now()));
+        // Nothing is written before the backoff is over, however many messages arrive.
+        for _ in 0..5 {
+            assert!(writes(&tick(&mut console)).is_empty());
+        }
+        let wait = next_at.since(console.now()).as_secs() + 1;
+        seconds_later(&mut console, wait);
+        assert_eq!(
+            writes(&tick(&mut console)),
+            [(WriteKind::PlanStep, w(0), w(10))],
+            "attempt {} after the backoff",
+            attempt + 1
+        );
+    }
+    assert!(
+        delays.windows(2).all(|d| d[1] > d[0]),
+        "the waits grow: {delays:?}"
+    );
+    assert!(logged(
+        &console,
+        "plan step attempt 3/5 failed; trying again in"
+    ));
+    console.finish_write(w(10));
+    assert!(matches!(
+        console.state.plan.as_ref().map(|p| &p.state),
+        Some(PlanState::Baking { .. })
+    ));
+    let failed_lines = console
+        .state
+        .audit_outbox
+        .iter()
+        .filter(|e| e.result == cutover::audit::AuditResult::Failed)
+        .count();
+    assert_eq!(failed_lines, 3, "one audit line per attempt, not a flood");
+}
+
+#[test]
+fn a_plan_step_aws_refuses_is_not_retried_and_pauses_the_plan() {
+    for error in [
+        PlatformError::Api {
+            operation: "ModifyRule".into(),
+            message: "AccessDenied: not authorized to perform elasticloadbalancing:ModifyRule"
+                .into(),
+        },
+        PlatformError::Api {
+            operation: "DescribeRules".into(),
+            message: "LoadBalancerNotFound: One or more load balancers not found".into(),
+        },
+    ] {
+        let mut console = Console::new();
+        console.state.plan = Some(cutover::demo::demo_plan());
+        console.press(ch('a'));
+        write_fails(&mut console, error.clone());
+        let plan = console.state.plan.clone().expect("a plan");
+        assert!(
+            matches!(&plan.state, PlanState::Paused { reason, .. } if reason.contains(&error.to_string())),
+            "{:?}",
+            plan.state
+        );
+        assert!(plan.failed.is_some());
+        for _ in 0..20 {
+            seconds_later(&mut console, 30);
+            assert!(
+                writes(&tick(&mut console)).is_empty(),
+                "no retry of {error}"
+            );
+        }
+        // The operator resumes it: one more attempt, when asked.
+        console.observe();
+        console.fetch_metrics();
+        assert_eq!(
+            writes(&console.press(ch('a'))),
+            [(WriteKind::PlanStep, w(0), w(10))]
+        );
+    }
+}
+
+#[test]
+fn a_step_that_keeps_failing_pauses_after_five_attempts() {
+    let mut console = Console::new();
+    console.state.plan = Some(cutover::demo::demo_plan());
+    console.press(ch('a'));
+    let mut attempts = 1;
+    loop {
+        write_fails(&mut console, throttled());
+        let state = console.state.plan.as_ref().map(|p| p.state.clone());
+        if let Some(PlanState::Retrying { next_at, .. }) = state {
+            let wait = next_at.since(console.now()).as_secs() + 1;
+            seconds_later(&mut console, wait);
+            assert_eq!(writes(&tick(&mut console)).len(), 1);
+            attempts += 1;
+            continue;
+        }
+        assert!(
+            matches!(&state, Some(PlanState::Paused { reason, .. }) if reason.contains("failed 5 times")),
+            "{state:?}"
+        );
+        break;
+    }
+    assert_eq!(attempts, cutover::shift::plan::MAX_STEP_ATTEMPTS);
+}
+
+#[test]
+fn a_throttled_rollback_goes_again_by_itself() {
+    let mut console = Console::new();
+    console.world.set_weights(w(30));
+    console.observe();
+    assert_eq!(
+        writes(&console.press(ch('R'))),
+        [(WriteKind::Rollback, w(30), w(0))]
+    );
+    write_fails(&mut console, throttled());
+    let (at, attempts) = console.state.rollback_retry.expect("a retry is due");
+    assert_eq!(attempts, 1);
+    assert!(
+        writes(&tick(&mut console)).is_empty(),
+        "not before the backoff"
+    );
+    let wait = at.since(console.now()).as_secs() + 1;
+    seconds_later(&mut console, wait);
+    assert_eq!(
+        writes(&tick(&mut console)),
+        [(WriteKind::Rollback, w(30), w(0))]
+    );
+    console.finish_write(w(0));
+    assert_eq!(console.state.rollback_retry, None);
+    assert_eq!(console.state.shift.current(), Some(w(0)));
+}
+
+/// What may happen next between a console and a platform with no other writer.
+#[derive(Debug, Clone)]
+enum Event {
+    /// A state poll starts: it reads the world as it is now.
+    PollStarts,
+    /// One of the polls under way answers (which one: the index modulo their number).
+    PollAnswers(usize),
+    /// The operator stages one more step and applies it.
+    Nudge(bool),
+    /// The write in flight is applied and read back.
+    WriteAnswers,
+    /// Time passes.
+    Wait(u64),
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        3 => Just(Event::PollStarts),
+        3 => any::<usize>().prop_map(Event::PollAnswers),
+        2 => any::<bool>().prop_map(Event::Nudge),
+        2 => Just(Event::WriteAnswers),
+        2 => (1u64..20).prop_map(Event::Wait),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_interleaving_of_poll_answers_and_write_outcomes_ends_at_the_newest_fact(
+        events in prop::collection::vec(event(), 0..80)
+    ) {
+        let mut console = Console::carrying(50);
+        let mut polls: Vec<(cutover::domain::Timestamp, cutover::domain::Observation)> = Vec::new();
+        let mut in_flight: Option<cutover::shift::WriteRequest> = None;
+        for event in &events {
+            // Every event takes a moment (the simulated world counts whole seconds).
+            seconds_later(&mut console, 1);
+            let commands = match event {
+                Event::PollStarts => {
+                    polls.push((console.now(), console.world.observation()));
+                    Vec::new()
+                }
+                Event::PollAnswers(i) if !polls.is_empty() => {
+                    let (started, observation) = polls.remove(i % polls.len());
+                    let now = console.now();
+                    update(&mut console.state, Msg::Observed { now, started, result: Ok(observation) })
+                }
+                Event::Nudge(right) => {
+                    let code = if *right { KeyCode::Right } else { KeyCode::Left };
+                    console.press(key(code));
+                    console.press(key(KeyCode::Enter))
+                }
+                Event::WriteAnswers => match in_flight.take() {
+                    Some(request) => console.finish_write(request.target),
+                    None => Vec::new(),
+                },
+                Event::Wait(seconds) => {
+                    seconds_later(&mut console, *seconds);
+                    Vec::new()
+                }
+                Event::PollAnswers(_) => Vec::new(),
+            };
+            for command in commands {
+                match command {
+                    Command::Write(request) => {
+                        prop_assert!(in_flight.is_none(), "two writes at once");
+                        in_flight = Some(request);
+                    }
+                    // As the runtime does: a poll starts now.
+                    Command::RefreshState => polls.push((console.now(), console.world.observation())),
+                    _ => {}
+                }
+            }
+            if in_flight.is_none() {
+                prop_assert_eq!(
+                    console.state.shift.current(),
+                    Some(console.world.weights()),
+                    "the screen holds the newest fact after {:?}", event
+                );
+            }
+        }
+        prop_assert!(!logged(&console, "changed outside"), "no other writer, no outside change");
+    }
 }

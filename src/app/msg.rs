@@ -20,6 +20,9 @@ pub enum Msg {
     },
     Observed {
         now: Timestamp,
+        /// When the read started: a read that started before the latest write was read back
+        /// may hold the weights from before it, and never replaces that read-back.
+        started: Timestamp,
         result: Result<Observation, PlatformError>,
     },
     MetricsFetched {
@@ -31,12 +34,12 @@ pub enum Msg {
         now: Timestamp,
         result: Result<Weights, PlatformError>,
     },
-    /// The rollback in flight is writing without the operator lock (another holder, tags AWS
-    /// refused): rollback is never blocked, and the operator is told. Comes before its
-    /// `WriteFinished`.
-    LockBypassed {
+    /// Something the operator must know about the write in flight: a rollback wrote without
+    /// the operator lock (another holder, tags AWS refused), or the answer was lost and a
+    /// re-read found it applied. Comes before its `WriteFinished`.
+    WriteNoted {
         now: Timestamp,
-        reason: String,
+        note: String,
     },
     /// A deploy to the idle side was asked for: what it did, or why not.
     Deployed {

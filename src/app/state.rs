@@ -104,8 +104,14 @@ pub struct AppState {
     pub(super) write_grounds: Option<WriteGrounds>,
     /// Why the last rollback was asked for (the operator, or the breach), until it is written.
     pub(super) rollback_reason: Option<String>,
-    /// Why the rollback in flight wrote without the operator lock, for its audit line.
-    pub(super) lock_bypassed: Option<String>,
+    /// What the platform said about the write in flight (lock bypassed, answer lost), for
+    /// its audit line.
+    pub(super) write_notes: Vec<String>,
+    /// When the latest write's outcome read the weights: reads that started before it hold
+    /// older weights.
+    pub weights_read_at: Option<Timestamp>,
+    /// When a rollback that failed for a passing reason goes again, and its attempts so far.
+    pub rollback_retry: Option<(Timestamp, u32)>,
     /// `plan run`: end once the plan is over (done, rolled back or paused) and nothing is
     /// being written.
     pub stop_when_plan_ends: bool,
@@ -140,7 +146,9 @@ impl AppState {
             audit_outbox: Vec::new(),
             write_grounds: None,
             rollback_reason: None,
-            lock_bypassed: None,
+            write_notes: Vec::new(),
+            rollback_retry: None,
+            weights_read_at: None,
             stop_when_plan_ends: false,
             ticks: 0,
             dirty: true,

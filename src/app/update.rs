@@ -9,7 +9,7 @@ use super::{
 use crate::audit::{AuditEvent, AuditResult};
 use crate::domain::{Color, LogLevel, LogSource, MetricsSnapshot, Observation, Timestamp, Weights};
 use crate::platform::{DeployReport, PlatformError, ScaleReport};
-use crate::shift::plan::PlanState;
+use crate::shift::plan::{MAX_STEP_ATTEMPTS, PlanState, StepFailure};
 use crate::shift::{
     ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, roles,
 };
@@ -17,6 +17,7 @@ use crate::shift::{
 /// The whole behaviour of the console: a message in, the state changed, commands out.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
     let mut commands = handle(state, msg);
+    commands.extend(retry_rollback_if_due(state));
     if !state.quit {
         commands.extend(super::autopilot::drive(state));
     }
@@ -28,6 +29,50 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
         commands.push(Command::Quit);
     }
     commands
+}
+
+/// Rollbacks that failed for a passing reason (throttling, a 5xx, a timeout) before this many
+/// attempts are tried again by themselves, backing off; past it, R tries again.
+pub const MAX_ROLLBACK_ATTEMPTS: u32 = 8;
+
+/// A rollback that failed for a passing reason goes again once its backoff is over.
+fn retry_rollback_if_due(state: &mut AppState) -> Vec<Command> {
+    let due = state.rollback_retry.is_some_and(|(at, _)| at <= state.now);
+    if !due || state.shift.in_flight().is_some() {
+        return Vec::new();
+    }
+    let reason = state.rollback_reason.clone();
+    rollback_now(state, LogSource::System, reason)
+}
+
+/// After a rollback's write finished: on a passing failure, when to try again.
+fn schedule_rollback_retry(state: &mut AppState, result: &Result<Weights, PlatformError>) {
+    let now = state.now;
+    let attempts = state.rollback_retry.map_or(0, |(_, n)| n) + 1;
+    state.rollback_retry = match result {
+        Err(error) if error.is_transient() && attempts < MAX_ROLLBACK_ATTEMPTS => {
+            let at = now.plus(crate::shift::plan::retry_delay(attempts, now));
+            let line = format!(
+                "rollback attempt {attempts}/{MAX_ROLLBACK_ATTEMPTS} failed ({error}); trying \
+                 again in {}",
+                crate::domain::format_age(at.since(now))
+            );
+            state
+                .log
+                .push(now, LogLevel::Warn, LogSource::System, line.clone());
+            state.flash(LogLevel::Error, line);
+            Some((at, attempts))
+        }
+        Err(error) if error.is_transient() => {
+            let line = format!("rollback failed {attempts} times ({error}): press R to try again");
+            state
+                .log
+                .push(now, LogLevel::Error, LogSource::System, line.clone());
+            state.flash(LogLevel::Error, line);
+            None
+        }
+        _ => None,
+    };
 }
 
 /// With `scale_down_after_bake`, an idle side that still runs tasks is scaled to 0, once.
@@ -82,9 +127,13 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
             state.mark_dirty();
             Vec::new()
         }
-        Msg::Observed { now, result } => {
+        Msg::Observed {
+            now,
+            started,
+            result,
+        } => {
             state.now = now;
-            on_observed(state, result);
+            on_observed(state, started, result);
             Vec::new()
         }
         Msg::MetricsFetched { now, result } => {
@@ -112,14 +161,15 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
             state.mark_dirty();
             Vec::new()
         }
-        Msg::LockBypassed { now, reason } => {
+        Msg::WriteNoted { now, note } => {
             state.now = now;
-            let line = format!("rollback writes without the lock: {reason}");
+            let verb = state.shift.in_flight().map_or("write", |w| w.kind.verb());
+            let line = format!("{verb}: {note}");
             state
                 .log
                 .push(now, LogLevel::Warn, LogSource::System, line.clone());
             state.flash(LogLevel::Warn, line);
-            state.lock_bypassed = Some(reason);
+            state.write_notes.push(note);
             Vec::new()
         }
     }
@@ -355,7 +405,9 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             let outcome = state.plan.as_mut().map(|plan| {
                 let resumed = matches!(
                     plan.state,
-                    PlanState::Paused { .. } | PlanState::Holding { .. }
+                    PlanState::Paused { .. }
+                        | PlanState::Holding { .. }
+                        | PlanState::Retrying { .. }
                 );
                 let before = plan.state.clone();
                 let started = plan.start(now, candidate, current);
@@ -737,6 +789,13 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
     if weights_moved {
         state.last_weight_change = Some(now);
     }
+    // The newest fact about the weights: reads that started before it are older.
+    if matches!(
+        outcome.result,
+        Ok(_) | Err(PlatformError::Conflict { .. } | PlatformError::ReadBackMismatch { .. })
+    ) {
+        state.weights_read_at = Some(now);
+    }
     let (result, reason) = match &outcome.result {
         Ok(read_back) if *read_back == outcome.finished.target => (AuditResult::Applied, None),
         Ok(read_back) => (AuditResult::Failed, Some(format!("read back {read_back}"))),
@@ -754,13 +813,11 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
         Some(g) => (g.evidence, g.reason),
         None => (evidence_summary(state), None),
     };
-    let why = match state.lock_bypassed.take() {
-        Some(bypassed) => Some(match why {
-            Some(why) => format!("{why}; lock bypassed: {bypassed}"),
-            None => format!("lock bypassed: {bypassed}"),
-        }),
-        None => why,
-    };
+    // What the platform said about the write (lock bypassed, answer lost) joins its reason.
+    let why = why
+        .into_iter()
+        .chain(std::mem::take(&mut state.write_notes))
+        .reduce(|a, b| format!("{a}; {b}"));
     record(
         state,
         finished.kind.verb(),
@@ -775,7 +832,20 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
             Err(PlatformError::Conflict { expected, actual }) => {
                 plan.pause(format!("changed outside cutover: {expected} → {actual}"))
             }
-            Err(error) if plan.state == PlanState::Applying => plan.hold(error.to_string()),
+            Err(error) if plan.state == PlanState::Applying => {
+                let failure = plan.step_failed(&error.to_string(), error.is_transient(), now);
+                let line = match failure {
+                    StepFailure::Retry { at, attempt } => format!(
+                        "plan step attempt {attempt}/{MAX_STEP_ATTEMPTS} failed; trying again in {}",
+                        crate::domain::format_age(at.since(now))
+                    ),
+                    StepFailure::Paused { attempts } => format!(
+                        "plan paused after {attempts} attempt{}: a tries again",
+                        if attempts == 1 { "" } else { "s" }
+                    ),
+                };
+                state.log.push(now, LogLevel::Warn, LogSource::System, line);
+            }
             Err(_) => {}
         }
     }
@@ -833,6 +903,9 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
             state.flash(level, format!("{verb} failed: {error}"));
         }
     }
+    if finished.kind == WriteKind::Rollback {
+        schedule_rollback_retry(state, &outcome.result);
+    }
     let mut commands = Vec::new();
     if let Some(next) = outcome.next {
         commands.extend(start_write(state, next, LogSource::System));
@@ -841,10 +914,31 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
     commands
 }
 
-fn on_observed(state: &mut AppState, result: Result<Observation, PlatformError>) {
+fn on_observed(
+    state: &mut AppState,
+    started: Timestamp,
+    result: Result<Observation, PlatformError>,
+) {
     state.mark_dirty();
     let now = state.now;
     match result {
+        // A read that started before the latest write was read back may hold the weights from
+        // before that write: its services are news, its weights are not.
+        Ok(mut observation)
+            if state.weights_read_at.is_some_and(|at| started < at)
+                && state.shift.current().is_some() =>
+        {
+            if let Some(current) = state.shift.current() {
+                observation.weights = current;
+            }
+            for color in Color::BOTH {
+                state
+                    .log
+                    .service_events(color, &observation.side(color).service.events);
+            }
+            state.observation = Some(observation);
+            state.observed_at = Some(now);
+        }
         Ok(observation) => {
             if state.state_error.take().is_some() {
                 state.log.push(

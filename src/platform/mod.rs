@@ -18,6 +18,10 @@ pub enum PlatformError {
     Api { operation: String, message: String },
     #[error("{operation}: endpoint unreachable: {message}")]
     Unreachable { operation: String, message: String },
+    /// AWS answered with a server error (HTTP 5xx): it passes by itself, and a write may have
+    /// been applied all the same.
+    #[error("{operation}: AWS had an internal error: {message}")]
+    ServerError { operation: String, message: String },
     /// Compare-and-set found weights other than the ones the write was based on.
     #[error("changed outside cutover: {expected} → {actual}; nothing written")]
     Conflict { expected: Weights, actual: Weights },
@@ -35,11 +39,23 @@ pub enum PlatformError {
 }
 
 impl PlatformError {
-    /// Throttling and unreachable endpoints pass by themselves; the rest needs a look.
+    /// Throttling, server errors and unreachable endpoints pass by themselves; the rest
+    /// (AccessDenied, not found, validation, a lock, a conflict) needs a look.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            PlatformError::Throttled { .. } | PlatformError::Unreachable { .. }
+            PlatformError::Throttled { .. }
+                | PlatformError::Unreachable { .. }
+                | PlatformError::ServerError { .. }
+        )
+    }
+
+    /// A write that failed like this may have been applied all the same: the answer was lost
+    /// (a timeout, a dropped connection, a server error after the change).
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            PlatformError::Unreachable { .. } | PlatformError::ServerError { .. }
         )
     }
 }
@@ -73,21 +89,24 @@ pub trait Platform: Send + Sync + 'static {
         target: Weights,
     ) -> impl Future<Output = Result<Weights, PlatformError>> + Send;
 
-    /// A rollback: the same compare-and-set as [`Platform::set_weights`], but nothing about the
-    /// lock may stop it (another operator's lock, tags that cannot be written): moving all
-    /// traffic to the live side is the safe direction. The report says when the lock was
-    /// passed over, and why.
-    fn roll_back(
+    /// The write the console and the headless commands make: [`Platform::set_weights`], with
+    /// what an operator must know about it. For a rollback nothing about the lock may stop it
+    /// (another operator's lock, tags that cannot be written): moving all traffic to the live
+    /// side is the safe direction. The report says when the lock was passed over, or when
+    /// the answer was lost and a re-read found the write applied.
+    fn write_weights(
         &self,
         expected: Weights,
         target: Weights,
-    ) -> impl Future<Output = Result<RollbackReport, PlatformError>> + Send {
+        intent: WriteIntent,
+    ) -> impl Future<Output = Result<WriteReport, PlatformError>> + Send {
+        let _ = intent;
         async move {
             self.set_weights(expected, target)
                 .await
-                .map(|weights| RollbackReport {
+                .map(|weights| WriteReport {
                     weights,
-                    lock_bypassed: None,
+                    notes: Vec::new(),
                 })
         }
     }
@@ -111,13 +130,21 @@ pub trait Platform: Send + Sync + 'static {
     fn adopt(&self) -> impl Future<Output = Result<DeployReport, PlatformError>> + Send;
 }
 
-/// What a rollback wrote.
+/// Why weights are written: a rollback passes where a move toward the candidate waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteIntent {
+    Move,
+    Rollback,
+}
+
+/// What a weights write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollbackReport {
+pub struct WriteReport {
     /// As read back after the write.
     pub weights: Weights,
-    /// Why the operator lock was passed over (another holder, tags refused), if it was.
-    pub lock_bypassed: Option<String>,
+    /// What the operator and the audit line must know: `lock bypassed: …` (a rollback without
+    /// the lock), `answer lost: …` (applied, found on a re-read).
+    pub notes: Vec<String>,
 }
 
 /// What scaling the idle side did.

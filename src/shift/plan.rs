@@ -103,6 +103,14 @@ pub enum PlanState {
     Holding {
         reason: String,
     },
+    /// The step's write failed for a passing reason (throttling, a 5xx, a timeout): it is
+    /// tried again at `next_at`, backing off.
+    Retrying {
+        next_at: Timestamp,
+        /// The attempt that failed, from 1.
+        attempt: u32,
+        reason: String,
+    },
     Paused {
         reason: String,
         /// When the bake it interrupted was due to end: resuming keeps the rest of the bake.
@@ -121,6 +129,9 @@ impl fmt::Display for PlanState {
             PlanState::Baking { .. } => f.write_str("baking"),
             PlanState::Applying => f.write_str("applying"),
             PlanState::Holding { reason } => write!(f, "holding: {reason}"),
+            PlanState::Retrying {
+                attempt, reason, ..
+            } => write!(f, "retrying after attempt {attempt}: {reason}"),
             PlanState::Paused { reason, .. } => write!(f, "paused: {reason}"),
             PlanState::Done => f.write_str("done"),
             PlanState::RolledBack { reason } => write!(f, "rolled back: {reason}"),
@@ -138,6 +149,35 @@ pub struct Plan {
     pub state: PlanState,
     /// The side the plan moves traffic to: the candidate when it was started.
     pub toward: Option<Color>,
+    /// Failed attempts at the current step, in a row.
+    pub attempts: u32,
+    /// Why the plan paused, when a step failed (AWS refused, or too many attempts): headless
+    /// `plan run` then exits as failed rather than paused.
+    pub failed: Option<String>,
+}
+
+/// Attempts at one step before the plan pauses.
+pub const MAX_STEP_ATTEMPTS: u32 = 5;
+/// The wait after the first failed attempt; it doubles with each one after, up to the cap.
+const RETRY_FIRST: Duration = Duration::from_secs(2);
+const RETRY_CAP: Duration = Duration::from_secs(60);
+
+/// The wait before attempt `failed + 1`: doubling from [`RETRY_FIRST`], capped, with up to ±20%
+/// jitter (taken from the clock, so the core stays pure) so that consoles do not retry in step.
+pub fn retry_delay(failed: u32, now: Timestamp) -> Duration {
+    let doubled = RETRY_FIRST.saturating_mul(1 << failed.saturating_sub(1).min(10));
+    let jitter = 0.8 + (now.0 % 401) as f64 / 1000.0;
+    doubled.min(RETRY_CAP).mul_f64(jitter)
+}
+
+/// What a failed step leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepFailure {
+    /// Tried again at this time.
+    Retry { at: Timestamp, attempt: u32 },
+    /// The plan paused: the error will not pass by itself, or it did not after
+    /// [`MAX_STEP_ATTEMPTS`].
+    Paused { attempts: u32 },
 }
 
 /// What the plan wants now.
@@ -158,6 +198,8 @@ impl Plan {
             on_breach,
             state: PlanState::Ready,
             toward: None,
+            attempts: 0,
+            failed: None,
         })
     }
 
@@ -182,7 +224,10 @@ impl Plan {
     pub fn is_active(&self) -> bool {
         matches!(
             self.state,
-            PlanState::Baking { .. } | PlanState::Applying | PlanState::Holding { .. }
+            PlanState::Baking { .. }
+                | PlanState::Applying
+                | PlanState::Holding { .. }
+                | PlanState::Retrying { .. }
         )
     }
 
@@ -201,11 +246,13 @@ impl Plan {
             PlanState::Paused { bake_until, .. } => {
                 (self.side(candidate), bake_until.map_or(now, |t| t.max(now)))
             }
-            PlanState::Holding { .. } => (self.side(candidate), now),
+            PlanState::Holding { .. } | PlanState::Retrying { .. } => (self.side(candidate), now),
             PlanState::Done if current.share(candidate) == 0 => (candidate, now),
             _ => return false,
         };
         self.toward = Some(toward);
+        self.attempts = 0;
+        self.failed = None;
         self.state = PlanState::Baking { next_at };
         true
     }
@@ -235,7 +282,7 @@ impl Plan {
     /// `n`: the next step now instead of after the bake (still guarded).
     pub fn skip_bake(&mut self, now: Timestamp) -> bool {
         match self.state {
-            PlanState::Baking { .. } | PlanState::Holding { .. } => {
+            PlanState::Baking { .. } | PlanState::Holding { .. } | PlanState::Retrying { .. } => {
                 self.state = PlanState::Baking { next_at: now };
                 true
             }
@@ -277,6 +324,9 @@ impl Plan {
             PlanState::Holding { .. } => self
                 .next_target(current, toward)
                 .map_or(PlanAction::Nothing, PlanAction::Step),
+            PlanState::Retrying { next_at, .. } if *next_at <= now => self
+                .next_target(current, toward)
+                .map_or(PlanAction::Nothing, PlanAction::Step),
             _ => PlanAction::Nothing,
         }
     }
@@ -299,6 +349,7 @@ impl Plan {
         if self.state != PlanState::Applying {
             return;
         }
+        self.attempts = 0;
         let everything = read_back.green() == 100 || read_back.blue() == 100;
         self.state = if read_back == target && everything {
             PlanState::Done
@@ -307,6 +358,37 @@ impl Plan {
                 next_at: now.plus(self.bake),
             }
         };
+    }
+
+    /// The step's write failed. A passing error (`transient`) is tried again after a backoff,
+    /// up to [`MAX_STEP_ATTEMPTS`] attempts; any other, or one attempt too many, pauses the
+    /// plan with the reason (`a` resumes it).
+    pub fn step_failed(&mut self, reason: &str, transient: bool, now: Timestamp) -> StepFailure {
+        self.attempts += 1;
+        let attempts = self.attempts;
+        if transient && attempts < MAX_STEP_ATTEMPTS {
+            let at = now.plus(retry_delay(attempts, now));
+            self.state = PlanState::Retrying {
+                next_at: at,
+                attempt: attempts,
+                reason: reason.to_string(),
+            };
+            return StepFailure::Retry {
+                at,
+                attempt: attempts,
+            };
+        }
+        let why = if transient {
+            format!("the step failed {attempts} times: {reason}")
+        } else {
+            format!("the step failed: {reason}")
+        };
+        self.state = PlanState::Paused {
+            reason: format!("{why} (a tries again)"),
+            bake_until: None,
+        };
+        self.failed = Some(why);
+        StepFailure::Paused { attempts }
     }
 
     /// The operator (or the breach) rolled back: a plan under way is over. One that was never

@@ -104,6 +104,18 @@ fn plan_line(state: &AppState) -> Line<'static> {
         }
         PlanState::Applying => ("applying the step".to_string(), theme::value()),
         PlanState::Holding { reason } => (format!("holding: {reason}"), theme::warning()),
+        PlanState::Retrying {
+            next_at,
+            attempt,
+            reason,
+        } => (
+            format!(
+                "step failed (attempt {attempt}/{}): {reason}; trying again in {}",
+                crate::shift::plan::MAX_STEP_ATTEMPTS,
+                crate::domain::format_age(next_at.since(state.now))
+            ),
+            theme::warning(),
+        ),
         PlanState::Paused { reason, .. } => (format!("PAUSED: {reason}"), theme::warning()),
         PlanState::Done if current.share(state.candidate()) == 0 => (
             format!(

@@ -104,6 +104,7 @@ impl Console {
             &mut self.state,
             Msg::Observed {
                 now,
+                started: now,
                 result: Ok(observation),
             },
         )

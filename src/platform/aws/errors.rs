@@ -40,6 +40,19 @@ where
                 operation: operation.into(),
             }
         }
+        _ if error
+            .raw_response()
+            .is_some_and(|raw| raw.status().is_server_error()) =>
+        {
+            PlatformError::ServerError {
+                operation: operation.into(),
+                message: match (code, message) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    (Some(code), None) => code,
+                    (None, message) => message.unwrap_or_else(|| causes(&error)),
+                },
+            }
+        }
         _ => PlatformError::Api {
             operation: operation.into(),
             message: match (code, message) {

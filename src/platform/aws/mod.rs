@@ -24,7 +24,9 @@ use aws_sdk_cloudwatch::types::MetricDataQuery;
 use aws_sdk_ecs::types::Service;
 
 use self::ecs::TaskDefinitionSummary;
-use super::{DeployReport, Platform, PlatformError, RollbackReport, ScaleReport, SourceInfo};
+use super::{
+    DeployReport, Platform, PlatformError, ScaleReport, SourceInfo, WriteIntent, WriteReport,
+};
 use crate::config::{Config, ConfigError, TrafficTarget};
 use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
 
@@ -339,12 +341,15 @@ impl AwsPlatform {
         Ok(())
     }
 
-    /// The compare-and-set write itself, once the lock question is settled.
+    /// The compare-and-set write itself, once the lock question is settled. A write whose
+    /// answer is lost (a timeout, a dropped connection, a server error) is resolved by reading
+    /// again, not guessed: at the target it was applied (the note says the answer was lost),
+    /// at the old split it failed, anywhere else someone else wrote.
     async fn compare_and_write(
         &self,
         expected: Weights,
         target: Weights,
-    ) -> Result<Weights, PlatformError> {
+    ) -> Result<(Weights, Option<String>), PlatformError> {
         let actions = self.read_actions().await?;
         let actual = self.weights_in(&actions)?;
         if actual != expected {
@@ -366,7 +371,26 @@ impl AwsPlatform {
             TrafficTarget::Listener(_) => "ModifyListener",
             TrafficTarget::Rule(_) => "ModifyRule",
         });
-        elbv2::write_actions(&self.elb, &self.config.traffic, rewritten).await?;
+        let mut note = None;
+        if let Err(error) = elbv2::write_actions(&self.elb, &self.config.traffic, rewritten).await {
+            if !error.outcome_unknown() {
+                return Err(error);
+            }
+            tracing::warn!("{error}: reading the weights again to learn what happened");
+            match self.read_weights().await {
+                Ok(now) if now == target => {
+                    note = Some(format!("answer lost ({error}); read back {now}: applied"));
+                }
+                Ok(now) if now == expected => return Err(error),
+                Ok(now) => {
+                    return Err(PlatformError::Conflict {
+                        expected,
+                        actual: now,
+                    });
+                }
+                Err(_) => return Err(error),
+            }
+        }
         let read_back = self.read_weights().await?;
         if read_back != target {
             return Err(PlatformError::ReadBackMismatch {
@@ -374,7 +398,7 @@ impl AwsPlatform {
                 read_back,
             });
         }
-        Ok(read_back)
+        Ok((read_back, note))
     }
 
     /// Gives the lock back if this process holds it (on quit, after a headless write).
@@ -779,35 +803,34 @@ impl Platform for AwsPlatform {
         expected: Weights,
         target: Weights,
     ) -> Result<Weights, PlatformError> {
-        if let Some(reason) = self.refusal() {
-            return Err(PlatformError::Refused { reason });
-        }
-        self.ensure_lock().await?;
-        self.compare_and_write(expected, target).await
+        self.write_weights(expected, target, WriteIntent::Move)
+            .await
+            .map(|report| report.weights)
     }
 
     /// A rollback goes through even when the lock cannot be had: another operator's lock, tags
     /// AWS will not write (AccessDenied, TooManyTags), throttling. Read-only and another owner
     /// of the traffic still refuse; compare-and-set and the read-back still apply.
-    async fn roll_back(
+    async fn write_weights(
         &self,
         expected: Weights,
         target: Weights,
-    ) -> Result<RollbackReport, PlatformError> {
+        intent: WriteIntent,
+    ) -> Result<WriteReport, PlatformError> {
         if let Some(reason) = self.refusal() {
             return Err(PlatformError::Refused { reason });
         }
-        let lock_bypassed = match self.ensure_lock().await {
-            Ok(()) => None,
-            Err(error) => {
+        let mut notes = Vec::new();
+        match (self.ensure_lock().await, intent) {
+            (Ok(()), _) => {}
+            (Err(error), WriteIntent::Rollback) => {
                 tracing::warn!("rolling back without the lock: {error}");
-                Some(error.to_string())
+                notes.push(format!("lock bypassed: {error}"));
             }
-        };
-        let weights = self.compare_and_write(expected, target).await?;
-        Ok(RollbackReport {
-            weights,
-            lock_bypassed,
-        })
+            (Err(error), WriteIntent::Move) => return Err(error),
+        }
+        let (weights, lost) = self.compare_and_write(expected, target).await?;
+        notes.extend(lost);
+        Ok(WriteReport { weights, notes })
     }
 }
