@@ -31,7 +31,7 @@ pub async fn run<P: Platform>(
         &mut state,
         config,
         audit.as_mut(),
-        termination(),
+        crate::signals::termination(),
     )
     .await;
     drop(guard);
@@ -40,33 +40,4 @@ pub async fn run<P: Platform>(
         eprintln!("cutover: decision record written to {}", record.display());
     }
     result
-}
-
-/// Completes on SIGTERM, SIGHUP or SIGINT, which end a run like `q` does, so the write in
-/// flight is audited and the terminal restored. Where a signal cannot be listened for, it
-/// never completes (and says so in the log).
-pub async fn termination() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let listen = |kind: SignalKind, name: &str| {
-        signal(kind)
-            .map_err(|error| tracing::warn!("cannot listen for {name}: {error}"))
-            .ok()
-    };
-    let mut term = listen(SignalKind::terminate(), "SIGTERM");
-    let mut hangup = listen(SignalKind::hangup(), "SIGHUP");
-    let mut interrupt = listen(SignalKind::interrupt(), "SIGINT");
-    async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
-        match signal {
-            Some(signal) => {
-                signal.recv().await;
-            }
-            None => futures::future::pending().await,
-        }
-    }
-    tokio::select! {
-        () = next(&mut term) => {}
-        () = next(&mut hangup) => {}
-        () = next(&mut interrupt) => {}
-    }
-    tracing::info!("terminated by a signal");
 }

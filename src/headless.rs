@@ -492,6 +492,11 @@ async fn wait_for_rollout(
                 return Ok(Outcome::Done(format!("{summary}; {done}")));
             }
         }
+        if crate::signals::stop_asked() {
+            return Ok(Outcome::Interrupted(format!(
+                "{summary}; stopped waiting on a signal (the rollout goes on)"
+            )));
+        }
         if tokio::time::Instant::now() >= deadline {
             return Ok(Outcome::NotReady(format!(
                 "{summary}; not {done} after {}s",
@@ -656,11 +661,6 @@ pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     // Ctrl-C, SIGTERM and SIGHUP stop the plan like a quit: the step in flight is waited for
     // and audited, then the lock is released.
-    let interrupted = std::sync::atomic::AtomicBool::new(false);
-    let signal = async {
-        crate::console::termination().await;
-        interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
-    };
     let run = runtime::run_until(
         Arc::clone(&platform),
         &mut screen,
@@ -668,12 +668,12 @@ pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
         &mut state,
         config,
         Some(&mut auditor),
-        signal,
+        crate::signals::termination(),
     )
     .await;
     platform.release_lock().await;
     run?;
-    let interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    let interrupted = crate::signals::stop_asked();
     let at = state
         .shift
         .current()

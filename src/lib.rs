@@ -16,6 +16,7 @@ pub mod logging;
 pub mod platform;
 pub mod runtime;
 pub mod shift;
+pub mod signals;
 pub mod status;
 pub mod terminal;
 pub mod ui;

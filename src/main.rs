@@ -8,6 +8,7 @@ use cutover::domain::Color;
 use cutover::headless::{Outcome, ShiftTarget};
 use cutover::logging;
 use cutover::platform::aws::deploy::DeployError;
+use cutover::runtime::QUIT_WAIT;
 
 /// Exit codes (also in `--help`): 0 done; 1 the work failed (AWS, terminal); 2 bad input
 /// (flags, config); 3..5 and 130 from headless writes, see `Outcome::exit_code`.
@@ -41,8 +42,43 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    let global = &cli.global;
     let result: anyhow::Result<Option<Outcome>> = runtime.block_on(async {
+        let command = run(&cli);
+        // The console and plan run take signals in their own loop; a headless command that is
+        // sent one finishes the call in flight (its answer audited, the lock released), then
+        // stops with 130.
+        if matches!(
+            cli.command,
+            None | Some(Commands::Demo(_)) | Some(Commands::Plan { .. })
+        ) {
+            return command.await;
+        }
+        tokio::pin!(command);
+        tokio::select! {
+            result = &mut command => result,
+            () = cutover::signals::termination() => {
+                eprintln!(
+                    "cutover: stopping: waiting up to {}s for the call in flight",
+                    QUIT_WAIT.as_secs()
+                );
+                let finished = tokio::time::timeout(QUIT_WAIT, &mut command).await;
+                let how = match finished {
+                    Ok(Ok(Some(outcome))) => outcome.message().to_string(),
+                    Ok(Ok(None)) => "done".to_string(),
+                    Ok(Err(error)) => format!("{error:#}"),
+                    Err(_) => "no answer in time: check the weights".to_string(),
+                };
+                Ok(Some(Outcome::Interrupted(format!("stopped by a signal: {how}"))))
+            }
+        }
+    });
+    finish(result, &log_path)
+}
+
+/// The command the flags name, as the platform answers it.
+async fn run(cli: &Cli) -> anyhow::Result<Option<Outcome>> {
+    let global = &cli.global;
+    {
         match &cli.command {
             Some(Commands::Demo(args)) => cutover::demo::run(global, args).await.map(|()| None),
             Some(Commands::Status { json }) => {
@@ -95,7 +131,10 @@ fn main() -> ExitCode {
             .map(Some),
             None => cutover::aws_commands::console(global).await.map(|()| None),
         }
-    });
+    }
+}
+
+fn finish(result: anyhow::Result<Option<Outcome>>, log_path: &std::path::Path) -> ExitCode {
     match result {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(outcome)) => {

@@ -20,6 +20,8 @@ Test hooks (loopback only, never sent by cutover):
 - POST /_double/allow?action=AddTags&arn=ARN
 - POST /_double/delay?action=ModifyRule&arn=ARN&seconds=S: that action on that resource is
   answered S seconds late (the write applied first), until allowed again
+- POST /_double/fail-after?action=ModifyRule&arn=ARN&times=N: the next N such requests are
+  applied, then answered with a 500 InternalFailure (the answer lost after the write)
 - GET /_double/oidc-secret?arn=ARN: the client secret the rule or listener holds now.
 """
 import io
@@ -44,6 +46,7 @@ ERRORS = {
 
 _denied = {}
 _delayed = {}
+_fail_after = {}
 _lock = threading.Lock()
 
 
@@ -193,6 +196,10 @@ def hooks(environ, start_response):
         with _lock:
             _delayed[(query["action"], query["arn"])] = float(query["seconds"])
         return plain(start_response, "delayed")
+    if path == "/_double/fail-after":
+        with _lock:
+            _fail_after[(query["action"], query["arn"])] = int(query.get("times", "1"))
+        return plain(start_response, "failing after")
     if path == "/_double/allow":
         with _lock:
             _denied.pop((query["action"], query["arn"]), None)
@@ -223,10 +230,15 @@ class Elbv2Rules:
             return self.app(environ, start_response)
         action = form.get("Action", "")
         arns = [form[k] for k in form if re.match(r"^ResourceArns\.member\.\d+$", k)]
-        arns += [form[k] for k in ("RuleArn", "ListenerArn") if k in form]
+        arns += [form[k] for k in ("RuleArn", "ListenerArn", "TargetGroupArn") if k in form]
         with _lock:
             denied = next((_denied[(action, a)] for a in arns if (action, a) in _denied), None)
             delay = next((_delayed[(action, a)] for a in arns if (action, a) in _delayed), 0.0)
+            lose_answer = False
+            for a in arns:
+                if _fail_after.get((action, a), 0) > 0:
+                    _fail_after[(action, a)] -= 1
+                    lose_answer = True
         if denied:
             return error(start_response, denied,
                          f"injected by the test double: {action} answers {denied}",
@@ -270,7 +282,9 @@ class Elbv2Rules:
         environ["CONTENT_LENGTH"] = str(len(body))
         if action not in ("DescribeRules", "DescribeListeners", "ModifyRule", "ModifyListener",
                           "CreateRule", "CreateListener"):
-            return self.app(environ, start_response)
+            answer = self.app(environ, start_response)
+            time.sleep(delay)
+            return answer
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -280,6 +294,12 @@ class Elbv2Rules:
         chunks = self.app(environ, capture)
         payload = strip_secrets(b"".join(chunks))
         time.sleep(delay)
+        if lose_answer:
+            if hasattr(chunks, "close"):
+                chunks.close()
+            return error(start_response, "InternalFailure",
+                         "injected by the test double after applying the change",
+                         "500 Internal Server Error")
         if hasattr(chunks, "close"):
             chunks.close()
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]

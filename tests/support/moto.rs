@@ -281,3 +281,19 @@ pub fn delay(action: &str, arn: &str, seconds: f64) {
     );
     assert_eq!(status, 200, "the double took the delay");
 }
+
+/// The next `times` `action` requests on `arn` are applied, then answered with a 500: the
+/// answer is lost after the change.
+pub fn fail_after(action: &str, arn: &str, times: u32) {
+    let (status, _) = double_hook(
+        "POST",
+        &format!("/_double/fail-after?action={action}&arn={arn}&times={times}"),
+    );
+    assert_eq!(status, 200, "the double took the fault");
+}
+
+/// The double answers `action` on `arn` as usual again.
+pub fn allow(action: &str, arn: &str) {
+    let (status, _) = double_hook("POST", &format!("/_double/allow?action={action}&arn={arn}"));
+    assert_eq!(status, 200, "the double dropped the fault");
+}

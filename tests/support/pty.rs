@@ -100,6 +100,16 @@ impl Pty {
         thread::sleep(Duration::from_millis(150));
     }
 
+    /// Sends `signal` (`TERM`, `INT`, `HUP`) to cutover, as `kill -SIGNAL` would.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.process_id().expect("cutover's process id");
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+
     pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + PATIENCE;
         loop {

@@ -90,13 +90,41 @@ pub enum LockDecision {
     HeldBy(Lock),
 }
 
-pub fn decide(existing: Option<&Lock>, me: &str, now: Timestamp, break_lock: bool) -> LockDecision {
+/// Whether to write the lock: refused under another holder's live lock, unless it is broken
+/// on purpose or its holder is known to be gone (`holder_gone`, see [`holder_is_gone`]).
+pub fn decide(
+    existing: Option<&Lock>,
+    me: &str,
+    now: Timestamp,
+    break_lock: bool,
+    holder_gone: bool,
+) -> LockDecision {
     match existing {
-        Some(lock) if lock.holder != me && lock.until > now && !break_lock => {
+        Some(lock) if lock.holder != me && lock.until > now && !break_lock && !holder_gone => {
             LockDecision::HeldBy(lock.clone())
         }
         _ => LockDecision::Take,
     }
+}
+
+/// The host and process a holder names: `alice@laptop pid 4242` → (`laptop`, 4242).
+pub fn holder_host_and_pid(holder: &str) -> Option<(&str, u32)> {
+    let (who, pid) = holder.rsplit_once(" pid ")?;
+    let (_, host) = who.rsplit_once('@')?;
+    Some((host, pid.parse().ok()?))
+}
+
+/// A lock taken on this host by a process that no longer runs: its holder was killed and
+/// can never release it, so it need not be waited out. Only where `/proc` tells (Linux);
+/// elsewhere every holder counts as alive.
+pub fn holder_is_gone(lock: &Lock, this_host: &str) -> bool {
+    let proc_root = std::path::Path::new("/proc");
+    if !proc_root.join("self").exists() {
+        return false;
+    }
+    holder_host_and_pid(&lock.holder).is_some_and(|(host, pid)| {
+        host == tag_safe(this_host) && !proc_root.join(pid.to_string()).exists()
+    })
 }
 
 pub async fn read(client: &Client, arn: &str) -> Result<Option<Lock>, PlatformError> {
@@ -188,20 +216,48 @@ mod tests {
         let now = Timestamp::from_secs(1000);
         let theirs = lock("bob@desk pid 1", 1200);
         assert_eq!(
-            decide(Some(&theirs), ME, now, false),
+            decide(Some(&theirs), ME, now, false, false),
             LockDecision::HeldBy(theirs.clone())
         );
-        assert_eq!(decide(Some(&theirs), ME, now, true), LockDecision::Take);
         assert_eq!(
-            decide(Some(&lock("bob@desk pid 1", 900)), ME, now, false),
+            decide(Some(&theirs), ME, now, true, false),
+            LockDecision::Take
+        );
+        assert_eq!(
+            decide(Some(&theirs), ME, now, false, true),
+            LockDecision::Take,
+            "its holder is gone"
+        );
+        assert_eq!(
+            decide(Some(&lock("bob@desk pid 1", 900)), ME, now, false, false),
             LockDecision::Take,
             "expired"
         );
         assert_eq!(
-            decide(Some(&lock(ME, 1200)), ME, now, false),
+            decide(Some(&lock(ME, 1200)), ME, now, false, false),
             LockDecision::Take,
             "our own"
         );
-        assert_eq!(decide(None, ME, now, false), LockDecision::Take);
+        assert_eq!(decide(None, ME, now, false, false), LockDecision::Take);
+    }
+
+    #[test]
+    fn a_holder_on_this_host_whose_process_is_gone_is_known_gone() {
+        let host = "build-7";
+        let mine = lock(&holder("ci", host, std::process::id()), 1200);
+        assert!(!holder_is_gone(&mine, host), "this process runs");
+        // Process ids wrap well below u32::MAX: this one is not running.
+        let dead = lock(&holder("ci", host, u32::MAX - 1), 1200);
+        assert_eq!(
+            holder_is_gone(&dead, host),
+            std::path::Path::new("/proc/self").exists()
+        );
+        let elsewhere = lock(&holder("ci", "other-host", u32::MAX - 1), 1200);
+        assert!(
+            !holder_is_gone(&elsewhere, host),
+            "another host's processes are unknown"
+        );
+        assert_eq!(holder_host_and_pid("a@b pid 12"), Some(("b", 12)));
+        assert_eq!(holder_host_and_pid("garbage"), None);
     }
 }

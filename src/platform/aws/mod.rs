@@ -267,8 +267,14 @@ impl AwsPlatform {
         self.count("DescribeTags");
         let existing = lock::read(&self.elb, arn).await?;
         let break_lock = self.break_lock.swap(false, Ordering::SeqCst);
+        let gone = existing
+            .as_ref()
+            .is_some_and(|l| lock::holder_is_gone(l, &crate::audit::hostname()));
+        if gone && let Some(dead) = &existing {
+            tracing::warn!("taking over {}: its process is gone", dead.describe());
+        }
         if let lock::LockDecision::HeldBy(theirs) =
-            lock::decide(existing.as_ref(), &self.holder, now, break_lock)
+            lock::decide(existing.as_ref(), &self.holder, now, break_lock, gone)
         {
             return Err(PlatformError::Locked {
                 holder: theirs.describe(),

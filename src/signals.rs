@@ -1,0 +1,42 @@
+//! The signals that end a run: SIGTERM, SIGHUP and SIGINT (Ctrl-C outside the console's raw
+//! mode). Each ends a run like `q` does: the write in flight is waited for and audited, the
+//! lock released, the terminal restored.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+static STOP_ASKED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a signal asked this process to stop: long waits (`deploy --wait`) end early.
+pub fn stop_asked() -> bool {
+    STOP_ASKED.load(Ordering::SeqCst)
+}
+
+/// Completes on SIGTERM, SIGHUP or SIGINT. Where a signal cannot be listened for, it never
+/// completes (and says so in the log).
+pub async fn termination() {
+    let listen = |kind: SignalKind, name: &str| {
+        signal(kind)
+            .map_err(|error| tracing::warn!("cannot listen for {name}: {error}"))
+            .ok()
+    };
+    let mut term = listen(SignalKind::terminate(), "SIGTERM");
+    let mut hangup = listen(SignalKind::hangup(), "SIGHUP");
+    let mut interrupt = listen(SignalKind::interrupt(), "SIGINT");
+    async fn next(signal: &mut Option<Signal>) {
+        match signal {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => futures::future::pending().await,
+        }
+    }
+    tokio::select! {
+        () = next(&mut term) => {}
+        () = next(&mut hangup) => {}
+        () = next(&mut interrupt) => {}
+    }
+    STOP_ASKED.store(true, Ordering::SeqCst);
+    tracing::info!("stopping on a signal");
+}
