@@ -5,7 +5,6 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::Serialize;
 
 use crate::domain::{Timestamp, Weights};
@@ -95,11 +94,25 @@ pub struct Auditor {
 }
 
 impl Auditor {
+    /// Opens the audit log for appending before anything is written to AWS: an unaudited
+    /// write is worse than none, so a log that cannot be written refuses the run (exit 2).
     pub fn new(path: &Path, actor: String, target: String) -> anyhow::Result<Self> {
+        let unwritable = |why: String| crate::config::ConfigError {
+            path: path.to_path_buf(),
+            position: None,
+            message: format!(
+                "the audit log cannot be written ({why}): nothing is written to AWS without \
+                 it; name a file with --audit-log PATH"
+            ),
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir)
-                .with_context(|| format!("creating the audit directory {}", dir.display()))?;
+            fs::create_dir_all(dir).map_err(|e| unwritable(format!("{}: {e}", dir.display())))?;
         }
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| unwritable(e.to_string()))?;
         Ok(Auditor {
             path: path.to_path_buf(),
             actor,

@@ -59,7 +59,7 @@ pub struct GlobalArgs {
     pub break_lock: bool,
     /// Seconds between reads of ECS and the load balancer
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
+          value_parser = refresh_seconds, allow_negative_numbers = true)]
     pub refresh: u64,
     /// Where every write attempt is recorded, one JSON line each (default:
     /// $XDG_STATE_HOME/cutover/audit.jsonl)
@@ -110,7 +110,7 @@ pub enum Commands {
     /// Set the idle side's desired count (never a side that carries traffic); keeps the service
     ScaleIdle {
         /// Tasks to run on the idle side, e.g. 0 after the bake
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = task_count, allow_negative_numbers = true)]
         to: u32,
     },
     /// Roll the live side to the idle side's task definition (blue stays production)
@@ -119,7 +119,8 @@ pub enum Commands {
         #[arg(long)]
         wait: bool,
         /// How long --wait waits, in seconds
-        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        #[arg(long, value_name = "SECONDS", default_value_t = 600,
+              value_parser = timeout_seconds, allow_negative_numbers = true)]
         timeout: u64,
     },
     /// Run the configured plan without a terminal
@@ -139,7 +140,8 @@ pub enum Commands {
         #[arg(long)]
         wait: bool,
         /// How long --wait waits, in seconds
-        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        #[arg(long, value_name = "SECONDS", default_value_t = 600,
+              value_parser = timeout_seconds, allow_negative_numbers = true)]
         timeout: u64,
     },
 }
@@ -160,11 +162,45 @@ slow-green  green answers 3x slower than blue\n  flaky-api   a quarter of API ca
 throttled")]
     pub scenario: Scenario,
     /// Run simulated time N times faster (0.1 to 100)
-    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed)]
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed,
+          allow_negative_numbers = true)]
     pub speed: f64,
     /// Seed for the simulator's randomness: the same seed gives the same world
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = seed,
+          allow_negative_numbers = true)]
     pub seed: u64,
+}
+
+/// A whole number from `min` to `max`, with a message that says what is wrong with it: a
+/// negative number is a value (not a flag) that must be ≥ `min`.
+fn whole_number(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    let trimmed = text.trim();
+    if trimmed.starts_with('-') && trimmed[1..].chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("must be ≥ {min}"));
+    }
+    let value: u64 = trimmed
+        .parse()
+        .map_err(|_| format!("'{trimmed}' is not a whole number: it must be ≥ {min}"))?;
+    if !(min..=max).contains(&value) {
+        return Err(format!("{value} is out of range: {min} to {max}"));
+    }
+    Ok(value)
+}
+
+fn refresh_seconds(text: &str) -> Result<u64, String> {
+    whole_number(text, 1, 3600)
+}
+
+fn timeout_seconds(text: &str) -> Result<u64, String> {
+    whole_number(text, 1, 24 * 3600)
+}
+
+fn task_count(text: &str) -> Result<u32, String> {
+    whole_number(text, 0, 5000).map(|n| n as u32)
+}
+
+fn seed(text: &str) -> Result<u64, String> {
+    whole_number(text, 0, u64::MAX)
 }
 
 fn parse_share(text: &str) -> Result<u8, String> {

@@ -315,11 +315,33 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
         region: a.region,
         endpoint_url: a.endpoint_url,
     });
+    let region_key = if overrides.region.is_some() {
+        "--region"
+    } else {
+        "[aws] region"
+    };
     let aws = AwsSettings {
         profile: overrides.profile.clone().or(file_aws.profile),
         region: overrides.region.clone().or(file_aws.region),
         endpoint_url: overrides.endpoint_url.clone().or(file_aws.endpoint_url),
     };
+    // A load balancer is reached only in its own region: another region answers "not found".
+    if let (Some(region), Some(arn_region)) = (&aws.region, traffic.region())
+        && region != arn_region
+    {
+        let key = match traffic {
+            TrafficTarget::Listener(_) => "listener_arn",
+            TrafficTarget::Rule(_) => "rule_arn",
+        };
+        return Err(error(
+            None,
+            format!(
+                "{region_key} {region} does not match the region of [traffic] {key} \
+                 ({arn_region}): the load balancer answers only in its own region; drop \
+                 {region_key} or fix the ARN"
+            ),
+        ));
+    }
     if let Some(url) = &aws.endpoint_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
@@ -524,12 +546,33 @@ mod tests {
     #[test]
     fn flags_override_the_file() {
         let overrides = AwsSettings {
-            region: Some("us-east-1".into()),
+            profile: Some("prod".into()),
+            endpoint_url: Some("http://127.0.0.1:5000".into()),
             ..Default::default()
         };
         let text = config_text(&format!("listener_arn = \"{LISTENER}\""));
         let config = parse(Path::new("c.toml"), &text, &overrides).expect("valid");
-        assert_eq!(config.aws.region.as_deref(), Some("us-east-1"));
+        assert_eq!(config.aws.profile.as_deref(), Some("prod"));
+        assert_eq!(config.aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+    }
+
+    #[test]
+    fn a_region_other_than_the_load_balancers_is_refused_naming_where_it_came_from() {
+        let overrides = AwsSettings {
+            region: Some("us-east-1".into()),
+            ..Default::default()
+        };
+        let text = config_text(&format!("listener_arn = \"{LISTENER}\""));
+        let error = parse(Path::new("c.toml"), &text, &overrides).unwrap_err();
+        assert!(
+            error.message.starts_with(
+                "--region us-east-1 does not match the region of [traffic] listener_arn (eu-west-1)"
+            ),
+            "{error}"
+        );
+        let in_file = text.replace("region = \"eu-west-1\"", "region = \"us-east-1\"");
+        let error = parse_text(&in_file).unwrap_err();
+        assert!(error.message.starts_with("[aws] region us-east-1"), "{error}");
     }
 
     #[test]

@@ -472,19 +472,19 @@ fn bad_estates_are_refused_with_the_reason() {
         (
             "no-listener",
             estate.config(&format!("listener_arn = \"{missing_listener}\"")),
-            "ListenerNotFound",
+            "no such listener in eu-west-1 — check the ARN",
         ),
         (
             "no-rule",
             estate.config(&format!("rule_arn = \"{missing_rule}\"")),
-            "RuleNotFound",
+            "no such rule in eu-west-1 — check the ARN",
         ),
         (
             "no-service",
             estate
                 .rule_config()
                 .replace("service = \"bad-green\"", "service = \"nope\""),
-            "service 'nope' not found in cluster 'bad-green'",
+            "[green] service = \"nope\": no such active service in cluster \"bad-green\"",
         ),
         (
             "not-in-forward",
@@ -2001,6 +2001,7 @@ async fn a_write_whose_answer_is_lost_is_found_applied_by_reading_again() {
     // Every attempt the SDK makes is applied, and its answer lost.
     fail_after("ModifyRule", &rule, 3);
     let audit = format!("{}/lost.audit.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_file(&audit);
     let output = headless(
         "lost",
         &estate.rule_config(),
@@ -2207,4 +2208,113 @@ async fn a_slow_poll_never_turns_the_consoles_own_write_into_an_outside_change()
     );
     pty.send(b"q");
     assert!(pty.wait_exit().success());
+}
+
+#[tokio::test]
+async fn bad_input_names_the_key_and_the_fix_and_writes_nothing() {
+    let estate = Estate::build("keys", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let good = estate.rule_config();
+    let typo = good.replace(
+        &format!("cluster = \"{}\"", estate.clusters["green"]),
+        "cluster = \"keys-gren\"",
+    );
+    let no_service = good.replace(
+        &format!("service = \"{}\"", estate.services["green"]),
+        "service = \"keys-nope\"",
+    );
+    let no_group = good.replace(estate.group("green"), &other_arn(estate.group("green")));
+    let no_rule = good.replace(&rule, &other_arn(&rule));
+    for (name, text, expected) in [
+        (
+            "keys-cluster",
+            typo,
+            "[green] cluster = \"keys-gren\": no such cluster in eu-west-1 — check the name or the region",
+        ),
+        (
+            "keys-service",
+            no_service,
+            "[green] service = \"keys-nope\": no such active service in cluster",
+        ),
+        ("keys-group", no_group, "[green] target_group_arn = \""),
+        ("keys-rule", no_rule, "[traffic] rule_arn = \""),
+    ] {
+        let output = headless(name, &text, &["shift", "--green", "10"]);
+        assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(expected),
+            "{name}: {}",
+            stderr(&output)
+        );
+    }
+
+    // The region the load balancer is not in.
+    let output = headless(
+        "keys-region",
+        &good,
+        &["shift", "--green", "10", "--region", "us-east-1"],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "--region us-east-1 does not match the region of [traffic] rule_arn (eu-west-1)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+
+    // A profile that does not exist is an error even with keys in the environment.
+    let home = format!("{}/keys-home", env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(format!("{home}/.aws")).expect("a home");
+    std::fs::write(
+        format!("{home}/.aws/config"),
+        "[profile prod]\nregion = eu-west-1\n",
+    )
+    .expect("a config");
+    let config = write_config("keys-profile", &good);
+    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["shift", "--green", "10", "--profile", "no-such-profile"])
+        .args(["--config", &config.to_string_lossy()])
+        .args(["--log-file", &format!("{home}/log")])
+        .envs(aws_env())
+        .env("HOME", &home)
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cutover runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("profile 'no-such-profile' (--profile or [aws] profile): no profile 'no-such-profile' in"),
+        "{}",
+        stderr(&output)
+    );
+
+    // An audit log that cannot be written stops the write before it is made.
+    let output = headless(
+        "keys-audit",
+        &good,
+        &[
+            "shift",
+            "--green",
+            "10",
+            "--audit-log",
+            env!("CARGO_TARGET_TMPDIR"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the audit log cannot be written")
+            && stderr(&output).contains("--audit-log PATH"),
+        "{}",
+        stderr(&output)
+    );
+
+    let elb = elb().await;
+    assert_eq!(
+        weights_in(&rule_actions(&elb, &rule).await)[1].1,
+        0,
+        "nothing written"
+    );
+    assert_eq!(lock_tag(&elb, &rule).await, None, "not even the lock");
 }

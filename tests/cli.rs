@@ -216,3 +216,33 @@ fn the_iam_policies_allow_every_call_and_no_more_than_their_job() {
         assert!(table.contains(command), "the IAM table covers {command}");
     }
 }
+
+#[test]
+fn negative_numbers_in_flags_must_be_at_least_zero() {
+    for (args, expected) in [
+        (
+            &["status", "--refresh", "-5"][..],
+            "invalid value '-5' for '--refresh <SECONDS>': must be ≥ 1",
+        ),
+        (
+            &["scale-idle", "--to", "-1"][..],
+            "invalid value '-1' for '--to <N>': must be ≥ 0",
+        ),
+        (
+            &["deploy", "--image", "x:1", "--timeout", "-3"][..],
+            "invalid value '-3' for '--timeout <SECONDS>': must be ≥ 1",
+        ),
+        (
+            &["demo", "--seed", "-2"][..],
+            "invalid value '-2' for '--seed <N>': must be ≥ 0",
+        ),
+    ] {
+        let output = cutover(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -50,6 +50,16 @@ impl PlatformError {
         )
     }
 
+    /// AWS's error code (`ClusterNotFoundException`, `AccessDenied`), where AWS gave one.
+    pub fn aws_code(&self) -> Option<&str> {
+        let PlatformError::Api { message, .. } = self else {
+            return None;
+        };
+        let (code, _) = message.split_once(": ").unwrap_or((message, ""));
+        (!code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'))
+            .then_some(code)
+    }
+
     /// A write that failed like this may have been applied all the same: the answer was lost
     /// (a timeout, a dropped connection, a server error after the change).
     pub fn outcome_unknown(&self) -> bool {

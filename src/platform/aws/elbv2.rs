@@ -19,7 +19,9 @@ pub enum ForwardError {
     NoForward(String),
     #[error("{owner} has {count} forward actions; cutover needs exactly one")]
     SeveralForwards { owner: String, count: usize },
-    #[error("target group {arn} ({color}) is not in the forward action of {owner}")]
+    #[error(
+        "[{color}] target_group_arn = \"{arn}\" is not in the forward action of {owner}: check the ARN, or add the group to the forward action (weight 0)"
+    )]
     MissingGroup {
         arn: String,
         color: &'static str,

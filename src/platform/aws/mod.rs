@@ -9,6 +9,7 @@ pub mod ecs;
 pub mod elbv2;
 mod errors;
 pub mod lock;
+mod profile;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -78,6 +79,11 @@ impl AwsPlatform {
                     .build(),
             );
         if let Some(profile) = &config.aws.profile {
+            profile::check_exists(profile).map_err(|message| ConfigError {
+                path: config.source.clone(),
+                position: None,
+                message: format!("profile '{profile}' (--profile or [aws] profile): {message}"),
+            })?;
             loader = loader.profile_name(profile);
         }
         // The listener or rule lives in the region its ARN names, so that region is right
@@ -534,7 +540,9 @@ impl AwsPlatform {
             TrafficTarget::Listener(_) => "DescribeListeners",
             TrafficTarget::Rule(_) => "DescribeRules",
         });
-        elbv2::read_actions(&self.elb, &self.config.traffic).await
+        elbv2::read_actions(&self.elb, &self.config.traffic)
+            .await
+            .map_err(|e| self.name_the_key(&[], e))
     }
 
     async fn read_weights(&self) -> Result<Weights, PlatformError> {
@@ -558,15 +566,99 @@ impl AwsPlatform {
         })
     }
 
+    /// An AWS "not found" as the config key that caused it and how to fix it:
+    /// `[green] cluster = "shop-gren": no such cluster in us-east-1 — check the name or the
+    /// region`. Other errors pass as they are.
+    fn name_the_key(&self, sides: &[Color], error: PlatformError) -> PlatformError {
+        let operation = match &error {
+            PlatformError::Api { operation, .. } => operation.clone(),
+            _ => return error,
+        };
+        let region = &self.region;
+        let sections = || {
+            sides
+                .iter()
+                .map(|c| format!("[{}]", c.name()))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        let side = |c: &Color| self.config.side(*c);
+        let message = match error.aws_code() {
+            Some("ClusterNotFoundException") => sides.first().map(|c| {
+                format!(
+                    "{} cluster = \"{}\": no such cluster in {region} — check the name or the region",
+                    sections(),
+                    side(c).cluster
+                )
+            }),
+            Some("TargetGroupNotFound") => sides.first().map(|c| {
+                format!(
+                    "{} target_group_arn = \"{}\": no such target group in {region} — check the ARN",
+                    sections(),
+                    side(c).target_group_arn
+                )
+            }),
+            Some("RuleNotFound" | "ListenerNotFound") => {
+                let (key, what) = match self.config.traffic {
+                    TrafficTarget::Listener(_) => ("listener_arn", "listener"),
+                    TrafficTarget::Rule(_) => ("rule_arn", "rule"),
+                };
+                Some(format!(
+                    "[traffic] {key} = \"{}\": no such {what} in {region} — check the ARN",
+                    self.config.traffic.arn()
+                ))
+            }
+            _ => None,
+        };
+        match message {
+            Some(message) => PlatformError::Api { operation, message },
+            None => error,
+        }
+    }
+
     /// Both services, with one `DescribeServices` per cluster.
     async fn services(&self) -> Result<HashMap<Color, Service>, PlatformError> {
+        self.describe_both_services().await.map_err(|(sides, error)| {
+            let error = self.name_the_key(&sides, error);
+            match error {
+                // Our own words for a service the cluster does not have: name its key.
+                PlatformError::Api { operation, message }
+                    if message.starts_with("service '") =>
+                {
+                    let side = sides
+                        .iter()
+                        .find(|c| message.starts_with(&format!("service '{}'", self.config.side(**c).service)))
+                        .copied()
+                        .unwrap_or(Color::Blue);
+                    let config = self.config.side(side);
+                    PlatformError::Api {
+                        operation,
+                        message: format!(
+                            "[{}] service = \"{}\": no such active service in cluster \"{}\" ({}) — check the name",
+                            side.name(),
+                            config.service,
+                            config.cluster,
+                            self.region
+                        ),
+                    }
+                }
+                other => other,
+            }
+        })
+    }
+
+    /// Both services; an error comes with the sides whose call failed.
+    async fn describe_both_services(
+        &self,
+    ) -> Result<HashMap<Color, Service>, (Vec<Color>, PlatformError)> {
         let (blue, green) = (&self.config.blue, &self.config.green);
         let mut found = HashMap::new();
         if blue.cluster == green.cluster {
             self.count("DescribeServices");
             let mut services =
                 ecs::describe_services(&self.ecs, &blue.cluster, &[&blue.service, &green.service])
-                    .await?;
+                    .await
+                    .map_err(|e| (Color::BOTH.to_vec(), e))?;
             for (color, side) in [(Color::Blue, blue), (Color::Green, green)] {
                 if let Some(service) = services.remove(&side.service) {
                     found.insert(color, service);
@@ -580,7 +672,8 @@ impl AwsPlatform {
                 ecs::describe_services(&self.ecs, &blue.cluster, &blue_names),
                 ecs::describe_services(&self.ecs, &green.cluster, &green_names),
             );
-            let (mut b, mut g) = (b?, g?);
+            let mut b = b.map_err(|e| (vec![Color::Blue], e))?;
+            let mut g = g.map_err(|e| (vec![Color::Green], e))?;
             if let Some(service) = b.remove(&blue.service) {
                 found.insert(Color::Blue, service);
             }
@@ -622,7 +715,9 @@ impl AwsPlatform {
             None => None,
         };
         self.count("DescribeTargetHealth");
-        let targets = elbv2::describe_target_health(&self.elb, &side.target_group_arn).await?;
+        let targets = elbv2::describe_target_health(&self.elb, &side.target_group_arn)
+            .await
+            .map_err(|e| self.name_the_key(&[color], e))?;
         Ok(SideObservation {
             service: ecs::service_status(&side.cluster, service, task_definition.as_ref()),
             targets,
