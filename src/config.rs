@@ -553,7 +553,10 @@ mod tests {
         let text = config_text(&format!("listener_arn = \"{LISTENER}\""));
         let config = parse(Path::new("c.toml"), &text, &overrides).expect("valid");
         assert_eq!(config.aws.profile.as_deref(), Some("prod"));
-        assert_eq!(config.aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(
+            config.aws.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
     }
 
     #[test]
@@ -572,7 +575,10 @@ mod tests {
         );
         let in_file = text.replace("region = \"eu-west-1\"", "region = \"us-east-1\"");
         let error = parse_text(&in_file).unwrap_err();
-        assert!(error.message.starts_with("[aws] region us-east-1"), "{error}");
+        assert!(
+            error.message.starts_with("[aws] region us-east-1"),
+            "{error}"
+        );
     }
 
     #[test]

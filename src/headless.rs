@@ -552,12 +552,7 @@ async fn rollback_from(
             .await
         {
             Ok(report) => {
-                let notes = report.notes.join("; ");
-                let bypassed = if notes.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {notes}")
-                };
+                let (bypassed, notes) = said_with(report.notes);
                 let sticky = stickiness_seconds.map_or(String::new(), |seconds| {
                     format!(
                         "; sticky clients may reach {} for up to {seconds}s more",
@@ -587,6 +582,16 @@ async fn rollback_from(
     (Ok(outcome), None)
 }
 
+/// The platform's notes on a write (lock bypassed, answer lost): as the end of the command's
+/// message (`; …`), and joined for its audit line.
+fn said_with(notes: Vec<String>) -> (String, Option<String>) {
+    if notes.is_empty() {
+        return (String::new(), None);
+    }
+    let joined = notes.join("; ");
+    (format!("; {joined}"), Some(joined))
+}
+
 async fn write(
     platform: &impl Platform,
     current: Weights,
@@ -597,12 +602,7 @@ async fn write(
         .await
     {
         Ok(report) => {
-            let notes = report.notes.join("; ");
-            let suffix = if notes.is_empty() {
-                String::new()
-            } else {
-                format!("; {notes}")
-            };
+            let (suffix, notes) = said_with(report.notes);
             let done = format!(
                 "{current} → {} (blue/green), read back{suffix}",
                 report.weights

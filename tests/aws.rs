@@ -952,14 +952,7 @@ async fn a_second_operator_is_refused_by_the_lock_but_never_for_a_rollback() {
         stdout(&output)
     );
     assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
-    let line: Value = serde_json::from_str(
-        std::fs::read_to_string(&audit)
-            .expect("the audit log")
-            .lines()
-            .last()
-            .expect("a line"),
-    )
-    .expect("JSON");
+    let line = audit_lines(&audit).pop().expect("a line");
     assert_eq!(line["result"], "applied");
     assert!(
         line["reason"]
@@ -1049,14 +1042,7 @@ async fn a_rollback_goes_through_when_tagging_is_denied() {
             ("lock-denied-green".into(), 0)
         ]
     );
-    let last: Value = serde_json::from_str(
-        std::fs::read_to_string(&audit)
-            .expect("the audit log")
-            .lines()
-            .last()
-            .expect("a line"),
-    )
-    .expect("JSON");
+    let last = audit_lines(&audit).pop().expect("a line");
     assert_eq!(
         (&last["action"], &last["result"]),
         (&"rollback".into(), &"applied".into())
@@ -1088,8 +1074,7 @@ async fn the_guards_rollback_in_the_console_goes_through_when_tagging_is_throttl
         "{}/lock-throttled.log.audit.jsonl",
         env!("CARGO_TARGET_TMPDIR")
     );
-    let text = std::fs::read_to_string(&audit).expect("the audit log");
-    let last: Value = serde_json::from_str(text.lines().last().expect("a line")).expect("JSON");
+    let last = audit_lines(&audit).pop().expect("a line");
     assert_eq!(last["action"], "rollback");
     assert_eq!(last["result"], "applied");
     assert!(
@@ -1114,12 +1099,11 @@ async fn a_write_in_flight_when_q_arrives_is_audited() {
     let elb = elb().await;
     assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
     let audit = format!("{}/quit-mid.log.audit.jsonl", env!("CARGO_TARGET_TMPDIR"));
-    let text = std::fs::read_to_string(&audit).expect("the audit log");
-    let last: Value = serde_json::from_str(text.lines().last().expect("a line")).expect("JSON");
+    let last = audit_lines(&audit).pop().expect("a line");
     assert_eq!(
         (&last["action"], &last["to"]["green"], &last["result"]),
         (&"rollback".into(), &0.into(), &"applied".into()),
-        "{text}"
+        "{last}"
     );
     assert_eq!(
         lock_tag(&elb, &rule).await,
