@@ -563,10 +563,7 @@ async fn rollback_from(
                     "rolled back {current} → {} (blue/green), read back{bypassed}{sticky}",
                     report.weights
                 );
-                return (
-                    Ok(Outcome::Done(done)),
-                    (!notes.is_empty()).then_some(notes),
-                );
+                return (Ok(Outcome::Done(done)), notes);
             }
             // A rollback means all to the baseline whatever the split is now: go again.
             Err(PlatformError::Conflict { actual, .. }) => current = actual,
@@ -607,10 +604,7 @@ async fn write(
                 "{current} → {} (blue/green), read back{suffix}",
                 report.weights
             );
-            (
-                Ok(Outcome::Done(done)),
-                (!notes.is_empty()).then_some(notes),
-            )
+            (Ok(Outcome::Done(done)), notes)
         }
         Err(error @ (PlatformError::Conflict { .. } | PlatformError::Locked { .. })) => {
             (Ok(Outcome::ChangedOutside(error.to_string())), None)

@@ -68,7 +68,7 @@ fn bad_demo_flags_name_the_value_and_the_range() {
             &["demo", "--scenario", "nope"],
             "unknown scenario 'nope': choose one of healthy, bad-green, slow-green, flaky-api",
         ),
-        (&["demo", "--refresh", "0"], "0 is not in 1..=3600"),
+        (&["demo", "--refresh", "0"], "0 is out of range: 1 to 3600"),
     ];
     for (args, message) in cases {
         let output = cutover(args);
