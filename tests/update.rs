@@ -951,3 +951,47 @@ proptest! {
         prop_assert!(!logged(&console, "changed outside"), "no other writer, no outside change");
     }
 }
+
+#[test]
+fn a_plan_step_whose_answer_was_lost_and_that_lands_late_is_not_an_outside_change() {
+    let mut console = Console::new();
+    console.state.plan = Some(cutover::demo::demo_plan());
+    console.press(ch('a'));
+    // The client gave up (its re-read still saw 100/0); AWS applies the step later.
+    write_fails(
+        &mut console,
+        PlatformError::Unreachable {
+            operation: "ModifyRule".into(),
+            message: "timed out".into(),
+        },
+    );
+    assert!(matches!(
+        console.state.plan.as_ref().map(|p| &p.state),
+        Some(PlanState::Retrying { .. })
+    ));
+    seconds_later(&mut console, 1);
+    console.world.set_weights(w(10));
+    console.observe();
+    assert!(!logged(&console, "changed outside"));
+    assert!(logged(
+        &console,
+        "the write whose answer was lost was applied after all: read 90/10"
+    ));
+    assert!(
+        matches!(
+            console.state.plan.as_ref().map(|p| &p.state),
+            Some(PlanState::Baking { .. })
+        ),
+        "the step counts as done and its bake runs"
+    );
+    let line = console.state.audit_outbox.last().expect("an audit line");
+    assert_eq!(
+        (line.action.as_str(), line.result, line.to),
+        ("late apply", cutover::audit::AuditResult::Applied, w(10))
+    );
+    // A change to anything else is someone else's.
+    seconds_later(&mut console, 1);
+    console.world.set_weights(w(30));
+    console.observe();
+    assert!(logged(&console, "changed outside cutover: 90/10 → 70/30"));
+}

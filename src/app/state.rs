@@ -110,6 +110,9 @@ pub struct AppState {
     /// When the latest write's outcome read the weights: reads that started before it hold
     /// older weights.
     pub weights_read_at: Option<Timestamp>,
+    /// A write whose answer was lost and which a re-read did not find applied, and until when
+    /// its target counts as our own write landing late rather than an outside change.
+    pub unanswered_write: Option<(Weights, Timestamp)>,
     /// When a rollback that failed for a passing reason goes again, and its attempts so far.
     pub rollback_retry: Option<(Timestamp, u32)>,
     /// `plan run`: end once the plan is over (done, rolled back or paused) and nothing is
@@ -148,6 +151,7 @@ impl AppState {
             rollback_reason: None,
             write_notes: Vec::new(),
             rollback_retry: None,
+            unanswered_write: None,
             weights_read_at: None,
             stop_when_plan_ends: false,
             ticks: 0,

@@ -31,6 +31,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
     commands
 }
 
+/// How long a write whose answer was lost is watched for landing late.
+const UNANSWERED_WRITE_WATCH: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Rollbacks that failed for a passing reason (throttling, a 5xx, a timeout) before this many
 /// attempts are tried again by themselves, backing off; past it, R tries again.
 pub const MAX_ROLLBACK_ATTEMPTS: u32 = 8;
@@ -789,6 +792,14 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
     if weights_moved {
         state.last_weight_change = Some(now);
     }
+    // A write whose answer was lost and that a re-read did not find applied may still land
+    // (AWS can apply a change after the client gave up on it): watch for it for a while.
+    state.unanswered_write = match &outcome.result {
+        Err(error) if error.outcome_unknown() => {
+            Some((outcome.finished.target, now.plus(UNANSWERED_WRITE_WATCH)))
+        }
+        _ => None,
+    };
     // The newest fact about the weights: reads that started before it are older.
     if matches!(
         outcome.result,
@@ -950,7 +961,33 @@ fn on_observed(
             }
             let before = state.shift.current();
             state.shift.observed(observation.weights);
-            if let Some(before) = before
+            let late = state
+                .unanswered_write
+                .take_if(|(target, until)| *target == observation.weights && now <= *until);
+            if let (Some((target, _)), Some(before)) = (late, before)
+                && state.shift.in_flight().is_none()
+                && before != target
+            {
+                // Our own write, whose answer was lost, landed after all: not an outside change.
+                state.last_weight_change = Some(now);
+                if let Some(plan) = state.plan.as_mut() {
+                    plan.step_landed_late(target, now);
+                }
+                let line =
+                    format!("the write whose answer was lost was applied after all: read {target}");
+                state
+                    .log
+                    .push(now, LogLevel::Warn, LogSource::System, line.clone());
+                state.flash(LogLevel::Warn, line);
+                audit(
+                    state,
+                    "late apply",
+                    before,
+                    target,
+                    AuditResult::Applied,
+                    Some("the answer was lost; a later read found the write applied".into()),
+                );
+            } else if let Some(before) = before
                 && state.shift.in_flight().is_none()
                 && before != observation.weights
             {

@@ -360,6 +360,15 @@ impl Plan {
         };
     }
 
+    /// A step whose answer was lost, and that the plan was about to try again, turned out
+    /// applied after all: it counts as done, and the bake starts now.
+    pub fn step_landed_late(&mut self, read_back: Weights, now: Timestamp) {
+        if matches!(self.state, PlanState::Retrying { .. }) {
+            self.state = PlanState::Applying;
+            self.step_finished(read_back, read_back, now);
+        }
+    }
+
     /// The step's write failed. A passing error (`transient`) is tried again after a backoff,
     /// up to [`MAX_STEP_ATTEMPTS`] attempts; any other, or one attempt too many, pauses the
     /// plan with the reason (`a` resumes it).
