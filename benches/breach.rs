@@ -19,7 +19,7 @@ fn running_plan_and_bad_news() -> (AppState, Msg) {
     let mut world = World::new(Scenario::BadGreen, 1, start);
     world.advance_to(start.plus(Duration::from_secs(120)));
     let source = SourceInfo {
-        kind: "DEMO",
+        kind: cutover::domain::SourceKind::Demo,
         detail: "bench".into(),
     };
     let mut state = AppState::new(source, Settings::default(), start)

@@ -21,7 +21,7 @@ fn populated_state() -> AppState {
     world.advance_to(start.plus(Duration::from_secs(1800)));
     let now = world.now();
     let source = SourceInfo {
-        kind: "DEMO",
+        kind: cutover::domain::SourceKind::Demo,
         detail: "scenario bad-green · speed 1×".into(),
     };
     let mut state = AppState::new(source, Settings::default(), start);

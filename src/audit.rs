@@ -9,27 +9,7 @@ use serde::Serialize;
 
 use crate::domain::{Timestamp, Weights};
 
-/// What the core says about one write attempt; the shell adds who and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEvent {
-    pub at: Timestamp,
-    /// `apply`, `rollback`, `promote`, `plan step`.
-    pub action: String,
-    pub from: Weights,
-    pub to: Weights,
-    /// The evidence verdict and its reason when the attempt was made.
-    pub evidence: Option<String>,
-    pub result: AuditResult,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AuditResult {
-    Applied,
-    Refused,
-    Failed,
-}
+pub use crate::domain::{AuditEvent, AuditResult};
 
 #[derive(Debug, Serialize)]
 struct AuditLine<'a> {
@@ -189,27 +169,6 @@ impl Auditor {
             }
         }
     }
-}
-
-/// `$USER@host`: who did it, where no cloud identity is known.
-pub fn local_actor() -> String {
-    format!("{}@{}", local_user(), hostname())
-}
-
-/// `$USER` (or `$LOGNAME`).
-pub fn local_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "someone".into())
-}
-
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
 }
 
 #[cfg(test)]

@@ -16,8 +16,10 @@ use crate::shift::plan::Plan;
 use crate::status;
 
 /// Reads the config (flags override it), builds the clients and runs the preflight checks;
-/// returns the platform and what the preflight read.
-pub async fn connect(global: &GlobalArgs) -> anyhow::Result<(AwsPlatform, Observation)> {
+/// returns the platform, the config and what the preflight read.
+pub async fn connect(
+    global: &GlobalArgs,
+) -> anyhow::Result<(AwsPlatform, config::Config, Observation)> {
     let overrides = AwsSettings {
         profile: global.profile.clone(),
         region: global.region.clone(),
@@ -25,9 +27,10 @@ pub async fn connect(global: &GlobalArgs) -> anyhow::Result<(AwsPlatform, Observ
     };
     let config = config::load(&global.config, &overrides)?;
     let read_only = global.read_only || config.read_only;
-    let platform = AwsPlatform::connect(config, read_only, global.break_lock).await?;
+    let platform =
+        AwsPlatform::connect(config.estate.clone(), read_only, global.break_lock).await?;
     let observation = platform.preflight().await.map_err(explain)?;
-    Ok((platform, observation))
+    Ok((platform, config, observation))
 }
 
 /// Adds the fix to errors whose cause an operator may not recognise.
@@ -52,12 +55,12 @@ pub async fn auditor(global: &GlobalArgs, platform: &AwsPlatform) -> anyhow::Res
     Auditor::new(
         &path,
         platform.actor().await,
-        platform.config().traffic.arn().to_string(),
+        platform.estate().traffic.arn().to_string(),
     )
 }
 
 pub async fn status(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
-    let (platform, observation) = connect(global).await?;
+    let (platform, _, observation) = connect(global).await?;
     let metrics = platform.metrics().await.context("reading CloudWatch")?;
     let report = status::report("aws", &observation, &metrics, platform.now());
     tracing::info!(calls = ?platform.call_counts(), "status");
@@ -74,9 +77,8 @@ pub async fn status(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
 }
 
 pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
-    let (platform, _) = connect(global).await?;
+    let (platform, config, _) = connect(global).await?;
     let platform = Arc::new(platform);
-    let config = platform.config();
     let settings = Settings {
         refresh: std::time::Duration::from_secs(global.refresh),
         guard: config.guard,

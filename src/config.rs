@@ -1,105 +1,21 @@
 //! `cutover.toml` and the CLI flags that override it, validated into one `Config` before any
 //! terminal setup or AWS call.
 
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::domain::Color;
+pub use crate::domain::ConfigError;
+pub use crate::platform::aws::estate::{AwsSettings, Estate, SideConfig, TrafficTarget};
 use crate::shift::plan::{OnBreach, PlanSpec};
 use crate::shift::{EvidenceSettings, GuardSettings};
 
-/// Where AWS calls go; every field falls back to the standard AWS chain.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AwsSettings {
-    pub profile: Option<String>,
-    pub region: Option<String>,
-    pub endpoint_url: Option<String>,
-}
-
-/// The listener whose default action forwards, or the rule that forwards.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TrafficTarget {
-    Listener(String),
-    Rule(String),
-}
-
-impl TrafficTarget {
-    pub fn arn(&self) -> &str {
-        match self {
-            TrafficTarget::Listener(arn) | TrafficTarget::Rule(arn) => arn,
-        }
-    }
-
-    /// `app/<name>/<id>`: the `LoadBalancer` dimension of the ALB's CloudWatch metrics.
-    pub fn load_balancer_dimension(&self) -> Option<String> {
-        let resource = self.arn().split_once(":listener")?.1;
-        let rest = resource.split_once('/')?.1; // after "listener/" or "listener-rule/"
-        let parts: Vec<&str> = rest.split('/').collect();
-        (parts.len() >= 3).then(|| parts[..3].join("/"))
-    }
-
-    /// The load balancer's ARN: `arn:…:loadbalancer/app/<name>/<id>`.
-    pub fn load_balancer_arn(&self) -> Option<String> {
-        let (prefix, _) = self.arn().split_once(":listener")?;
-        Some(format!(
-            "{prefix}:loadbalancer/{}",
-            self.load_balancer_dimension()?
-        ))
-    }
-
-    /// The listener a rule belongs to, from the rule's ARN (a listener is its own).
-    pub fn listener_arn(&self) -> String {
-        match self {
-            TrafficTarget::Listener(arn) => arn.clone(),
-            TrafficTarget::Rule(arn) => {
-                let listener = arn.replacen(":listener-rule/", ":listener/", 1);
-                listener
-                    .rsplit_once('/')
-                    .map_or(listener.clone(), |(head, _)| head.to_string())
-            }
-        }
-    }
-
-    /// The account named in the ARN, for the header.
-    pub fn account(&self) -> Option<&str> {
-        self.arn().split(':').nth(4).filter(|a| !a.is_empty())
-    }
-
-    /// The region named in the ARN, used when no region is configured.
-    pub fn region(&self) -> Option<&str> {
-        self.arn().split(':').nth(3).filter(|r| !r.is_empty())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SideConfig {
-    pub cluster: String,
-    pub service: String,
-    pub target_group_arn: String,
-}
-
-impl SideConfig {
-    /// `targetgroup/<name>/<id>`: the `TargetGroup` dimension of CloudWatch metrics.
-    pub fn target_group_dimension(&self) -> String {
-        self.target_group_arn
-            .rsplit_once(':')
-            .map_or(self.target_group_arn.clone(), |(_, suffix)| {
-                suffix.to_string()
-            })
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub source: PathBuf,
-    pub aws: AwsSettings,
-    pub traffic: TrafficTarget,
-    pub blue: SideConfig,
-    pub green: SideConfig,
+    /// What to watch and where AWS calls go: all the AWS platform needs.
+    pub estate: Estate,
     /// `read_only = true`: watch only, like `--read-only`.
     pub read_only: bool,
     pub plan: Option<(PlanSpec, OnBreach)>,
@@ -110,40 +26,6 @@ pub struct Config {
     /// Scale the idle side to 0 once it is idle.
     pub scale_down_after_bake: bool,
 }
-
-impl Config {
-    pub fn side(&self, color: Color) -> &SideConfig {
-        match color {
-            Color::Blue => &self.blue,
-            Color::Green => &self.green,
-        }
-    }
-}
-
-/// A config problem, said so that the operator can fix it: where, which key, what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    /// `line:column` where the parser knows it.
-    pub position: Option<(usize, usize)>,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.position {
-            Some((line, column)) => write!(
-                f,
-                "{}:{line}:{column}: {}",
-                self.path.display(),
-                self.message
-            ),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -367,11 +249,13 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
     Ok(Config {
         role_bake,
         scale_down_after_bake,
-        source: path.to_path_buf(),
-        aws,
-        traffic,
-        blue,
-        green,
+        estate: Estate {
+            source: path.to_path_buf(),
+            aws,
+            traffic,
+            blue,
+            green,
+        },
         read_only: raw.read_only.unwrap_or(false),
         plan,
         guard,
@@ -520,27 +404,30 @@ mod tests {
     fn a_listener_config_parses_with_dimensions() {
         let config =
             parse_text(&config_text(&format!("listener_arn = \"{LISTENER}\""))).expect("valid");
-        assert_eq!(config.traffic, TrafficTarget::Listener(LISTENER.into()));
         assert_eq!(
-            config.traffic.load_balancer_dimension().as_deref(),
+            config.estate.traffic,
+            TrafficTarget::Listener(LISTENER.into())
+        );
+        assert_eq!(
+            config.estate.traffic.load_balancer_dimension().as_deref(),
             Some("app/shop/50dc6c495c0c9188")
         );
         assert_eq!(
-            config.blue.target_group_dimension(),
+            config.estate.blue.target_group_dimension(),
             "targetgroup/shop-blue/73e2d6bc24d8a067"
         );
-        assert_eq!(config.aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(config.estate.aws.region.as_deref(), Some("eu-west-1"));
     }
 
     #[test]
     fn a_rule_config_parses_with_the_same_load_balancer_dimension() {
         let config = parse_text(&config_text(&format!("rule_arn = \"{RULE}\""))).expect("valid");
         assert_eq!(
-            config.traffic.load_balancer_dimension().as_deref(),
+            config.estate.traffic.load_balancer_dimension().as_deref(),
             Some("app/shop/50dc6c495c0c9188")
         );
-        assert_eq!(config.traffic.region(), Some("eu-west-1"));
-        assert_eq!(config.traffic.account(), Some("123456789012"));
+        assert_eq!(config.estate.traffic.region(), Some("eu-west-1"));
+        assert_eq!(config.estate.traffic.account(), Some("123456789012"));
     }
 
     #[test]
@@ -552,9 +439,9 @@ mod tests {
         };
         let text = config_text(&format!("listener_arn = \"{LISTENER}\""));
         let config = parse(Path::new("c.toml"), &text, &overrides).expect("valid");
-        assert_eq!(config.aws.profile.as_deref(), Some("prod"));
+        assert_eq!(config.estate.aws.profile.as_deref(), Some("prod"));
         assert_eq!(
-            config.aws.endpoint_url.as_deref(),
+            config.estate.aws.endpoint_url.as_deref(),
             Some("http://127.0.0.1:5000")
         );
     }
@@ -712,8 +599,8 @@ mod tests {
     fn the_shipped_example_is_valid() {
         let text = include_str!("../assets/cutover.example.toml");
         let config = parse_text(text).expect("the example parses");
-        assert!(matches!(config.traffic, TrafficTarget::Listener(_)));
-        assert_eq!(config.aws, AwsSettings::default());
+        assert!(matches!(config.estate.traffic, TrafficTarget::Listener(_)));
+        assert_eq!(config.estate.aws, AwsSettings::default());
     }
 
     #[test]

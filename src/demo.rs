@@ -67,7 +67,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| crate::audit::default_audit_path().with_file_name("demo-audit.jsonl"));
     let auditor = Auditor::new(
         &audit_path,
-        format!("{} (demo)", crate::audit::local_actor()),
+        format!("{} (demo)", crate::platform::whoami::local_actor()),
         "demo: simulated listener rule".into(),
     )?;
     crate::console::run(

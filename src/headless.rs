@@ -2,6 +2,7 @@
 //! through the same guard, compare-and-set and read-back as the console.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use ratatui::Terminal;
@@ -78,10 +79,9 @@ pub async fn shift(
     target: ShiftTarget,
     force: bool,
 ) -> anyhow::Result<Outcome> {
-    let (platform, observation) = connect(global).await?;
+    let (platform, config, observation) = connect(global).await?;
     let current = observation.weights;
     let metrics = platform.metrics().await.context("reading CloudWatch")?;
-    let config = platform.config();
     let candidate = roles::candidate(current, Some(&metrics), config.role_bake);
     let (action, target) = match target {
         ShiftTarget::Share(color, percent) => ("shift", Weights::with_share(color, percent)),
@@ -142,20 +142,22 @@ pub async fn shift(
 /// `rollback [--to SIDE]`: everything to the baseline, the side CloudWatch shows carrying all
 /// traffic for a whole bake last (see [`roles`]).
 pub async fn rollback(global: &GlobalArgs, to: Option<Color>) -> anyhow::Result<Outcome> {
-    let (platform, observation) = connect(global).await?;
+    let (platform, config, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let current = observation.weights;
     let baseline = match (&observation.writes_refused, to) {
         (Some(reason), _) => Err(format!("not written: {reason}")),
         (None, Some(side)) => Ok(side),
-        (None, None) => rollback_side(&platform, current).await.ok_or_else(|| {
-            format!(
-                "not written: cannot tell which side to roll back to from {current} \
+        (None, None) => rollback_side(&platform, current, config.role_bake)
+            .await
+            .ok_or_else(|| {
+                format!(
+                    "not written: cannot tell which side to roll back to from {current} \
                  (blue/green): CloudWatch shows no side carrying all traffic for a whole bake \
                  ({}s); say --to blue or --to green",
-                platform.config().role_bake.as_secs()
-            )
-        }),
+                    config.role_bake.as_secs()
+                )
+            }),
     };
     let (target, outcome) = match baseline {
         Err(why) => (
@@ -193,8 +195,7 @@ pub async fn rollback(global: &GlobalArgs, to: Option<Color>) -> anyhow::Result<
 
 /// The side a rollback goes to: the baseline CloudWatch shows; without one, the side that
 /// already carries everything (nothing to do); during a split, unknown.
-async fn rollback_side(platform: &AwsPlatform, current: Weights) -> Option<Color> {
-    let bake = platform.config().role_bake;
+async fn rollback_side(platform: &AwsPlatform, current: Weights, bake: Duration) -> Option<Color> {
     match platform.metrics().await {
         Ok(metrics) => roles::settled(&metrics, bake),
         Err(error) => {
@@ -202,7 +203,7 @@ async fn rollback_side(platform: &AwsPlatform, current: Weights) -> Option<Color
             None
         }
     }
-    .or(crate::platform::idle_and_live(current).1)
+    .or(current.idle_and_live().1)
 }
 
 /// One audit line for a headless attempt. A failed call is recorded as `failed`.
@@ -265,10 +266,16 @@ pub async fn deploy(
     container: Option<&str>,
     wait: Option<std::time::Duration>,
 ) -> anyhow::Result<Outcome> {
-    let (platform, observation) = connect(global).await?;
+    let (platform, config, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let weights = observation.weights;
-    let deployed = match idle_side_busy(&platform, &observation, "a deploy now would replace").await
+    let deployed = match idle_side_busy(
+        &platform,
+        &observation,
+        config.role_bake,
+        "a deploy now would replace",
+    )
+    .await
     {
         Some(reason) => Err(anyhow::Error::new(PlatformError::Refused { reason })),
         None => platform.deploy_image(image, container).await,
@@ -339,10 +346,10 @@ pub async fn deploy(
 async fn idle_side_busy(
     platform: &AwsPlatform,
     observation: &crate::domain::Observation,
+    bake: Duration,
     would: &str,
 ) -> Option<String> {
     let weights = observation.weights;
-    let bake = platform.config().role_bake;
     let metrics = match platform.metrics().await {
         Ok(metrics) => metrics,
         Err(error) => {
@@ -359,7 +366,7 @@ async fn idle_side_busy(
             bake.as_secs()
         ));
     }
-    let idle = crate::platform::idle_and_live(weights).0?;
+    let idle = weights.idle_and_live().0?;
     sticky::refusal(
         Some(&metrics),
         idle,
@@ -371,14 +378,20 @@ async fn idle_side_busy(
 
 /// `scale-idle --to N`.
 pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> anyhow::Result<Outcome> {
-    let (platform, observation) = connect(global).await?;
+    let (platform, config, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let weights = observation.weights;
     let fewer = Color::BOTH
         .iter()
         .any(|c| weights.share(*c) == 0 && desired < observation.side(*c).service.desired);
     let refusal = if fewer {
-        idle_side_busy(&platform, &observation, "scaling it down would stop").await
+        idle_side_busy(
+            &platform,
+            &observation,
+            config.role_bake,
+            "scaling it down would stop",
+        )
+        .await
     } else {
         None
     };
@@ -415,7 +428,7 @@ pub async fn adopt(
     global: &GlobalArgs,
     wait: Option<std::time::Duration>,
 ) -> anyhow::Result<Outcome> {
-    let (platform, observation) = connect(global).await?;
+    let (platform, _, observation) = connect(global).await?;
     let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
     let weights = observation.weights;
     let result = platform.adopt().await;
@@ -619,11 +632,10 @@ async fn write(
 /// `plan run`: the console's plan machine without a terminal; progress goes to the log (and
 /// stdout, see `logging`).
 pub async fn plan_run(global: &GlobalArgs) -> anyhow::Result<Outcome> {
-    let (platform, observation) = connect(global).await?;
-    let config = platform.config().clone();
+    let (platform, config, observation) = connect(global).await?;
     let Some((spec, on_breach)) = &config.plan else {
         return Err(ConfigError {
-            path: config.source.clone(),
+            path: config.estate.source.clone(),
             position: None,
             message: "no [plan]: add one (see assets/cutover.example.toml) to use plan run".into(),
         }

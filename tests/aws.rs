@@ -77,7 +77,7 @@ async fn platform(name: &str, text: &str, read_only: bool) -> AwsPlatform {
     set_aws_env();
     let path = write_config(name, text);
     let config = config::load(&path, &AwsSettings::default()).expect("valid config");
-    AwsPlatform::connect(config, read_only, false)
+    AwsPlatform::connect(config.estate, read_only, false)
         .await
         .expect("clients")
 }
@@ -981,7 +981,7 @@ async fn break_lock_takes_over_once_for_one_write() {
     set_aws_env();
     let path = write_config("lock-break", &estate.rule_config());
     let config = config::load(&path, &AwsSettings::default()).expect("valid config");
-    let aws = AwsPlatform::connect(config, false, true)
+    let aws = AwsPlatform::connect(config.estate, false, true)
         .await
         .expect("clients");
     assert_eq!(

@@ -320,6 +320,7 @@ impl Driver {
             }),
             _ => Err(PlatformError::Api {
                 operation: "ModifyRule".into(),
+                code: None,
                 message: "boom".into(),
             }),
         };
@@ -778,11 +779,13 @@ fn a_plan_step_aws_refuses_is_not_retried_and_pauses_the_plan() {
     for error in [
         PlatformError::Api {
             operation: "ModifyRule".into(),
+            code: None,
             message: "AccessDenied: not authorized to perform elasticloadbalancing:ModifyRule"
                 .into(),
         },
         PlatformError::Api {
             operation: "DescribeRules".into(),
+            code: None,
             message: "LoadBalancerNotFound: One or more load balancers not found".into(),
         },
     ] {

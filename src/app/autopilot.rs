@@ -70,7 +70,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
                     "plan step",
                     current,
                     target,
-                    crate::audit::AuditResult::Refused,
+                    crate::domain::AuditResult::Refused,
                     Some(why.clone()),
                 );
                 state.log.push(

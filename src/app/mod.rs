@@ -8,10 +8,11 @@ mod popup;
 mod state;
 mod update;
 
+pub use crate::domain::READ_ONLY_REASON;
 pub use crate::shift::Role;
 pub use event_log::EventLog;
 pub use keymap::{Action, Binding, KEYMAP, KeySpec, action_for};
 pub use msg::{Command, Msg};
 pub use popup::{Confirm, ImagePrompt, PercentPrompt, Popup};
-pub use state::{AppState, Flash, READ_ONLY_REASON, Settings};
+pub use state::{AppState, Flash, Settings};
 pub use update::update;

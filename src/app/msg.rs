@@ -1,7 +1,8 @@
 use crossterm::event::KeyEvent;
 
-use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
-use crate::platform::{DeployReport, PlatformError, ScaleReport};
+use crate::domain::{
+    DeployReport, MetricsSnapshot, Observation, PlatformError, ScaleReport, Timestamp, Weights,
+};
 use crate::shift::WriteRequest;
 
 /// Everything that happens to the console. Each message carries the time it happened at, so

@@ -1,16 +1,15 @@
 use std::time::Duration;
 
 use super::{EventLog, Popup};
-use crate::audit::AuditEvent;
-use crate::domain::{Color, LogLevel, MetricsSnapshot, Observation, Timestamp, Weights};
-use crate::platform::{DeployReport, SourceInfo};
+use crate::domain::{
+    AuditEvent, Color, LogLevel, MetricsSnapshot, Observation, READ_ONLY_REASON, Timestamp, Weights,
+};
+use crate::domain::{DeployReport, SourceInfo};
 use crate::shift::plan::Plan;
 use crate::shift::{
     Evidence, EvidenceSettings, GuardDecision, GuardSettings, Role, STEP_POINTS, Shift, evidence,
     guard, roles,
 };
-
-pub const READ_ONLY_REASON: &str = "read-only mode (--read-only): cutover only watches";
 
 /// How long a flash message stays in the status line.
 pub const FLASH_DURATION: Duration = Duration::from_secs(5);

@@ -6,9 +6,10 @@ use super::{
     Action, AppState, Command, Confirm, ImagePrompt, KEYMAP, Msg, PercentPrompt, Popup, Role,
     action_for,
 };
-use crate::audit::{AuditEvent, AuditResult};
-use crate::domain::{Color, LogLevel, LogSource, MetricsSnapshot, Observation, Timestamp, Weights};
-use crate::platform::{DeployReport, PlatformError, ScaleReport};
+use crate::domain::{
+    AuditEvent, AuditResult, Color, DeployReport, LogLevel, LogSource, MetricsSnapshot,
+    Observation, PlatformError, ScaleReport, Timestamp, Weights,
+};
 use crate::shift::plan::{MAX_STEP_ATTEMPTS, PlanState, StepFailure};
 use crate::shift::{
     ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, roles,
@@ -256,7 +257,7 @@ fn service_changed(
 
 /// The side a deploy goes to: the one carrying nothing.
 fn idle_side(state: &AppState) -> Option<Color> {
-    crate::platform::idle_and_live(state.shift.current()?).0
+    state.shift.current()?.idle_and_live().0
 }
 
 fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
@@ -509,7 +510,7 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::Adopt => {
-            let sides = state.shift.current().map(crate::platform::idle_and_live);
+            let sides = state.shift.current().map(Weights::idle_and_live);
             match (sides, state.observation.as_ref()) {
                 (Some((Some(idle), Some(live))), Some(observation)) => {
                     let revision = observation.side(idle).service.task_definition.clone();
@@ -872,7 +873,7 @@ fn on_write_finished(state: &mut AppState, result: Result<Weights, PlatformError
                 .observation
                 .as_ref()
                 .and_then(|o| o.stickiness_seconds);
-            let left = crate::platform::idle_and_live(*read_back).0;
+            let left = read_back.idle_and_live().0;
             if let (WriteKind::Rollback, Some(seconds), Some(left)) =
                 (outcome.finished.kind, stickiness, left)
             {

@@ -1,17 +1,27 @@
 //! Plain domain types: no I/O, no clock, std only.
 
+mod audit_event;
 mod color;
+mod config_error;
 mod health;
 mod log;
 mod metrics;
+mod platform_error;
+mod reports;
 mod service;
+mod source;
 mod time;
 mod weights;
 
+pub use audit_event::{AuditEvent, AuditResult};
 pub use color::Color;
+pub use config_error::ConfigError;
 pub use health::TargetHealth;
 pub use log::{LogEntry, LogLevel, LogSource};
 pub use metrics::{MetricBucket, MetricsSnapshot, SideMetrics, WindowSummary, format_count};
+pub use platform_error::PlatformError;
+pub use reports::{DeployReport, ScaleReport, WriteIntent, WriteReport};
 pub use service::{Observation, RolloutState, ServiceEvent, ServiceStatus, SideObservation};
+pub use source::{READ_ONLY_REASON, SourceInfo, SourceKind};
 pub use time::{Timestamp, format_age};
 pub use weights::{ALB_MAX_WEIGHT, PercentError, Weights, parse_percent};

@@ -142,6 +142,18 @@ impl Weights {
         }
     }
 
+    /// The side at 0% and the side at 100%, if the split has them. Idle means weight exactly
+    /// 0: a side at 999:1 still gets requests.
+    pub fn idle_and_live(self) -> (Option<Color>, Option<Color>) {
+        if self.is_idle(Color::Green) {
+            (Some(Color::Green), Some(Color::Blue))
+        } else if self.is_idle(Color::Blue) {
+            (Some(Color::Blue), Some(Color::Green))
+        } else {
+            (None, None)
+        }
+    }
+
     /// All traffic to `color`.
     pub fn all_to(color: Color) -> Self {
         Weights::with_share(color, 100)

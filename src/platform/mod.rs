@@ -4,80 +4,15 @@
 
 pub mod aws;
 pub mod sim;
+pub mod whoami;
 
 use std::future::Future;
 
-use crate::domain::{Color, MetricsSnapshot, Observation, Timestamp, Weights};
-
-/// What failed when talking to the platform. Cloneable text, so it can travel in a message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PlatformError {
-    #[error("{operation}: throttled, backing off")]
-    Throttled { operation: String },
-    #[error("{operation}: {message}")]
-    Api { operation: String, message: String },
-    #[error("{operation}: endpoint unreachable: {message}")]
-    Unreachable { operation: String, message: String },
-    /// AWS answered with a server error (HTTP 5xx): it passes by itself, and a write may have
-    /// been applied all the same.
-    #[error("{operation}: AWS had an internal error: {message}")]
-    ServerError { operation: String, message: String },
-    /// Compare-and-set found weights other than the ones the write was based on.
-    #[error("changed outside cutover: {expected} → {actual}; nothing written")]
-    Conflict { expected: Weights, actual: Weights },
-    /// Another operator holds the lock on the listener or rule.
-    #[error("locked by {holder}: wait for it, or take it over with --break-lock")]
-    Locked { holder: String },
-    /// The platform will not write: read-only mode, or another owner of the traffic.
-    #[error("not written: {reason}")]
-    Refused { reason: String },
-    #[error("wrote {written} but read back {read_back}")]
-    ReadBackMismatch {
-        written: Weights,
-        read_back: Weights,
-    },
-}
-
-impl PlatformError {
-    /// Throttling, server errors and unreachable endpoints pass by themselves; the rest
-    /// (AccessDenied, not found, validation, a lock, a conflict) needs a look.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            PlatformError::Throttled { .. }
-                | PlatformError::Unreachable { .. }
-                | PlatformError::ServerError { .. }
-        )
-    }
-
-    /// AWS's error code (`ClusterNotFoundException`, `AccessDenied`), where AWS gave one.
-    pub fn aws_code(&self) -> Option<&str> {
-        let PlatformError::Api { message, .. } = self else {
-            return None;
-        };
-        let (code, _) = message.split_once(": ").unwrap_or((message, ""));
-        (!code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'))
-            .then_some(code)
-    }
-
-    /// A write that failed like this may have been applied all the same: the answer was lost
-    /// (a timeout, a dropped connection, a server error after the change).
-    pub fn outcome_unknown(&self) -> bool {
-        matches!(
-            self,
-            PlatformError::Unreachable { .. } | PlatformError::ServerError { .. }
-        )
-    }
-}
-
-/// How the header names what is being watched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceInfo {
-    /// `DEMO` or `AWS`.
-    pub kind: &'static str,
-    /// `scenario healthy · speed 1×` or `eu-west-1 · listener app/shop/…`.
-    pub detail: String,
-}
+use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+// The words every layer shares live in the domain; the platform speaks them.
+pub use crate::domain::{
+    DeployReport, PlatformError, ScaleReport, SourceInfo, SourceKind, WriteIntent, WriteReport,
+};
 
 pub trait Platform: Send + Sync + 'static {
     fn source(&self) -> SourceInfo;
@@ -138,52 +73,4 @@ pub trait Platform: Send + Sync + 'static {
     /// Puts the idle side's task definition on the live side (the one at 100%), which then
     /// rolls to it.
     fn adopt(&self) -> impl Future<Output = Result<DeployReport, PlatformError>> + Send;
-}
-
-/// Why weights are written: a rollback passes where a move toward the candidate waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteIntent {
-    Move,
-    Rollback,
-}
-
-/// What a weights write did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WriteReport {
-    /// As read back after the write.
-    pub weights: Weights,
-    /// What the operator and the audit line must know: `lock bypassed: …` (a rollback without
-    /// the lock), `answer lost: …` (applied, found on a re-read).
-    pub notes: Vec<String>,
-}
-
-/// What scaling the idle side did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ScaleReport {
-    pub side: Color,
-    pub from: u32,
-    pub to: u32,
-}
-
-/// The side at 0% and the side at 100%, if the split has them.
-/// Idle means weight exactly 0: a side at 999:1 still gets requests.
-pub fn idle_and_live(weights: Weights) -> (Option<Color>, Option<Color>) {
-    if weights.is_idle(Color::Green) {
-        (Some(Color::Green), Some(Color::Blue))
-    } else if weights.is_idle(Color::Blue) {
-        (Some(Color::Blue), Some(Color::Green))
-    } else {
-        (None, None)
-    }
-}
-
-/// What a deploy (or an adopt) did: the side it changed, from and to which revision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeployReport {
-    pub idle: Color,
-    /// `family:revision` before and after.
-    pub from: String,
-    pub to: String,
-    pub desired: u32,
-    pub weights: Weights,
 }

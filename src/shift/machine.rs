@@ -1,5 +1,5 @@
+use crate::domain::PlatformError;
 use crate::domain::{Color, Timestamp, Weights};
-use crate::platform::PlatformError;
 
 /// Why a write is made; shown in the log and, later, the audit trail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,10 +35,10 @@ fn spans(state: &AppState, compact: bool) -> Vec<Span<'static>> {
         Span::raw(" "),
     ];
     if state.settings.read_only {
-        spans.push(Span::styled(" READ-ONLY ", theme::badge("READ-ONLY")));
+        spans.push(Span::styled(" READ-ONLY ", theme::alert_badge()));
         spans.push(Span::raw(" "));
     } else if state.writes_refused().is_some() {
-        spans.push(Span::styled(" WATCH ONLY ", theme::badge("WATCH")));
+        spans.push(Span::styled(" WATCH ONLY ", theme::alert_badge()));
         spans.push(Span::raw(" "));
     }
     if !compact {

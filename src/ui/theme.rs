@@ -54,12 +54,20 @@ pub fn level(level: LogLevel) -> Style {
     }
 }
 
-pub fn badge(kind: &str) -> Style {
-    let bg = if kind == "DEMO" {
-        Tint::Magenta
-    } else {
-        Tint::Red
-    };
+/// The source's badge: the demo in magenta, AWS in red.
+pub fn badge(kind: crate::domain::SourceKind) -> Style {
+    match kind {
+        crate::domain::SourceKind::Demo => badge_on(Tint::Magenta),
+        crate::domain::SourceKind::Aws => alert_badge(),
+    }
+}
+
+/// A badge that says writes are off or real: READ-ONLY, WATCH ONLY, AWS.
+pub fn alert_badge() -> Style {
+    badge_on(Tint::Red)
+}
+
+fn badge_on(bg: Tint) -> Style {
     Style::new()
         .fg(Tint::White)
         .bg(bg)

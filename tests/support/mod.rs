@@ -32,7 +32,7 @@ pub fn demo_source() -> SourceInfo {
 
 pub fn source_for(scenario: Scenario) -> SourceInfo {
     SourceInfo {
-        kind: "DEMO",
+        kind: cutover::domain::SourceKind::Demo,
         detail: format!("scenario {scenario} · speed 1×"),
     }
 }

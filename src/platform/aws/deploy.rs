@@ -92,6 +92,7 @@ pub async fn describe(
         .cloned()
         .ok_or_else(|| PlatformError::Api {
             operation: "DescribeTaskDefinition".into(),
+            code: None,
             message: format!("{arn} has no definition"),
         })?;
     Ok((definition, out.tags().to_vec()))
@@ -134,6 +135,7 @@ pub async fn register(
         .map(str::to_string)
         .ok_or_else(|| PlatformError::Api {
             operation: "RegisterTaskDefinition".into(),
+            code: None,
             message: "no ARN came back".into(),
         })
 }

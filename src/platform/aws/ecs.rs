@@ -138,6 +138,8 @@ pub async fn describe_services(
         if !found.contains_key(*name) {
             return Err(PlatformError::Api {
                 operation: "DescribeServices".into(),
+                // What ECS says in the answer's `failures` for a service it does not have.
+                code: Some("MISSING".into()),
                 message: format!(
                     "service '{name}' not found in cluster '{cluster}' (or it is inactive)"
                 ),

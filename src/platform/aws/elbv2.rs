@@ -8,7 +8,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 
 use super::errors::from_sdk;
-use crate::config::TrafficTarget;
+use super::estate::TrafficTarget;
 use crate::domain::{TargetHealth, Weights};
 use crate::platform::PlatformError;
 
@@ -301,6 +301,7 @@ pub async fn read_actions(
                 .map_err(|e| from_sdk("DescribeListeners", e))?;
             let listener = out.listeners().first().ok_or_else(|| PlatformError::Api {
                 operation: "DescribeListeners".into(),
+                code: None,
                 message: format!("listener {arn} not found"),
             })?;
             Ok(listener.default_actions().to_vec())
@@ -314,6 +315,7 @@ pub async fn read_actions(
                 .map_err(|e| from_sdk("DescribeRules", e))?;
             let rule = out.rules().first().ok_or_else(|| PlatformError::Api {
                 operation: "DescribeRules".into(),
+                code: None,
                 message: format!("rule {arn} not found"),
             })?;
             Ok(rule.actions().to_vec())

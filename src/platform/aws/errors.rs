@@ -55,15 +55,15 @@ where
         }
         _ => PlatformError::Api {
             operation: operation.into(),
-            message: match (code, message) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code,
-                (None, Some(message)) => message,
+            message: match (&code, message) {
+                (_, Some(message)) => message,
+                (Some(_), None) => String::new(),
                 (None, None) => match error.raw_response() {
                     Some(raw) => format!("HTTP {} without an AWS error", raw.status().as_u16()),
                     None => causes(&error),
                 },
             },
+            code,
         },
     }
 }

@@ -3,11 +3,13 @@
 //! One file per AWS service, each with pure mapping functions from SDK types to domain types;
 //! this file wires them into `Platform`, counts the calls, and is the one place that writes.
 
+pub mod arn;
 pub mod cloudwatch;
 pub mod deploy;
 pub mod ecs;
 pub mod elbv2;
 mod errors;
+pub mod estate;
 pub mod lock;
 mod profile;
 
@@ -25,10 +27,12 @@ use aws_sdk_cloudwatch::types::MetricDataQuery;
 use aws_sdk_ecs::types::Service;
 
 use self::ecs::TaskDefinitionSummary;
+use self::estate::{Estate, TrafficTarget};
 use super::{
-    DeployReport, Platform, PlatformError, ScaleReport, SourceInfo, WriteIntent, WriteReport,
+    DeployReport, Platform, PlatformError, ScaleReport, SourceInfo, SourceKind, WriteIntent,
+    WriteReport,
 };
-use crate::config::{Config, ConfigError, TrafficTarget};
+use crate::domain::ConfigError;
 use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
 
 /// Generous enough for a slow region, short enough that an unreachable endpoint fails in
@@ -40,7 +44,7 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
 const MAX_ATTEMPTS: u32 = 3;
 
 pub struct AwsPlatform {
-    config: Config,
+    estate: Estate,
     region: String,
     read_only: bool,
     ecs: aws_sdk_ecs::Client,
@@ -65,7 +69,7 @@ pub struct AwsPlatform {
 impl AwsPlatform {
     /// Builds the clients once (loading the AWS config costs ~90 ms). Makes no call yet.
     pub async fn connect(
-        config: Config,
+        estate: Estate,
         read_only: bool,
         break_lock: bool,
     ) -> anyhow::Result<Self> {
@@ -78,9 +82,9 @@ impl AwsPlatform {
                     .operation_timeout(OPERATION_TIMEOUT)
                     .build(),
             );
-        if let Some(profile) = &config.aws.profile {
+        if let Some(profile) = &estate.aws.profile {
             profile::check_exists(profile).map_err(|message| ConfigError {
-                path: config.source.clone(),
+                path: estate.source.clone(),
                 position: None,
                 message: format!("profile '{profile}' (--profile or [aws] profile): {message}"),
             })?;
@@ -88,28 +92,28 @@ impl AwsPlatform {
         }
         // The listener or rule lives in the region its ARN names, so that region is right
         // unless the operator says otherwise (--region or [aws] region).
-        let region = config.aws.region.as_deref().or(config.traffic.region());
+        let region = estate.aws.region.as_deref().or(estate.traffic.region());
         if let Some(region) = region {
             loader = loader.region(Region::new(region.to_string()));
         }
-        if let Some(url) = &config.aws.endpoint_url {
+        if let Some(url) = &estate.aws.endpoint_url {
             loader = loader.endpoint_url(url);
         }
         let sdk = loader.load().await;
         let Some(region) = sdk.region().map(|r| r.to_string()) else {
             bail!("no AWS region: set --region or region in [aws]");
         };
-        let Some(load_balancer) = config.traffic.load_balancer_dimension() else {
+        let Some(load_balancer) = estate.traffic.load_balancer_dimension() else {
             bail!(
                 "cannot read the load balancer from {}",
-                config.traffic.arn()
+                estate.traffic.arn()
             );
         };
         let queries = cloudwatch::queries(
             &load_balancer,
             [
-                (Color::Blue, config.blue.target_group_dimension()),
-                (Color::Green, config.green.target_group_dimension()),
+                (Color::Blue, estate.blue.target_group_dimension()),
+                (Color::Green, estate.green.target_group_dimension()),
             ],
         );
         Ok(AwsPlatform {
@@ -117,7 +121,7 @@ impl AwsPlatform {
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
             sts: aws_sdk_sts::Client::new(&sdk),
-            config,
+            estate,
             region,
             read_only,
             queries,
@@ -134,7 +138,7 @@ impl AwsPlatform {
     /// Checks that the estate is what the config says, before any screen is drawn: the
     /// listener or rule forwards to both groups, both services exist and use their group.
     pub async fn preflight(&self) -> anyhow::Result<Observation> {
-        let target = &self.config.traffic;
+        let target = &self.estate.traffic;
         let actions = self
             .read_actions()
             .await
@@ -144,18 +148,18 @@ impl AwsPlatform {
         elbv2::weights_of(
             &describe_target(target),
             &actions,
-            &self.config.blue.target_group_arn,
-            &self.config.green.target_group_arn,
+            &self.estate.blue.target_group_arn,
+            &self.estate.green.target_group_arn,
         )
         .with_context(|| {
             format!(
                 "checking the forward action in {}",
-                self.config.source.display()
+                self.estate.source.display()
             )
         })?;
         let services = self.services().await.context("reading the ECS services")?;
         for color in Color::BOTH {
-            let side = self.config.side(color);
+            let side = self.estate.side(color);
             let service = &services[&color];
             if !ecs::is_attached_to(service, &side.target_group_arn) {
                 bail!(
@@ -178,7 +182,7 @@ impl AwsPlatform {
     /// other routes forwarding to either group are remembered for the screen and `status`.
     /// Routes that cannot be read (permissions) are a warning, not a stop.
     async fn check_routes(&self) -> anyhow::Result<()> {
-        let target = &self.config.traffic;
+        let target = &self.estate.traffic;
         let Some(load_balancer) = target.load_balancer_arn() else {
             return Ok(());
         };
@@ -203,7 +207,7 @@ impl AwsPlatform {
             && let Some(route) = routes.iter().find(|r| r.rule_arn == *arn && r.is_default)
         {
             return Err(ConfigError {
-                path: self.config.source.clone(),
+                path: self.estate.source.clone(),
                 position: None,
                 message: format!(
                     "[traffic] rule_arn = \"{arn}\" is the default rule of listener {}: its \
@@ -219,7 +223,7 @@ impl AwsPlatform {
             .filter_map(|r| {
                 let sides: Vec<&str> = Color::BOTH
                     .iter()
-                    .filter(|c| r.forwards_to(&self.config.side(**c).target_group_arn))
+                    .filter(|c| r.forwards_to(&self.estate.side(**c).target_group_arn))
                     .map(|c| c.name())
                     .collect();
                 (!sides.is_empty()).then(|| format!("{} → {}", r.describe(), sides.join(" and ")))
@@ -241,6 +245,7 @@ impl AwsPlatform {
         else {
             return Err(PlatformError::Api {
                 operation: "DescribeServices".into(),
+                code: None,
                 message: "a configured service was not returned".into(),
             });
         };
@@ -268,14 +273,14 @@ impl AwsPlatform {
     /// operator's live lock unless `--break-lock`, which is spent on the first write it is
     /// asked for.
     async fn ensure_lock(&self) -> Result<(), PlatformError> {
-        let arn = self.config.traffic.arn();
+        let arn = self.estate.traffic.arn();
         let now = wall_clock();
         self.count("DescribeTags");
         let existing = lock::read(&self.elb, arn).await?;
         let break_lock = self.break_lock.swap(false, Ordering::SeqCst);
         let gone = existing
             .as_ref()
-            .is_some_and(|l| lock::holder_is_gone(l, &crate::audit::hostname()));
+            .is_some_and(|l| lock::holder_is_gone(l, &crate::platform::whoami::hostname()));
         if gone && let Some(dead) = &existing {
             tracing::warn!("taking over {}: its process is gone", dead.describe());
         }
@@ -296,6 +301,7 @@ impl AwsPlatform {
             }),
             None => Err(PlatformError::Api {
                 operation: "AddTags".into(),
+                code: None,
                 message: "the lock tag did not stick".into(),
             }),
         }
@@ -307,7 +313,7 @@ impl AwsPlatform {
             until: now.plus(lock::LOCK_TTL),
         };
         self.count("AddTags");
-        lock::write(&self.elb, self.config.traffic.arn(), &mine).await?;
+        lock::write(&self.elb, self.estate.traffic.arn(), &mine).await?;
         *self.lock_written.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
         Ok(())
     }
@@ -322,7 +328,7 @@ impl AwsPlatform {
             return;
         }
         self.count("DescribeTags");
-        match lock::read(&self.elb, self.config.traffic.arn()).await {
+        match lock::read(&self.elb, self.estate.traffic.arn()).await {
             Ok(Some(theirs)) if theirs.holder != self.holder => {
                 tracing::warn!(
                     "the lock was taken over by {}: not refreshed",
@@ -367,24 +373,25 @@ impl AwsPlatform {
         if actual != expected {
             return Err(PlatformError::Conflict { expected, actual });
         }
-        let owner = describe_target(&self.config.traffic);
+        let owner = describe_target(&self.estate.traffic);
         let rewritten = elbv2::with_weights(
             &owner,
             &actions,
-            &self.config.blue.target_group_arn,
-            &self.config.green.target_group_arn,
+            &self.estate.blue.target_group_arn,
+            &self.estate.green.target_group_arn,
             target,
         )
         .map_err(|e| PlatformError::Api {
             operation: "rewriting the forward action".into(),
+            code: None,
             message: e.to_string(),
         })?;
-        self.count(match self.config.traffic {
+        self.count(match self.estate.traffic {
             TrafficTarget::Listener(_) => "ModifyListener",
             TrafficTarget::Rule(_) => "ModifyRule",
         });
         let mut note = None;
-        if let Err(error) = elbv2::write_actions(&self.elb, &self.config.traffic, rewritten).await {
+        if let Err(error) = elbv2::write_actions(&self.elb, &self.estate.traffic, rewritten).await {
             if !error.outcome_unknown() {
                 return Err(error);
             }
@@ -424,7 +431,7 @@ impl AwsPlatform {
         if !held {
             return;
         }
-        let arn = self.config.traffic.arn();
+        let arn = self.estate.traffic.arn();
         self.count("DescribeTags");
         let ours =
             matches!(lock::read(&self.elb, arn).await, Ok(Some(l)) if l.holder == self.holder);
@@ -449,7 +456,7 @@ impl AwsPlatform {
             return Err(PlatformError::Refused { reason }.into());
         }
         let weights = self.read_weights().await?;
-        let (idle, live) = match super::idle_and_live(weights) {
+        let (idle, live) = match weights.idle_and_live() {
             (Some(idle), Some(live)) => (idle, live),
             _ => {
                 return Err(PlatformError::Refused {
@@ -487,7 +494,7 @@ impl AwsPlatform {
         let containers = deploy::with_image(&definition, container, image)?;
         self.count("RegisterTaskDefinition");
         let new_arn = deploy::register(&self.ecs, &definition, containers, tags).await?;
-        let side = self.config.side(idle);
+        let side = self.estate.side(idle);
         let desired = live_service.desired_count();
         self.count("UpdateService");
         deploy::update_service(&self.ecs, &side.cluster, &side.service, &new_arn, desired).await?;
@@ -507,16 +514,16 @@ impl AwsPlatform {
         match self.sts.get_caller_identity().send().await {
             Ok(out) => out
                 .arn()
-                .map_or_else(crate::audit::local_actor, str::to_string),
+                .map_or_else(crate::platform::whoami::local_actor, str::to_string),
             Err(error) => {
                 tracing::warn!("GetCallerIdentity: {error}; the audit log names the local user");
-                crate::audit::local_actor()
+                crate::platform::whoami::local_actor()
             }
         }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn estate(&self) -> &Estate {
+        &self.estate
     }
 
     /// API calls made so far, by operation.
@@ -536,11 +543,11 @@ impl AwsPlatform {
     async fn read_actions(
         &self,
     ) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::Action>, PlatformError> {
-        self.count(match self.config.traffic {
+        self.count(match self.estate.traffic {
             TrafficTarget::Listener(_) => "DescribeListeners",
             TrafficTarget::Rule(_) => "DescribeRules",
         });
-        elbv2::read_actions(&self.elb, &self.config.traffic)
+        elbv2::read_actions(&self.elb, &self.estate.traffic)
             .await
             .map_err(|e| self.name_the_key(&[], e))
     }
@@ -555,13 +562,14 @@ impl AwsPlatform {
         actions: &[aws_sdk_elasticloadbalancingv2::types::Action],
     ) -> Result<Weights, PlatformError> {
         elbv2::weights_of(
-            &describe_target(&self.config.traffic),
+            &describe_target(&self.estate.traffic),
             actions,
-            &self.config.blue.target_group_arn,
-            &self.config.green.target_group_arn,
+            &self.estate.blue.target_group_arn,
+            &self.estate.green.target_group_arn,
         )
         .map_err(|e| PlatformError::Api {
             operation: "reading the forward action".into(),
+            code: None,
             message: e.to_string(),
         })
     }
@@ -582,7 +590,7 @@ impl AwsPlatform {
                 .collect::<Vec<_>>()
                 .join(" and ")
         };
-        let side = |c: &Color| self.config.side(*c);
+        let side = |c: &Color| self.estate.side(*c);
         let message = match error.aws_code() {
             Some("ClusterNotFoundException") => sides.first().map(|c| {
                 format!(
@@ -591,6 +599,19 @@ impl AwsPlatform {
                     side(c).cluster
                 )
             }),
+            // ECS's own word for a service a cluster does not have (or has inactive).
+            Some("MISSING") => sides
+                .iter()
+                .find(|c| message_names(&error, &side(c).service))
+                .or(sides.first())
+                .map(|c| {
+                    format!(
+                        "[{}] service = \"{}\": no such active service in cluster \"{}\" ({region}) — check the name",
+                        c.name(),
+                        side(c).service,
+                        side(c).cluster
+                    )
+                }),
             Some("TargetGroupNotFound") => sides.first().map(|c| {
                 format!(
                     "{} target_group_arn = \"{}\": no such target group in {region} — check the ARN",
@@ -599,59 +620,39 @@ impl AwsPlatform {
                 )
             }),
             Some("RuleNotFound" | "ListenerNotFound") => {
-                let (key, what) = match self.config.traffic {
+                let (key, what) = match self.estate.traffic {
                     TrafficTarget::Listener(_) => ("listener_arn", "listener"),
                     TrafficTarget::Rule(_) => ("rule_arn", "rule"),
                 };
                 Some(format!(
                     "[traffic] {key} = \"{}\": no such {what} in {region} — check the ARN",
-                    self.config.traffic.arn()
+                    self.estate.traffic.arn()
                 ))
             }
             _ => None,
         };
         match message {
-            Some(message) => PlatformError::Api { operation, message },
+            Some(message) => PlatformError::Api {
+                operation,
+                code: error.aws_code().map(str::to_string),
+                message,
+            },
             None => error,
         }
     }
 
     /// Both services, with one `DescribeServices` per cluster.
     async fn services(&self) -> Result<HashMap<Color, Service>, PlatformError> {
-        self.describe_both_services().await.map_err(|(sides, error)| {
-            let error = self.name_the_key(&sides, error);
-            match error {
-                // Our own words for a service the cluster does not have: name its key.
-                PlatformError::Api { operation, message }
-                    if message.starts_with("service '") =>
-                {
-                    let side = sides
-                        .iter()
-                        .find(|c| message.starts_with(&format!("service '{}'", self.config.side(**c).service)))
-                        .copied()
-                        .unwrap_or(Color::Blue);
-                    let config = self.config.side(side);
-                    PlatformError::Api {
-                        operation,
-                        message: format!(
-                            "[{}] service = \"{}\": no such active service in cluster \"{}\" ({}) — check the name",
-                            side.name(),
-                            config.service,
-                            config.cluster,
-                            self.region
-                        ),
-                    }
-                }
-                other => other,
-            }
-        })
+        self.describe_both_services()
+            .await
+            .map_err(|(sides, error)| self.name_the_key(&sides, error))
     }
 
     /// Both services; an error comes with the sides whose call failed.
     async fn describe_both_services(
         &self,
     ) -> Result<HashMap<Color, Service>, (Vec<Color>, PlatformError)> {
-        let (blue, green) = (&self.config.blue, &self.config.green);
+        let (blue, green) = (&self.estate.blue, &self.estate.green);
         let mut found = HashMap::new();
         if blue.cluster == green.cluster {
             self.count("DescribeServices");
@@ -709,7 +710,7 @@ impl AwsPlatform {
         color: Color,
         service: &Service,
     ) -> Result<SideObservation, PlatformError> {
-        let side = self.config.side(color);
+        let side = self.estate.side(color);
         let task_definition = match service.task_definition() {
             Some(arn) => Some(self.task_definition(arn).await?),
             None => None,
@@ -726,10 +727,15 @@ impl AwsPlatform {
 
     fn refusal(&self) -> Option<String> {
         if self.read_only {
-            return Some(crate::app::READ_ONLY_REASON.into());
+            return Some(crate::domain::READ_ONLY_REASON.into());
         }
         self.owner.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+}
+
+/// Whether an error's message names `word` in quotes (`service 'shop-green' not found`).
+fn message_names(error: &PlatformError, word: &str) -> bool {
+    matches!(error, PlatformError::Api { message, .. } if message.contains(&format!("'{word}'")))
 }
 
 fn short_arn(arn: &str) -> String {
@@ -748,8 +754,8 @@ fn describe_target(target: &TrafficTarget) -> String {
 /// `alice@laptop pid 4242`: the user, the host and this process, as the lock names them.
 fn lock_holder() -> String {
     lock::holder(
-        &crate::audit::local_user(),
-        &crate::audit::hostname(),
+        &crate::platform::whoami::local_user(),
+        &crate::platform::whoami::hostname(),
         std::process::id(),
     )
 }
@@ -763,21 +769,21 @@ fn wall_clock() -> Timestamp {
 
 impl Platform for AwsPlatform {
     fn source(&self) -> SourceInfo {
-        let what = match &self.config.traffic {
+        let what = match &self.estate.traffic {
             TrafficTarget::Listener(_) => "listener",
             TrafficTarget::Rule(_) => "rule",
         };
         let load_balancer = self
-            .config
+            .estate
             .traffic
             .load_balancer_dimension()
             .unwrap_or_default();
         SourceInfo {
-            kind: "AWS",
+            kind: SourceKind::Aws,
             detail: format!(
                 "{} · {} · {what} of {load_balancer}",
                 self.region,
-                self.config.traffic.account().unwrap_or("?")
+                self.estate.traffic.account().unwrap_or("?")
             ),
         }
     }
@@ -797,7 +803,7 @@ impl Platform for AwsPlatform {
             return Err(PlatformError::Refused { reason });
         }
         let weights = self.read_weights().await?;
-        let Some(idle) = super::idle_and_live(weights).0 else {
+        let Some(idle) = weights.idle_and_live().0 else {
             return Err(PlatformError::Refused {
                 reason: format!(
                     "both sides carry traffic ({weights} blue/green): only a side at 0% is scaled"
@@ -809,7 +815,7 @@ impl Platform for AwsPlatform {
             .get(&idle)
             .map_or(0, |s| u32::try_from(s.desired_count()).unwrap_or(0));
         self.lock_and_recheck(weights).await?;
-        let side = self.config.side(idle);
+        let side = self.estate.side(idle);
         self.count("UpdateService");
         self.ecs
             .update_service()
@@ -831,7 +837,7 @@ impl Platform for AwsPlatform {
             return Err(PlatformError::Refused { reason });
         }
         let weights = self.read_weights().await?;
-        let (Some(idle), Some(live)) = super::idle_and_live(weights) else {
+        let (Some(idle), Some(live)) = weights.idle_and_live() else {
             return Err(PlatformError::Refused {
                 reason: format!(
                     "adopt needs one side carrying all traffic ({weights} blue/green now)"
@@ -843,6 +849,7 @@ impl Platform for AwsPlatform {
         else {
             return Err(PlatformError::Api {
                 operation: "DescribeServices".into(),
+                code: None,
                 message: "a configured service was not returned".into(),
             });
         };
@@ -852,11 +859,12 @@ impl Platform for AwsPlatform {
         ) else {
             return Err(PlatformError::Api {
                 operation: "DescribeServices".into(),
+                code: None,
                 message: "a service has no task definition".into(),
             });
         };
         self.lock_and_recheck(weights).await?;
-        let side = self.config.side(live);
+        let side = self.estate.side(live);
         let desired = live_service.desired_count();
         self.count("UpdateService");
         deploy::update_service(&self.ecs, &side.cluster, &side.service, to, desired).await?;
@@ -886,6 +894,7 @@ impl Platform for AwsPlatform {
             }
             Err(other) => PlatformError::Api {
                 operation: "deploy".into(),
+                code: None,
                 message: format!("{other:#}"),
             },
         })

@@ -20,7 +20,7 @@ pub use clock::SimClock;
 pub use scenario::Scenario;
 pub use world::World;
 
-use super::{DeployReport, Platform, PlatformError, ScaleReport, SourceInfo};
+use super::{DeployReport, Platform, PlatformError, ScaleReport, SourceInfo, SourceKind};
 use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
 
 /// How long a simulated weight write takes, in real time: long enough to see the spinner.
@@ -100,6 +100,7 @@ impl SimPlatform {
         } else if roll < FLAKY_FAILURE_SHARE {
             Err(PlatformError::Api {
                 operation: operation.into(),
+                code: None,
                 message: "ServiceUnavailable: service is temporarily unavailable (simulated)"
                     .into(),
             })
@@ -113,7 +114,7 @@ impl Platform for SimPlatform {
     fn source(&self) -> SourceInfo {
         let speed = self.clock.speed();
         SourceInfo {
-            kind: "DEMO",
+            kind: SourceKind::Demo,
             detail: format!("scenario {} · speed {speed}×", self.scenario),
         }
     }
@@ -139,7 +140,7 @@ impl Platform for SimPlatform {
     ) -> Result<DeployReport, PlatformError> {
         if self.read_only {
             return Err(PlatformError::Refused {
-                reason: crate::app::READ_ONLY_REASON.into(),
+                reason: crate::domain::READ_ONLY_REASON.into(),
             });
         }
         tokio::time::sleep(WRITE_LATENCY).await;
@@ -152,7 +153,7 @@ impl Platform for SimPlatform {
     async fn scale_idle(&self, desired: u32) -> Result<ScaleReport, PlatformError> {
         if self.read_only {
             return Err(PlatformError::Refused {
-                reason: crate::app::READ_ONLY_REASON.into(),
+                reason: crate::domain::READ_ONLY_REASON.into(),
             });
         }
         tokio::time::sleep(WRITE_LATENCY).await;
@@ -165,7 +166,7 @@ impl Platform for SimPlatform {
     async fn adopt(&self) -> Result<DeployReport, PlatformError> {
         if self.read_only {
             return Err(PlatformError::Refused {
-                reason: crate::app::READ_ONLY_REASON.into(),
+                reason: crate::domain::READ_ONLY_REASON.into(),
             });
         }
         tokio::time::sleep(WRITE_LATENCY).await;
@@ -182,7 +183,7 @@ impl Platform for SimPlatform {
     ) -> Result<Weights, PlatformError> {
         if self.read_only {
             return Err(PlatformError::Refused {
-                reason: crate::app::READ_ONLY_REASON.into(),
+                reason: crate::domain::READ_ONLY_REASON.into(),
             });
         }
         tokio::time::sleep(WRITE_LATENCY).await;

@@ -9,7 +9,7 @@ use super::Scenario;
 use super::service::SimService;
 use super::traffic::MinuteBuckets;
 use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
-use crate::platform::{DeployReport, ScaleReport, idle_and_live};
+use crate::domain::{DeployReport, ScaleReport};
 
 /// Requests per second the simulated shop receives, before noise and the daily swell.
 const BASE_REQUESTS_PER_SEC: f64 = 200.0;
@@ -110,7 +110,7 @@ impl World {
     /// Deploys `image` to the side at 0%; `Err` with the reason when both carry traffic.
     pub fn deploy(&mut self, image: &str) -> Result<DeployReport, String> {
         let weights = self.weights;
-        let Some(idle) = idle_and_live(weights).0 else {
+        let Some(idle) = weights.idle_and_live().0 else {
             return Err(format!(
                 "both sides carry traffic ({weights} blue/green): a deploy goes to the side \
                      at 0%; roll back or promote first"
@@ -141,7 +141,7 @@ impl World {
 
     pub fn scale_idle(&mut self, desired: u32) -> Result<ScaleReport, String> {
         let weights = self.weights;
-        let Some(idle) = idle_and_live(weights).0 else {
+        let Some(idle) = weights.idle_and_live().0 else {
             return Err(format!(
                 "both sides carry traffic ({weights} blue/green): only a side at 0% is scaled"
             ));
@@ -162,7 +162,7 @@ impl World {
 
     pub fn adopt(&mut self) -> Result<DeployReport, String> {
         let weights = self.weights;
-        let (Some(idle), Some(live)) = idle_and_live(weights) else {
+        let (Some(idle), Some(live)) = weights.idle_and_live() else {
             return Err(format!(
                 "adopt needs one side carrying all traffic ({weights} blue/green now)"
             ));

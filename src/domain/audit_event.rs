@@ -1,0 +1,28 @@
+//! What the core says about one write attempt, for the audit trail; the shell adds who and
+//! where, and writes it out.
+
+use serde::Serialize;
+
+use super::{Timestamp, Weights};
+
+/// What the core says about one write attempt; the shell adds who and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    /// `apply`, `rollback`, `promote`, `plan step`.
+    pub action: String,
+    pub from: Weights,
+    pub to: Weights,
+    /// The evidence verdict and its reason when the attempt was made.
+    pub evidence: Option<String>,
+    pub result: AuditResult,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditResult {
+    Applied,
+    Refused,
+    Failed,
+}
