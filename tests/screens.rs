@@ -106,9 +106,13 @@ fn applying() {
     console.press(key(KeyCode::Enter));
     let buffer = snapshot("applying", &console.state);
     assert!(find(&buffer, "applying 100/0 → 90/10").is_some());
-    // Only rollback may write while a write runs: the other write keys are greyed.
-    let (x, y) = find(&buffer, "P promote").expect("promote hint");
-    assert_eq!(buffer[(x, y)].fg, Tint::DarkGray);
+    // While a write runs the bar offers only what a key would do: rollback (it queues), not
+    // promote or apply.
+    assert!(
+        find(&buffer, "P promote").is_none(),
+        "promote would be refused now"
+    );
+    assert!(find(&buffer, "Enter apply").is_none());
     let (x, y) = find(&buffer, "R rollback").expect("rollback hint");
     assert_eq!(buffer[(x, y)].fg, Tint::Yellow);
 }
@@ -140,13 +144,23 @@ fn help_overlay() {
     let mut console = Console::new();
     console.press(ch('?'));
     let buffer = snapshot("help", &console.state);
-    for binding in cutover::app::KEYMAP {
+    for (binding, availability) in cutover::app::bindings(&console.state) {
+        let description = binding.description_text(&console.state.settings);
+        let shown = if availability.is_available() {
+            description
+        } else {
+            format!("{description} (not now)")
+        };
         assert!(
-            find(&buffer, binding.description).is_some(),
+            find(&buffer, &shown).is_some(),
             "help lists {}",
             binding.label
         );
     }
+    assert!(
+        find(&buffer, "stage 10 points more to green").is_some(),
+        "the step from the settings"
+    );
 }
 
 #[test]
@@ -189,8 +203,11 @@ fn watch_only() {
     let (x, y) = find(&buffer, " WATCH ONLY ").expect("a loud badge");
     assert_eq!(buffer[(x, y)].bg, Tint::Red);
     assert!(find(&buffer, "watch only: CodeDeploy owns the traffic").is_some());
-    let (x, y) = find(&buffer, "R rollback").expect("rollback hint");
-    assert_eq!(buffer[(x, y)].fg, Tint::DarkGray, "write keys are greyed");
+    assert!(
+        find(&buffer, "R rollback").is_none() && find(&buffer, "P promote").is_none(),
+        "write keys are not offered"
+    );
+    assert!(find(&buffer, "? help").is_some());
 }
 
 /// `D` on a console whose green is up and idle: the prompt, prefilled with green's image.

@@ -235,7 +235,8 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         prop::sample::select(vec![
-            'l', 'h', '%', 'R', 'P', 'D', 'S', 'A', 'y', 'n', '?', '1', '5', '0', 'x', '-'
+            'l', 'h', '%', 'R', 'P', 'D', 'S', 'A', 'a', ' ', 'y', 'n', '?', '1', '5', '0', 'x',
+            '-'
         ])
         .prop_map(Step::Key),
         Just(Step::Enter),
@@ -997,4 +998,85 @@ fn a_plan_step_whose_answer_was_lost_and_that_lands_late_is_not_an_outside_chang
     console.world.set_weights(w(30));
     console.observe();
     assert!(logged(&console, "changed outside cutover: 90/10 → 70/30"));
+}
+
+/// What a key press changed that an operator would see as "it did something".
+fn effect(
+    before: &cutover::app::AppState,
+    after: &cutover::app::AppState,
+    commands: &[Command],
+) -> Option<String> {
+    if !commands.is_empty() {
+        return Some(format!("commands {commands:?}"));
+    }
+    if before.popup.is_none() && after.popup.is_some() {
+        return Some("opened a popup".into());
+    }
+    if before.shift.staged() != after.shift.staged() {
+        return Some("staged a split".into());
+    }
+    if before.shift.rollback_queued() != after.shift.rollback_queued() {
+        return Some("queued a rollback".into());
+    }
+    let plan = |s: &cutover::app::AppState| s.plan.as_ref().map(|p| p.state.clone());
+    if plan(before) != plan(after) {
+        return Some("changed the plan".into());
+    }
+    if after.quit {
+        return Some("quit".into());
+    }
+    None
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(384))]
+
+    #[test]
+    fn the_hint_bar_and_dispatch_agree_on_every_key_in_every_state(
+        steps in prop::collection::vec(step(), 0..40),
+        with_plan in any::<bool>(),
+    ) {
+        let mut driver = Driver::new();
+        if with_plan {
+            driver.console.state.plan = Some(cutover::demo::demo_plan());
+        }
+        for s in &steps {
+            driver.run(s);
+            if driver.console.state.popup.is_some() {
+                continue;
+            }
+            for (binding, availability) in cutover::app::bindings(&driver.console.state) {
+                let spec = binding.keys[0];
+                let mut event = key(spec.code);
+                if spec.ctrl {
+                    event.modifiers = crossterm::event::KeyModifiers::CONTROL;
+                }
+                let before = driver.console.state.clone();
+                let mut after = before.clone();
+                let now = driver.console.now();
+                let commands = update(&mut after, Msg::Key { key: event, now });
+                let did = effect(&before, &after, &commands);
+                match availability.reason() {
+                    Some(why) => {
+                        prop_assert!(
+                            did.is_none(),
+                            "{} is not offered ({why}) but {:?}", binding.label, did
+                        );
+                        let said = after.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+                        prop_assert!(said.contains(why) || why.contains(&said),
+                            "{} says {said:?}, the bar's reason is {why:?}", binding.label);
+                    }
+                    None => {
+                        let said = after.flash.as_ref().map(|f| f.text.clone());
+                        // An offered key acts, or says why the guard would not let it (the
+                        // guard reads evidence, which the bar does not claim to know).
+                        prop_assert!(
+                            did.is_some() || said.as_deref().is_some_and(|s| s.starts_with("refused")),
+                            "{} is offered but did nothing (said {:?})", binding.label, said
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -45,12 +45,29 @@ pub struct Binding {
     /// How the keys are written for people: `→/l`.
     pub label: &'static str,
     pub action: Action,
-    /// A few words for the hint bar.
+    /// A few words for the hint bar; `{step}` and `{max_step}` stand for the settings.
     pub hint: &'static str,
-    /// A sentence for the help popup.
+    /// A sentence for the help popup, with the same stand-ins.
     pub description: &'static str,
     /// Whether the action changes the weights in AWS.
     pub writes: bool,
+}
+
+impl Binding {
+    /// The hint, with the numbers the settings give.
+    pub fn hint_text(&self, settings: &super::Settings) -> String {
+        with_settings(self.hint, settings)
+    }
+
+    /// The help sentence, with the numbers the settings give.
+    pub fn description_text(&self, settings: &super::Settings) -> String {
+        with_settings(self.description, settings)
+    }
+}
+
+fn with_settings(text: &str, settings: &super::Settings) -> String {
+    text.replace("{step}", &settings.step_points.to_string())
+        .replace("{max_step}", &settings.guard.max_step.to_string())
 }
 
 /// The keymap of the console. Mutations that act at once are on Shift+letter (`R`, `P`), so a
@@ -60,16 +77,16 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[code(KeyCode::Right), key('l')],
         label: "→/l",
         action: Action::StageUp,
-        hint: "green +10",
-        description: "stage 10 points more to green (right)",
+        hint: "green +{step}",
+        description: "stage {step} points more to green (right)",
         writes: false,
     },
     Binding {
         keys: &[code(KeyCode::Left), key('h')],
         label: "←/h",
         action: Action::StageDown,
-        hint: "blue +10",
-        description: "stage 10 points more to blue (left)",
+        hint: "blue +{step}",
+        description: "stage {step} points more to blue (left)",
         writes: false,
     },
     Binding {
@@ -85,7 +102,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "Enter",
         action: Action::Apply,
         hint: "apply",
-        description: "apply the staged split (asks y/n for a jump over 25 points)",
+        description: "apply the staged split (asks y/n for a jump over {max_step} points)",
         writes: true,
     },
     Binding {
@@ -93,7 +110,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "Esc",
         action: Action::DropStaged,
         hint: "drop",
-        description: "drop the staged split, close a popup",
+        description: "drop the staged split",
         writes: false,
     },
     Binding {

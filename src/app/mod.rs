@@ -1,6 +1,7 @@
 //! The application core: state, messages, the pure `update`, and the one keymap table.
 
 mod autopilot;
+mod availability;
 mod event_log;
 mod keymap;
 mod msg;
@@ -10,6 +11,7 @@ mod update;
 
 pub use crate::domain::READ_ONLY_REASON;
 pub use crate::shift::Role;
+pub use availability::{Availability, availability, bindings};
 pub use event_log::EventLog;
 pub use keymap::{Action, Binding, KEYMAP, KeySpec, action_for};
 pub use msg::{Command, Msg};

@@ -66,8 +66,9 @@ pub struct Flash {
     pub until: Timestamp,
 }
 
-/// Everything the console knows. Views borrow it; only `update` changes it.
-#[derive(Debug)]
+/// Everything the console knows. Views borrow it; only `update` changes it. Cloneable, so a
+/// test can ask "what would this key do?" without doing it.
+#[derive(Debug, Clone)]
 pub struct AppState {
     pub source: SourceInfo,
     pub settings: Settings,

@@ -1,10 +1,11 @@
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
+use super::availability::NOT_READ_YET;
 use super::state::WriteGrounds;
 use super::{
-    Action, AppState, Command, Confirm, ImagePrompt, KEYMAP, Msg, PercentPrompt, Popup, Role,
-    action_for,
+    Action, AppState, Availability, Command, Confirm, ImagePrompt, Msg, PercentPrompt, Popup,
+    action_for, availability,
 };
 use crate::domain::{
     AuditEvent, AuditResult, Color, DeployReport, LogLevel, LogSource, MetricsSnapshot,
@@ -362,10 +363,22 @@ fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) -> Vec<Comman
 }
 
 fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
-    // The keymap says which actions write: one table for dispatch, hints and refusals.
-    let writes = KEYMAP.iter().any(|b| b.action == action && b.writes);
-    if writes && refused(state, action_name(action), action_target(state, action)) {
-        return Vec::new();
+    // One answer to "can this run now?" for dispatch, the hint bar and the help.
+    match availability(state, action) {
+        Availability::Available => {}
+        Availability::WritesRefused(_) => {
+            refused(state, action_name(action), action_target(state, action));
+            return Vec::new();
+        }
+        Availability::Unavailable(why) => {
+            let level = if why == NOT_READ_YET {
+                LogLevel::Warn
+            } else {
+                LogLevel::Info
+            };
+            state.flash(level, why);
+            return Vec::new();
+        }
     }
     let step = i16::from(state.settings.step_points);
     match action {
@@ -406,44 +419,24 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             let now = state.now;
             let candidate = state.candidate();
             let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
-            let outcome = state.plan.as_mut().map(|plan| {
-                let resumed = matches!(
-                    plan.state,
-                    PlanState::Paused { .. }
-                        | PlanState::Holding { .. }
-                        | PlanState::Retrying { .. }
-                );
-                let before = plan.state.clone();
-                let started = plan.start(now, candidate, current);
-                (started, resumed, plan.side(candidate), before)
-            });
-            match outcome {
-                None => state.flash(
-                    LogLevel::Info,
-                    "no plan configured: add [plan] to the config (the demo has one)",
-                ),
-                Some((true, resumed, toward, _)) => {
+            if let Some(plan) = state.plan.as_mut() {
+                let resumed = plan.state != PlanState::Ready && plan.state != PlanState::Done;
+                if plan.start(now, candidate, current) {
                     let verb = if resumed { "resumed" } else { "started" };
-                    let text = format!("plan {verb}: traffic moves to {}", toward.name());
+                    let text = format!(
+                        "plan {verb}: traffic moves to {}",
+                        plan.side(candidate).name()
+                    );
                     state
                         .log
                         .push(now, LogLevel::Info, LogSource::Operator, text);
-                }
-                Some((false, _, _, PlanState::RolledBack { reason })) => state.flash(
-                    LogLevel::Info,
-                    format!(
-                        "the plan rolled back ({reason}): deploy a new image (D) to run it again"
-                    ),
-                ),
-                Some((false, _, _, plan_state)) => {
-                    state.flash(LogLevel::Info, format!("the plan is {plan_state}"));
                 }
             }
             Vec::new()
         }
         Action::PausePlan => {
             let now = state.now;
-            if let Some(plan) = state.plan.as_mut().filter(|p| p.is_active()) {
+            if let Some(plan) = state.plan.as_mut() {
                 plan.pause("paused by the operator (a resumes)");
                 state
                     .log
@@ -453,73 +446,32 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::NextStep => {
             let now = state.now;
-            if !state.plan.as_mut().is_some_and(|p| p.skip_bake(now)) {
-                state.flash(LogLevel::Info, "no plan is running: a starts it");
+            if let Some(plan) = state.plan.as_mut() {
+                plan.skip_bake(now);
             }
             Vec::new()
         }
+        // What would stop these was said by `availability` above.
         Action::Deploy => {
-            let deploying = state
-                .deploy
-                .as_ref()
-                .is_some_and(|(_, report)| report.is_none());
-            let sticky = sticky_refusal(state, "a deploy now would replace the tasks serving");
-            match (idle_side(state), state.observation.as_ref()) {
-                _ if deploying => state.flash(LogLevel::Info, "a deploy is already being asked for"),
-                (Some(_), Some(_)) if sticky.is_some() => {
-                    state.flash(LogLevel::Warn, sticky.unwrap_or_default());
-                }
-                (Some(idle), Some(_)) if state.role(idle) == Role::RollbackTarget => {
-                    still_the_rollback_target(state, idle, "a deploy now would replace");
-                }
-                (Some(idle), Some(observation)) => {
-                    let current = observation.side(idle).service.image.clone();
-                    state.popup = Some(Popup::Image(ImagePrompt::new(&current)));
-                }
-                (None, Some(_)) => state.flash(
-                    LogLevel::Warn,
-                    "both sides carry traffic: a deploy goes to the side at 0%; roll back or promote first",
-                ),
-                (_, None) => not_read_yet(state),
+            if let (Some(idle), Some(observation)) = (idle_side(state), &state.observation) {
+                let current = observation.side(idle).service.image.clone();
+                state.popup = Some(Popup::Image(ImagePrompt::new(&current)));
             }
             Vec::new()
         }
         Action::ScaleIdle => {
-            let sticky = sticky_refusal(state, "scaling it down would stop the tasks serving");
-            match (idle_side(state), state.observation.as_ref()) {
-                (Some(side), Some(_)) if state.role(side) == Role::RollbackTarget => {
-                    still_the_rollback_target(state, side, "scaling it down would stop");
-                }
-                (Some(_), Some(_)) if sticky.is_some() => {
-                    state.flash(LogLevel::Warn, sticky.unwrap_or_default());
-                }
-                (Some(side), Some(observation)) => {
-                    let desired = observation.side(side).service.desired;
-                    if desired == 0 {
-                        state.flash(LogLevel::Info, format!("{side} already runs no task"));
-                    } else {
-                        state.popup = Some(Popup::Confirm(Confirm::ScaleIdle { side, desired }));
-                    }
-                }
-                (None, Some(_)) => state.flash(
-                    LogLevel::Warn,
-                    "both sides carry traffic: only a side at 0% is scaled down",
-                ),
-                (_, None) => not_read_yet(state),
+            if let (Some(side), Some(observation)) = (idle_side(state), &state.observation) {
+                let desired = observation.side(side).service.desired;
+                state.popup = Some(Popup::Confirm(Confirm::ScaleIdle { side, desired }));
             }
             Vec::new()
         }
         Action::Adopt => {
             let sides = state.shift.current().map(Weights::idle_and_live);
-            match (sides, state.observation.as_ref()) {
-                (Some((Some(idle), Some(live))), Some(observation)) => {
-                    let revision = observation.side(idle).service.task_definition.clone();
-                    state.popup = Some(Popup::Confirm(Confirm::Adopt { live, revision }));
-                }
-                (Some(_), Some(_)) => {
-                    state.flash(LogLevel::Warn, "adopt needs one side carrying all traffic")
-                }
-                _ => not_read_yet(state),
+            if let (Some((Some(idle), Some(live))), Some(observation)) = (sides, &state.observation)
+            {
+                let revision = observation.side(idle).service.task_definition.clone();
+                state.popup = Some(Popup::Confirm(Confirm::Adopt { live, revision }));
             }
             Vec::new()
         }
@@ -529,24 +481,6 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Quit => quit(state),
     }
-}
-
-/// Why the side at 0% may not be changed yet: sticky clients may still reach it.
-fn sticky_refusal(state: &AppState, would: &str) -> Option<String> {
-    let side = idle_side(state)?;
-    let stickiness = state.observation.as_ref()?.stickiness_seconds;
-    crate::shift::sticky::refusal(state.metrics.as_ref(), side, stickiness, state.now, would)
-}
-
-/// During the bake the side at 0% is what R returns to: deploying over it or scaling it down
-/// would take the rollback away.
-fn still_the_rollback_target(state: &mut AppState, side: Color, would: &str) {
-    let text = format!(
-        "{side} is the rollback target until {} has carried all traffic for the bake: \
-         {would} what R returns to",
-        side.other().name()
-    );
-    state.flash(LogLevel::Warn, text);
 }
 
 fn nudge(state: &mut AppState, delta: i16) -> Vec<Command> {
@@ -1166,10 +1100,7 @@ fn action_target(state: &AppState, action: Action) -> Option<Weights> {
 }
 
 fn not_read_yet(state: &mut AppState) {
-    state.flash(
-        LogLevel::Warn,
-        "the weights have not been read yet: wait for the first refresh",
-    );
+    state.flash(LogLevel::Warn, NOT_READ_YET);
 }
 
 fn quit(state: &mut AppState) -> Vec<Command> {

@@ -237,16 +237,38 @@ impl Plan {
     }
 
     /// `a`: start toward `candidate` (the first step is due at once), or resume after a pause
-    /// (the rest of the bake it interrupted still runs) or a hold. A plan that is done starts
+    /// (the rest of the bake it interrupted still runs) or a failed step's wait. A plan that is done starts
     /// again for the next cycle once the roles swapped (the new candidate carries nothing); one
     /// that rolled back waits for [`Plan::rearm`]: a new deploy.
+    /// Whether `a` would start or resume the plan now (see [`Plan::start`]).
+    pub fn can_start(&self, candidate: Color, current: Weights) -> bool {
+        match &self.state {
+            PlanState::Ready | PlanState::Paused { .. } | PlanState::Retrying { .. } => true,
+            PlanState::Done => current.share(candidate) == 0,
+            // A hold goes on by itself as soon as the guard lets the step go.
+            PlanState::Holding { .. }
+            | PlanState::Baking { .. }
+            | PlanState::Applying
+            | PlanState::RolledBack { .. } => false,
+        }
+    }
+
+    /// Whether `n` would bring the next step forward now (see [`Plan::skip_bake`]): a bake
+    /// or a retry's wait can be cut short; a hold goes on by itself when the guard allows.
+    pub fn can_skip_bake(&self, now: Timestamp) -> bool {
+        match self.state {
+            PlanState::Baking { next_at } | PlanState::Retrying { next_at, .. } => next_at > now,
+            _ => false,
+        }
+    }
+
     pub fn start(&mut self, now: Timestamp, candidate: Color, current: Weights) -> bool {
         let (toward, next_at) = match &self.state {
             PlanState::Ready => (candidate, now),
             PlanState::Paused { bake_until, .. } => {
                 (self.side(candidate), bake_until.map_or(now, |t| t.max(now)))
             }
-            PlanState::Holding { .. } | PlanState::Retrying { .. } => (self.side(candidate), now),
+            PlanState::Retrying { .. } => (self.side(candidate), now),
             PlanState::Done if current.share(candidate) == 0 => (candidate, now),
             _ => return false,
         };
@@ -281,13 +303,11 @@ impl Plan {
 
     /// `n`: the next step now instead of after the bake (still guarded).
     pub fn skip_bake(&mut self, now: Timestamp) -> bool {
-        match self.state {
-            PlanState::Baking { .. } | PlanState::Holding { .. } | PlanState::Retrying { .. } => {
-                self.state = PlanState::Baking { next_at: now };
-                true
-            }
-            _ => false,
+        if !self.can_skip_bake(now) {
+            return false;
         }
+        self.state = PlanState::Baking { next_at: now };
+        true
     }
 
     /// Called on every tick and every metrics update: what to do now; `worse` is the

@@ -4,49 +4,45 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
-use crate::app::{AppState, KEYMAP};
+use crate::app::{AppState, KEYMAP, Settings, bindings};
 
-fn hint_width() -> usize {
+/// The width every hint takes when all of them show.
+fn hint_width(settings: &Settings) -> usize {
     KEYMAP
         .iter()
-        .map(|b| b.label.chars().count() + 1 + b.hint.chars().count() + 2)
+        .map(|b| b.label.chars().count() + 1 + b.hint_text(settings).chars().count() + 2)
         .sum()
 }
 
-/// One row when every hint fits, two otherwise.
-pub fn height(width: u16) -> u16 {
-    if hint_width() <= usize::from(width) {
+/// One row when every hint fits, two otherwise (fixed, so the screen does not jump as keys
+/// come and go).
+pub fn height(width: u16, settings: &Settings) -> u16 {
+    if hint_width(settings) <= usize::from(width) {
         1
     } else {
         2
     }
 }
 
-/// Generated from the keymap, the same table that dispatches the keys. Wraps between bindings,
-/// never inside one.
+/// Generated from the keymap, the same table that dispatches the keys, showing only the keys
+/// that would do something now (see `app::availability`). Wraps between bindings, never
+/// inside one.
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
-    let busy = state.shift.in_flight().is_some();
-    let refused = state.writes_refused().is_some();
     let mut lines: Vec<Line> = vec![Line::default()];
     let mut used = 0usize;
-    for binding in KEYMAP {
-        // While a write runs only rollback can write: the others would be refused.
-        let greyed =
-            binding.writes && (refused || (busy && binding.action != crate::app::Action::Rollback));
-        let (key_style, text_style) = if greyed {
-            (theme::disabled(), theme::disabled())
-        } else {
-            (theme::key(), ratatui::style::Style::new())
-        };
-        let text = format!(" {}  ", binding.hint);
+    for (binding, availability) in bindings(state) {
+        if !availability.is_available() {
+            continue;
+        }
+        let text = format!(" {}  ", binding.hint_text(&state.settings));
         let width = binding.label.chars().count() + text.chars().count();
         if used > 0 && used + width > usize::from(area.width) {
             lines.push(Line::default());
             used = 0;
         }
         if let Some(line) = lines.last_mut() {
-            line.push_span(Span::styled(binding.label, key_style));
-            line.push_span(Span::styled(text, text_style));
+            line.push_span(Span::styled(binding.label, theme::key()));
+            line.push_span(Span::raw(text));
         }
         used += width;
     }

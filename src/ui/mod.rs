@@ -31,7 +31,7 @@ pub fn view(state: &AppState, frame: &mut Frame) {
         return;
     }
     let wide = area.width >= SIDE_BY_SIDE_WIDTH;
-    let hint_lines = hints::height(area.width);
+    let hint_lines = hints::height(area.width, &state.settings);
     let panels_height = if wide {
         panel::height(true)
     } else {

@@ -4,13 +4,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::theme;
-use crate::app::{AppState, Confirm, ImagePrompt, KEYMAP, PercentPrompt, Popup};
+use crate::app::{AppState, Confirm, ImagePrompt, KEYMAP, PercentPrompt, Popup, bindings};
 use crate::domain::{Color, Weights};
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     match &state.popup {
         None => {}
-        Some(Popup::Help) => help(frame, area),
+        Some(Popup::Help) => help(state, frame, area),
         Some(Popup::Prompt(prompt)) => percent_prompt(state, prompt, frame, area),
         Some(Popup::Image(prompt)) => image_prompt(state, prompt, frame, area),
         Some(Popup::Confirm(confirm)) => confirmation(confirm.clone(), frame, area),
@@ -34,20 +34,29 @@ fn popup_block(title: &str) -> Block<'_> {
         .title(format!(" {title} "))
 }
 
-/// Generated from the keymap: the help cannot drift from what the keys do.
-fn help(frame: &mut Frame, area: Rect) {
+/// Generated from the keymap: the help cannot drift from what the keys do. Keys that would do
+/// nothing now are dimmed and say so (pressing one says why).
+fn help(state: &AppState, frame: &mut Frame, area: Rect) {
     let key_width = KEYMAP
         .iter()
         .map(|b| b.label.chars().count())
         .max()
         .unwrap_or(0);
-    let mut lines: Vec<Line> = KEYMAP
-        .iter()
-        .map(|b| {
-            Line::from(vec![
-                Span::styled(format!("  {:<key_width$}  ", b.label), theme::key()),
-                Span::raw(b.description),
-            ])
+    let mut lines: Vec<Line> = bindings(state)
+        .map(|(b, availability)| {
+            let label = format!("  {:<key_width$}  ", b.label);
+            let description = b.description_text(&state.settings);
+            if availability.is_available() {
+                Line::from(vec![
+                    Span::styled(label, theme::key()),
+                    Span::raw(description),
+                ])
+            } else {
+                Line::from(vec![
+                    Span::styled(label, theme::disabled()),
+                    Span::styled(format!("{description} (not now)"), theme::disabled()),
+                ])
+            }
         })
         .collect();
     lines.push(Line::default());

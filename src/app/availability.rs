@@ -1,0 +1,187 @@
+//! One answer to "can this key do anything now?": `update` dispatches by it, and the hint bar
+//! and the help render from it, so what the screen offers is what a key does.
+
+use super::keymap::{Action, Binding, KEYMAP};
+use super::{AppState, Role};
+use crate::domain::Weights;
+use crate::shift::plan::PlanState;
+
+/// Whether an action would do something now, and if not, why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    Available,
+    /// The platform will not write at all (read-only, another owner): a write key is refused
+    /// and the refusal audited.
+    WritesRefused(String),
+    /// Nothing for the key to do now, and why.
+    Unavailable(String),
+}
+
+impl Availability {
+    pub fn is_available(&self) -> bool {
+        *self == Availability::Available
+    }
+
+    /// Why not, for the help and the status line.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Availability::Available => None,
+            Availability::WritesRefused(why) | Availability::Unavailable(why) => Some(why),
+        }
+    }
+}
+
+/// The text shown before the first read of the load balancer.
+pub const NOT_READ_YET: &str = "the weights have not been read yet: wait for the first refresh";
+
+fn no(why: impl Into<String>) -> Availability {
+    Availability::Unavailable(why.into())
+}
+
+/// Whether `action` can run in `state` now.
+pub fn availability(state: &AppState, action: Action) -> Availability {
+    use Action::*;
+    if matches!(action, Help | Quit) {
+        return Availability::Available;
+    }
+    if writes(action)
+        && let Some(reason) = state.writes_refused()
+    {
+        return Availability::WritesRefused(format!("not written: {reason}"));
+    }
+    let Some(current) = state.shift.current() else {
+        return no(NOT_READ_YET);
+    };
+    let busy = state.shift.in_flight().is_some();
+    let staged = state.shift.staged();
+    let candidate = state.candidate();
+    match action {
+        StageUp if staged.unwrap_or(current).green() == 100 => {
+            no("green already has everything (staged or now)")
+        }
+        StageDown if staged.unwrap_or(current).blue() == 100 => {
+            no("blue already has everything (staged or now)")
+        }
+        Apply | DropStaged if staged.is_none() => {
+            no("nothing is staged: → / ← or % stage a split first")
+        }
+        // A service change decided on weights that are about to change would be decided on
+        // the wrong ones: the idle side may not stay idle.
+        Apply | Promote | Deploy | ScaleIdle | Adopt if busy => {
+            no("a write is in flight: wait for its read-back")
+        }
+        // While a write is in flight a rollback queues behind it, whatever the split is now.
+        Rollback if busy && state.shift.rollback_queued() => {
+            no("a rollback is queued behind the write in flight")
+        }
+        Rollback if !busy && current == Weights::all_to(state.baseline()) => no(format!(
+            "{} already carries all traffic",
+            state.baseline().name()
+        )),
+        Promote if current == Weights::all_to(candidate) => {
+            no(format!("{} already carries all traffic", candidate.name()))
+        }
+        StartPlan => plan_start(state, current),
+        PausePlan if !state.plan.as_ref().is_some_and(|p| p.is_active()) => {
+            no("no plan is running")
+        }
+        NextStep
+            if !state
+                .plan
+                .as_ref()
+                .is_some_and(|p| p.can_skip_bake(state.now)) =>
+        {
+            no("no plan is baking or waiting: n brings the next step forward only then")
+        }
+        Deploy => deploy(state, current),
+        ScaleIdle => scale_idle(state, current),
+        Adopt if !matches!(current.idle_and_live(), (Some(_), Some(_))) => {
+            no("adopt needs one side carrying all traffic")
+        }
+        _ => Availability::Available,
+    }
+}
+
+/// Whether the keymap says `action` writes to AWS.
+pub fn writes(action: Action) -> bool {
+    KEYMAP.iter().any(|b| b.action == action && b.writes)
+}
+
+/// The bindings with what each can do now, in keymap order.
+pub fn bindings(state: &AppState) -> impl Iterator<Item = (&'static Binding, Availability)> + '_ {
+    KEYMAP.iter().map(|b| (b, availability(state, b.action)))
+}
+
+fn plan_start(state: &AppState, current: Weights) -> Availability {
+    let candidate = state.candidate();
+    match state
+        .plan
+        .as_ref()
+        .map(|p| (&p.state, p.can_start(candidate, current)))
+    {
+        None => no("no plan configured: add [plan] to the config (the demo has one)"),
+        Some((_, true)) => Availability::Available,
+        Some((PlanState::RolledBack { reason }, false)) => no(format!(
+            "the plan rolled back ({reason}): deploy a new image (D) to run it again"
+        )),
+        Some((plan_state, false)) => no(format!("the plan is {plan_state}")),
+    }
+}
+
+fn deploy(state: &AppState, current: Weights) -> Availability {
+    let deploying = state
+        .deploy
+        .as_ref()
+        .is_some_and(|(_, report)| report.is_none());
+    if deploying {
+        return no("a deploy is already being asked for");
+    }
+    let Some(idle) = current.idle_and_live().0 else {
+        return no(
+            "both sides carry traffic: a deploy goes to the side at 0%; roll back or promote first",
+        );
+    };
+    if state.role(idle) == Role::RollbackTarget {
+        return no(rollback_target(idle, "a deploy now would replace"));
+    }
+    match sticky(state, idle, "a deploy now would replace the tasks serving") {
+        Some(why) => no(why),
+        None => Availability::Available,
+    }
+}
+
+fn scale_idle(state: &AppState, current: Weights) -> Availability {
+    let Some(idle) = current.idle_and_live().0 else {
+        return no("both sides carry traffic: only a side at 0% is scaled down");
+    };
+    if state.role(idle) == Role::RollbackTarget {
+        return no(rollback_target(idle, "scaling it down would stop"));
+    }
+    if let Some(why) = sticky(state, idle, "scaling it down would stop the tasks serving") {
+        return no(why);
+    }
+    match state
+        .observation
+        .as_ref()
+        .map(|o| o.side(idle).service.desired)
+    {
+        Some(0) => no(format!("{idle} already runs no task")),
+        _ => Availability::Available,
+    }
+}
+
+/// During the bake the side at 0% is what R returns to: deploying over it or scaling it down
+/// would take the rollback away.
+fn rollback_target(side: crate::domain::Color, would: &str) -> String {
+    format!(
+        "{side} is the rollback target until {} has carried all traffic for the bake: \
+         {would} what R returns to",
+        side.other().name()
+    )
+}
+
+/// Why the side at 0% may not be changed yet: sticky clients may still reach it.
+fn sticky(state: &AppState, side: crate::domain::Color, would: &str) -> Option<String> {
+    let stickiness = state.observation.as_ref()?.stickiness_seconds;
+    crate::shift::sticky::refusal(state.metrics.as_ref(), side, stickiness, state.now, would)
+}
