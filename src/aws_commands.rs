@@ -46,6 +46,29 @@ fn explain(error: anyhow::Error) -> anyhow::Error {
     }
 }
 
+/// A headless traffic command's footing on AWS: the platform after its preflight, the
+/// config's settings and the audit log.
+pub async fn headless(
+    global: &GlobalArgs,
+) -> anyhow::Result<crate::headless::Headless<AwsPlatform>> {
+    let (platform, config, observation) = connect(global).await?;
+    let auditor = auditor(global, &platform).await?;
+    Ok(crate::headless::Headless {
+        platform: Arc::new(platform),
+        observation,
+        settings: crate::headless::HeadlessSettings {
+            guard: config.guard,
+            evidence: config.evidence,
+            role_bake: config.role_bake,
+            refresh: std::time::Duration::from_secs(global.refresh),
+            clock_speed: 1.0,
+            plan: config.plan.clone(),
+            source: config.estate.source.clone(),
+        },
+        auditor,
+    })
+}
+
 /// The audit log for this listener or rule, naming the caller AWS knows.
 pub async fn auditor(global: &GlobalArgs, platform: &AwsPlatform) -> anyhow::Result<Auditor> {
     let path = global

@@ -80,6 +80,45 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
+    #[command(flatten)]
+    Traffic(TrafficCommand),
+    /// Set the idle side's desired count (never a side that carries traffic); keeps the service
+    ScaleIdle {
+        /// Tasks to run on the idle side, e.g. 0 after the bake
+        #[arg(long, value_name = "N", value_parser = task_count, allow_negative_numbers = true)]
+        to: u32,
+    },
+    /// Roll the live side to the idle side's task definition (blue stays production)
+    Adopt {
+        /// Wait until the live side's rollout reaches a steady state
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait waits, in seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 600,
+              value_parser = timeout_seconds, allow_negative_numbers = true)]
+        timeout: u64,
+    },
+    /// Deploy an image to the idle side (the one at 0%): a new task definition revision with
+    /// only that image changed, the service updated and scaled to the live side's size
+    Deploy {
+        #[arg(long, value_name = "IMAGE")]
+        image: String,
+        /// The container to change, when the task definition has several
+        #[arg(long, value_name = "NAME")]
+        container: Option<String>,
+        /// Wait until the idle side runs its full size with healthy targets ("ready to shift")
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait waits, in seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 600,
+              value_parser = timeout_seconds, allow_negative_numbers = true)]
+        timeout: u64,
+    },
+}
+
+/// The commands that move traffic: on AWS, and in the demo on the simulator.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TrafficCommand {
     /// Set one side's share of the traffic, through the same guard as the console
     #[command(group(clap::ArgGroup::new("share").required(true).args(["green", "blue"])))]
     Shift {
@@ -107,46 +146,14 @@ pub enum Commands {
         #[arg(long)]
         force: bool,
     },
-    /// Set the idle side's desired count (never a side that carries traffic); keeps the service
-    ScaleIdle {
-        /// Tasks to run on the idle side, e.g. 0 after the bake
-        #[arg(long, value_name = "N", value_parser = task_count, allow_negative_numbers = true)]
-        to: u32,
-    },
-    /// Roll the live side to the idle side's task definition (blue stays production)
-    Adopt {
-        /// Wait until the live side's rollout reaches a steady state
-        #[arg(long)]
-        wait: bool,
-        /// How long --wait waits, in seconds
-        #[arg(long, value_name = "SECONDS", default_value_t = 600,
-              value_parser = timeout_seconds, allow_negative_numbers = true)]
-        timeout: u64,
-    },
     /// Run the configured plan without a terminal
     Plan {
         #[command(subcommand)]
         command: PlanCommand,
     },
-    /// Deploy an image to the idle side (the one at 0%): a new task definition revision with
-    /// only that image changed, the service updated and scaled to the live side's size
-    Deploy {
-        #[arg(long, value_name = "IMAGE")]
-        image: String,
-        /// The container to change, when the task definition has several
-        #[arg(long, value_name = "NAME")]
-        container: Option<String>,
-        /// Wait until the idle side runs its full size with healthy targets ("ready to shift")
-        #[arg(long)]
-        wait: bool,
-        /// How long --wait waits, in seconds
-        #[arg(long, value_name = "SECONDS", default_value_t = 600,
-              value_parser = timeout_seconds, allow_negative_numbers = true)]
-        timeout: u64,
-    },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum PlanCommand {
     /// Drive the plan to 100%, printing progress; exit 0 at 100%, 5 when the guard rolled back
     Run,
@@ -155,20 +162,25 @@ pub enum PlanCommand {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// What the simulated world does
-    #[arg(long, value_name = "NAME", default_value = "healthy", value_parser = parse_scenario,
+    #[arg(long, global = true, value_name = "NAME", default_value = "healthy", value_parser = parse_scenario,
           long_help = "What the simulated world does:\n  healthy     green comes up healthy and \
 serves as well as blue\n  bad-green   green's 5xx rate climbs to ~8% once it carries traffic\n  \
 slow-green  green answers 3x slower than blue\n  flaky-api   a quarter of API calls fail or are \
 throttled")]
     pub scenario: Scenario,
     /// Run simulated time N times faster (0.1 to 100)
-    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed,
+    #[arg(long, global = true, value_name = "N", default_value_t = 1.0, value_parser = parse_speed,
           allow_negative_numbers = true)]
     pub speed: f64,
     /// Seed for the simulator's randomness: the same seed gives the same world
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = seed,
+    #[arg(long, global = true, value_name = "N", default_value_t = 1, value_parser = seed,
           allow_negative_numbers = true)]
     pub seed: u64,
+    /// A headless command on the simulator instead of the console (`cutover demo plan run
+    /// --scenario bad-green --speed 50` exits 5 and says why); green is deployed and healthy
+    /// when it starts
+    #[command(subcommand)]
+    pub command: Option<TrafficCommand>,
 }
 
 /// A whole number from `min` to `max`, with a message that says what is wrong with it: a

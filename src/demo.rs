@@ -7,6 +7,7 @@ use crate::app::Settings;
 use crate::audit::Auditor;
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::domain::Timestamp;
+use crate::platform::Platform;
 use crate::platform::sim::{SimOptions, SimPlatform};
 use crate::runtime::RuntimeConfig;
 use crate::shift::plan::{OnBreach, Plan, PlanSpec};
@@ -47,29 +48,83 @@ pub fn demo_plan() -> Plan {
     })
 }
 
-pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
-    let start = SystemTime::now()
+/// Where the demo's audit lines go: a log of their own, never a real estate's.
+fn demo_auditor(global: &GlobalArgs) -> anyhow::Result<Auditor> {
+    let audit_path = global
+        .audit_log
+        .clone()
+        .unwrap_or_else(|| crate::audit::default_audit_path().with_file_name("demo-audit.jsonl"));
+    Auditor::new(
+        &audit_path,
+        format!("{} (demo)", crate::platform::whoami::local_actor()),
+        "demo: simulated listener rule".into(),
+    )
+}
+
+/// How long the simulated world runs before a headless demo command: green deployed, its
+/// targets healthy, carrying nothing yet.
+pub const HEADLESS_WARM_UP: Duration = Duration::from_secs(5 * 60);
+
+/// A headless traffic command's footing on the simulator: the world warmed up, the demo's
+/// plan, the demo's audit log.
+pub async fn headless(
+    global: &GlobalArgs,
+    args: &DemoArgs,
+) -> anyhow::Result<crate::headless::Headless<SimPlatform>> {
+    let platform = SimPlatform::new(SimOptions {
+        scenario: args.scenario,
+        speed: args.speed,
+        seed: args.seed,
+        start: wall_clock(),
+        read_only: global.read_only,
+        warm_up: HEADLESS_WARM_UP,
+    });
+    let observation = platform
+        .observe()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the simulated world: {e}"))?;
+    let plan = demo_plan();
+    Ok(crate::headless::Headless {
+        platform: Arc::new(platform),
+        observation,
+        settings: crate::headless::HeadlessSettings {
+            guard: Default::default(),
+            evidence: Default::default(),
+            role_bake: Settings::default().role_bake,
+            refresh: Duration::from_secs(global.refresh),
+            clock_speed: args.speed,
+            plan: Some((
+                PlanSpec::Steps {
+                    steps: plan.targets.clone(),
+                    bake: plan.bake,
+                },
+                plan.on_breach,
+            )),
+            source: "the demo".into(),
+        },
+        auditor: demo_auditor(global)?,
+    })
+}
+
+fn wall_clock() -> Timestamp {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| Timestamp(d.as_millis() as u64))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
+    let start = wall_clock();
     let platform = Arc::new(SimPlatform::new(SimOptions {
         scenario: args.scenario,
         speed: args.speed,
         seed: args.seed,
         start,
         read_only: global.read_only,
+        warm_up: Duration::ZERO,
     }));
     let (settings, runtime) = configs(global, args.speed);
-    // The demo's writes are not a real estate's: they go to a log of their own.
-    let audit_path = global
-        .audit_log
-        .clone()
-        .unwrap_or_else(|| crate::audit::default_audit_path().with_file_name("demo-audit.jsonl"));
-    let auditor = Auditor::new(
-        &audit_path,
-        format!("{} (demo)", crate::platform::whoami::local_actor()),
-        "demo: simulated listener rule".into(),
-    )?;
+    let auditor = demo_auditor(global)?;
     crate::console::run(
         platform,
         settings,

@@ -2,10 +2,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cutover::cli::{Cli, Commands, PlanCommand};
+use cutover::cli::{Cli, Commands, TrafficCommand};
 use cutover::config::ConfigError;
-use cutover::domain::Color;
-use cutover::headless::{Outcome, ShiftTarget};
+use cutover::headless::Outcome;
 use cutover::logging;
 use cutover::platform::aws::deploy::DeployError;
 use cutover::runtime::QUIT_WAIT;
@@ -23,7 +22,7 @@ fn main() -> ExitCode {
         .clone()
         .unwrap_or_else(logging::default_log_path);
     // `plan run` prints its progress as it goes; everything else keeps stdout for its result.
-    let progress = matches!(cli.command, Some(Commands::Plan { .. }));
+    let progress = prints_progress(&cli);
     let _log_guard = match logging::init(&log_path, progress) {
         Ok(guard) => guard,
         Err(error) => {
@@ -47,10 +46,7 @@ fn main() -> ExitCode {
         // The console and plan run take signals in their own loop; a headless command that is
         // sent one finishes the call in flight (its answer audited, the lock released), then
         // stops with 130.
-        if matches!(
-            cli.command,
-            None | Some(Commands::Demo(_)) | Some(Commands::Plan { .. })
-        ) {
+        if runs_a_loop(&cli) {
             return command.await;
         }
         tokio::pin!(command);
@@ -78,59 +74,71 @@ fn main() -> ExitCode {
 /// The command the flags name, as the platform answers it.
 async fn run(cli: &Cli) -> anyhow::Result<Option<Outcome>> {
     let global = &cli.global;
-    {
-        match &cli.command {
-            Some(Commands::Demo(args)) => cutover::demo::run(global, args).await.map(|()| None),
-            Some(Commands::Status { json }) => {
-                let text = cutover::aws_commands::status(global, *json).await?;
-                print!("{text}");
-                Ok(None)
-            }
-            Some(Commands::Shift { green, blue, force }) => {
-                let target = match (green, blue) {
-                    (Some(green), _) => ShiftTarget::Share(Color::Green, *green),
-                    (None, Some(blue)) => ShiftTarget::Share(Color::Blue, *blue),
-                    (None, None) => anyhow::bail!("shift needs --green PCT or --blue PCT"),
-                };
-                cutover::headless::shift(global, target, *force)
+    match &cli.command {
+        Some(Commands::Demo(args)) => match &args.command {
+            None => cutover::demo::run(global, args).await.map(|()| None),
+            Some(command) => {
+                let mut headless = cutover::demo::headless(global, args).await?;
+                cutover::headless::run(&mut headless, command)
                     .await
                     .map(Some)
             }
-            Some(Commands::Promote { force }) => {
-                cutover::headless::shift(global, ShiftTarget::Promote, *force)
-                    .await
-                    .map(Some)
-            }
-            Some(Commands::Rollback { to }) => {
-                cutover::headless::rollback(global, *to).await.map(Some)
-            }
-            Some(Commands::ScaleIdle { to }) => {
-                cutover::headless::scale_idle(global, *to).await.map(Some)
-            }
-            Some(Commands::Adopt { wait, timeout }) => cutover::headless::adopt(
-                global,
-                wait.then(|| std::time::Duration::from_secs(*timeout)),
-            )
-            .await
-            .map(Some),
-            Some(Commands::Plan {
-                command: PlanCommand::Run,
-            }) => cutover::headless::plan_run(global).await.map(Some),
-            Some(Commands::Deploy {
-                image,
-                container,
-                wait,
-                timeout,
-            }) => cutover::headless::deploy(
-                global,
-                image,
-                container.as_deref(),
-                wait.then(|| std::time::Duration::from_secs(*timeout)),
-            )
-            .await
-            .map(Some),
-            None => cutover::aws_commands::console(global).await.map(|()| None),
+        },
+        Some(Commands::Status { json }) => {
+            let text = cutover::aws_commands::status(global, *json).await?;
+            print!("{text}");
+            Ok(None)
         }
+        Some(Commands::Traffic(command)) => {
+            let mut headless = cutover::aws_commands::headless(global).await?;
+            cutover::headless::run(&mut headless, command)
+                .await
+                .map(Some)
+        }
+        Some(Commands::ScaleIdle { to }) => {
+            cutover::headless::scale_idle(global, *to).await.map(Some)
+        }
+        Some(Commands::Adopt { wait, timeout }) => cutover::headless::adopt(
+            global,
+            wait.then(|| std::time::Duration::from_secs(*timeout)),
+        )
+        .await
+        .map(Some),
+        Some(Commands::Deploy {
+            image,
+            container,
+            wait,
+            timeout,
+        }) => cutover::headless::deploy(
+            global,
+            image,
+            container.as_deref(),
+            wait.then(|| std::time::Duration::from_secs(*timeout)),
+        )
+        .await
+        .map(Some),
+        None => cutover::aws_commands::console(global).await.map(|()| None),
+    }
+}
+
+/// The commands that take signals in their own loop (the console, `plan run`): a signal ends
+/// them like `q`. `plan run` also prints its progress as it goes.
+fn runs_a_loop(cli: &Cli) -> bool {
+    let plan_run = |command: &TrafficCommand| matches!(command, TrafficCommand::Plan { .. });
+    match &cli.command {
+        None => true,
+        Some(Commands::Demo(args)) => args.command.as_ref().is_none_or(plan_run),
+        Some(Commands::Traffic(command)) => plan_run(command),
+        Some(_) => false,
+    }
+}
+
+fn prints_progress(cli: &Cli) -> bool {
+    let plan_run = |command: &TrafficCommand| matches!(command, TrafficCommand::Plan { .. });
+    match &cli.command {
+        Some(Commands::Demo(args)) => args.command.as_ref().is_some_and(plan_run),
+        Some(Commands::Traffic(command)) => plan_run(command),
+        _ => false,
     }
 }
 

@@ -43,6 +43,33 @@ impl Default for RuntimeConfig {
     }
 }
 
+/// Where the state is shown: a terminal, or nothing at all (headless `plan run` prints its
+/// progress through the log instead).
+pub trait Screen {
+    fn show(&mut self, state: &AppState) -> anyhow::Result<()>;
+}
+
+impl<B> Screen for Terminal<B>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    fn show(&mut self, state: &AppState) -> anyhow::Result<()> {
+        self.draw(|frame| ui::view(state, frame))
+            .map(|_| ())
+            .context("drawing the screen")
+    }
+}
+
+/// No screen: a headless run.
+pub struct NoScreen;
+
+impl Screen for NoScreen {
+    fn show(&mut self, _state: &AppState) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
 /// Work under way at the edges; the loop starts at most one of each at a time.
 struct InFlight {
     observing: bool,
@@ -58,9 +85,9 @@ struct InFlight {
 /// clients' own operation timeout, so the answer (or the timeout) always arrives first.
 pub const QUIT_WAIT: Duration = Duration::from_secs(30);
 
-pub async fn run<P, B, E>(
+pub async fn run<P, S, E>(
     platform: Arc<P>,
-    terminal: &mut Terminal<B>,
+    terminal: &mut S,
     events: E,
     state: &mut AppState,
     config: RuntimeConfig,
@@ -68,8 +95,7 @@ pub async fn run<P, B, E>(
 ) -> anyhow::Result<()>
 where
     P: Platform,
-    B: Backend,
-    B::Error: Send + Sync + 'static,
+    S: Screen,
     E: Stream<Item = std::io::Result<Event>> + Unpin,
 {
     run_until(
@@ -87,9 +113,9 @@ where
 /// [`run`], ending like `q` when `shutdown` completes (SIGTERM, SIGHUP, Ctrl-C in headless
 /// runs). Either way a write in flight is waited for (up to [`QUIT_WAIT`]) and audited
 /// before this returns, so the caller can release the lock after it.
-pub async fn run_until<P, B, E, S>(
+pub async fn run_until<P, T, E, S>(
     platform: Arc<P>,
-    terminal: &mut Terminal<B>,
+    terminal: &mut T,
     mut events: E,
     state: &mut AppState,
     config: RuntimeConfig,
@@ -98,8 +124,7 @@ pub async fn run_until<P, B, E, S>(
 ) -> anyhow::Result<()>
 where
     P: Platform,
-    B: Backend,
-    B::Error: Send + Sync + 'static,
+    T: Screen,
     E: Stream<Item = std::io::Result<Event>> + Unpin,
     S: std::future::Future<Output = ()>,
 {
@@ -121,9 +146,7 @@ where
         queued_writes: VecDeque::new(),
     };
 
-    terminal
-        .draw(|frame| ui::view(state, frame))
-        .context("drawing the first frame")?;
+    terminal.show(state).context("drawing the first frame")?;
     state.take_dirty();
     let mut last_draw = Instant::now();
     let mut draw_due: Option<Instant> = None;
@@ -188,9 +211,7 @@ where
         if state.take_dirty() || draw_due.is_some_and(|due| due <= Instant::now()) {
             let due = last_draw + config.min_frame_gap;
             if Instant::now() >= due {
-                terminal
-                    .draw(|frame| ui::view(state, frame))
-                    .context("drawing the screen")?;
+                terminal.show(state)?;
                 last_draw = Instant::now();
                 draw_due = None;
             } else {
@@ -206,7 +227,7 @@ where
         tracing::warn!("{line}");
         state.flash(crate::domain::LogLevel::Warn, line);
         // Best effort: the screen may already be gone (a closed terminal).
-        let _ = terminal.draw(|frame| ui::view(state, frame));
+        let _ = terminal.show(state);
         let deadline = Instant::now() + QUIT_WAIT;
         while work.writing {
             let msg = tokio::select! {

@@ -246,3 +246,31 @@ fn negative_numbers_in_flags_must_be_at_least_zero() {
         );
     }
 }
+
+#[test]
+fn the_demo_has_the_headless_commands_on_the_simulator() {
+    let audit = format!("{}/demo-headless.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    let output = cutover(&[
+        "demo",
+        "plan",
+        "run",
+        "--scenario",
+        "bad-green",
+        "--speed",
+        "100",
+        "--audit-log",
+        &audit,
+    ]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the guard rolled back to 100/0: green"),
+        "{}",
+        stderr(&output)
+    );
+    let output = cutover(&["demo", "shift", "--green", "10", "--audit-log", &audit]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "100/0 → 90/10 (blue/green), read back"
+    );
+}

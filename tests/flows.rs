@@ -93,6 +93,7 @@ fn counted_with(scenario: Scenario, read_only: bool) -> Arc<Counted> {
             seed: 9,
             start: START,
             read_only,
+            warm_up: std::time::Duration::ZERO,
         }),
         observes: AtomicUsize::new(0),
         metrics: AtomicUsize::new(0),

@@ -56,6 +56,18 @@ pub trait Platform: Send + Sync + 'static {
         }
     }
 
+    /// Gives back the operator lock if this process holds one (after a headless write, on
+    /// quit). Platforms without a lock have nothing to do.
+    fn release_lock(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+
+    /// Who writes, for the audit log: the cloud identity where the platform knows one, else
+    /// `$USER@host`.
+    fn actor(&self) -> impl Future<Output = String> + Send {
+        async { whoami::local_actor() }
+    }
+
     /// Puts `image` on the idle side (the one at 0%): a new revision, the service updated to it
     /// and scaled to the live side's size.
     fn deploy(

@@ -420,29 +420,6 @@ impl AwsPlatform {
         Ok((read_back, note))
     }
 
-    /// Gives the lock back if this process holds it (on quit, after a headless write).
-    pub async fn release_lock(&self) {
-        let held = self
-            .lock_written
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .is_some();
-        if !held {
-            return;
-        }
-        let arn = self.estate.traffic.arn();
-        self.count("DescribeTags");
-        let ours =
-            matches!(lock::read(&self.elb, arn).await, Ok(Some(l)) if l.holder == self.holder);
-        if ours {
-            self.count("RemoveTags");
-            if let Err(error) = lock::remove(&self.elb, arn).await {
-                tracing::warn!("releasing the lock: {error}; it expires by itself");
-            }
-        }
-    }
-
     /// Deploys `image` to the idle side (the one at 0%): a new task definition revision with
     /// only that container's image changed, the service updated to it and scaled to the live
     /// side's desired count. Goes through the same refusals and lock as a weight write.
@@ -505,21 +482,6 @@ impl AwsPlatform {
             desired: u32::try_from(desired).unwrap_or(0),
             weights,
         })
-    }
-
-    /// Who the credentials belong to (STS `GetCallerIdentity`), for the audit log; `$USER@host`
-    /// when STS cannot say.
-    pub async fn actor(&self) -> String {
-        self.count("GetCallerIdentity");
-        match self.sts.get_caller_identity().send().await {
-            Ok(out) => out
-                .arn()
-                .map_or_else(crate::platform::whoami::local_actor, str::to_string),
-            Err(error) => {
-                tracing::warn!("GetCallerIdentity: {error}; the audit log names the local user");
-                crate::platform::whoami::local_actor()
-            }
-        }
     }
 
     pub fn estate(&self) -> &Estate {
@@ -785,6 +747,44 @@ impl Platform for AwsPlatform {
                 self.region,
                 self.estate.traffic.account().unwrap_or("?")
             ),
+        }
+    }
+
+    /// Gives the lock back if this process holds it (on quit, after a headless write).
+    async fn release_lock(&self) {
+        let held = self
+            .lock_written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .is_some();
+        if !held {
+            return;
+        }
+        let arn = self.estate.traffic.arn();
+        self.count("DescribeTags");
+        let ours =
+            matches!(lock::read(&self.elb, arn).await, Ok(Some(l)) if l.holder == self.holder);
+        if ours {
+            self.count("RemoveTags");
+            if let Err(error) = lock::remove(&self.elb, arn).await {
+                tracing::warn!("releasing the lock: {error}; it expires by itself");
+            }
+        }
+    }
+
+    /// Who the credentials belong to (STS `GetCallerIdentity`), for the audit log; `$USER@host`
+    /// when STS cannot say.
+    async fn actor(&self) -> String {
+        self.count("GetCallerIdentity");
+        match self.sts.get_caller_identity().send().await {
+            Ok(out) => out
+                .arn()
+                .map_or_else(crate::platform::whoami::local_actor, str::to_string),
+            Err(error) => {
+                tracing::warn!("GetCallerIdentity: {error}; the audit log names the local user");
+                crate::platform::whoami::local_actor()
+            }
         }
     }
 

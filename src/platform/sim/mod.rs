@@ -37,6 +37,9 @@ pub struct SimOptions {
     pub start: Timestamp,
     /// Refuse every write, as the AWS platform does in read-only mode.
     pub read_only: bool,
+    /// How long the world has run before `start`: zero for the console's demo (green deploys
+    /// as it starts), a few minutes for a headless demo command (green is up and healthy).
+    pub warm_up: Duration,
 }
 
 pub struct SimPlatform {
@@ -50,12 +53,15 @@ pub struct SimPlatform {
 
 impl SimPlatform {
     pub fn new(options: SimOptions) -> Self {
+        let mut world = World::new(options.scenario, options.seed, options.start);
+        let now = options.start.plus(options.warm_up);
+        world.advance_to(now);
         SimPlatform {
-            clock: SimClock::new(options.start, options.speed),
+            clock: SimClock::new(now, options.speed),
             read_only: options.read_only,
             offline: std::sync::atomic::AtomicBool::new(false),
             scenario: options.scenario,
-            world: Mutex::new(World::new(options.scenario, options.seed, options.start)),
+            world: Mutex::new(world),
             // A second stream, so API faults do not change the world a seed gives.
             api_rng: Mutex::new(StdRng::seed_from_u64(options.seed ^ 0xA5A5_A5A5)),
         }
@@ -209,6 +215,7 @@ mod tests {
             seed: 5,
             start: Timestamp::from_secs(1_795_763_100),
             read_only: false,
+            warm_up: Duration::ZERO,
         })
     }
 
@@ -249,6 +256,7 @@ mod tests {
             seed: 1,
             start: Timestamp(0),
             read_only: false,
+            warm_up: Duration::ZERO,
         });
         tokio::time::advance(Duration::from_secs(6)).await;
         assert_eq!(sim.now(), Timestamp(60_000));

@@ -1,0 +1,302 @@
+//! `deploy`, `scale-idle` and `adopt`: the service changes, on AWS.
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::{Outcome, record};
+use crate::aws_commands::connect;
+use crate::cli::GlobalArgs;
+use crate::domain::{Color, PlatformError};
+use crate::platform::Platform;
+use crate::platform::aws::AwsPlatform;
+use crate::shift::{roles, sticky};
+
+/// `deploy --image IMAGE [--container NAME] [--wait]`.
+pub async fn deploy(
+    global: &GlobalArgs,
+    image: &str,
+    container: Option<&str>,
+    wait: Option<std::time::Duration>,
+) -> anyhow::Result<Outcome> {
+    let (platform, config, observation) = connect(global).await?;
+    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    let weights = observation.weights;
+    let deployed = match idle_side_busy(
+        &platform,
+        &observation,
+        config.role_bake,
+        "a deploy now would replace",
+    )
+    .await
+    {
+        Some(reason) => Err(anyhow::Error::new(PlatformError::Refused { reason })),
+        None => platform.deploy_image(image, container).await,
+    };
+    platform.release_lock().await;
+    let report = match deployed {
+        Ok(report) => report,
+        Err(error) => {
+            let outcome = match error.downcast_ref::<PlatformError>() {
+                Some(PlatformError::Refused { reason }) => {
+                    Outcome::Refused(format!("not deployed: {reason}"))
+                }
+                Some(locked @ PlatformError::Locked { .. }) => {
+                    Outcome::ChangedOutside(format!("not deployed: {locked}"))
+                }
+                _ => Outcome::Interrupted(format!("{error:#}")),
+            };
+            record(
+                &mut auditor,
+                &platform,
+                "deploy",
+                weights,
+                weights,
+                None,
+                &outcome,
+            );
+            return match outcome {
+                Outcome::Interrupted(_) => {
+                    Err(error.context("deploy failed; the previous revision keeps serving"))
+                }
+                refused => Ok(refused),
+            };
+        }
+    };
+    let summary = format!(
+        "deployed {image} to {}: {} → {}, {} tasks",
+        report.idle, report.from, report.to, report.desired
+    );
+    record(
+        &mut auditor,
+        &platform,
+        "deploy",
+        weights,
+        weights,
+        None,
+        &Outcome::Done(summary.clone()),
+    );
+    let Some(timeout) = wait else {
+        return Ok(Outcome::Done(format!(
+            "{summary}; the rollout runs (--wait waits for it)"
+        )));
+    };
+    wait_for_rollout(
+        global,
+        &platform,
+        &report,
+        timeout,
+        &summary,
+        "ready to shift",
+    )
+    .await
+}
+
+/// Why the side at 0% must stay as it is: it is the rollback target (CloudWatch shows the
+/// other side has not yet carried everything for a whole bake), or sticky clients may still
+/// reach it. `None` when it is free, or when CloudWatch cannot be read (the platform's own
+/// refusals still apply).
+async fn idle_side_busy(
+    platform: &AwsPlatform,
+    observation: &crate::domain::Observation,
+    bake: Duration,
+    would: &str,
+) -> Option<String> {
+    let weights = observation.weights;
+    let metrics = match platform.metrics().await {
+        Ok(metrics) => metrics,
+        Err(error) => {
+            tracing::warn!("reading CloudWatch for the idle side's role: {error}");
+            return None;
+        }
+    };
+    let baseline = roles::baseline(weights, Some(&metrics), bake);
+    if weights.is_idle(baseline) {
+        return Some(format!(
+            "{baseline} is the rollback target until {} has carried all traffic for the bake \
+             ({}s): {would} what rollback returns to",
+            baseline.other().name(),
+            bake.as_secs()
+        ));
+    }
+    let idle = weights.idle_and_live().0?;
+    sticky::refusal(
+        Some(&metrics),
+        idle,
+        observation.stickiness_seconds,
+        platform.now(),
+        would,
+    )
+}
+
+/// `scale-idle --to N`.
+pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> anyhow::Result<Outcome> {
+    let (platform, config, observation) = connect(global).await?;
+    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    let weights = observation.weights;
+    let fewer = Color::BOTH
+        .iter()
+        .any(|c| weights.share(*c) == 0 && desired < observation.side(*c).service.desired);
+    let refusal = if fewer {
+        idle_side_busy(
+            &platform,
+            &observation,
+            config.role_bake,
+            "scaling it down would stop",
+        )
+        .await
+    } else {
+        None
+    };
+    let result = match refusal {
+        Some(reason) => Err(PlatformError::Refused { reason }),
+        None => platform.scale_idle(desired).await,
+    };
+    platform.release_lock().await;
+    let outcome = match result {
+        Ok(report) => Outcome::Done(format!(
+            "scaled {} from {} to {} tasks",
+            report.side, report.from, report.to
+        )),
+        Err(PlatformError::Refused { reason }) => Outcome::Refused(format!("not scaled: {reason}")),
+        Err(locked @ PlatformError::Locked { .. }) => {
+            Outcome::ChangedOutside(format!("not scaled: {locked}"))
+        }
+        Err(error) => return Err(error).context("scaling the idle side"),
+    };
+    record(
+        &mut auditor,
+        &platform,
+        "scale idle",
+        weights,
+        weights,
+        None,
+        &outcome,
+    );
+    Ok(outcome)
+}
+
+/// `adopt [--wait]`: the live side takes the idle side's revision.
+pub async fn adopt(
+    global: &GlobalArgs,
+    wait: Option<std::time::Duration>,
+) -> anyhow::Result<Outcome> {
+    let (platform, _, observation) = connect(global).await?;
+    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    let weights = observation.weights;
+    let result = platform.adopt().await;
+    platform.release_lock().await;
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            let outcome = match error {
+                PlatformError::Refused { reason } => {
+                    Outcome::Refused(format!("not adopted: {reason}"))
+                }
+                locked @ PlatformError::Locked { .. } => {
+                    Outcome::ChangedOutside(format!("not adopted: {locked}"))
+                }
+                other => return Err(other).context("adopting"),
+            };
+            record(
+                &mut auditor,
+                &platform,
+                "adopt",
+                weights,
+                weights,
+                None,
+                &outcome,
+            );
+            return Ok(outcome);
+        }
+    };
+    let summary = format!(
+        "{} rolls from {} to {}",
+        report.idle, report.from, report.to
+    );
+    record(
+        &mut auditor,
+        &platform,
+        "adopt",
+        weights,
+        weights,
+        None,
+        &Outcome::Done(summary.clone()),
+    );
+    match wait {
+        None => Ok(Outcome::Done(format!(
+            "{summary} (--wait waits for the rollout)"
+        ))),
+        Some(timeout) => {
+            wait_for_rollout(global, &platform, &report, timeout, &summary, "steady").await
+        }
+    }
+}
+
+/// Polls until `report.idle` runs `report.to` in full with healthy targets and a completed
+/// rollout, or the time is up.
+async fn wait_for_rollout(
+    global: &GlobalArgs,
+    platform: &AwsPlatform,
+    report: &crate::platform::DeployReport,
+    timeout: std::time::Duration,
+    summary: &str,
+    done: &str,
+) -> anyhow::Result<Outcome> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Ok(observation) = platform.observe().await {
+            let side = observation.side(report.idle);
+            if let Some(why) = rollout_failure(&side.service, report) {
+                return Ok(Outcome::RolloutFailed(format!("{summary}; {why}")));
+            }
+            let ready = side.service.task_definition == report.to
+                && side.service.rollout == crate::domain::RolloutState::Completed
+                && side.service.primary_running >= report.desired
+                && side.targets.healthy >= report.desired;
+            if ready {
+                return Ok(Outcome::Done(format!("{summary}; {done}")));
+            }
+        }
+        if crate::signals::stop_asked() {
+            return Ok(Outcome::Interrupted(format!(
+                "{summary}; stopped waiting on a signal (the rollout goes on)"
+            )));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(Outcome::NotReady(format!(
+                "{summary}; not {done} after {}s",
+                timeout.as_secs()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(global.refresh)).await;
+    }
+}
+
+/// Rolls back to `baseline`, retrying when the weights change under it; never stopped by the
+/// lock (see [`Platform::write_weights`]). Returns the outcome and the platform's notes (lock
+/// bypassed, answer lost) for the audit line.
+/// Why a rollout cutover started has ended without reaching `report.to`, if it has: ECS marked
+/// it FAILED, or the service runs another revision again (the circuit breaker rolled it back).
+fn rollout_failure(
+    service: &crate::domain::ServiceStatus,
+    report: &crate::platform::DeployReport,
+) -> Option<String> {
+    let failed = match service.failed_tasks {
+        0 => String::new(),
+        n => format!(" ({n} tasks failed to start)"),
+    };
+    if service.task_definition != report.to {
+        return Some(format!(
+            "the rollout of {} failed{failed}: {} is back on {}, the revision it ran before \
+             (ECS's deployment circuit breaker rolled it back)",
+            report.to, report.idle, service.task_definition
+        ));
+    }
+    (service.rollout == crate::domain::RolloutState::Failed).then(|| {
+        format!(
+            "the rollout of {} to {} failed{failed}: ECS marked it FAILED",
+            report.to, report.idle
+        )
+    })
+}

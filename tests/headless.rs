@@ -1,0 +1,140 @@
+//! The headless commands on the simulator, in paused time: the same core as on AWS (the shift
+//! machine, the guard, the plan, the audit log), in milliseconds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cutover::audit::Auditor;
+use cutover::domain::{Color, Timestamp, Weights};
+use cutover::headless::{Headless, HeadlessSettings, Outcome, ShiftTarget};
+use cutover::platform::Platform;
+use cutover::platform::sim::{Scenario, SimOptions, SimPlatform};
+use cutover::shift::plan::{OnBreach, PlanSpec};
+
+const START: Timestamp = Timestamp(1_795_763_100_000);
+
+/// A demo world five minutes in (green up and healthy), read once, with its own audit log.
+async fn demo(name: &str, scenario: Scenario) -> Headless<SimPlatform> {
+    let platform = SimPlatform::new(SimOptions {
+        scenario,
+        speed: 1.0,
+        seed: 7,
+        start: START,
+        read_only: false,
+        warm_up: cutover::demo::HEADLESS_WARM_UP,
+    });
+    let observation = platform.observe().await.expect("the simulated world");
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("headless-{name}.jsonl"));
+    let _ = std::fs::remove_file(&path);
+    Headless {
+        platform: Arc::new(platform),
+        observation,
+        settings: HeadlessSettings {
+            guard: Default::default(),
+            evidence: Default::default(),
+            role_bake: Duration::from_secs(300),
+            refresh: Duration::from_secs(5),
+            clock_speed: 1.0,
+            plan: Some((
+                PlanSpec::Steps {
+                    steps: vec![10, 25, 50, 100],
+                    bake: Duration::from_secs(120),
+                },
+                OnBreach::Rollback,
+            )),
+            source: "the test".into(),
+        },
+        auditor: Auditor::new(&path, "tester".into(), "sim".into()).expect("an audit log"),
+    }
+}
+
+async fn weights(headless: &Headless<SimPlatform>) -> Weights {
+    headless
+        .platform
+        .observe()
+        .await
+        .expect("the simulated world")
+        .weights
+}
+
+/// The headless command again on what the platform holds now, as a new run would start.
+async fn reread(headless: &mut Headless<SimPlatform>) {
+    headless.observation = headless.platform.observe().await.expect("the world");
+}
+
+#[tokio::test(start_paused = true)]
+async fn shift_promote_and_rollback_go_through_the_guard_on_the_simulator() {
+    let mut headless = demo("shift", Scenario::Healthy).await;
+    let outcome =
+        cutover::headless::shift(&mut headless, ShiftTarget::Share(Color::Green, 10), false)
+            .await
+            .expect("a shift");
+    assert_eq!(
+        outcome,
+        Outcome::Done("100/0 → 90/10 (blue/green), read back".into())
+    );
+    assert_eq!(weights(&headless).await, Weights::with_green(10));
+
+    // A second step needs evidence the world has not produced yet: refused, exit 3.
+    reread(&mut headless).await;
+    let refused =
+        cutover::headless::shift(&mut headless, ShiftTarget::Share(Color::Green, 30), false)
+            .await
+            .expect("an answer");
+    assert_eq!(refused.exit_code(), 3, "{refused:?}");
+    assert!(
+        refused.message().contains("not enough evidence"),
+        "{refused:?}"
+    );
+
+    // Once green has served for a few minutes, promote goes (a jump needs --force).
+    tokio::time::sleep(Duration::from_secs(4 * 60)).await;
+    reread(&mut headless).await;
+    let promoted = cutover::headless::shift(&mut headless, ShiftTarget::Promote, true)
+        .await
+        .expect("a promote");
+    assert_eq!(promoted.exit_code(), 0, "{promoted:?}");
+    assert_eq!(weights(&headless).await, Weights::ALL_GREEN);
+
+    // Rollback goes back to blue, the side the metrics show as live.
+    reread(&mut headless).await;
+    let rolled = cutover::headless::rollback(&mut headless, None)
+        .await
+        .expect("a rollback");
+    assert_eq!(
+        rolled,
+        Outcome::Done("rolled back 0/100 → 100/0 (blue/green), read back".into())
+    );
+    assert_eq!(weights(&headless).await, Weights::ALL_BLUE);
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan_run_reaches_everything_on_a_healthy_green() {
+    let mut headless = demo("plan-healthy", Scenario::Healthy).await;
+    let outcome = cutover::headless::plan_run(&mut headless)
+        .await
+        .expect("plan run");
+    assert_eq!(
+        outcome,
+        Outcome::Done("plan done: green carries all traffic".into())
+    );
+    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(weights(&headless).await, Weights::ALL_GREEN);
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan_run_on_a_bad_green_is_rolled_back_by_the_guard_and_exits_5() {
+    let mut headless = demo("plan-bad", Scenario::BadGreen).await;
+    let outcome = cutover::headless::plan_run(&mut headless)
+        .await
+        .expect("plan run");
+    assert_eq!(outcome.exit_code(), 5, "{outcome:?}");
+    assert!(
+        outcome
+            .message()
+            .starts_with("the guard rolled back to 100/0: green"),
+        "{outcome:?}"
+    );
+    assert_eq!(weights(&headless).await, Weights::ALL_BLUE);
+}
