@@ -1,6 +1,5 @@
 //! The application core: state, messages, the pure `update`, and the one keymap table.
 
-mod autopilot;
 mod availability;
 mod event_log;
 mod keymap;

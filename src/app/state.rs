@@ -2,7 +2,8 @@ use std::time::Duration;
 
 use super::{EventLog, Popup};
 use crate::domain::{
-    AuditEvent, Color, LogLevel, MetricsSnapshot, Observation, READ_ONLY_REASON, Timestamp, Weights,
+    AuditEvent, Color, LogLevel, LogSource, MetricsSnapshot, Observation, READ_ONLY_REASON,
+    Timestamp, Weights,
 };
 use crate::domain::{DeployReport, SourceInfo};
 use crate::shift::plan::Plan;
@@ -255,6 +256,12 @@ impl AppState {
     /// Whether something animates (a spinner) and needs frames between ticks.
     pub fn animating(&self) -> bool {
         self.shift.in_flight().is_some()
+    }
+
+    /// One line in the event log, at the console's time now.
+    pub fn note(&mut self, level: LogLevel, source: LogSource, text: impl Into<String>) {
+        let now = self.now;
+        self.log.push(now, level, source, text);
     }
 
     pub fn flash(&mut self, level: LogLevel, text: impl Into<String>) {

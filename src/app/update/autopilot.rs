@@ -1,13 +1,13 @@
 //! Drives the configured plan from `update`: on every message the plan may take its next step
 //! (through the guard), hold, or roll back on a breach.
 
-use super::{AppState, Command};
+use super::*;
 use crate::domain::{Color, LogLevel, LogSource, Weights};
 use crate::shift::plan::{PlanAction, PlanState};
 use crate::shift::{ApplyDecision, GuardDecision, Verdict};
 
 /// What the plan does now, as commands; nothing while a write is in flight.
-pub fn drive(state: &mut AppState) -> Vec<Command> {
+pub(super) fn drive(state: &mut AppState) -> Vec<Command> {
     let now = state.now;
     let Some(current) = state.shift.current() else {
         return Vec::new();
@@ -32,8 +32,7 @@ pub fn drive(state: &mut AppState) -> Vec<Command> {
     match plan.poll(now, current, worse.as_deref()) {
         PlanAction::Nothing => Vec::new(),
         PlanAction::Rollback(reason) => {
-            state.log.push(
-                now,
+            state.note(
                 LogLevel::Error,
                 LogSource::System,
                 format!(
@@ -42,7 +41,7 @@ pub fn drive(state: &mut AppState) -> Vec<Command> {
                 ),
             );
             let why = format!("{} is worse: {reason}", candidate.name());
-            super::update::rollback_now(state, LogSource::System, Some(why))
+            rollback_now(state, LogSource::System, Some(why))
         }
         PlanAction::Step(target) => step(state, current, target, candidate),
     }
@@ -65,7 +64,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
             let newly = !matches!(plan.state, PlanState::Holding { .. });
             plan.hold(why.clone());
             if newly {
-                super::update::audit(
+                audit(
                     state,
                     "plan step",
                     current,
@@ -73,8 +72,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
                     crate::domain::AuditResult::Refused,
                     Some(why.clone()),
                 );
-                state.log.push(
-                    now,
+                state.note(
                     LogLevel::Info,
                     LogSource::System,
                     format!(
@@ -93,8 +91,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
             state.shift.stage(target);
             match state.shift.apply_plan_step(now) {
                 ApplyDecision::Write(request) => {
-                    state.log.push(
-                        now,
+                    state.note(
                         LogLevel::Info,
                         LogSource::System,
                         format!(
@@ -104,7 +101,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
                             request.target
                         ),
                     );
-                    super::update::remember_grounds(state, None);
+                    remember_grounds(state, None);
                     vec![Command::Write(request)]
                 }
                 _ => {

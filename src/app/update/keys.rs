@@ -1,0 +1,334 @@
+//! Keys on the main screen: one dispatch by the keymap and `availability`, and what each action does.
+
+use super::*;
+
+/// The side a deploy goes to: the one carrying nothing.
+pub(super) fn idle_side(state: &AppState) -> Option<Color> {
+    state.shift.current()?.idle_and_live().0
+}
+
+pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
+    if !matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat) {
+        return Vec::new();
+    }
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return quit(state);
+    }
+    if key.code == KeyCode::Char('R') && state.popup.is_some() {
+        // Rollback is the panic button: it works over any popup (a percentage has no 'R').
+        state.popup = None;
+        state.mark_dirty();
+        let target = Weights::all_to(state.baseline());
+        if refused(state, "rollback", Some(target)) {
+            return Vec::new();
+        }
+        return rollback(state);
+    }
+    match state.popup.take() {
+        Some(popup) => {
+            state.mark_dirty();
+            on_popup_key(state, popup, key)
+        }
+        None => match action_for(&key) {
+            Some(action) => {
+                state.mark_dirty();
+                on_action(state, action)
+            }
+            None => Vec::new(),
+        },
+    }
+}
+
+pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
+    // One answer to "can this run now?" for dispatch, the hint bar and the help.
+    match availability(state, action) {
+        Availability::Available => {}
+        Availability::WritesRefused(_) => {
+            refused(state, action_name(action), action_target(state, action));
+            return Vec::new();
+        }
+        Availability::Unavailable(why) => {
+            let level = if why == NOT_READ_YET {
+                LogLevel::Warn
+            } else {
+                LogLevel::Info
+            };
+            state.flash(level, why);
+            return Vec::new();
+        }
+    }
+    let step = i16::from(state.settings.step_points);
+    match action {
+        Action::StageUp => nudge(state, step),
+        Action::StageDown => nudge(state, -step),
+        Action::TypePercent => {
+            state.popup = Some(Popup::Prompt(PercentPrompt::default()));
+            Vec::new()
+        }
+        Action::Apply => apply_staged(state, false),
+        Action::DropStaged => {
+            if let Some(dropped) = state.shift.drop_staged() {
+                state.flash(
+                    LogLevel::Info,
+                    format!("dropped the staged split {dropped}"),
+                );
+            }
+            Vec::new()
+        }
+        Action::Rollback => rollback(state),
+        Action::Promote => {
+            let to = state.candidate();
+            match state.shift.current() {
+                None => not_read_yet(state),
+                Some(from) if from == Weights::all_to(to) => state.flash(
+                    LogLevel::Info,
+                    format!("{} already carries all traffic", to.name()),
+                ),
+                Some(from) => {
+                    if !guard_refuses(state, Weights::all_to(to)) {
+                        state.popup = Some(Popup::Confirm(Confirm::Promote { from, to }));
+                    }
+                }
+            }
+            Vec::new()
+        }
+        Action::StartPlan => {
+            let now = state.now;
+            let candidate = state.candidate();
+            let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+            if let Some(plan) = state.plan.as_mut() {
+                let resumed = plan.state != PlanState::Ready && plan.state != PlanState::Done;
+                if plan.start(now, candidate, current) {
+                    let verb = if resumed { "resumed" } else { "started" };
+                    let text = format!(
+                        "plan {verb}: traffic moves to {}",
+                        plan.side(candidate).name()
+                    );
+                    state.note(LogLevel::Info, LogSource::Operator, text);
+                }
+            }
+            Vec::new()
+        }
+        Action::PausePlan => {
+            if let Some(plan) = state.plan.as_mut() {
+                plan.pause("paused by the operator (a resumes)");
+                state.note(LogLevel::Info, LogSource::Operator, "plan paused");
+            }
+            Vec::new()
+        }
+        Action::NextStep => {
+            let now = state.now;
+            if let Some(plan) = state.plan.as_mut() {
+                plan.skip_bake(now);
+            }
+            Vec::new()
+        }
+        // What would stop these was said by `availability` above.
+        Action::Deploy => {
+            if let (Some(idle), Some(observation)) = (idle_side(state), &state.observation) {
+                let current = observation.side(idle).service.image.clone();
+                state.popup = Some(Popup::Image(ImagePrompt::new(&current)));
+            }
+            Vec::new()
+        }
+        Action::ScaleIdle => {
+            if let (Some(side), Some(observation)) = (idle_side(state), &state.observation) {
+                let desired = observation.side(side).service.desired;
+                state.popup = Some(Popup::Confirm(Confirm::ScaleIdle { side, desired }));
+            }
+            Vec::new()
+        }
+        Action::Adopt => {
+            let sides = state.shift.current().map(Weights::idle_and_live);
+            if let (Some((Some(idle), Some(live))), Some(observation)) = (sides, &state.observation)
+            {
+                let revision = observation.side(idle).service.task_definition.clone();
+                state.popup = Some(Popup::Confirm(Confirm::Adopt { live, revision }));
+            }
+            Vec::new()
+        }
+        Action::Help => {
+            state.popup = Some(Popup::Help);
+            Vec::new()
+        }
+        Action::Quit => quit(state),
+    }
+}
+
+pub(super) fn nudge(state: &mut AppState, delta: i16) -> Vec<Command> {
+    if state.shift.nudge(delta).is_none() {
+        not_read_yet(state);
+    }
+    Vec::new()
+}
+
+/// A typed percentage is the candidate's share: the side traffic moves to.
+pub(super) fn stage_typed(state: &mut AppState, percent: u8) {
+    let candidate = state.candidate();
+    match state.shift.stage(Weights::with_share(candidate, percent)) {
+        None => not_read_yet(state),
+        Some(_) if state.shift.staged().is_none() => state.flash(
+            LogLevel::Info,
+            format!("{} already carries {percent}%", candidate.name()),
+        ),
+        Some(w) => state.flash(
+            LogLevel::Info,
+            format!("staged {w} (blue/green): Enter applies, Esc drops"),
+        ),
+    }
+}
+
+/// Applies the staged split if the guard lets it; `confirmed` when the operator already said
+/// yes to a large jump.
+pub(super) fn apply_staged(state: &mut AppState, confirmed: bool) -> Vec<Command> {
+    let (Some(current), Some(staged)) = (state.shift.current(), state.shift.staged()) else {
+        let decision = state.shift.apply(u8::MAX, state.now);
+        return on_apply_decision(state, decision);
+    };
+    if state.shift.in_flight().is_some() {
+        return on_apply_decision(state, ApplyDecision::Busy);
+    }
+    match state.guard(current, staged) {
+        GuardDecision::Refuse(why) => {
+            guard_refused(state, "apply", current, staged, &why);
+            Vec::new()
+        }
+        GuardDecision::NeedsConfirm(_) if !confirmed => {
+            state.popup = Some(Popup::Confirm(Confirm::LargeJump {
+                from: current,
+                to: staged,
+            }));
+            Vec::new()
+        }
+        GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {
+            let decision = state.shift.apply_confirmed(state.now);
+            on_apply_decision(state, decision)
+        }
+    }
+}
+
+/// Whether the guard refuses moving to `target` now (a jump needing confirmation is not a
+/// refusal); says why if so.
+pub(super) fn guard_refuses(state: &mut AppState, target: Weights) -> bool {
+    let Some(current) = state.shift.current() else {
+        return false;
+    };
+    match state.guard(current, target) {
+        GuardDecision::Refuse(why) => {
+            guard_refused(state, "promote", current, target, &why);
+            true
+        }
+        GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => false,
+    }
+}
+
+pub(super) fn guard_refused(
+    state: &mut AppState,
+    action: &str,
+    from: Weights,
+    to: Weights,
+    why: &str,
+) {
+    audit(
+        state,
+        action,
+        from,
+        to,
+        AuditResult::Refused,
+        Some(why.to_string()),
+    );
+    let text = format!("refused {from} → {to}: {why}");
+    state.note(LogLevel::Warn, LogSource::System, text.clone());
+    state.flash(LogLevel::Warn, text);
+}
+
+pub(super) fn on_apply_decision(state: &mut AppState, decision: ApplyDecision) -> Vec<Command> {
+    match decision {
+        ApplyDecision::Write(request) => start_write(state, request, LogSource::Operator),
+        ApplyDecision::NeedsConfirm { from, to } => {
+            state.popup = Some(Popup::Confirm(Confirm::LargeJump { from, to }));
+            Vec::new()
+        }
+        ApplyDecision::NothingStaged => {
+            state.flash(LogLevel::Info, "nothing staged: stage with →/← or %");
+            Vec::new()
+        }
+        ApplyDecision::Busy => {
+            state.flash(
+                LogLevel::Warn,
+                "a write is in flight: apply again once it is read back",
+            );
+            Vec::new()
+        }
+        ApplyDecision::NotReadYet => {
+            not_read_yet(state);
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn rollback(state: &mut AppState) -> Vec<Command> {
+    if let Some(plan) = state.plan.as_mut() {
+        plan.aborted("rolled back by the operator");
+    }
+    rollback_now(
+        state,
+        LogSource::Operator,
+        Some("rolled back by the operator".into()),
+    )
+}
+
+/// Whether writes are refused here (another owner of the traffic, read-only); says why if so.
+pub(super) fn refused(state: &mut AppState, action: &str, to: Option<Weights>) -> bool {
+    let Some(reason) = state.writes_refused().map(str::to_string) else {
+        return false;
+    };
+    let from = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+    audit(
+        state,
+        action,
+        from,
+        to.unwrap_or(from),
+        AuditResult::Refused,
+        Some(reason.clone()),
+    );
+    state.note(
+        LogLevel::Warn,
+        LogSource::Operator,
+        format!("not written: {reason}"),
+    );
+    state.flash(LogLevel::Warn, format!("not written: {reason}"));
+    true
+}
+
+pub(super) fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Apply => "apply",
+        Action::Rollback => "rollback",
+        Action::Promote => "promote",
+        Action::StartPlan => "plan start",
+        Action::NextStep => "plan step",
+        Action::Deploy => "deploy",
+        Action::ScaleIdle => "scale idle",
+        Action::Adopt => "adopt",
+        _ => "keys",
+    }
+}
+
+pub(super) fn action_target(state: &AppState, action: Action) -> Option<Weights> {
+    match action {
+        Action::Apply => state.shift.staged(),
+        Action::Rollback => Some(Weights::all_to(state.baseline())),
+        Action::Promote => Some(Weights::all_to(state.candidate())),
+        _ => state.shift.current(),
+    }
+}
+
+pub(super) fn not_read_yet(state: &mut AppState) {
+    state.flash(LogLevel::Warn, NOT_READ_YET);
+}
+
+pub(super) fn quit(state: &mut AppState) -> Vec<Command> {
+    state.quit = true;
+    vec![Command::Quit]
+}

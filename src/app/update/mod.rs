@@ -1,0 +1,160 @@
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::backend::crossterm::EventHandler;
+
+use super::availability::NOT_READ_YET;
+use super::state::WriteGrounds;
+use super::{
+    Action, AppState, Availability, Command, Confirm, ImagePrompt, Msg, PercentPrompt, Popup,
+    action_for, availability,
+};
+use crate::domain::{
+    AuditEvent, AuditResult, Color, DeployReport, LogLevel, LogSource, MetricsSnapshot,
+    Observation, PlatformError, ScaleReport, Timestamp, Weights,
+};
+use crate::shift::plan::{MAX_STEP_ATTEMPTS, PlanState, StepFailure};
+use crate::shift::{
+    ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, roles,
+};
+
+mod autopilot;
+mod keys;
+mod polls;
+mod popups;
+mod services;
+mod writes;
+
+use keys::*;
+use polls::*;
+use popups::*;
+use services::*;
+use writes::*;
+
+/// The whole behaviour of the console: a message in, the state changed, commands out.
+pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
+    let mut commands = handle(state, msg);
+    commands.extend(retry_rollback_if_due(state));
+    if !state.quit {
+        commands.extend(autopilot::drive(state));
+    }
+    if !state.quit {
+        commands.extend(scale_down_after_bake(state));
+    }
+    if state.stop_when_plan_ends && plan_is_over(state) && !state.quit {
+        state.quit = true;
+        commands.push(Command::Quit);
+    }
+    commands
+}
+
+/// A rollback that failed for a passing reason goes again once its backoff is over.
+fn retry_rollback_if_due(state: &mut AppState) -> Vec<Command> {
+    let due = state.rollback_retry.is_some_and(|(at, _)| at <= state.now);
+    if !due || state.shift.in_flight().is_some() {
+        return Vec::new();
+    }
+    let reason = state.rollback_reason.clone();
+    rollback_now(state, LogSource::System, reason)
+}
+
+/// With `scale_down_after_bake`, an idle side that still runs tasks is scaled to 0, once.
+fn scale_down_after_bake(state: &mut AppState) -> Vec<Command> {
+    if !state.settings.scale_down_after_bake || state.writes_refused().is_some() {
+        return Vec::new();
+    }
+    let Some(idle) = idle_side(state) else {
+        return Vec::new();
+    };
+    let runs = state
+        .observation
+        .as_ref()
+        .is_some_and(|o| o.side(idle).service.desired > 0);
+    if !state.baked_out(idle) || !runs || state.scaled_down == Some(idle) {
+        return Vec::new();
+    }
+    state.scaled_down = Some(idle);
+    state.note(
+        LogLevel::Info,
+        LogSource::System,
+        format!("{idle} is idle after the bake: scaling it to 0 (scale_down_after_bake)"),
+    );
+    vec![Command::ScaleIdle { desired: 0 }]
+}
+
+fn plan_is_over(state: &AppState) -> bool {
+    let over = state.plan.as_ref().is_some_and(|p| {
+        matches!(
+            p.state,
+            PlanState::Done | PlanState::RolledBack { .. } | PlanState::Paused { .. }
+        )
+    });
+    over && state.shift.in_flight().is_none() && !state.shift.rollback_queued()
+}
+
+fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
+    match msg {
+        Msg::Key { key, now } => {
+            state.now = now;
+            on_key(state, key)
+        }
+        Msg::Tick { now } => {
+            state.now = now;
+            state.ticks += 1;
+            if state.flash.as_ref().is_some_and(|f| f.until <= now) {
+                state.flash = None;
+            }
+            // Ages on screen move with every tick.
+            state.mark_dirty();
+            Vec::new()
+        }
+        Msg::Observed {
+            now,
+            started,
+            result,
+        } => {
+            state.now = now;
+            on_observed(state, started, result);
+            Vec::new()
+        }
+        Msg::MetricsFetched { now, result } => {
+            state.now = now;
+            on_metrics(state, result);
+            Vec::new()
+        }
+        Msg::WriteFinished { now, result } => {
+            state.now = now;
+            on_write_finished(state, result)
+        }
+        Msg::Deployed { now, result } => {
+            state.now = now;
+            on_deployed(state, result)
+        }
+        Msg::Scaled { now, result } => {
+            state.now = now;
+            on_scaled(state, result)
+        }
+        Msg::Adopted { now, result } => {
+            state.now = now;
+            on_adopted(state, result)
+        }
+        Msg::Resized => {
+            state.mark_dirty();
+            Vec::new()
+        }
+        Msg::WriteNoted { now, note } => {
+            state.now = now;
+            let verb = state.shift.in_flight().map_or("write", |w| w.kind.verb());
+            let line = format!("{verb}: {note}");
+            state.note(LogLevel::Warn, LogSource::System, line.clone());
+            state.flash(LogLevel::Warn, line);
+            state.write_notes.push(note);
+            Vec::new()
+        }
+    }
+}
+
+/// How long a write whose answer was lost is watched for landing late.
+const UNANSWERED_WRITE_WATCH: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Rollbacks that failed for a passing reason (throttling, a 5xx, a timeout) before this many
+/// attempts are tried again by themselves, backing off; past it, R tries again.
+pub const MAX_ROLLBACK_ATTEMPTS: u32 = 8;

@@ -1,0 +1,144 @@
+//! Poll results: the state (services, targets, weights) and the metrics.
+
+use super::*;
+
+pub(super) fn on_observed(
+    state: &mut AppState,
+    started: Timestamp,
+    result: Result<Observation, PlatformError>,
+) {
+    state.mark_dirty();
+    let now = state.now;
+    match result {
+        // A read that started before the latest write was read back may hold the weights from
+        // before that write: its services are news, its weights are not.
+        Ok(mut observation)
+            if state.weights_read_at.is_some_and(|at| started < at)
+                && state.shift.current().is_some() =>
+        {
+            if let Some(current) = state.shift.current() {
+                observation.weights = current;
+            }
+            for color in Color::BOTH {
+                state
+                    .log
+                    .service_events(color, &observation.side(color).service.events);
+            }
+            state.observation = Some(observation);
+            state.observed_at = Some(now);
+        }
+        Ok(observation) => {
+            if state.state_error.take().is_some() {
+                state.note(LogLevel::Info, LogSource::System, "state polling recovered");
+            }
+            let before = state.shift.current();
+            state.shift.observed(observation.weights);
+            let late = state
+                .unanswered_write
+                .take_if(|(target, until)| *target == observation.weights && now <= *until);
+            if let (Some((target, _)), Some(before)) = (late, before)
+                && state.shift.in_flight().is_none()
+                && before != target
+            {
+                // Our own write, whose answer was lost, landed after all: not an outside change.
+                state.last_weight_change = Some(now);
+                if let Some(plan) = state.plan.as_mut() {
+                    plan.step_landed_late(target, now);
+                }
+                let line =
+                    format!("the write whose answer was lost was applied after all: read {target}");
+                state.note(LogLevel::Warn, LogSource::System, line.clone());
+                state.flash(LogLevel::Warn, line);
+                audit(
+                    state,
+                    "late apply",
+                    before,
+                    target,
+                    AuditResult::Applied,
+                    Some("the answer was lost; a later read found the write applied".into()),
+                );
+            } else if let Some(before) = before
+                && state.shift.in_flight().is_none()
+                && before != observation.weights
+            {
+                state.last_weight_change = Some(now);
+                if let Some(plan) = state.plan.as_mut() {
+                    plan.pause(format!(
+                        "changed outside cutover: {before} → {}",
+                        observation.weights
+                    ));
+                }
+                state.note(
+                    LogLevel::Warn,
+                    LogSource::System,
+                    format!(
+                        "changed outside cutover: {before} → {}",
+                        observation.weights
+                    ),
+                );
+            }
+            for color in Color::BOTH {
+                state
+                    .log
+                    .service_events(color, &observation.side(color).service.events);
+            }
+            // Once the deployed side carries traffic, its deploy is history: the evidence and
+            // the plan speak for it from then on.
+            let deployed_side = state
+                .deploy
+                .as_ref()
+                .and_then(|(_, r)| r.as_ref())
+                .map(|r| r.idle);
+            if deployed_side.is_some_and(|side| observation.weights.share(side) > 0) {
+                state.deploy = None;
+            }
+            state.observation = Some(observation);
+            state.observed_at = Some(now);
+        }
+        Err(error) => note_poll_error(state, error, |s| &mut s.state_error),
+    }
+}
+
+pub(super) fn on_metrics(state: &mut AppState, result: Result<MetricsSnapshot, PlatformError>) {
+    state.mark_dirty();
+    let now = state.now;
+    match result {
+        Ok(metrics) => {
+            if state.metrics_error.take().is_some() {
+                state.note(LogLevel::Info, LogSource::System, "metrics recovered");
+            }
+            if let Some(side) = roles::settled(&metrics, state.settings.role_bake) {
+                let before = state.settled_baseline.replace(side);
+                if before.is_some_and(|b| b != side) {
+                    let text = format!(
+                        "roles swap: {side} has carried all traffic for the bake and is live; \
+                         {} is idle and takes the next deploy",
+                        side.other()
+                    );
+                    state.note(LogLevel::Info, LogSource::System, text);
+                }
+            }
+            state.metrics = Some(metrics);
+            state.metrics_at = Some(now);
+        }
+        Err(error) => note_poll_error(state, error, |s| &mut s.metrics_error),
+    }
+}
+
+/// Logs a polling error once per streak, not once per poll.
+pub(super) fn note_poll_error(
+    state: &mut AppState,
+    error: PlatformError,
+    slot: fn(&mut AppState) -> &mut Option<String>,
+) {
+    let text = error.to_string();
+    if slot(state).as_deref() != Some(text.as_str()) {
+        let level = if error.is_transient() {
+            LogLevel::Warn
+        } else {
+            LogLevel::Error
+        };
+        state.note(level, LogSource::System, text.clone());
+    }
+    *slot(state) = Some(text);
+}

@@ -1,0 +1,104 @@
+//! Keys inside a popup: prompts, the help, and the y/n questions.
+
+use super::*;
+
+pub(super) fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) -> Vec<Command> {
+    match popup {
+        Popup::Help => {
+            let closes = matches!(
+                key.code,
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('?') | KeyCode::Char('q')
+            );
+            if !closes {
+                state.popup = Some(Popup::Help);
+            }
+            Vec::new()
+        }
+        Popup::Prompt(mut prompt) => {
+            match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => match prompt.submit() {
+                    Ok(percent) => stage_typed(state, percent),
+                    Err(_) => state.popup = Some(Popup::Prompt(prompt)),
+                },
+                _ => {
+                    prompt.input.handle_event(&Event::Key(key));
+                    prompt.revalidate();
+                    state.popup = Some(Popup::Prompt(prompt));
+                }
+            }
+            Vec::new()
+        }
+        Popup::Image(mut prompt) => {
+            match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => match prompt.submit() {
+                    // What held when the prompt opened may not hold any more.
+                    Some(_) if refused(state, "deploy", None) => {}
+                    Some(image) => {
+                        let idle = idle_side(state).map_or("the idle side", |c| c.label());
+                        state.note(
+                            LogLevel::Info,
+                            LogSource::Operator,
+                            format!("deploy {image} to {idle}"),
+                        );
+                        state.deploy = Some((image.clone(), None));
+                        return vec![Command::Deploy { image }];
+                    }
+                    None => state.popup = Some(Popup::Image(prompt)),
+                },
+                _ => {
+                    prompt.input.handle_event(&Event::Key(key));
+                    prompt.error = None;
+                    state.popup = Some(Popup::Image(prompt));
+                }
+            }
+            Vec::new()
+        }
+        Popup::Confirm(confirm) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => confirmed(state, confirm),
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                state.flash(LogLevel::Info, "not applied: nothing was written");
+                Vec::new()
+            }
+            _ => {
+                state.popup = Some(Popup::Confirm(confirm));
+                Vec::new()
+            }
+        },
+    }
+}
+
+pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
+    let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+    let (action, to) = match &confirm {
+        Confirm::LargeJump { to, .. } => ("apply", *to),
+        Confirm::Promote { to, .. } => ("promote", Weights::all_to(*to)),
+        Confirm::ScaleIdle { .. } => ("scale idle", current),
+        Confirm::Adopt { .. } => ("adopt", current),
+    };
+    if refused(state, action, Some(to)) {
+        return Vec::new();
+    }
+    match confirm {
+        Confirm::ScaleIdle { side, .. } => {
+            let text = format!("scale {side} to 0 tasks");
+            state.note(LogLevel::Info, LogSource::Operator, text);
+            vec![Command::ScaleIdle { desired: 0 }]
+        }
+        Confirm::Adopt { live, revision } => {
+            let text = format!("adopt {revision} on {live}");
+            state.note(LogLevel::Info, LogSource::Operator, text);
+            vec![Command::Adopt]
+        }
+        Confirm::LargeJump { .. } => apply_staged(state, true),
+        Confirm::Promote { to, .. } => {
+            // The evidence may have changed while the question was open: ask the guard again.
+            if guard_refuses(state, Weights::all_to(to)) {
+                return Vec::new();
+            }
+            let decision = state.shift.promote(to, state.now);
+            on_apply_decision(state, decision)
+        }
+    }
+}

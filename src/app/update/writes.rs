@@ -1,0 +1,280 @@
+//! The weights write's lifecycle: starting it, its outcome, retries, and its audit line.
+
+use super::*;
+
+/// All traffic to the baseline now (the plan, if any, has been told already).
+pub(super) fn rollback_now(
+    state: &mut AppState,
+    by: LogSource,
+    reason: Option<String>,
+) -> Vec<Command> {
+    let baseline = state.baseline();
+    // A queued rollback keeps why it was asked for until it is written.
+    state.rollback_reason = reason;
+    match state.shift.rollback(baseline, state.now) {
+        RollbackDecision::Write(request) => start_write(state, request, by),
+        RollbackDecision::Queued => {
+            state.note(
+                LogLevel::Warn,
+                LogSource::Operator,
+                "rollback queued: runs as soon as the write in flight is read back",
+            );
+            Vec::new()
+        }
+        RollbackDecision::AlreadyThere => {
+            let text = format!("{} already carries all traffic", baseline.name());
+            state.flash(LogLevel::Info, text);
+            Vec::new()
+        }
+        RollbackDecision::NotReadYet => {
+            not_read_yet(state);
+            Vec::new()
+        }
+    }
+}
+
+/// Keeps the evidence as it stands now, and `reason`, for the audit line of the write that is
+/// starting.
+pub(super) fn remember_grounds(state: &mut AppState, reason: Option<String>) {
+    let evidence = evidence_summary(state);
+    state.write_grounds = Some(WriteGrounds { evidence, reason });
+}
+
+/// Logs a write as `by`'s (the operator's keys, or cutover's plan) and hands it to the executor.
+pub(super) fn start_write(
+    state: &mut AppState,
+    request: WriteRequest,
+    by: LogSource,
+) -> Vec<Command> {
+    let reason = match request.kind {
+        WriteKind::Rollback => state.rollback_reason.clone(),
+        WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => None,
+    };
+    remember_grounds(state, reason);
+    let level = match request.kind {
+        WriteKind::Rollback => LogLevel::Warn,
+        WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => LogLevel::Info,
+    };
+    state.log.push(
+        state.now,
+        level,
+        by,
+        format!(
+            "{} {} → {} (blue/green)",
+            request.kind.verb(),
+            request.expected,
+            request.target
+        ),
+    );
+    vec![Command::Write(request)]
+}
+
+pub(super) fn on_write_finished(
+    state: &mut AppState,
+    result: Result<Weights, PlatformError>,
+) -> Vec<Command> {
+    state.mark_dirty();
+    let now = state.now;
+    let Some(outcome) = state.shift.write_finished(result, now) else {
+        return Vec::new();
+    };
+    let verb = outcome.finished.kind.verb();
+    let weights_moved = match &outcome.result {
+        Ok(read_back) => *read_back != outcome.finished.expected,
+        Err(PlatformError::Conflict { .. }) => true,
+        Err(_) => false,
+    };
+    if weights_moved {
+        state.last_weight_change = Some(now);
+    }
+    // A write whose answer was lost and that a re-read did not find applied may still land
+    // (AWS can apply a change after the client gave up on it): watch for it for a while.
+    state.unanswered_write = match &outcome.result {
+        Err(error) if error.outcome_unknown() => {
+            Some((outcome.finished.target, now.plus(UNANSWERED_WRITE_WATCH)))
+        }
+        _ => None,
+    };
+    // The newest fact about the weights: reads that started before it are older.
+    if matches!(
+        outcome.result,
+        Ok(_) | Err(PlatformError::Conflict { .. } | PlatformError::ReadBackMismatch { .. })
+    ) {
+        state.weights_read_at = Some(now);
+    }
+    let (result, reason) = match &outcome.result {
+        Ok(read_back) if *read_back == outcome.finished.target => (AuditResult::Applied, None),
+        Ok(read_back) => (AuditResult::Failed, Some(format!("read back {read_back}"))),
+        Err(
+            error @ (PlatformError::Conflict { .. }
+            | PlatformError::Locked { .. }
+            | PlatformError::Refused { .. }),
+        ) => (AuditResult::Refused, Some(error.to_string())),
+        Err(error) => (AuditResult::Failed, Some(error.to_string())),
+    };
+    let finished = outcome.finished;
+    // The line says what the write was decided on, not the evidence since its read-back.
+    let grounds = state.write_grounds.take();
+    let (evidence, why) = match grounds {
+        Some(g) => (g.evidence, g.reason),
+        None => (evidence_summary(state), None),
+    };
+    // What the platform said about the write (lock bypassed, answer lost) joins its reason.
+    let why = why
+        .into_iter()
+        .chain(std::mem::take(&mut state.write_notes))
+        .reduce(|a, b| format!("{a}; {b}"));
+    record(
+        state,
+        finished.kind.verb(),
+        (finished.expected, finished.target),
+        result,
+        reason.or(why),
+        evidence,
+    );
+    if let Some(plan) = state.plan.as_mut() {
+        match &outcome.result {
+            Ok(read_back) => plan.step_finished(*read_back, finished.target, now),
+            Err(PlatformError::Conflict { expected, actual }) => {
+                plan.pause(format!("changed outside cutover: {expected} → {actual}"))
+            }
+            Err(error) if plan.state == PlanState::Applying => {
+                let failure = plan.step_failed(&error.to_string(), error.is_transient(), now);
+                let line = match failure {
+                    StepFailure::Retry { at, attempt } => format!(
+                        "plan step attempt {attempt}/{MAX_STEP_ATTEMPTS} failed; trying again in {}",
+                        crate::domain::format_age(at.since(now))
+                    ),
+                    StepFailure::Paused { attempts } => format!(
+                        "plan paused after {attempts} attempt{}: a tries again",
+                        if attempts == 1 { "" } else { "s" }
+                    ),
+                };
+                state.note(LogLevel::Warn, LogSource::System, line);
+            }
+            Err(_) => {}
+        }
+    }
+    match &outcome.result {
+        Ok(read_back) if *read_back == outcome.finished.target => {
+            state.note(
+                LogLevel::Info,
+                LogSource::System,
+                format!("{verb}: read back {read_back}"),
+            );
+            let stickiness = state
+                .observation
+                .as_ref()
+                .and_then(|o| o.stickiness_seconds);
+            let left = read_back.idle_and_live().0;
+            if let (WriteKind::Rollback, Some(seconds), Some(left)) =
+                (outcome.finished.kind, stickiness, left)
+            {
+                let line = format!(
+                    "sticky clients may reach {} for up to {seconds}s more (stickiness)",
+                    left.name()
+                );
+                state.note(LogLevel::Warn, LogSource::System, line.clone());
+                state.flash(LogLevel::Warn, format!("rolled back: {line}"));
+            }
+        }
+        Ok(read_back) => {
+            let mismatch = PlatformError::ReadBackMismatch {
+                written: outcome.finished.target,
+                read_back: *read_back,
+            };
+            state.note(
+                LogLevel::Error,
+                LogSource::System,
+                format!("{verb}: {mismatch}"),
+            );
+            state.flash(LogLevel::Error, mismatch.to_string());
+        }
+        Err(error) => {
+            let level = if matches!(error, PlatformError::Conflict { .. }) {
+                LogLevel::Warn
+            } else {
+                LogLevel::Error
+            };
+            state.note(level, LogSource::System, format!("{verb} failed: {error}"));
+            state.flash(level, format!("{verb} failed: {error}"));
+        }
+    }
+    if finished.kind == WriteKind::Rollback {
+        schedule_rollback_retry(state, &outcome.result);
+    }
+    let mut commands = Vec::new();
+    if let Some(next) = outcome.next {
+        commands.extend(start_write(state, next, LogSource::System));
+    }
+    commands.push(Command::RefreshState);
+    commands
+}
+
+/// After a rollback's write finished: on a passing failure, when to try again.
+pub(super) fn schedule_rollback_retry(
+    state: &mut AppState,
+    result: &Result<Weights, PlatformError>,
+) {
+    let now = state.now;
+    let attempts = state.rollback_retry.map_or(0, |(_, n)| n) + 1;
+    state.rollback_retry = match result {
+        Err(error) if error.is_transient() && attempts < MAX_ROLLBACK_ATTEMPTS => {
+            let at = now.plus(crate::shift::plan::retry_delay(attempts, now));
+            let line = format!(
+                "rollback attempt {attempts}/{MAX_ROLLBACK_ATTEMPTS} failed ({error}); trying \
+                 again in {}",
+                crate::domain::format_age(at.since(now))
+            );
+            state.note(LogLevel::Warn, LogSource::System, line.clone());
+            state.flash(LogLevel::Error, line);
+            Some((at, attempts))
+        }
+        Err(error) if error.is_transient() => {
+            let line = format!("rollback failed {attempts} times ({error}): press R to try again");
+            state.note(LogLevel::Error, LogSource::System, line.clone());
+            state.flash(LogLevel::Error, line);
+            None
+        }
+        _ => None,
+    };
+}
+
+/// Records one write attempt for the audit log (the runtime writes it out).
+pub(super) fn audit(
+    state: &mut AppState,
+    action: &str,
+    from: Weights,
+    to: Weights,
+    result: AuditResult,
+    reason: Option<String>,
+) {
+    let evidence = evidence_summary(state);
+    record(state, action, (from, to), result, reason, evidence);
+}
+
+/// The verdict and its reason, as the audit line writes them.
+pub(super) fn evidence_summary(state: &AppState) -> Option<String> {
+    state
+        .evidence()
+        .map(|e| format!("{}: {}", e.verdict, e.reason))
+}
+
+pub(super) fn record(
+    state: &mut AppState,
+    action: &str,
+    (from, to): (Weights, Weights),
+    result: AuditResult,
+    reason: Option<String>,
+    evidence: Option<String>,
+) {
+    state.audit_outbox.push(AuditEvent {
+        at: state.now,
+        action: action.to_string(),
+        from,
+        to,
+        evidence,
+        result,
+        reason,
+    });
+}
