@@ -23,7 +23,7 @@ fn running_plan_and_bad_news() -> (AppState, Msg) {
         detail: "bench".into(),
     };
     let mut state = AppState::new(source, Settings::default(), start)
-        .with_plan(Some(cutover::demo::demo_plan()));
+        .with_plan(Some(cutover::cmd::demo::demo_plan()));
     let now = world.now();
     update(
         &mut state,

@@ -2,9 +2,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cutover::cli::{Cli, Commands, TrafficCommand};
+use cutover::cli::Cli;
+use cutover::cmd::{self, Outcome};
 use cutover::config::ConfigError;
-use cutover::headless::Outcome;
 use cutover::logging;
 use cutover::platform::aws::deploy::DeployError;
 use cutover::runtime::QUIT_WAIT;
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         .clone()
         .unwrap_or_else(logging::default_log_path);
     // `plan run` prints its progress as it goes; everything else keeps stdout for its result.
-    let progress = prints_progress(&cli);
+    let progress = cmd::prints_progress(&cli);
     let _log_guard = match logging::init(&log_path, progress) {
         Ok(guard) => guard,
         Err(error) => {
@@ -42,11 +42,11 @@ fn main() -> ExitCode {
         }
     };
     let result: anyhow::Result<Option<Outcome>> = runtime.block_on(async {
-        let command = run(&cli);
+        let command = cmd::run(&cli);
         // The console and plan run take signals in their own loop; a headless command that is
         // sent one finishes the call in flight (its answer audited, the lock released), then
         // stops with 130.
-        if runs_a_loop(&cli) {
+        if cmd::runs_a_loop(&cli) {
             return command.await;
         }
         tokio::pin!(command);
@@ -69,77 +69,6 @@ fn main() -> ExitCode {
         }
     });
     finish(result, &log_path)
-}
-
-/// The command the flags name, as the platform answers it.
-async fn run(cli: &Cli) -> anyhow::Result<Option<Outcome>> {
-    let global = &cli.global;
-    match &cli.command {
-        Some(Commands::Demo(args)) => match &args.command {
-            None => cutover::demo::run(global, args).await.map(|()| None),
-            Some(command) => {
-                let mut headless = cutover::demo::headless(global, args).await?;
-                cutover::headless::run(&mut headless, command)
-                    .await
-                    .map(Some)
-            }
-        },
-        Some(Commands::Status { json }) => {
-            let text = cutover::aws_commands::status(global, *json).await?;
-            print!("{text}");
-            Ok(None)
-        }
-        Some(Commands::Traffic(command)) => {
-            let mut headless = cutover::aws_commands::headless(global).await?;
-            cutover::headless::run(&mut headless, command)
-                .await
-                .map(Some)
-        }
-        Some(Commands::ScaleIdle { to }) => {
-            cutover::headless::scale_idle(global, *to).await.map(Some)
-        }
-        Some(Commands::Adopt { wait, timeout }) => cutover::headless::adopt(
-            global,
-            wait.then(|| std::time::Duration::from_secs(*timeout)),
-        )
-        .await
-        .map(Some),
-        Some(Commands::Deploy {
-            image,
-            container,
-            wait,
-            timeout,
-        }) => cutover::headless::deploy(
-            global,
-            image,
-            container.as_deref(),
-            wait.then(|| std::time::Duration::from_secs(*timeout)),
-        )
-        .await
-        .map(Some),
-        None => cutover::aws_commands::console(global).await.map(|()| None),
-    }
-}
-
-/// The commands that take signals in their own loop (the console, `plan run`): a signal ends
-/// them like `q`. `plan run` also prints its progress as it goes.
-fn runs_a_loop(cli: &Cli) -> bool {
-    let plan_run = |command: &TrafficCommand| matches!(command, TrafficCommand::Plan { .. });
-    match &cli.command {
-        None => true,
-        Some(Commands::Demo(args)) => args.command.as_ref().is_none_or(plan_run),
-        Some(Commands::Traffic(command)) => plan_run(command),
-        Some(_) => false,
-    }
-}
-
-fn prints_progress(cli: &Cli) -> bool {
-    let plan_run = |command: &TrafficCommand| matches!(command, TrafficCommand::Plan { .. });
-    match &cli.command {
-        Some(Commands::Demo(args)) => args.command.as_ref().is_some_and(plan_run),
-        Some(Commands::Traffic(command)) => plan_run(command),
-        _ => false,
-    }
 }
 
 fn finish(result: anyhow::Result<Option<Outcome>>, log_path: &std::path::Path) -> ExitCode {

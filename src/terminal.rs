@@ -1,6 +1,17 @@
-//! The real terminal: raw mode and the alternate screen, always given back.
+//! The terminal host: the console in the real terminal, on any platform. Raw mode and the
+//! alternate screen are always given back.
 
+use std::sync::Arc;
+
+use anyhow::Context;
+use crossterm::event::EventStream;
 use ratatui::DefaultTerminal;
+
+use crate::app::{AppState, Settings};
+use crate::audit::Auditor;
+use crate::platform::Platform;
+use crate::runtime::{self, RuntimeConfig};
+use crate::shift::plan::Plan;
 
 /// Restores the terminal when dropped: on quit, on error, and while a panic unwinds.
 /// (`ratatui::try_init` also installs a panic hook that restores it before the message prints.)
@@ -19,4 +30,34 @@ impl Drop for TerminalGuard {
     fn drop(&mut self) {
         ratatui::restore();
     }
+}
+
+/// Takes over the terminal, runs until the operator quits, and always gives the terminal back.
+pub async fn run<P: Platform>(
+    platform: Arc<P>,
+    settings: Settings,
+    config: RuntimeConfig,
+    plan: Option<Plan>,
+    mut audit: Option<Auditor>,
+) -> anyhow::Result<()> {
+    let mut state = AppState::new(platform.source(), settings, platform.now()).with_plan(plan);
+    let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
+    let events = EventStream::new();
+    // A signal ends the console like `q`: the write in flight is waited for and audited.
+    let result = runtime::run_until(
+        Arc::clone(&platform),
+        &mut guard.terminal,
+        events,
+        &mut state,
+        config,
+        audit.as_mut(),
+        crate::signals::termination(),
+    )
+    .await;
+    drop(guard);
+    if let Some(record) = audit.and_then(|a| a.write_decision_record(platform.now())) {
+        tracing::info!("decision record: {}", record.display());
+        eprintln!("cutover: decision record written to {}", record.display());
+    }
+    result
 }

@@ -176,7 +176,7 @@ fn screen(terminal: &Terminal<TestBackend>) -> String {
 async fn run_demo_plan(platform: Arc<Counted>) -> Session {
     session_with_plan(
         platform,
-        Some(cutover::demo::demo_plan()),
+        Some(cutover::cmd::demo::demo_plan()),
         |tx| async move {
             wait(60).await;
             press(&tx, ch('a'));
@@ -457,7 +457,7 @@ async fn a_plan_pauses_on_an_outside_change() {
     let outside = Arc::clone(&platform);
     let after = session_with_plan(
         Arc::clone(&platform),
-        Some(cutover::demo::demo_plan()),
+        Some(cutover::cmd::demo::demo_plan()),
         |tx| async move {
             wait(60).await;
             press(&tx, ch('a'));
@@ -486,7 +486,7 @@ async fn an_endpoint_that_dies_mid_plan_holds_the_plan_until_data_returns() {
     let faults = Arc::clone(&platform);
     let after = session_with_plan(
         Arc::clone(&platform),
-        Some(cutover::demo::demo_plan()),
+        Some(cutover::cmd::demo::demo_plan()),
         |tx| async move {
             wait(60).await;
             press(&tx, ch('a'));
@@ -532,7 +532,7 @@ async fn read_only_asks_for_no_write_and_says_so() {
         read_only: true,
         ..Settings::default()
     };
-    let plan = Some(cutover::demo::demo_plan());
+    let plan = Some(cutover::cmd::demo::demo_plan());
     let after = session_with(Arc::clone(&platform), settings, plan, |tx| async move {
         wait(60).await;
         for key in [
@@ -609,7 +609,7 @@ async fn after_a_full_cycle_the_roles_swap_and_the_next_deploy_goes_to_blue() {
     let platform = counted(Scenario::Healthy);
     let after = session_with_plan(
         Arc::clone(&platform),
-        Some(cutover::demo::demo_plan()),
+        Some(cutover::cmd::demo::demo_plan()),
         |tx| async move {
             wait(60).await;
             press(&tx, ch('a'));
@@ -647,7 +647,7 @@ async fn second_cycle(image: &'static str) -> (Arc<Counted>, Session) {
     let platform = counted(Scenario::Healthy);
     let after = session_with_plan(
         Arc::clone(&platform),
-        Some(cutover::demo::demo_plan()),
+        Some(cutover::cmd::demo::demo_plan()),
         move |tx| async move {
             wait(60).await;
             press(&tx, ch('a'));
@@ -769,7 +769,7 @@ async fn scale_down_after_bake_scales_the_old_side_by_itself() {
         scale_down_after_bake: true,
         ..Settings::default()
     };
-    let plan = Some(cutover::demo::demo_plan());
+    let plan = Some(cutover::cmd::demo::demo_plan());
     let watcher = Arc::clone(&platform);
     let after = session_with(Arc::clone(&platform), settings, plan, |tx| async move {
         wait(60).await;

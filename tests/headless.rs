@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cutover::audit::Auditor;
+use cutover::cmd::{Headless, HeadlessSettings, Outcome, ShiftTarget};
 use cutover::domain::{Color, Timestamp, Weights};
-use cutover::headless::{Headless, HeadlessSettings, Outcome, ShiftTarget};
 use cutover::platform::Platform;
 use cutover::platform::sim::{Scenario, SimOptions, SimPlatform};
 use cutover::shift::plan::{OnBreach, PlanSpec};
@@ -21,7 +21,7 @@ async fn demo(name: &str, scenario: Scenario) -> Headless<SimPlatform> {
         seed: 7,
         start: START,
         read_only: false,
-        warm_up: cutover::demo::HEADLESS_WARM_UP,
+        warm_up: cutover::cmd::demo::HEADLESS_WARM_UP,
     });
     let observation = platform.observe().await.expect("the simulated world");
     let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -67,7 +67,7 @@ async fn reread(headless: &mut Headless<SimPlatform>) {
 async fn shift_promote_and_rollback_go_through_the_guard_on_the_simulator() {
     let mut headless = demo("shift", Scenario::Healthy).await;
     let outcome =
-        cutover::headless::shift(&mut headless, ShiftTarget::Share(Color::Green, 10), false)
+        cutover::cmd::shift::shift(&mut headless, ShiftTarget::Share(Color::Green, 10), false)
             .await
             .expect("a shift");
     assert_eq!(
@@ -79,7 +79,7 @@ async fn shift_promote_and_rollback_go_through_the_guard_on_the_simulator() {
     // A second step needs evidence the world has not produced yet: refused, exit 3.
     reread(&mut headless).await;
     let refused =
-        cutover::headless::shift(&mut headless, ShiftTarget::Share(Color::Green, 30), false)
+        cutover::cmd::shift::shift(&mut headless, ShiftTarget::Share(Color::Green, 30), false)
             .await
             .expect("an answer");
     assert_eq!(refused.exit_code(), 3, "{refused:?}");
@@ -91,7 +91,7 @@ async fn shift_promote_and_rollback_go_through_the_guard_on_the_simulator() {
     // Once green has served for a few minutes, promote goes (a jump needs --force).
     tokio::time::sleep(Duration::from_secs(4 * 60)).await;
     reread(&mut headless).await;
-    let promoted = cutover::headless::shift(&mut headless, ShiftTarget::Promote, true)
+    let promoted = cutover::cmd::shift::shift(&mut headless, ShiftTarget::Promote, true)
         .await
         .expect("a promote");
     assert_eq!(promoted.exit_code(), 0, "{promoted:?}");
@@ -99,7 +99,7 @@ async fn shift_promote_and_rollback_go_through_the_guard_on_the_simulator() {
 
     // Rollback goes back to blue, the side the metrics show as live.
     reread(&mut headless).await;
-    let rolled = cutover::headless::rollback(&mut headless, None)
+    let rolled = cutover::cmd::rollback::rollback(&mut headless, None)
         .await
         .expect("a rollback");
     assert_eq!(
@@ -112,7 +112,7 @@ async fn shift_promote_and_rollback_go_through_the_guard_on_the_simulator() {
 #[tokio::test(start_paused = true)]
 async fn plan_run_reaches_everything_on_a_healthy_green() {
     let mut headless = demo("plan-healthy", Scenario::Healthy).await;
-    let outcome = cutover::headless::plan_run(&mut headless)
+    let outcome = cutover::cmd::plan::plan_run(&mut headless)
         .await
         .expect("plan run");
     assert_eq!(
@@ -126,7 +126,7 @@ async fn plan_run_reaches_everything_on_a_healthy_green() {
 #[tokio::test(start_paused = true)]
 async fn plan_run_on_a_bad_green_is_rolled_back_by_the_guard_and_exits_5() {
     let mut headless = demo("plan-bad", Scenario::BadGreen).await;
-    let outcome = cutover::headless::plan_run(&mut headless)
+    let outcome = cutover::cmd::plan::plan_run(&mut headless)
         .await
         .expect("plan run");
     assert_eq!(outcome.exit_code(), 5, "{outcome:?}");

@@ -462,7 +462,7 @@ proptest! {
     fn read_only_never_asks_for_a_write(steps in prop::collection::vec(step(), 0..60)) {
         let mut driver = Driver::new();
         driver.console.state.settings.read_only = true;
-        driver.console.state.plan = Some(cutover::demo::demo_plan());
+        driver.console.state.plan = Some(cutover::cmd::demo::demo_plan());
         for s in &steps {
             driver.run(s);
         }
@@ -607,7 +607,7 @@ fn during_the_bake_the_rollback_target_is_kept_as_it_is() {
 fn a_breach_rollbacks_audit_line_says_what_it_was_decided_on() {
     use cutover::audit::AuditResult;
     let mut console = Console::with_scenario(cutover::platform::sim::Scenario::BadGreen, 4);
-    console.state.plan = Some(cutover::demo::demo_plan());
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
     let commands = console.press(ch('a'));
     assert_eq!(writes(&commands), [(WriteKind::PlanStep, w(0), w(10))]);
     console.finish_write(w(10));
@@ -684,7 +684,7 @@ fn logged(console: &Console, needle: &str) -> bool {
 #[test]
 fn a_poll_that_started_before_a_write_never_replaces_its_read_back() {
     let mut console = Console::new();
-    console.state.plan = Some(cutover::demo::demo_plan());
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
     assert_eq!(
         writes(&console.press(ch('a'))),
         [(WriteKind::PlanStep, w(0), w(10))]
@@ -724,7 +724,7 @@ fn a_poll_that_started_before_a_write_never_replaces_its_read_back() {
 #[test]
 fn a_throttled_plan_step_backs_off_with_a_countdown_and_goes_on_when_it_clears() {
     let mut console = Console::new();
-    console.state.plan = Some(cutover::demo::demo_plan());
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
     console.press(ch('a'));
     let mut delays = Vec::new();
     for attempt in 1..=3 {
@@ -791,7 +791,7 @@ fn a_plan_step_aws_refuses_is_not_retried_and_pauses_the_plan() {
         },
     ] {
         let mut console = Console::new();
-        console.state.plan = Some(cutover::demo::demo_plan());
+        console.state.plan = Some(cutover::cmd::demo::demo_plan());
         console.press(ch('a'));
         write_fails(&mut console, error.clone());
         let plan = console.state.plan.clone().expect("a plan");
@@ -821,7 +821,7 @@ fn a_plan_step_aws_refuses_is_not_retried_and_pauses_the_plan() {
 #[test]
 fn a_step_that_keeps_failing_pauses_after_five_attempts() {
     let mut console = Console::new();
-    console.state.plan = Some(cutover::demo::demo_plan());
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
     console.press(ch('a'));
     let mut attempts = 1;
     loop {
@@ -959,7 +959,7 @@ proptest! {
 #[test]
 fn a_plan_step_whose_answer_was_lost_and_that_lands_late_is_not_an_outside_change() {
     let mut console = Console::new();
-    console.state.plan = Some(cutover::demo::demo_plan());
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
     console.press(ch('a'));
     // The client gave up (its re-read still saw 100/0); AWS applies the step later.
     write_fails(
@@ -1038,7 +1038,7 @@ proptest! {
     ) {
         let mut driver = Driver::new();
         if with_plan {
-            driver.console.state.plan = Some(cutover::demo::demo_plan());
+            driver.console.state.plan = Some(cutover::cmd::demo::demo_plan());
         }
         for s in &steps {
             driver.run(s);

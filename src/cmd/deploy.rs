@@ -1,13 +1,12 @@
-//! `deploy`, `scale-idle` and `adopt`: the service changes, on AWS.
+//! `deploy --image IMAGE [--container NAME] [--wait]`, on AWS; and what a deploy, a scale and
+//! an adopt share: whether the idle side may be changed, and waiting for a rollout.
 
 use std::time::Duration;
 
-use anyhow::Context;
-
-use super::{Outcome, record};
-use crate::aws_commands::connect;
+use super::aws::connect;
+use super::headless::{Outcome, record};
 use crate::cli::GlobalArgs;
-use crate::domain::{Color, PlatformError};
+use crate::domain::PlatformError;
 use crate::platform::Platform;
 use crate::platform::aws::AwsPlatform;
 use crate::shift::{roles, sticky};
@@ -20,7 +19,7 @@ pub async fn deploy(
     wait: Option<std::time::Duration>,
 ) -> anyhow::Result<Outcome> {
     let (platform, config, observation) = connect(global).await?;
-    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
+    let mut auditor = super::aws::auditor(global, &platform).await?;
     let weights = observation.weights;
     let deployed = match idle_side_busy(
         &platform,
@@ -96,7 +95,7 @@ pub async fn deploy(
 /// other side has not yet carried everything for a whole bake), or sticky clients may still
 /// reach it. `None` when it is free, or when CloudWatch cannot be read (the platform's own
 /// refusals still apply).
-async fn idle_side_busy(
+pub(super) async fn idle_side_busy(
     platform: &AwsPlatform,
     observation: &crate::domain::Observation,
     bake: Duration,
@@ -129,113 +128,9 @@ async fn idle_side_busy(
     )
 }
 
-/// `scale-idle --to N`.
-pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> anyhow::Result<Outcome> {
-    let (platform, config, observation) = connect(global).await?;
-    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
-    let weights = observation.weights;
-    let fewer = Color::BOTH
-        .iter()
-        .any(|c| weights.share(*c) == 0 && desired < observation.side(*c).service.desired);
-    let refusal = if fewer {
-        idle_side_busy(
-            &platform,
-            &observation,
-            config.role_bake,
-            "scaling it down would stop",
-        )
-        .await
-    } else {
-        None
-    };
-    let result = match refusal {
-        Some(reason) => Err(PlatformError::Refused { reason }),
-        None => platform.scale_idle(desired).await,
-    };
-    platform.release_lock().await;
-    let outcome = match result {
-        Ok(report) => Outcome::Done(format!(
-            "scaled {} from {} to {} tasks",
-            report.side, report.from, report.to
-        )),
-        Err(PlatformError::Refused { reason }) => Outcome::Refused(format!("not scaled: {reason}")),
-        Err(locked @ PlatformError::Locked { .. }) => {
-            Outcome::ChangedOutside(format!("not scaled: {locked}"))
-        }
-        Err(error) => return Err(error).context("scaling the idle side"),
-    };
-    record(
-        &mut auditor,
-        &platform,
-        "scale idle",
-        weights,
-        weights,
-        None,
-        &outcome,
-    );
-    Ok(outcome)
-}
-
-/// `adopt [--wait]`: the live side takes the idle side's revision.
-pub async fn adopt(
-    global: &GlobalArgs,
-    wait: Option<std::time::Duration>,
-) -> anyhow::Result<Outcome> {
-    let (platform, _, observation) = connect(global).await?;
-    let mut auditor = crate::aws_commands::auditor(global, &platform).await?;
-    let weights = observation.weights;
-    let result = platform.adopt().await;
-    platform.release_lock().await;
-    let report = match result {
-        Ok(report) => report,
-        Err(error) => {
-            let outcome = match error {
-                PlatformError::Refused { reason } => {
-                    Outcome::Refused(format!("not adopted: {reason}"))
-                }
-                locked @ PlatformError::Locked { .. } => {
-                    Outcome::ChangedOutside(format!("not adopted: {locked}"))
-                }
-                other => return Err(other).context("adopting"),
-            };
-            record(
-                &mut auditor,
-                &platform,
-                "adopt",
-                weights,
-                weights,
-                None,
-                &outcome,
-            );
-            return Ok(outcome);
-        }
-    };
-    let summary = format!(
-        "{} rolls from {} to {}",
-        report.idle, report.from, report.to
-    );
-    record(
-        &mut auditor,
-        &platform,
-        "adopt",
-        weights,
-        weights,
-        None,
-        &Outcome::Done(summary.clone()),
-    );
-    match wait {
-        None => Ok(Outcome::Done(format!(
-            "{summary} (--wait waits for the rollout)"
-        ))),
-        Some(timeout) => {
-            wait_for_rollout(global, &platform, &report, timeout, &summary, "steady").await
-        }
-    }
-}
-
 /// Polls until `report.idle` runs `report.to` in full with healthy targets and a completed
 /// rollout, or the time is up.
-async fn wait_for_rollout(
+pub(super) async fn wait_for_rollout(
     global: &GlobalArgs,
     platform: &AwsPlatform,
     report: &crate::platform::DeployReport,

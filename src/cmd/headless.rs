@@ -1,24 +1,18 @@
-//! Headless commands for pipelines and scripts, through the same core as the console: the
-//! shift machine, the guard, compare-and-set, the audit log. The traffic commands (`shift`,
-//! `promote`, `rollback`, `plan run`) run on any platform, so the demo has them too; the
-//! service changes (`deploy`, `scale-idle`, `adopt`) are AWS's.
-
-mod services;
-mod traffic;
+//! What every headless command shares, whatever the platform: its footing (platform, what it
+//! read, settings, audit log), how it ends (`Outcome`, with its exit code), one audit line per
+//! attempt, and the shift machine driving a write to where it settles.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use services::{adopt, deploy, scale_idle};
-pub use traffic::{plan_run, rollback, shift};
-
 use crate::audit::Auditor;
-use crate::cli::{PlanCommand, TrafficCommand};
-use crate::domain::{AuditEvent, AuditResult, Color, Observation, Weights};
+use crate::domain::{
+    AuditEvent, AuditResult, Color, Observation, PlatformError, Weights, WriteIntent,
+};
 use crate::platform::Platform;
 use crate::shift::plan::{OnBreach, PlanSpec};
-use crate::shift::{EvidenceSettings, GuardSettings};
+use crate::shift::{EvidenceSettings, GuardSettings, Shift, WriteKind, WriteOutcome, WriteRequest};
 
 /// What a headless command works with, whatever the platform: the platform, what it read at
 /// the start, the settings, and the audit log.
@@ -42,28 +36,6 @@ pub struct HeadlessSettings {
     pub plan: Option<(PlanSpec, OnBreach)>,
     /// Where the settings came from, for a message that says what to add.
     pub source: PathBuf,
-}
-
-/// Runs one traffic command, on whatever platform `headless` has.
-pub async fn run<P: Platform>(
-    headless: &mut Headless<P>,
-    command: &TrafficCommand,
-) -> anyhow::Result<Outcome> {
-    match command {
-        TrafficCommand::Shift { green, blue, force } => {
-            let target = match (green, blue) {
-                (Some(green), _) => ShiftTarget::Share(Color::Green, *green),
-                (None, Some(blue)) => ShiftTarget::Share(Color::Blue, *blue),
-                (None, None) => anyhow::bail!("shift needs --green PCT or --blue PCT"),
-            };
-            shift(headless, target, *force).await
-        }
-        TrafficCommand::Promote { force } => shift(headless, ShiftTarget::Promote, *force).await,
-        TrafficCommand::Rollback { to } => rollback(headless, *to).await,
-        TrafficCommand::Plan {
-            command: PlanCommand::Run,
-        } => plan_run(headless).await,
-    }
 }
 
 /// How a headless command ended; each has its exit code (see `--help`).
@@ -117,7 +89,7 @@ pub enum ShiftTarget {
 }
 
 /// One audit line for a headless attempt. A failed call is recorded as `failed`.
-fn record(
+pub(super) fn record(
     auditor: &mut Auditor,
     platform: &impl Platform,
     action: &str,
@@ -137,7 +109,7 @@ fn record(
 }
 
 /// [`record`], with a note for an applied write (a rollback that bypassed the lock).
-fn record_noted(
+pub(super) fn record_noted(
     auditor: &mut Auditor,
     platform: &impl Platform,
     (action, from, to): (&str, Weights, Weights),
@@ -167,4 +139,80 @@ fn record_noted(
         result,
         reason,
     });
+}
+
+/// Runs `request` and whatever the shift machine wants after it (a rollback retried over an
+/// outside change, up to its limit); returns the last write's outcome and the platform's
+/// notes on all of them (lock bypassed, answer lost).
+pub(super) async fn settle(
+    platform: &impl Platform,
+    machine: &mut Shift,
+    first: WriteRequest,
+) -> (anyhow::Result<WriteOutcome>, Vec<String>) {
+    let mut request = first;
+    let mut notes = Vec::new();
+    loop {
+        let intent = match request.kind {
+            WriteKind::Rollback => WriteIntent::Rollback,
+            WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => WriteIntent::Move,
+        };
+        let result = platform
+            .write_weights(request.expected, request.target, intent)
+            .await
+            .map(|report| {
+                notes.extend(report.notes);
+                report.weights
+            });
+        let Some(outcome) = machine.write_finished(result, platform.now()) else {
+            return (
+                Err(anyhow::anyhow!("no write was in flight to finish")),
+                notes,
+            );
+        };
+        match outcome.next {
+            Some(next) => request = next,
+            None => return (Ok(outcome), notes),
+        }
+    }
+}
+
+/// A finished write as the command's outcome.
+pub(super) fn said(outcome: &WriteOutcome, notes: &[String]) -> Outcome {
+    let from = outcome.finished.expected;
+    let suffix = joined(notes).map_or(String::new(), |n| format!("; {n}"));
+    match &outcome.result {
+        Ok(read_back) if *read_back == outcome.finished.target => {
+            let verb = if outcome.finished.kind == WriteKind::Rollback {
+                "rolled back "
+            } else {
+                ""
+            };
+            Outcome::Done(format!(
+                "{verb}{from} → {read_back} (blue/green), read back{suffix}"
+            ))
+        }
+        Ok(read_back) => Outcome::Interrupted(format!(
+            "wrote {} but read back {read_back}: check the weights",
+            outcome.finished.target
+        )),
+        Err(error @ (PlatformError::Conflict { .. } | PlatformError::Locked { .. })) => {
+            Outcome::ChangedOutside(error.to_string())
+        }
+        Err(PlatformError::Refused { reason }) => {
+            Outcome::Refused(format!("not written: {reason}"))
+        }
+        Err(error) => Outcome::Interrupted(format!("writing the weights: {error}")),
+    }
+}
+
+/// How an attempt is audited: a call that failed is `failed`.
+pub(super) fn recorded(result: &anyhow::Result<Outcome>) -> Outcome {
+    match result {
+        Ok(outcome) => outcome.clone(),
+        Err(error) => Outcome::Interrupted(format!("{error:#}")),
+    }
+}
+
+pub(super) fn joined(notes: &[String]) -> Option<String> {
+    (!notes.is_empty()).then(|| notes.join("; "))
 }

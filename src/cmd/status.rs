@@ -1,6 +1,11 @@
 //! `cutover status`: one snapshot of both sides, as JSON or a compact table.
 
+use anyhow::Context;
 use serde::Serialize;
+
+use super::aws::connect;
+use crate::cli::GlobalArgs;
+use crate::platform::Platform;
 
 use crate::domain::{Color, MetricsSnapshot, Observation, SideMetrics, Timestamp};
 
@@ -183,4 +188,21 @@ pub fn table(report: &StatusReport) -> String {
         out.push_str(&format!("watch only: {reason}\n"));
     }
     out
+}
+
+pub async fn run(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
+    let (platform, _, observation) = connect(global).await?;
+    let metrics = platform.metrics().await.context("reading CloudWatch")?;
+    let report = report("aws", &observation, &metrics, platform.now());
+    tracing::info!(calls = ?platform.call_counts(), "status");
+    if json {
+        serde_json::to_string_pretty(&report)
+            .map(|mut s| {
+                s.push('\n');
+                s
+            })
+            .context("writing JSON")
+    } else {
+        Ok(table(&report))
+    }
 }

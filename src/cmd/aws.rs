@@ -1,19 +1,15 @@
-//! The commands that work on AWS: the console and `status`.
+//! A command's footing on AWS: the config read (flags override it), the clients built, the
+//! preflight run, the audit log opened.
 
 use std::sync::Arc;
 
-use anyhow::Context;
-
-use crate::app::Settings;
+use super::headless::{Headless, HeadlessSettings};
 use crate::audit::Auditor;
 use crate::cli::GlobalArgs;
 use crate::config::{self, AwsSettings};
 use crate::domain::Observation;
 use crate::platform::Platform;
 use crate::platform::aws::AwsPlatform;
-use crate::runtime::RuntimeConfig;
-use crate::shift::plan::Plan;
-use crate::status;
 
 /// Reads the config (flags override it), builds the clients and runs the preflight checks;
 /// returns the platform, the config and what the preflight read.
@@ -48,15 +44,13 @@ fn explain(error: anyhow::Error) -> anyhow::Error {
 
 /// A headless traffic command's footing on AWS: the platform after its preflight, the
 /// config's settings and the audit log.
-pub async fn headless(
-    global: &GlobalArgs,
-) -> anyhow::Result<crate::headless::Headless<AwsPlatform>> {
+pub async fn headless(global: &GlobalArgs) -> anyhow::Result<Headless<AwsPlatform>> {
     let (platform, config, observation) = connect(global).await?;
     let auditor = auditor(global, &platform).await?;
-    Ok(crate::headless::Headless {
+    Ok(Headless {
         platform: Arc::new(platform),
         observation,
-        settings: crate::headless::HeadlessSettings {
+        settings: HeadlessSettings {
             guard: config.guard,
             evidence: config.evidence,
             role_bake: config.role_bake,
@@ -80,61 +74,4 @@ pub async fn auditor(global: &GlobalArgs, platform: &AwsPlatform) -> anyhow::Res
         platform.actor().await,
         platform.estate().traffic.arn().to_string(),
     )
-}
-
-pub async fn status(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
-    let (platform, _, observation) = connect(global).await?;
-    let metrics = platform.metrics().await.context("reading CloudWatch")?;
-    let report = status::report("aws", &observation, &metrics, platform.now());
-    tracing::info!(calls = ?platform.call_counts(), "status");
-    if json {
-        serde_json::to_string_pretty(&report)
-            .map(|mut s| {
-                s.push('\n');
-                s
-            })
-            .context("writing JSON")
-    } else {
-        Ok(status::table(&report))
-    }
-}
-
-pub async fn console(global: &GlobalArgs) -> anyhow::Result<()> {
-    let (platform, config, _) = connect(global).await?;
-    let platform = Arc::new(platform);
-    let settings = Settings {
-        refresh: std::time::Duration::from_secs(global.refresh),
-        guard: config.guard,
-        evidence: config.evidence,
-        read_only: global.read_only || config.read_only,
-        role_bake: config.role_bake,
-        scale_down_after_bake: config.scale_down_after_bake,
-        ..Settings::default()
-    };
-    let plan = match &config.plan {
-        Some((spec, on_breach)) => Some(Plan::new(spec, *on_breach)?),
-        None => None,
-    };
-    let runtime = RuntimeConfig {
-        refresh: settings.refresh,
-        metrics_refresh: settings.metrics_refresh,
-        ..RuntimeConfig::default()
-    };
-    let started = std::time::Instant::now();
-    let auditor = auditor(global, &platform).await?;
-    let result = crate::console::run(
-        Arc::clone(&platform),
-        settings,
-        runtime,
-        plan,
-        Some(auditor),
-    )
-    .await;
-    platform.release_lock().await;
-    tracing::info!(
-        seconds = started.elapsed().as_secs(),
-        calls = ?platform.call_counts(),
-        "AWS calls made while the console ran"
-    );
-    result
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::headless::{Headless, HeadlessSettings};
 use crate::app::Settings;
 use crate::audit::Auditor;
 use crate::cli::{DemoArgs, GlobalArgs};
@@ -70,7 +71,7 @@ pub const HEADLESS_WARM_UP: Duration = Duration::from_secs(5 * 60);
 pub async fn headless(
     global: &GlobalArgs,
     args: &DemoArgs,
-) -> anyhow::Result<crate::headless::Headless<SimPlatform>> {
+) -> anyhow::Result<Headless<SimPlatform>> {
     let platform = SimPlatform::new(SimOptions {
         scenario: args.scenario,
         speed: args.speed,
@@ -84,10 +85,10 @@ pub async fn headless(
         .await
         .map_err(|e| anyhow::anyhow!("reading the simulated world: {e}"))?;
     let plan = demo_plan();
-    Ok(crate::headless::Headless {
+    Ok(Headless {
         platform: Arc::new(platform),
         observation,
-        settings: crate::headless::HeadlessSettings {
+        settings: HeadlessSettings {
             guard: Default::default(),
             evidence: Default::default(),
             role_bake: Settings::default().role_bake,
@@ -125,7 +126,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
     }));
     let (settings, runtime) = configs(global, args.speed);
     let auditor = demo_auditor(global)?;
-    crate::console::run(
+    crate::terminal::run(
         platform,
         settings,
         runtime,

@@ -1,0 +1,67 @@
+//! `adopt [--wait]`, on AWS: the live side takes the idle side's revision.
+
+use anyhow::Context;
+
+use super::aws::connect;
+use super::deploy::wait_for_rollout;
+use super::headless::{Outcome, record};
+use crate::cli::GlobalArgs;
+use crate::domain::PlatformError;
+use crate::platform::Platform;
+
+/// `adopt [--wait]`: the live side takes the idle side's revision.
+pub async fn adopt(
+    global: &GlobalArgs,
+    wait: Option<std::time::Duration>,
+) -> anyhow::Result<Outcome> {
+    let (platform, _, observation) = connect(global).await?;
+    let mut auditor = super::aws::auditor(global, &platform).await?;
+    let weights = observation.weights;
+    let result = platform.adopt().await;
+    platform.release_lock().await;
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            let outcome = match error {
+                PlatformError::Refused { reason } => {
+                    Outcome::Refused(format!("not adopted: {reason}"))
+                }
+                locked @ PlatformError::Locked { .. } => {
+                    Outcome::ChangedOutside(format!("not adopted: {locked}"))
+                }
+                other => return Err(other).context("adopting"),
+            };
+            record(
+                &mut auditor,
+                &platform,
+                "adopt",
+                weights,
+                weights,
+                None,
+                &outcome,
+            );
+            return Ok(outcome);
+        }
+    };
+    let summary = format!(
+        "{} rolls from {} to {}",
+        report.idle, report.from, report.to
+    );
+    record(
+        &mut auditor,
+        &platform,
+        "adopt",
+        weights,
+        weights,
+        None,
+        &Outcome::Done(summary.clone()),
+    );
+    match wait {
+        None => Ok(Outcome::Done(format!(
+            "{summary} (--wait waits for the rollout)"
+        ))),
+        Some(timeout) => {
+            wait_for_rollout(global, &platform, &report, timeout, &summary, "steady").await
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The shell's commands, one file each: what the flags ask for, on AWS or on the simulator.
+//! `headless.rs` holds what every headless command shares; `aws.rs` a command's footing on
+//! AWS.
+
+pub mod adopt;
+pub mod aws;
+pub mod console;
+pub mod demo;
+pub mod deploy;
+pub mod headless;
+pub mod plan;
+pub mod rollback;
+pub mod scale;
+pub mod shift;
+pub mod status;
+
+use crate::cli::{Cli, Commands, PlanCommand, TrafficCommand};
+use crate::domain::Color;
+use crate::platform::Platform;
+pub use headless::{Headless, HeadlessSettings, Outcome, ShiftTarget};
+
+/// The command the flags name, as the platform answers it.
+pub async fn run(cli: &Cli) -> anyhow::Result<Option<Outcome>> {
+    let global = &cli.global;
+    match &cli.command {
+        Some(Commands::Demo(args)) => match &args.command {
+            None => demo::run(global, args).await.map(|()| None),
+            Some(command) => {
+                let mut headless = demo::headless(global, args).await?;
+                traffic(&mut headless, command).await.map(Some)
+            }
+        },
+        Some(Commands::Status { json }) => {
+            let text = status::run(global, *json).await?;
+            print!("{text}");
+            Ok(None)
+        }
+        Some(Commands::Traffic(command)) => {
+            let mut headless = aws::headless(global).await?;
+            traffic(&mut headless, command).await.map(Some)
+        }
+        Some(Commands::ScaleIdle { to }) => scale::scale_idle(global, *to).await.map(Some),
+        Some(Commands::Adopt { wait, timeout }) => adopt::adopt(
+            global,
+            wait.then(|| std::time::Duration::from_secs(*timeout)),
+        )
+        .await
+        .map(Some),
+        Some(Commands::Deploy {
+            image,
+            container,
+            wait,
+            timeout,
+        }) => deploy::deploy(
+            global,
+            image,
+            container.as_deref(),
+            wait.then(|| std::time::Duration::from_secs(*timeout)),
+        )
+        .await
+        .map(Some),
+        None => console::run(global).await.map(|()| None),
+    }
+}
+
+/// The commands that take signals in their own loop (the console, `plan run`): a signal ends
+/// them like `q`. `plan run` also prints its progress as it goes.
+pub fn runs_a_loop(cli: &Cli) -> bool {
+    let plan_run = |command: &TrafficCommand| matches!(command, TrafficCommand::Plan { .. });
+    match &cli.command {
+        None => true,
+        Some(Commands::Demo(args)) => args.command.as_ref().is_none_or(plan_run),
+        Some(Commands::Traffic(command)) => plan_run(command),
+        Some(_) => false,
+    }
+}
+
+pub fn prints_progress(cli: &Cli) -> bool {
+    let plan_run = |command: &TrafficCommand| matches!(command, TrafficCommand::Plan { .. });
+    match &cli.command {
+        Some(Commands::Demo(args)) => args.command.as_ref().is_some_and(plan_run),
+        Some(Commands::Traffic(command)) => plan_run(command),
+        _ => false,
+    }
+}
+
+/// Runs one traffic command, on whatever platform `headless` has.
+pub async fn traffic<P: Platform>(
+    headless: &mut Headless<P>,
+    command: &TrafficCommand,
+) -> anyhow::Result<Outcome> {
+    match command {
+        TrafficCommand::Shift { green, blue, force } => {
+            let target = match (green, blue) {
+                (Some(green), _) => ShiftTarget::Share(Color::Green, *green),
+                (None, Some(blue)) => ShiftTarget::Share(Color::Blue, *blue),
+                (None, None) => anyhow::bail!("shift needs --green PCT or --blue PCT"),
+            };
+            shift::shift(headless, target, *force).await
+        }
+        TrafficCommand::Promote { force } => {
+            shift::shift(headless, ShiftTarget::Promote, *force).await
+        }
+        TrafficCommand::Rollback { to } => rollback::rollback(headless, *to).await,
+        TrafficCommand::Plan {
+            command: PlanCommand::Run,
+        } => plan::plan_run(headless).await,
+    }
+}

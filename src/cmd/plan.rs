@@ -1,0 +1,90 @@
+//! `plan run`, on any platform: the console's runtime and plan without a screen.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::headless::{Headless, Outcome};
+use crate::app::{AppState, Settings};
+use crate::domain::{Color, ConfigError};
+use crate::platform::Platform;
+use crate::runtime::{self, NoScreen, RuntimeConfig};
+use crate::shift::plan::{Plan, PlanState};
+use crate::shift::roles;
+
+/// `plan run`: the console's runtime and plan without a screen; progress goes to the log
+/// (and stdout, see `logging`). Ctrl-C, SIGTERM and SIGHUP stop it like a quit: the step in
+/// flight is waited for and audited, then the lock is released.
+pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> anyhow::Result<Outcome> {
+    let platform = Arc::clone(&headless.platform);
+    let settings = headless.settings.clone();
+    let Some((spec, on_breach)) = &settings.plan else {
+        return Err(ConfigError {
+            path: settings.source.clone(),
+            position: None,
+            message: "no [plan]: add one (see assets/cutover.example.toml) to use plan run".into(),
+        }
+        .into());
+    };
+    let mut plan = Plan::new(spec, *on_breach)?;
+    // The plan moves traffic to the candidate as of now: the metrics say which side that is.
+    let current = headless.observation.weights;
+    let metrics = platform.metrics().await.context("reading the metrics")?;
+    let candidate = roles::candidate(current, Some(&metrics), settings.role_bake);
+    plan.start(platform.now(), candidate, current);
+    let app_settings = Settings {
+        refresh: settings.refresh,
+        guard: settings.guard,
+        evidence: settings.evidence,
+        role_bake: settings.role_bake,
+        clock_speed: settings.clock_speed,
+        ..Settings::default()
+    };
+    let mut state =
+        AppState::new(platform.source(), app_settings, platform.now()).with_plan(Some(plan));
+    state.stop_when_plan_ends = true;
+    // The runtime counts real time: a clock N times faster is polled N times as often.
+    let runtime = RuntimeConfig {
+        refresh: app_settings.refresh.div_f64(settings.clock_speed),
+        metrics_refresh: app_settings.metrics_refresh.div_f64(settings.clock_speed),
+        ..RuntimeConfig::default()
+    };
+    let run = runtime::run_until(
+        Arc::clone(&platform),
+        &mut NoScreen,
+        futures::stream::pending(),
+        &mut state,
+        runtime,
+        Some(&mut headless.auditor),
+        crate::signals::termination(),
+    )
+    .await;
+    platform.release_lock().await;
+    run?;
+    let at = state
+        .shift
+        .current()
+        .map_or("unknown".to_string(), |w| w.to_string());
+    let plan = state.plan.as_ref();
+    Ok(match plan.map(|p| &p.state) {
+        _ if crate::signals::stop_asked() => {
+            Outcome::Interrupted(format!("stopped: the weights stay at {at} (blue/green)"))
+        }
+        Some(PlanState::Done) => {
+            let side = plan.and_then(|p| p.toward).unwrap_or(Color::Green);
+            Outcome::Done(format!("plan done: {} carries all traffic", side.name()))
+        }
+        Some(PlanState::RolledBack { reason }) => {
+            Outcome::RolledBack(format!("the guard rolled back to {at}: {reason}"))
+        }
+        // A step the platform refused, or one that kept failing: the work failed (exit 1).
+        Some(PlanState::Paused { .. }) if plan.is_some_and(|p| p.failed.is_some()) => {
+            let why = plan.and_then(|p| p.failed.clone()).unwrap_or_default();
+            anyhow::bail!("plan stopped at {at} (blue/green): {why}");
+        }
+        Some(PlanState::Paused { reason, .. }) => {
+            Outcome::ChangedOutside(format!("plan paused at {at}: {reason}"))
+        }
+        _ => Outcome::Interrupted(format!("the plan stopped at {at}")),
+    })
+}

@@ -1,0 +1,57 @@
+//! `scale-idle --to N`, on AWS: the idle side only.
+
+use anyhow::Context;
+
+use super::aws::connect;
+use super::deploy::idle_side_busy;
+use super::headless::{Outcome, record};
+use crate::cli::GlobalArgs;
+use crate::domain::{Color, PlatformError};
+use crate::platform::Platform;
+
+/// `scale-idle --to N`.
+pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> anyhow::Result<Outcome> {
+    let (platform, config, observation) = connect(global).await?;
+    let mut auditor = super::aws::auditor(global, &platform).await?;
+    let weights = observation.weights;
+    let fewer = Color::BOTH
+        .iter()
+        .any(|c| weights.share(*c) == 0 && desired < observation.side(*c).service.desired);
+    let refusal = if fewer {
+        idle_side_busy(
+            &platform,
+            &observation,
+            config.role_bake,
+            "scaling it down would stop",
+        )
+        .await
+    } else {
+        None
+    };
+    let result = match refusal {
+        Some(reason) => Err(PlatformError::Refused { reason }),
+        None => platform.scale_idle(desired).await,
+    };
+    platform.release_lock().await;
+    let outcome = match result {
+        Ok(report) => Outcome::Done(format!(
+            "scaled {} from {} to {} tasks",
+            report.side, report.from, report.to
+        )),
+        Err(PlatformError::Refused { reason }) => Outcome::Refused(format!("not scaled: {reason}")),
+        Err(locked @ PlatformError::Locked { .. }) => {
+            Outcome::ChangedOutside(format!("not scaled: {locked}"))
+        }
+        Err(error) => return Err(error).context("scaling the idle side"),
+    };
+    record(
+        &mut auditor,
+        &platform,
+        "scale idle",
+        weights,
+        weights,
+        None,
+        &outcome,
+    );
+    Ok(outcome)
+}

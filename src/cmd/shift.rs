@@ -1,0 +1,97 @@
+//! `shift --green PCT | --blue PCT` and `promote`, on any platform, through the guard.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::headless::{
+    Headless, Outcome, ShiftTarget, joined, record, record_noted, recorded, said, settle,
+};
+use crate::domain::Weights;
+use crate::platform::Platform;
+use crate::shift::{ApplyDecision, GuardDecision, Shift, evidence, guard, roles};
+
+/// `shift --green PCT | --blue PCT` and `promote`, through the guard.
+pub async fn shift<P: Platform>(
+    headless: &mut Headless<P>,
+    target: ShiftTarget,
+    force: bool,
+) -> anyhow::Result<Outcome> {
+    let platform = Arc::clone(&headless.platform);
+    let current = headless.observation.weights;
+    let settings = &headless.settings;
+    let metrics = platform.metrics().await.context("reading the metrics")?;
+    let candidate = roles::candidate(current, Some(&metrics), settings.role_bake);
+    let (action, target) = match target {
+        ShiftTarget::Share(color, percent) => ("shift", Weights::with_share(color, percent)),
+        ShiftTarget::Promote => ("promote", Weights::all_to(candidate)),
+    };
+    if current == target {
+        return Ok(Outcome::Done(format!(
+            "already at {current} (blue/green): nothing written"
+        )));
+    }
+    let refusal = if let Some(reason) = &headless.observation.writes_refused {
+        Some((None, format!("not written: {reason}")))
+    } else {
+        let evidence = evidence(
+            &metrics,
+            candidate,
+            None,
+            platform.now(),
+            &settings.evidence,
+        );
+        let summary = format!("{}: {}", evidence.verdict, evidence.reason);
+        let decision = guard::check(
+            current,
+            target,
+            candidate,
+            Some(&evidence),
+            Some(headless.observation.side(candidate)),
+            &settings.guard,
+        );
+        match decision {
+            GuardDecision::Refuse(why) => Some((
+                Some(summary),
+                format!("refused {current} → {target}: {why}"),
+            )),
+            GuardDecision::NeedsConfirm(why) if !force => Some((
+                Some(summary),
+                format!("refused {current} → {target}: {why}; pass --force to allow it"),
+            )),
+            GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {
+                let mut machine = Shift::default();
+                machine.observed(current);
+                machine.stage(target);
+                let ApplyDecision::Write(request) = machine.apply_confirmed(platform.now()) else {
+                    anyhow::bail!("the shift machine would not write {current} → {target}");
+                };
+                let (outcome, notes) = settle(&*platform, &mut machine, request).await;
+                platform.release_lock().await;
+                let result = outcome.map(|o| said(&o, &notes));
+                let recorded = recorded(&result);
+                record_noted(
+                    &mut headless.auditor,
+                    &*platform,
+                    (action, current, target),
+                    Some(summary),
+                    &recorded,
+                    joined(&notes),
+                );
+                return result;
+            }
+        }
+    };
+    let (evidence, why) = refusal.unwrap_or_default();
+    let outcome = Outcome::Refused(why);
+    record(
+        &mut headless.auditor,
+        &*platform,
+        action,
+        current,
+        target,
+        evidence,
+        &outcome,
+    );
+    Ok(outcome)
+}
