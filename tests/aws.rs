@@ -392,7 +392,7 @@ async fn read_only_makes_no_write_call() {
     let calls = aws.call_counts();
     let mutating = ["ModifyListener", "ModifyRule", "AddTags", "RemoveTags"];
     assert!(
-        !calls.keys().any(|op| mutating.contains(op)),
+        !calls.keys().any(|op| mutating.contains(&op.as_str())),
         "no mutating call, lock tags included: {calls:?}"
     );
 }

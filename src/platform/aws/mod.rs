@@ -4,6 +4,7 @@
 //! this file wires them into `Platform`, counts the calls, and is the one place that writes.
 
 pub mod arn;
+mod calls;
 pub mod cloudwatch;
 pub mod deploy;
 pub mod ecs;
@@ -63,7 +64,7 @@ pub struct AwsPlatform {
     other_routes: Mutex<Vec<String>>,
     /// When this process last wrote its lock, while it holds one.
     lock_written: Mutex<Option<Timestamp>>,
-    calls: Mutex<BTreeMap<&'static str, u64>>,
+    calls: calls::CallCounter,
 }
 
 impl AwsPlatform {
@@ -116,11 +117,28 @@ impl AwsPlatform {
                 (Color::Green, estate.green.target_group_dimension()),
             ],
         );
+        let calls = calls::CallCounter::default();
         Ok(AwsPlatform {
-            ecs: aws_sdk_ecs::Client::new(&sdk),
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
-            sts: aws_sdk_sts::Client::new(&sdk),
+            ecs: aws_sdk_ecs::Client::from_conf(
+                aws_sdk_ecs::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
             estate,
             region,
             read_only,
@@ -131,7 +149,7 @@ impl AwsPlatform {
             break_lock: AtomicBool::new(break_lock),
             other_routes: Mutex::new(Vec::new()),
             lock_written: Mutex::new(None),
-            calls: Mutex::new(BTreeMap::new()),
+            calls,
         })
     }
 
@@ -186,7 +204,6 @@ impl AwsPlatform {
         let Some(load_balancer) = target.load_balancer_arn() else {
             return Ok(());
         };
-        self.count("DescribeListeners");
         let routes = match elbv2::routes(&self.elb, &load_balancer).await {
             Ok(routes) => routes,
             Err(error) => {
@@ -194,11 +211,6 @@ impl AwsPlatform {
                 return Ok(());
             }
         };
-        let listeners: std::collections::HashSet<&str> =
-            routes.iter().map(|r| r.listener_arn.as_str()).collect();
-        for _ in &listeners {
-            self.count("DescribeRules");
-        }
         let ours = |route: &elbv2::Route| match target {
             TrafficTarget::Listener(arn) => route.is_default && route.listener_arn == *arn,
             TrafficTarget::Rule(arn) => route.rule_arn == *arn,
@@ -275,7 +287,6 @@ impl AwsPlatform {
     async fn ensure_lock(&self) -> Result<(), PlatformError> {
         let arn = self.estate.traffic.arn();
         let now = wall_clock();
-        self.count("DescribeTags");
         let existing = lock::read(&self.elb, arn).await?;
         let break_lock = self.break_lock.swap(false, Ordering::SeqCst);
         let gone = existing
@@ -293,7 +304,6 @@ impl AwsPlatform {
         }
         self.write_lock(now).await?;
         // Two operators may have taken a free lock at once: the tag says who won.
-        self.count("DescribeTags");
         match lock::read(&self.elb, arn).await? {
             Some(l) if l.holder == self.holder => Ok(()),
             Some(theirs) => Err(PlatformError::Locked {
@@ -312,7 +322,6 @@ impl AwsPlatform {
             holder: self.holder.clone(),
             until: now.plus(lock::LOCK_TTL),
         };
-        self.count("AddTags");
         lock::write(&self.elb, self.estate.traffic.arn(), &mine).await?;
         *self.lock_written.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
         Ok(())
@@ -327,7 +336,6 @@ impl AwsPlatform {
         if written.is_none_or(|at| now.since(at) < lock::LOCK_REFRESH_AFTER) {
             return;
         }
-        self.count("DescribeTags");
         match lock::read(&self.elb, self.estate.traffic.arn()).await {
             Ok(Some(theirs)) if theirs.holder != self.holder => {
                 tracing::warn!(
@@ -386,10 +394,6 @@ impl AwsPlatform {
             code: None,
             message: e.to_string(),
         })?;
-        self.count(match self.estate.traffic {
-            TrafficTarget::Listener(_) => "ModifyListener",
-            TrafficTarget::Rule(_) => "ModifyRule",
-        });
         let mut note = None;
         if let Err(error) = elbv2::write_actions(&self.elb, &self.estate.traffic, rewritten).await {
             if !error.outcome_unknown() {
@@ -466,14 +470,11 @@ impl AwsPlatform {
             bail!("{idle} service has no task definition");
         };
         self.lock_and_recheck(weights).await?;
-        self.count("DescribeTaskDefinition");
         let (definition, tags) = deploy::describe(&self.ecs, current_arn).await?;
         let containers = deploy::with_image(&definition, container, image)?;
-        self.count("RegisterTaskDefinition");
         let new_arn = deploy::register(&self.ecs, &definition, containers, tags).await?;
         let side = self.estate.side(idle);
         let desired = live_service.desired_count();
-        self.count("UpdateService");
         deploy::update_service(&self.ecs, &side.cluster, &side.service, &new_arn, desired).await?;
         Ok(DeployReport {
             idle,
@@ -488,27 +489,14 @@ impl AwsPlatform {
         &self.estate
     }
 
-    /// API calls made so far, by operation.
-    pub fn call_counts(&self) -> BTreeMap<&'static str, u64> {
-        self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    fn count(&self, operation: &'static str) {
-        *self
-            .calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(operation)
-            .or_default() += 1;
+    /// AWS calls made so far, by operation: every attempt, the SDK's retries included.
+    pub fn call_counts(&self) -> BTreeMap<String, u64> {
+        self.calls.counts()
     }
 
     async fn read_actions(
         &self,
     ) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::Action>, PlatformError> {
-        self.count(match self.estate.traffic {
-            TrafficTarget::Listener(_) => "DescribeListeners",
-            TrafficTarget::Rule(_) => "DescribeRules",
-        });
         elbv2::read_actions(&self.elb, &self.estate.traffic)
             .await
             .map_err(|e| self.name_the_key(&[], e))
@@ -617,7 +605,6 @@ impl AwsPlatform {
         let (blue, green) = (&self.estate.blue, &self.estate.green);
         let mut found = HashMap::new();
         if blue.cluster == green.cluster {
-            self.count("DescribeServices");
             let mut services =
                 ecs::describe_services(&self.ecs, &blue.cluster, &[&blue.service, &green.service])
                     .await
@@ -628,8 +615,6 @@ impl AwsPlatform {
                 }
             }
         } else {
-            self.count("DescribeServices");
-            self.count("DescribeServices");
             let (blue_names, green_names) = ([blue.service.as_str()], [green.service.as_str()]);
             let (b, g) = tokio::join!(
                 ecs::describe_services(&self.ecs, &blue.cluster, &blue_names),
@@ -658,7 +643,6 @@ impl AwsPlatform {
         {
             return Ok(known.clone());
         }
-        self.count("DescribeTaskDefinition");
         let summary = ecs::describe_task_definition(&self.ecs, arn).await?;
         self.task_definitions
             .lock()
@@ -677,7 +661,6 @@ impl AwsPlatform {
             Some(arn) => Some(self.task_definition(arn).await?),
             None => None,
         };
-        self.count("DescribeTargetHealth");
         let targets = elbv2::describe_target_health(&self.elb, &side.target_group_arn)
             .await
             .map_err(|e| self.name_the_key(&[color], e))?;
@@ -762,21 +745,16 @@ impl Platform for AwsPlatform {
             return;
         }
         let arn = self.estate.traffic.arn();
-        self.count("DescribeTags");
         let ours =
             matches!(lock::read(&self.elb, arn).await, Ok(Some(l)) if l.holder == self.holder);
-        if ours {
-            self.count("RemoveTags");
-            if let Err(error) = lock::remove(&self.elb, arn).await {
-                tracing::warn!("releasing the lock: {error}; it expires by itself");
-            }
+        if ours && let Err(error) = lock::remove(&self.elb, arn).await {
+            tracing::warn!("releasing the lock: {error}; it expires by itself");
         }
     }
 
     /// Who the credentials belong to (STS `GetCallerIdentity`), for the audit log; `$USER@host`
     /// when STS cannot say.
     async fn actor(&self) -> String {
-        self.count("GetCallerIdentity");
         match self.sts.get_caller_identity().send().await {
             Ok(out) => out
                 .arn()
@@ -816,7 +794,6 @@ impl Platform for AwsPlatform {
             .map_or(0, |s| u32::try_from(s.desired_count()).unwrap_or(0));
         self.lock_and_recheck(weights).await?;
         let side = self.estate.side(idle);
-        self.count("UpdateService");
         self.ecs
             .update_service()
             .cluster(&side.cluster)
@@ -866,7 +843,6 @@ impl Platform for AwsPlatform {
         self.lock_and_recheck(weights).await?;
         let side = self.estate.side(live);
         let desired = live_service.desired_count();
-        self.count("UpdateService");
         deploy::update_service(&self.ecs, &side.cluster, &side.service, to, desired).await?;
         Ok(DeployReport {
             idle: live,
@@ -901,7 +877,6 @@ impl Platform for AwsPlatform {
     }
 
     async fn metrics(&self) -> Result<MetricsSnapshot, PlatformError> {
-        self.count("GetMetricData");
         cloudwatch::fetch(&self.cloudwatch, self.queries.clone(), wall_clock()).await
     }
 

@@ -87,6 +87,16 @@ impl SimPlatform {
             .store(offline, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// The one read-only check of the simulator, before every write, as AWS's.
+    fn writable(&self) -> Result<(), PlatformError> {
+        if self.read_only {
+            return Err(PlatformError::Refused {
+                reason: crate::domain::READ_ONLY_REASON.into(),
+            });
+        }
+        Ok(())
+    }
+
     fn maybe_fail(&self, operation: &str) -> Result<(), PlatformError> {
         if self.offline.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(PlatformError::Unreachable {
@@ -144,11 +154,7 @@ impl Platform for SimPlatform {
         image: String,
         _container: Option<String>,
     ) -> Result<DeployReport, PlatformError> {
-        if self.read_only {
-            return Err(PlatformError::Refused {
-                reason: crate::domain::READ_ONLY_REASON.into(),
-            });
-        }
+        self.writable()?;
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("RegisterTaskDefinition")?;
         self.world()
@@ -157,11 +163,7 @@ impl Platform for SimPlatform {
     }
 
     async fn scale_idle(&self, desired: u32) -> Result<ScaleReport, PlatformError> {
-        if self.read_only {
-            return Err(PlatformError::Refused {
-                reason: crate::domain::READ_ONLY_REASON.into(),
-            });
-        }
+        self.writable()?;
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("UpdateService")?;
         self.world()
@@ -170,11 +172,7 @@ impl Platform for SimPlatform {
     }
 
     async fn adopt(&self) -> Result<DeployReport, PlatformError> {
-        if self.read_only {
-            return Err(PlatformError::Refused {
-                reason: crate::domain::READ_ONLY_REASON.into(),
-            });
-        }
+        self.writable()?;
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("UpdateService")?;
         self.world()
@@ -187,11 +185,7 @@ impl Platform for SimPlatform {
         expected: Weights,
         target: Weights,
     ) -> Result<Weights, PlatformError> {
-        if self.read_only {
-            return Err(PlatformError::Refused {
-                reason: crate::domain::READ_ONLY_REASON.into(),
-            });
-        }
+        self.writable()?;
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("ModifyRule")?;
         let mut world = self.world();
