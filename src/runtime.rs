@@ -11,6 +11,7 @@ use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use crate::app::{AppState, Command, Msg, update};
@@ -79,6 +80,8 @@ struct InFlight {
     /// Writes the core asked for while one ran. The core never does this; the executor still
     /// keeps them in order rather than dropping or overlapping them.
     queued_writes: VecDeque<WriteRequest>,
+    /// Every platform call under way: owned by the loop, so none outlives it.
+    tasks: JoinSet<()>,
 }
 
 /// How long quitting waits for a write in flight to be answered: longer than the AWS
@@ -144,6 +147,7 @@ where
         fetching_metrics: false,
         writing: false,
         queued_writes: VecDeque::new(),
+        tasks: JoinSet::new(),
     };
 
     terminal.show(state).context("drawing the first frame")?;
@@ -200,6 +204,12 @@ where
             next = rx.try_recv().ok();
         }
         start_next_write(&platform, &tx, &mut work);
+        // Finished calls are reaped here; one that panicked is logged, not lost silently.
+        while let Some(finished) = work.tasks.try_join_next() {
+            if let Err(error) = finished {
+                tracing::error!("a platform call ended abnormally: {error}");
+            }
+        }
         if work.observe_again && !work.observing {
             work.observe_again = false;
             observe(&platform, &tx, &mut work);
@@ -253,6 +263,8 @@ where
             auditor.record(event);
         }
     }
+    // Polls still under way have nothing left to tell anyone.
+    work.tasks.abort_all();
     Ok(())
 }
 
@@ -333,7 +345,7 @@ fn execute<P: Platform>(
         Command::Deploy { image } => {
             let platform = Arc::clone(platform);
             let tx = tx.clone();
-            tokio::spawn(async move {
+            work.tasks.spawn(async move {
                 let result = platform.deploy(image, None).await;
                 let _ = tx.send(Msg::Deployed {
                     now: platform.now(),
@@ -344,7 +356,7 @@ fn execute<P: Platform>(
         Command::ScaleIdle { desired } => {
             let platform = Arc::clone(platform);
             let tx = tx.clone();
-            tokio::spawn(async move {
+            work.tasks.spawn(async move {
                 let result = platform.scale_idle(desired).await;
                 let _ = tx.send(Msg::Scaled {
                     now: platform.now(),
@@ -355,7 +367,7 @@ fn execute<P: Platform>(
         Command::Adopt => {
             let platform = Arc::clone(platform);
             let tx = tx.clone();
-            tokio::spawn(async move {
+            work.tasks.spawn(async move {
                 let result = platform.adopt().await;
                 let _ = tx.send(Msg::Adopted {
                     now: platform.now(),
@@ -382,7 +394,7 @@ fn start_next_write<P: Platform>(
     work.writing = true;
     let platform = Arc::clone(platform);
     let tx = tx.clone();
-    tokio::spawn(async move {
+    work.tasks.spawn(async move {
         let intent = match request.kind {
             WriteKind::Rollback => WriteIntent::Rollback,
             WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => WriteIntent::Move,
@@ -411,7 +423,7 @@ fn observe<P: Platform>(platform: &Arc<P>, tx: &mpsc::UnboundedSender<Msg>, work
     work.observing = true;
     let platform = Arc::clone(platform);
     let tx = tx.clone();
-    tokio::spawn(async move {
+    work.tasks.spawn(async move {
         let started = platform.now();
         let result = platform.observe().await;
         let _ = tx.send(Msg::Observed {
@@ -430,7 +442,7 @@ fn fetch_metrics<P: Platform>(
     work.fetching_metrics = true;
     let platform = Arc::clone(platform);
     let tx = tx.clone();
-    tokio::spawn(async move {
+    work.tasks.spawn(async move {
         let result = platform.metrics().await;
         let _ = tx.send(Msg::MetricsFetched {
             now: platform.now(),
