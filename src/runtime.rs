@@ -194,11 +194,13 @@ where
                 _ => {}
             }
             for command in update(state, msg) {
-                execute(command, &platform, &tx, &mut work, state);
-            }
-            for event in state.audit_outbox.drain(..) {
-                if let Some(auditor) = audit.as_deref_mut() {
-                    auditor.record(event);
+                match command {
+                    Command::Audit(event) => {
+                        if let Some(auditor) = audit.as_deref_mut() {
+                            auditor.record(event);
+                        }
+                    }
+                    command => execute(command, &platform, &tx, &mut work, state),
                 }
             }
             next = rx.try_recv().ok();
@@ -250,17 +252,18 @@ where
             };
             note_finished(&msg, &mut work);
             for command in update(state, msg) {
-                // A rollback queued behind the write still goes out: nothing blocks it.
-                if let Command::Write(request) = command {
-                    work.queued_writes.push_back(request);
+                match command {
+                    // A rollback queued behind the write still goes out: nothing blocks it.
+                    Command::Write(request) => work.queued_writes.push_back(request),
+                    Command::Audit(event) => {
+                        if let Some(auditor) = audit.as_deref_mut() {
+                            auditor.record(event);
+                        }
+                    }
+                    _ => {}
                 }
             }
             start_next_write(&platform, &tx, &mut work);
-        }
-    }
-    for event in state.audit_outbox.drain(..) {
-        if let Some(auditor) = audit.as_deref_mut() {
-            auditor.record(event);
         }
     }
     // Polls still under way have nothing left to tell anyone.
@@ -376,6 +379,8 @@ fn execute<P: Platform>(
             });
         }
         Command::Quit => state.quit = true,
+        // Recorded by the loop, which holds the audit log.
+        Command::Audit(_) => {}
     }
 }
 

@@ -22,6 +22,17 @@ fn writes(commands: &[Command]) -> Vec<(WriteKind, Weights, Weights)> {
         .collect()
 }
 
+/// The audit lines among the commands, in order.
+fn audits(commands: &[Command]) -> Vec<cutover::audit::AuditEvent> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Audit(event) => Some(event.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn w(green: u8) -> Weights {
     Weights::with_green(green)
 }
@@ -282,7 +293,7 @@ impl Driver {
                     let more = self.console.observe();
                     self.absorb(more);
                 }
-                Command::Quit => {}
+                Command::Quit | Command::Audit(_) => {}
             }
         }
     }
@@ -618,11 +629,8 @@ fn a_breach_rollbacks_audit_line_says_what_it_was_decided_on() {
     assert_eq!(writes(&commands), [(WriteKind::Rollback, w(10), w(0))]);
     console.finish_write(w(0));
 
-    let line = console
-        .state
-        .audit_outbox
-        .last()
-        .expect("the rollback's line");
+    let lines = audits(&console.commands);
+    let line = lines.last().expect("the rollback's line");
     assert_eq!(
         (line.action.as_str(), line.result),
         ("rollback", AuditResult::Applied)
@@ -766,9 +774,7 @@ fn a_throttled_plan_step_backs_off_with_a_countdown_and_goes_on_when_it_clears()
         console.state.plan.as_ref().map(|p| &p.state),
         Some(PlanState::Baking { .. })
     ));
-    let failed_lines = console
-        .state
-        .audit_outbox
+    let failed_lines = audits(&console.commands)
         .iter()
         .filter(|e| e.result == cutover::audit::AuditResult::Failed)
         .count();
@@ -988,7 +994,8 @@ fn a_plan_step_whose_answer_was_lost_and_that_lands_late_is_not_an_outside_chang
         ),
         "the step counts as done and its bake runs"
     );
-    let line = console.state.audit_outbox.last().expect("an audit line");
+    let lines = audits(&console.commands);
+    let line = lines.last().expect("an audit line");
     assert_eq!(
         (line.action.as_str(), line.result, line.to),
         ("late apply", cutover::audit::AuditResult::Applied, w(10))
@@ -1006,7 +1013,8 @@ fn effect(
     after: &cutover::app::AppState,
     commands: &[Command],
 ) -> Option<String> {
-    if !commands.is_empty() {
+    // An audit line for a refusal is a record, not an action.
+    if commands.iter().any(|c| !matches!(c, Command::Audit(_))) {
         return Some(format!("commands {commands:?}"));
     }
     if before.popup.is_none() && after.popup.is_some() {

@@ -1,7 +1,8 @@
 use crossterm::event::KeyEvent;
 
 use crate::domain::{
-    DeployReport, MetricsSnapshot, Observation, PlatformError, ScaleReport, Timestamp, Weights,
+    AuditEvent, DeployReport, MetricsSnapshot, Observation, PlatformError, ScaleReport, Timestamp,
+    Weights,
 };
 use crate::shift::WriteRequest;
 
@@ -73,5 +74,7 @@ pub enum Command {
         desired: u32,
     },
     Adopt,
+    /// One line for the audit log: it leaves the core like every other effect.
+    Audit(AuditEvent),
     Quit,
 }

@@ -100,27 +100,31 @@ impl Console {
 
     pub fn observe_with(&mut self, observation: Observation) -> Vec<Command> {
         let now = self.now();
-        update(
+        let commands = update(
             &mut self.state,
             Msg::Observed {
                 now,
                 started: now,
                 result: Ok(observation),
             },
-        )
+        );
+        self.commands.extend(commands.iter().cloned());
+        commands
     }
 
     /// The metrics poll: the world's CloudWatch-like buckets reach the console.
     pub fn fetch_metrics(&mut self) -> Vec<Command> {
         let now = self.now();
         let metrics = self.world.metrics();
-        update(
+        let commands = update(
             &mut self.state,
             Msg::MetricsFetched {
                 now,
                 result: Ok(metrics),
             },
-        )
+        );
+        self.commands.extend(commands.iter().cloned());
+        commands
     }
 
     pub fn press(&mut self, event: KeyEvent) -> Vec<Command> {

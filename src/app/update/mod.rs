@@ -43,6 +43,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
         state.quit = true;
         commands.push(Command::Quit);
     }
+    // What the core decided to audit leaves with the other effects, in order.
+    commands.extend(state.audit_outbox.drain(..).map(Command::Audit));
     commands
 }
 
