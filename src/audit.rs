@@ -76,8 +76,12 @@ pub struct Auditor {
 impl Auditor {
     /// Opens the audit log for appending before anything is written to AWS: an unaudited
     /// write is worse than none, so a log that cannot be written refuses the run (exit 2).
-    pub fn new(path: &Path, actor: String, target: String) -> anyhow::Result<Self> {
-        let unwritable = |why: String| crate::config::ConfigError {
+    pub fn new(
+        path: &Path,
+        actor: String,
+        target: String,
+    ) -> Result<Self, crate::domain::ConfigError> {
+        let unwritable = |why: String| crate::domain::ConfigError {
             path: path.to_path_buf(),
             position: None,
             message: format!(

@@ -4,9 +4,8 @@ use clap::Parser;
 
 use cutover::cli::Cli;
 use cutover::cmd::{self, Outcome};
-use cutover::config::ConfigError;
+use cutover::domain::Failure;
 use cutover::logging;
-use cutover::platform::aws::deploy::DeployError;
 use cutover::runtime::QUIT_WAIT;
 
 /// Exit codes (also in `--help`): 0 done; 1 the work failed (AWS, terminal); 2 bad input
@@ -41,7 +40,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    let result: anyhow::Result<Option<Outcome>> = runtime.block_on(async {
+    let result: Result<Option<Outcome>, Failure> = runtime.block_on(async {
         let command = cmd::run(&cli);
         // The console and plan run take signals in their own loop; a headless command that is
         // sent one finishes the call in flight (its answer audited, the lock released), then
@@ -61,7 +60,7 @@ fn main() -> ExitCode {
                 let how = match finished {
                     Ok(Ok(Some(outcome))) => outcome.message().to_string(),
                     Ok(Ok(None)) => "done".to_string(),
-                    Ok(Err(error)) => format!("{error:#}"),
+                    Ok(Err(failure)) => format!("{:#}", failure.error()),
                     Err(_) => "no answer in time: check the weights".to_string(),
                 };
                 Ok(Some(Outcome::Interrupted(format!("stopped by a signal: {how}"))))
@@ -71,7 +70,9 @@ fn main() -> ExitCode {
     finish(result, &log_path)
 }
 
-fn finish(result: anyhow::Result<Option<Outcome>>, log_path: &std::path::Path) -> ExitCode {
+/// The one place a command's end becomes an exit code: an outcome says its own, a failure's
+/// kind is in its type.
+fn finish(result: Result<Option<Outcome>, Failure>, log_path: &std::path::Path) -> ExitCode {
     match result {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(outcome)) => {
@@ -83,16 +84,14 @@ fn finish(result: anyhow::Result<Option<Outcome>>, log_path: &std::path::Path) -
             }
             ExitCode::from(outcome.exit_code())
         }
-        Err(error) => {
+        Err(failure) => {
+            let error = failure.error();
             tracing::error!("{error:#}");
             eprintln!("cutover: {error:#}");
-            let bad_input = error.downcast_ref::<ConfigError>().is_some()
-                || error.downcast_ref::<DeployError>().is_some();
-            if bad_input {
-                return ExitCode::from(EXIT_BAD_INPUT);
+            if let Failure::Failed(_) = failure {
+                eprintln!("  details in {}", log_path.display());
             }
-            eprintln!("  details in {}", log_path.display());
-            ExitCode::from(EXIT_FAILED)
+            ExitCode::from(failure.exit_code())
         }
     }
 }

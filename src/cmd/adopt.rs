@@ -1,11 +1,10 @@
 //! `adopt [--wait]`, on AWS: the live side takes the idle side's revision.
 
-use anyhow::Context;
-
 use super::aws::connect;
 use super::deploy::wait_for_rollout;
 use super::headless::{Outcome, record};
 use crate::cli::GlobalArgs;
+use crate::domain::Failure;
 use crate::domain::PlatformError;
 use crate::platform::Platform;
 
@@ -13,7 +12,7 @@ use crate::platform::Platform;
 pub async fn adopt(
     global: &GlobalArgs,
     wait: Option<std::time::Duration>,
-) -> anyhow::Result<Outcome> {
+) -> Result<Outcome, Failure> {
     let (platform, _, observation) = connect(global).await?;
     let mut auditor = super::aws::auditor(global, &platform).await?;
     let weights = observation.weights;
@@ -29,7 +28,7 @@ pub async fn adopt(
                 locked @ PlatformError::Locked { .. } => {
                     Outcome::ChangedOutside(format!("not adopted: {locked}"))
                 }
-                other => return Err(other).context("adopting"),
+                other => return Err(Failure::from(other).context("adopting")),
             };
             record(
                 &mut auditor,

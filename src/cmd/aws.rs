@@ -1,6 +1,7 @@
 //! A command's footing on AWS: the config read (flags override it), the clients built, the
 //! preflight run, the audit log opened.
 
+use crate::domain::Failure;
 use std::sync::Arc;
 
 use super::headless::{Headless, HeadlessSettings};
@@ -15,7 +16,7 @@ use crate::platform::aws::AwsPlatform;
 /// returns the platform, the config and what the preflight read.
 pub async fn connect(
     global: &GlobalArgs,
-) -> anyhow::Result<(AwsPlatform, config::Config, Observation)> {
+) -> Result<(AwsPlatform, config::Config, Observation), Failure> {
     let overrides = AwsSettings {
         profile: global.profile.clone(),
         region: global.region.clone(),
@@ -29,22 +30,23 @@ pub async fn connect(
     Ok((platform, config, observation))
 }
 
-/// Adds the fix to errors whose cause an operator may not recognise.
-fn explain(error: anyhow::Error) -> anyhow::Error {
-    let text = format!("{error:#}");
+/// Adds the fix to a failure whose cause an operator may not recognise: the SDK says only
+/// that it found no credentials. (A hint on the message; the exit code is the failure's.)
+fn explain(failure: Failure) -> Failure {
+    let text = format!("{:#}", failure.error());
     if text.contains("credentials") || text.contains("Credentials") {
-        error.context(
+        failure.context(
             "no usable AWS credentials: set AWS_PROFILE or --profile, run `aws sso login`, or \
              export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
         )
     } else {
-        error
+        failure
     }
 }
 
 /// A headless traffic command's footing on AWS: the platform after its preflight, the
 /// config's settings and the audit log.
-pub async fn headless(global: &GlobalArgs) -> anyhow::Result<Headless<AwsPlatform>> {
+pub async fn headless(global: &GlobalArgs) -> Result<Headless<AwsPlatform>, Failure> {
     let (platform, config, observation) = connect(global).await?;
     let auditor = auditor(global, &platform).await?;
     Ok(Headless {
@@ -64,14 +66,14 @@ pub async fn headless(global: &GlobalArgs) -> anyhow::Result<Headless<AwsPlatfor
 }
 
 /// The audit log for this listener or rule, naming the caller AWS knows.
-pub async fn auditor(global: &GlobalArgs, platform: &AwsPlatform) -> anyhow::Result<Auditor> {
+pub async fn auditor(global: &GlobalArgs, platform: &AwsPlatform) -> Result<Auditor, Failure> {
     let path = global
         .audit_log
         .clone()
         .unwrap_or_else(crate::audit::default_audit_path);
-    Auditor::new(
+    Ok(Auditor::new(
         &path,
         platform.actor().await,
         platform.estate().traffic.arn().to_string(),
-    )
+    )?)
 }

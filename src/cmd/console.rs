@@ -1,5 +1,6 @@
 //! `cutover` with no command: the console on AWS.
 
+use crate::domain::Failure;
 use std::sync::Arc;
 
 use super::aws::{auditor, connect};
@@ -9,7 +10,7 @@ use crate::platform::Platform;
 use crate::runtime::RuntimeConfig;
 use crate::shift::plan::Plan;
 
-pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
     let (platform, config, _) = connect(global).await?;
     let platform = Arc::new(platform);
     let settings = Settings {
@@ -46,5 +47,5 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
         calls = ?platform.call_counts(),
         "AWS calls made while the console ran"
     );
-    result
+    Ok(result?)
 }

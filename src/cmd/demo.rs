@@ -1,5 +1,6 @@
 //! `cutover demo`: the console on the embedded simulator.
 
+use crate::domain::Failure;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -50,16 +51,16 @@ pub fn demo_plan() -> Plan {
 }
 
 /// Where the demo's audit lines go: a log of their own, never a real estate's.
-fn demo_auditor(global: &GlobalArgs) -> anyhow::Result<Auditor> {
+fn demo_auditor(global: &GlobalArgs) -> Result<Auditor, Failure> {
     let audit_path = global
         .audit_log
         .clone()
         .unwrap_or_else(|| crate::audit::default_audit_path().with_file_name("demo-audit.jsonl"));
-    Auditor::new(
+    Ok(Auditor::new(
         &audit_path,
         format!("{} (demo)", crate::platform::whoami::local_actor()),
         "demo: simulated listener rule".into(),
-    )
+    )?)
 }
 
 /// How long the simulated world runs before a headless demo command: green deployed, its
@@ -71,7 +72,7 @@ pub const HEADLESS_WARM_UP: Duration = Duration::from_secs(5 * 60);
 pub async fn headless(
     global: &GlobalArgs,
     args: &DemoArgs,
-) -> anyhow::Result<Headless<SimPlatform>> {
+) -> Result<Headless<SimPlatform>, Failure> {
     let platform = SimPlatform::new(SimOptions {
         scenario: args.scenario,
         speed: args.speed,
@@ -114,7 +115,7 @@ fn wall_clock() -> Timestamp {
         .unwrap_or_default()
 }
 
-pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
+pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<(), Failure> {
     let start = wall_clock();
     let platform = Arc::new(SimPlatform::new(SimOptions {
         scenario: args.scenario,
@@ -126,12 +127,12 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
     }));
     let (settings, runtime) = configs(global, args.speed);
     let auditor = demo_auditor(global)?;
-    crate::terminal::run(
+    Ok(crate::terminal::run(
         platform,
         settings,
         runtime,
         Some(demo_plan()),
         Some(auditor),
     )
-    .await
+    .await?)
 }

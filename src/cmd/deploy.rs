@@ -6,9 +6,10 @@ use std::time::Duration;
 use super::aws::connect;
 use super::headless::{Outcome, record};
 use crate::cli::GlobalArgs;
-use crate::domain::PlatformError;
+use crate::domain::{Failure, PlatformError};
 use crate::platform::Platform;
 use crate::platform::aws::AwsPlatform;
+use crate::platform::aws::deploy::DeployFailure;
 use crate::shift::{roles, sticky};
 
 /// `deploy --image IMAGE [--container NAME] [--wait]`.
@@ -17,7 +18,7 @@ pub async fn deploy(
     image: &str,
     container: Option<&str>,
     wait: Option<std::time::Duration>,
-) -> anyhow::Result<Outcome> {
+) -> Result<Outcome, Failure> {
     let (platform, config, observation) = connect(global).await?;
     let mut auditor = super::aws::auditor(global, &platform).await?;
     let weights = observation.weights;
@@ -29,18 +30,20 @@ pub async fn deploy(
     )
     .await
     {
-        Some(reason) => Err(anyhow::Error::new(PlatformError::Refused { reason })),
+        Some(reason) => Err(DeployFailure::Platform(PlatformError::Refused { reason })),
         None => platform.deploy_image(image, container).await,
     };
     platform.release_lock().await;
     let report = match deployed {
         Ok(report) => report,
-        Err(error) => {
-            let outcome = match error.downcast_ref::<PlatformError>() {
-                Some(PlatformError::Refused { reason }) => {
+        // An image or container cutover cannot use: bad input, nothing asked of AWS.
+        Err(DeployFailure::Input(input)) => return Err(input.into()),
+        Err(DeployFailure::Platform(error)) => {
+            let outcome = match &error {
+                PlatformError::Refused { reason } => {
                     Outcome::Refused(format!("not deployed: {reason}"))
                 }
-                Some(locked @ PlatformError::Locked { .. }) => {
+                locked @ PlatformError::Locked { .. } => {
                     Outcome::ChangedOutside(format!("not deployed: {locked}"))
                 }
                 _ => Outcome::Interrupted(format!("{error:#}")),
@@ -55,9 +58,8 @@ pub async fn deploy(
                 &outcome,
             );
             return match outcome {
-                Outcome::Interrupted(_) => {
-                    Err(error.context("deploy failed; the previous revision keeps serving"))
-                }
+                Outcome::Interrupted(_) => Err(Failure::from(error)
+                    .context("deploy failed; the previous revision keeps serving")),
                 refused => Ok(refused),
             };
         }
@@ -137,7 +139,7 @@ pub(super) async fn wait_for_rollout(
     timeout: std::time::Duration,
     summary: &str,
     done: &str,
-) -> anyhow::Result<Outcome> {
+) -> Result<Outcome, Failure> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         if let Ok(observation) = platform.observe().await {

@@ -16,11 +16,12 @@ pub mod status;
 
 use crate::cli::{Cli, Commands, PlanCommand, TrafficCommand};
 use crate::domain::Color;
+use crate::domain::Failure;
 use crate::platform::Platform;
 pub use headless::{Headless, HeadlessSettings, Outcome, ShiftTarget};
 
 /// The command the flags name, as the platform answers it.
-pub async fn run(cli: &Cli) -> anyhow::Result<Option<Outcome>> {
+pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
     let global = &cli.global;
     match &cli.command {
         Some(Commands::Demo(args)) => match &args.command {
@@ -88,13 +89,16 @@ pub fn prints_progress(cli: &Cli) -> bool {
 pub async fn traffic<P: Platform>(
     headless: &mut Headless<P>,
     command: &TrafficCommand,
-) -> anyhow::Result<Outcome> {
+) -> Result<Outcome, Failure> {
     match command {
         TrafficCommand::Shift { green, blue, force } => {
             let target = match (green, blue) {
                 (Some(green), _) => ShiftTarget::Share(Color::Green, *green),
                 (None, Some(blue)) => ShiftTarget::Share(Color::Blue, *blue),
-                (None, None) => anyhow::bail!("shift needs --green PCT or --blue PCT"),
+                (None, None) => {
+                    let usage = anyhow::anyhow!("shift needs --green PCT or --blue PCT");
+                    return Err(Failure::BadInput(usage));
+                }
             };
             shift::shift(headless, target, *force).await
         }

@@ -1,5 +1,6 @@
 //! `plan run`, on any platform: the console's runtime and plan without a screen.
 
+use crate::domain::Failure;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -15,7 +16,7 @@ use crate::shift::roles;
 /// `plan run`: the console's runtime and plan without a screen; progress goes to the log
 /// (and stdout, see `logging`). Ctrl-C, SIGTERM and SIGHUP stop it like a quit: the step in
 /// flight is waited for and audited, then the lock is released.
-pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> anyhow::Result<Outcome> {
+pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome, Failure> {
     let platform = Arc::clone(&headless.platform);
     let settings = headless.settings.clone();
     let Some((spec, on_breach)) = &settings.plan else {
@@ -80,7 +81,7 @@ pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> anyhow::Result
         // A step the platform refused, or one that kept failing: the work failed (exit 1).
         Some(PlanState::Paused { .. }) if plan.is_some_and(|p| p.failed.is_some()) => {
             let why = plan.and_then(|p| p.failed.clone()).unwrap_or_default();
-            anyhow::bail!("plan stopped at {at} (blue/green): {why}");
+            return Err(anyhow::anyhow!("plan stopped at {at} (blue/green): {why}").into());
         }
         Some(PlanState::Paused { reason, .. }) => {
             Outcome::ChangedOutside(format!("plan paused at {at}: {reason}"))

@@ -1,5 +1,6 @@
 //! `rollback [--to SIDE]`, on any platform: never blocked by evidence or by the lock.
 
+use crate::domain::Failure;
 use std::sync::Arc;
 
 use super::headless::{Headless, Outcome, joined, record, record_noted, recorded, said, settle};
@@ -12,7 +13,7 @@ use crate::shift::{RollbackDecision, Shift, roles};
 pub async fn rollback<P: Platform>(
     headless: &mut Headless<P>,
     to: Option<Color>,
-) -> anyhow::Result<Outcome> {
+) -> Result<Outcome, Failure> {
     let platform = Arc::clone(&headless.platform);
     let current = headless.observation.weights;
     let bake = headless.settings.role_bake;
@@ -54,7 +55,9 @@ pub async fn rollback<P: Platform>(
             )));
         }
         RollbackDecision::Queued | RollbackDecision::NotReadYet => {
-            anyhow::bail!("the shift machine would not roll back from {current}")
+            return Err(
+                anyhow::anyhow!("the shift machine would not roll back from {current}").into(),
+            );
         }
     };
     let (outcome, notes) = settle(&*platform, &mut machine, request).await;
@@ -87,7 +90,7 @@ pub async fn rollback<P: Platform>(
         &recorded,
         joined(&notes),
     );
-    result
+    Ok(result?)
 }
 
 /// The side a rollback goes to: the baseline the metrics show; without one, the side that

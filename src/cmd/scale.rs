@@ -1,16 +1,15 @@
 //! `scale-idle --to N`, on AWS: the idle side only.
 
-use anyhow::Context;
-
 use super::aws::connect;
 use super::deploy::idle_side_busy;
 use super::headless::{Outcome, record};
 use crate::cli::GlobalArgs;
+use crate::domain::Failure;
 use crate::domain::{Color, PlatformError};
 use crate::platform::Platform;
 
 /// `scale-idle --to N`.
-pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> anyhow::Result<Outcome> {
+pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> Result<Outcome, Failure> {
     let (platform, config, observation) = connect(global).await?;
     let mut auditor = super::aws::auditor(global, &platform).await?;
     let weights = observation.weights;
@@ -42,7 +41,7 @@ pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> anyhow::Result<Out
         Err(locked @ PlatformError::Locked { .. }) => {
             Outcome::ChangedOutside(format!("not scaled: {locked}"))
         }
-        Err(error) => return Err(error).context("scaling the idle side"),
+        Err(error) => return Err(Failure::from(error).context("scaling the idle side")),
     };
     record(
         &mut auditor,

@@ -1,5 +1,6 @@
 //! `shift --green PCT | --blue PCT` and `promote`, on any platform, through the guard.
 
+use crate::domain::Failure;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -16,7 +17,7 @@ pub async fn shift<P: Platform>(
     headless: &mut Headless<P>,
     target: ShiftTarget,
     force: bool,
-) -> anyhow::Result<Outcome> {
+) -> Result<Outcome, Failure> {
     let platform = Arc::clone(&headless.platform);
     let current = headless.observation.weights;
     let settings = &headless.settings;
@@ -64,7 +65,10 @@ pub async fn shift<P: Platform>(
                 machine.observed(current);
                 machine.stage(target);
                 let ApplyDecision::Write(request) = machine.apply_confirmed(platform.now()) else {
-                    anyhow::bail!("the shift machine would not write {current} → {target}");
+                    return Err(anyhow::anyhow!(
+                        "the shift machine would not write {current} → {target}"
+                    )
+                    .into());
                 };
                 let (outcome, notes) = settle(&*platform, &mut machine, request).await;
                 platform.release_lock().await;
@@ -78,7 +82,7 @@ pub async fn shift<P: Platform>(
                     &recorded,
                     joined(&notes),
                 );
-                return result;
+                return Ok(result?);
             }
         }
     };

@@ -1,5 +1,6 @@
 //! `cutover status`: one snapshot of both sides, as JSON or a compact table.
 
+use crate::domain::Failure;
 use anyhow::Context;
 use serde::Serialize;
 
@@ -190,18 +191,15 @@ pub fn table(report: &StatusReport) -> String {
     out
 }
 
-pub async fn run(global: &GlobalArgs, json: bool) -> anyhow::Result<String> {
+pub async fn run(global: &GlobalArgs, json: bool) -> Result<String, Failure> {
     let (platform, _, observation) = connect(global).await?;
     let metrics = platform.metrics().await.context("reading CloudWatch")?;
     let report = report("aws", &observation, &metrics, platform.now());
     tracing::info!(calls = ?platform.call_counts(), "status");
     if json {
-        serde_json::to_string_pretty(&report)
-            .map(|mut s| {
-                s.push('\n');
-                s
-            })
-            .context("writing JSON")
+        let mut text = serde_json::to_string_pretty(&report).context("writing JSON")?;
+        text.push('\n');
+        Ok(text)
     } else {
         Ok(table(&report))
     }

@@ -15,7 +15,7 @@ mod weights;
 
 pub use audit_event::{AuditEvent, AuditResult};
 pub use color::Color;
-pub use config_error::ConfigError;
+pub use config_error::{ConfigError, Failure};
 pub use health::TargetHealth;
 pub use log::{LogEntry, LogLevel, LogSource};
 pub use metrics::{MetricBucket, MetricsSnapshot, SideMetrics, WindowSummary, format_count};

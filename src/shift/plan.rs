@@ -17,7 +17,7 @@ pub enum PlanSpec {
     Canary { percent: u8, bake: Duration },
 }
 
-/// A plan that cannot run, said so that the config can be fixed.
+/// A plan that cannot run, said so that the config can be fixed: bad input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
     #[error(
@@ -429,6 +429,12 @@ impl Plan {
                 reason: reason.into(),
             };
         }
+    }
+}
+
+impl From<PlanError> for crate::domain::Failure {
+    fn from(error: PlanError) -> Self {
+        crate::domain::Failure::BadInput(error.into())
     }
 }
 

@@ -26,6 +26,22 @@ pub enum DeployError {
     WhichContainer { family: String, names: String },
 }
 
+impl From<DeployError> for crate::domain::Failure {
+    fn from(error: DeployError) -> Self {
+        crate::domain::Failure::BadInput(error.into())
+    }
+}
+
+/// Why a deploy did not happen: an image or container cutover cannot use, or what the
+/// platform said.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeployFailure {
+    #[error(transparent)]
+    Input(#[from] DeployError),
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+}
+
 pub fn check_image(image: &str) -> Result<(), DeployError> {
     if image.trim().is_empty() {
         return Err(DeployError::EmptyImage);

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use aws_config::BehaviorVersion;
 use aws_config::Region;
 use aws_config::retry::RetryConfig;
@@ -33,8 +33,8 @@ use super::{
     DeployReport, Platform, PlatformError, ScaleReport, SourceInfo, SourceKind, WriteIntent,
     WriteReport,
 };
-use crate::domain::ConfigError;
 use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
+use crate::domain::{ConfigError, Failure};
 
 /// Generous enough for a slow region, short enough that an unreachable endpoint fails in
 /// well under 30 s instead of hanging.
@@ -73,7 +73,7 @@ impl AwsPlatform {
         estate: Estate,
         read_only: bool,
         break_lock: bool,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, Failure> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .timeout_config(
@@ -101,14 +101,17 @@ impl AwsPlatform {
             loader = loader.endpoint_url(url);
         }
         let sdk = loader.load().await;
+        let bad_input = |message: String| ConfigError {
+            path: estate.source.clone(),
+            position: None,
+            message,
+        };
         let Some(region) = sdk.region().map(|r| r.to_string()) else {
-            bail!("no AWS region: set --region or region in [aws]");
+            return Err(bad_input("no AWS region: set --region or region in [aws]".into()).into());
         };
         let Some(load_balancer) = estate.traffic.load_balancer_dimension() else {
-            bail!(
-                "cannot read the load balancer from {}",
-                estate.traffic.arn()
-            );
+            let arn = estate.traffic.arn();
+            return Err(bad_input(format!("cannot read the load balancer from {arn}")).into());
         };
         let queries = cloudwatch::queries(
             &load_balancer,
@@ -155,7 +158,7 @@ impl AwsPlatform {
 
     /// Checks that the estate is what the config says, before any screen is drawn: the
     /// listener or rule forwards to both groups, both services exist and use their group.
-    pub async fn preflight(&self) -> anyhow::Result<Observation> {
+    pub async fn preflight(&self) -> Result<Observation, Failure> {
         let target = &self.estate.traffic;
         let actions = self
             .read_actions()
@@ -180,26 +183,28 @@ impl AwsPlatform {
             let side = self.estate.side(color);
             let service = &services[&color];
             if !ecs::is_attached_to(service, &side.target_group_arn) {
-                bail!(
+                return Err(anyhow::anyhow!(
                     "{color} service '{}' in cluster '{}' is not attached to target group {}: \
                      check [{}] target_group_arn",
                     side.service,
                     side.cluster,
                     side.target_group_arn,
                     color.label().to_lowercase()
-                );
+                )
+                .into());
             }
         }
-        self.observation(&services, &actions)
+        Ok(self
+            .observation(&services, &actions)
             .await
-            .context("reading the estate")
+            .context("reading the estate")?)
     }
 
     /// Reads every listener and rule of the load balancer: a rule ARN that is a listener's
     /// default rule is a config error (its actions change only through the listener), and
     /// other routes forwarding to either group are remembered for the screen and `status`.
     /// Routes that cannot be read (permissions) are a warning, not a stop.
-    async fn check_routes(&self) -> anyhow::Result<()> {
+    async fn check_routes(&self) -> Result<(), Failure> {
         let target = &self.estate.traffic;
         let Some(load_balancer) = target.load_balancer_arn() else {
             return Ok(());
@@ -431,7 +436,7 @@ impl AwsPlatform {
         &self,
         image: &str,
         container: Option<&str>,
-    ) -> anyhow::Result<DeployReport> {
+    ) -> Result<DeployReport, deploy::DeployFailure> {
         deploy::check_image(image)?;
         if let Some(reason) = self.refusal() {
             return Err(PlatformError::Refused { reason }.into());
@@ -452,7 +457,7 @@ impl AwsPlatform {
         let services = self.services().await?;
         let (Some(idle_service), Some(live_service)) = (services.get(&idle), services.get(&live))
         else {
-            bail!("a configured service was not returned");
+            return Err(not_returned("DescribeServices", "a configured service").into());
         };
         let controller = idle_service
             .deployment_controller()
@@ -467,7 +472,9 @@ impl AwsPlatform {
             .into());
         }
         let Some(current_arn) = idle_service.task_definition() else {
-            bail!("{idle} service has no task definition");
+            return Err(
+                not_returned("DescribeServices", "the idle service's task definition").into(),
+            );
         };
         self.lock_and_recheck(weights).await?;
         let (definition, tags) = deploy::describe(&self.ecs, current_arn).await?;
@@ -683,6 +690,15 @@ fn message_names(error: &PlatformError, word: &str) -> bool {
     matches!(error, PlatformError::Api { message, .. } if message.contains(&format!("'{word}'")))
 }
 
+/// AWS answered without something cutover needs from it.
+fn not_returned(operation: &str, what: &str) -> PlatformError {
+    PlatformError::Api {
+        operation: operation.into(),
+        code: None,
+        message: format!("{what} was not returned"),
+    }
+}
+
 fn short_arn(arn: &str) -> String {
     arn.rsplit_once('/')
         .map_or(arn, |(_, tail)| tail)
@@ -861,17 +877,10 @@ impl Platform for AwsPlatform {
         let result = self.deploy_image(&image, container.as_deref()).await;
         // An image or container cutover cannot use is a refusal; anything AWS said no to, or
         // that went wrong on the way, is a failure.
-        result.map_err(|error| match error.downcast::<PlatformError>() {
-            Ok(platform) => platform,
-            Err(other) if other.downcast_ref::<deploy::DeployError>().is_some() => {
-                PlatformError::Refused {
-                    reason: format!("{other:#}"),
-                }
-            }
-            Err(other) => PlatformError::Api {
-                operation: "deploy".into(),
-                code: None,
-                message: format!("{other:#}"),
+        result.map_err(|error| match error {
+            deploy::DeployFailure::Platform(platform) => platform,
+            deploy::DeployFailure::Input(input) => PlatformError::Refused {
+                reason: input.to_string(),
             },
         })
     }
