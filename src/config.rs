@@ -108,6 +108,22 @@ struct RawSide {
 }
 
 /// Reads and validates the config file, then lets flags override `[aws]`.
+impl Config {
+    /// The console's and the headless commands' settings, built once from the config and the
+    /// flags that are not AWS's (`--refresh`, `--read-only`).
+    pub fn settings(&self, refresh: Duration, read_only: bool) -> crate::app::Settings {
+        crate::app::Settings {
+            refresh,
+            guard: self.guard,
+            evidence: self.evidence,
+            read_only: read_only || self.read_only,
+            role_bake: self.role_bake,
+            scale_down_after_bake: self.scale_down_after_bake,
+            ..crate::app::Settings::default()
+        }
+    }
+}
+
 pub fn load(path: &Path, overrides: &AwsSettings) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         path: path.to_path_buf(),

@@ -44,6 +44,24 @@ impl Default for RuntimeConfig {
     }
 }
 
+impl RuntimeConfig {
+    /// The loop's intervals for `settings`: its polls are in the platform's time, the loop
+    /// counts real time, so a clock N times faster (the demo's `--speed`) is polled N times as
+    /// often.
+    pub fn for_settings(settings: &crate::app::Settings) -> Self {
+        let speed = if settings.clock_speed.is_finite() && settings.clock_speed > 0.0 {
+            settings.clock_speed
+        } else {
+            1.0
+        };
+        RuntimeConfig {
+            refresh: settings.refresh.div_f64(speed),
+            metrics_refresh: settings.metrics_refresh.div_f64(speed),
+            ..RuntimeConfig::default()
+        }
+    }
+}
+
 /// Where the state is shown: a terminal, or nothing at all (headless `plan run` prints its
 /// progress through the log instead).
 pub trait Screen {

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cutover::app::Settings;
 use cutover::audit::Auditor;
-use cutover::cmd::{Headless, HeadlessSettings, Outcome, ShiftTarget};
+use cutover::cmd::{Headless, Outcome, ShiftTarget};
 use cutover::domain::{Color, Timestamp, Weights};
 use cutover::platform::Platform;
 use cutover::platform::sim::{Scenario, SimOptions, SimPlatform};
@@ -30,21 +31,15 @@ async fn demo(name: &str, scenario: Scenario) -> Headless<SimPlatform> {
     Headless {
         platform: Arc::new(platform),
         observation,
-        settings: HeadlessSettings {
-            guard: Default::default(),
-            evidence: Default::default(),
-            role_bake: Duration::from_secs(300),
-            refresh: Duration::from_secs(5),
-            clock_speed: 1.0,
-            plan: Some((
-                PlanSpec::Steps {
-                    steps: vec![10, 25, 50, 100],
-                    bake: Duration::from_secs(120),
-                },
-                OnBreach::Rollback,
-            )),
-            source: "the test".into(),
-        },
+        settings: Settings::default(),
+        plan: Some((
+            PlanSpec::Steps {
+                steps: vec![10, 25, 50, 100],
+                bake: Duration::from_secs(120),
+            },
+            OnBreach::Rollback,
+        )),
+        source: "the test".into(),
         auditor: Auditor::new(&path, "tester".into(), "sim".into()).expect("an audit log"),
     }
 }

@@ -3,8 +3,9 @@
 
 use crate::domain::Failure;
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::headless::{Headless, HeadlessSettings};
+use super::headless::Headless;
 use crate::audit::Auditor;
 use crate::cli::GlobalArgs;
 use crate::config::{self, AwsSettings};
@@ -52,15 +53,9 @@ pub async fn headless(global: &GlobalArgs) -> Result<Headless<AwsPlatform>, Fail
     Ok(Headless {
         platform: Arc::new(platform),
         observation,
-        settings: HeadlessSettings {
-            guard: config.guard,
-            evidence: config.evidence,
-            role_bake: config.role_bake,
-            refresh: std::time::Duration::from_secs(global.refresh),
-            clock_speed: 1.0,
-            plan: config.plan.clone(),
-            source: config.estate.source.clone(),
-        },
+        settings: config.settings(Duration::from_secs(global.refresh), global.read_only),
+        plan: config.plan.clone(),
+        source: config.estate.source.clone(),
         auditor,
     })
 }

@@ -2,9 +2,9 @@
 
 use crate::domain::Failure;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::aws::{auditor, connect};
-use crate::app::Settings;
 use crate::cli::GlobalArgs;
 use crate::platform::Platform;
 use crate::runtime::RuntimeConfig;
@@ -13,24 +13,12 @@ use crate::shift::plan::Plan;
 pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
     let (platform, config, _) = connect(global).await?;
     let platform = Arc::new(platform);
-    let settings = Settings {
-        refresh: std::time::Duration::from_secs(global.refresh),
-        guard: config.guard,
-        evidence: config.evidence,
-        read_only: global.read_only || config.read_only,
-        role_bake: config.role_bake,
-        scale_down_after_bake: config.scale_down_after_bake,
-        ..Settings::default()
-    };
+    let settings = config.settings(Duration::from_secs(global.refresh), global.read_only);
     let plan = match &config.plan {
         Some((spec, on_breach)) => Some(Plan::new(spec, *on_breach)?),
         None => None,
     };
-    let runtime = RuntimeConfig {
-        refresh: settings.refresh,
-        metrics_refresh: settings.metrics_refresh,
-        ..RuntimeConfig::default()
-    };
+    let runtime = RuntimeConfig::for_settings(&settings);
     let started = std::time::Instant::now();
     let auditor = auditor(global, &platform).await?;
     let result = crate::terminal::run(

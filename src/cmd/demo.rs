@@ -4,7 +4,7 @@ use crate::domain::Failure;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::headless::{Headless, HeadlessSettings};
+use super::headless::Headless;
 use crate::app::Settings;
 use crate::audit::Auditor;
 use crate::cli::{DemoArgs, GlobalArgs};
@@ -14,21 +14,14 @@ use crate::platform::sim::{SimOptions, SimPlatform};
 use crate::runtime::RuntimeConfig;
 use crate::shift::plan::{OnBreach, Plan, PlanSpec};
 
-/// Settings in simulated time, and the runtime's intervals in real time: at `--speed N` the
-/// pollers run N times as often, so the screen keeps pace with the simulated world.
-pub fn configs(global: &GlobalArgs, speed: f64) -> (Settings, RuntimeConfig) {
-    let settings = Settings {
+/// The demo's settings, in simulated time: the defaults, the flags, and the clock's speed.
+pub fn settings(global: &GlobalArgs, speed: f64) -> Settings {
+    Settings {
         refresh: Duration::from_secs(global.refresh),
         read_only: global.read_only,
         clock_speed: speed,
         ..Settings::default()
-    };
-    let runtime = RuntimeConfig {
-        refresh: settings.refresh.div_f64(speed),
-        metrics_refresh: settings.metrics_refresh.div_f64(speed),
-        ..RuntimeConfig::default()
-    };
-    (settings, runtime)
+    }
 }
 
 /// The demo's plan: four steps, two simulated minutes of bake each (enough for a full minute
@@ -89,21 +82,15 @@ pub async fn headless(
     Ok(Headless {
         platform: Arc::new(platform),
         observation,
-        settings: HeadlessSettings {
-            guard: Default::default(),
-            evidence: Default::default(),
-            role_bake: Settings::default().role_bake,
-            refresh: Duration::from_secs(global.refresh),
-            clock_speed: args.speed,
-            plan: Some((
-                PlanSpec::Steps {
-                    steps: plan.targets.clone(),
-                    bake: plan.bake,
-                },
-                plan.on_breach,
-            )),
-            source: "the demo".into(),
-        },
+        settings: settings(global, args.speed),
+        plan: Some((
+            PlanSpec::Steps {
+                steps: plan.targets.clone(),
+                bake: plan.bake,
+            },
+            plan.on_breach,
+        )),
+        source: "the demo".into(),
         auditor: demo_auditor(global)?,
     })
 }
@@ -125,7 +112,8 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<(), Failure> {
         read_only: global.read_only,
         warm_up: Duration::ZERO,
     }));
-    let (settings, runtime) = configs(global, args.speed);
+    let settings = settings(global, args.speed);
+    let runtime = RuntimeConfig::for_settings(&settings);
     let auditor = demo_auditor(global)?;
     Ok(crate::terminal::run(
         platform,

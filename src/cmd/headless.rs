@@ -4,38 +4,27 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
+use crate::app::Settings;
 use crate::audit::Auditor;
 use crate::domain::{
     AuditEvent, AuditResult, Color, Observation, PlatformError, Weights, WriteIntent,
 };
 use crate::platform::Platform;
 use crate::shift::plan::{OnBreach, PlanSpec};
-use crate::shift::{EvidenceSettings, GuardSettings, Shift, WriteKind, WriteOutcome, WriteRequest};
+use crate::shift::{Shift, WriteKind, WriteOutcome, WriteRequest};
 
 /// What a headless command works with, whatever the platform: the platform, what it read at
-/// the start, the settings, and the audit log.
+/// the start, the settings (built once from the config and the flags), the plan to run, and
+/// the audit log.
 pub struct Headless<P: Platform> {
     pub platform: Arc<P>,
     pub observation: Observation,
-    pub settings: HeadlessSettings,
-    pub auditor: Auditor,
-}
-
-/// The settings a headless command takes from the config (or the demo's own).
-#[derive(Debug, Clone)]
-pub struct HeadlessSettings {
-    pub guard: GuardSettings,
-    pub evidence: EvidenceSettings,
-    pub role_bake: Duration,
-    /// How often `plan run` reads the state, in the platform's time.
-    pub refresh: Duration,
-    /// How many times faster than real time the platform's clock runs (the demo's `--speed`).
-    pub clock_speed: f64,
+    pub settings: Settings,
     pub plan: Option<(PlanSpec, OnBreach)>,
     /// Where the settings came from, for a message that says what to add.
     pub source: PathBuf,
+    pub auditor: Auditor,
 }
 
 /// How a headless command ended; each has its exit code (see `--help`).

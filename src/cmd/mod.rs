@@ -18,7 +18,7 @@ use crate::cli::{Cli, Commands, PlanCommand, TrafficCommand};
 use crate::domain::Color;
 use crate::domain::Failure;
 use crate::platform::Platform;
-pub use headless::{Headless, HeadlessSettings, Outcome, ShiftTarget};
+pub use headless::{Headless, Outcome, ShiftTarget};
 
 /// The command the flags name, as the platform answers it.
 pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {

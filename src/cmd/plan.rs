@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::headless::{Headless, Outcome};
-use crate::app::{AppState, Settings};
+use crate::app::AppState;
 use crate::domain::{Color, ConfigError};
 use crate::platform::Platform;
 use crate::runtime::{self, NoScreen, RuntimeConfig};
@@ -18,10 +18,10 @@ use crate::shift::roles;
 /// flight is waited for and audited, then the lock is released.
 pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome, Failure> {
     let platform = Arc::clone(&headless.platform);
-    let settings = headless.settings.clone();
-    let Some((spec, on_breach)) = &settings.plan else {
+    let settings = headless.settings;
+    let Some((spec, on_breach)) = &headless.plan else {
         return Err(ConfigError {
-            path: settings.source.clone(),
+            path: headless.source.clone(),
             position: None,
             message: "no [plan]: add one (see assets/cutover.example.toml) to use plan run".into(),
         }
@@ -33,23 +33,10 @@ pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome
     let metrics = platform.metrics().await.context("reading the metrics")?;
     let candidate = roles::candidate(current, Some(&metrics), settings.role_bake);
     plan.start(platform.now(), candidate, current);
-    let app_settings = Settings {
-        refresh: settings.refresh,
-        guard: settings.guard,
-        evidence: settings.evidence,
-        role_bake: settings.role_bake,
-        clock_speed: settings.clock_speed,
-        ..Settings::default()
-    };
     let mut state =
-        AppState::new(platform.source(), app_settings, platform.now()).with_plan(Some(plan));
+        AppState::new(platform.source(), settings, platform.now()).with_plan(Some(plan));
     state.stop_when_plan_ends = true;
-    // The runtime counts real time: a clock N times faster is polled N times as often.
-    let runtime = RuntimeConfig {
-        refresh: app_settings.refresh.div_f64(settings.clock_speed),
-        metrics_refresh: app_settings.metrics_refresh.div_f64(settings.clock_speed),
-        ..RuntimeConfig::default()
-    };
+    let runtime = RuntimeConfig::for_settings(&settings);
     let run = runtime::run_until(
         Arc::clone(&platform),
         &mut NoScreen,
