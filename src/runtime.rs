@@ -16,8 +16,8 @@ use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use crate::app::{AppState, Command, Msg, update};
 use crate::audit::Auditor;
-use crate::platform::{Platform, PlatformError, WriteIntent};
-use crate::shift::{WriteKind, WriteRequest};
+use crate::platform::{Platform, PlatformError};
+use crate::shift::WriteRequest;
 use crate::ui;
 
 /// Intervals in real time (the demo divides the platform's by its speed).
@@ -418,12 +418,8 @@ fn start_next_write<P: Platform>(
     let platform = Arc::clone(platform);
     let tx = tx.clone();
     work.tasks.spawn(async move {
-        let intent = match request.kind {
-            WriteKind::Rollback => WriteIntent::Rollback,
-            WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => WriteIntent::Move,
-        };
         let result = platform
-            .write_weights(request.expected, request.target, intent)
+            .write_weights(request.expected, request.target, request.kind.intent())
             .await
             .map(|report| {
                 for note in report.notes {

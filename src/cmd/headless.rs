@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use crate::app::Settings;
 use crate::audit::Auditor;
-use crate::domain::{
-    AuditEvent, AuditResult, Color, Observation, PlatformError, Weights, WriteIntent,
-};
+use crate::domain::{AuditEvent, AuditResult, Color, Observation, PlatformError, Weights};
 use crate::platform::Platform;
 use crate::shift::plan::{OnBreach, PlanSpec};
 use crate::shift::{Shift, WriteKind, WriteOutcome, WriteRequest};
@@ -141,12 +139,8 @@ pub(super) async fn settle(
     let mut request = first;
     let mut notes = Vec::new();
     loop {
-        let intent = match request.kind {
-            WriteKind::Rollback => WriteIntent::Rollback,
-            WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => WriteIntent::Move,
-        };
         let result = platform
-            .write_weights(request.expected, request.target, intent)
+            .write_weights(request.expected, request.target, request.kind.intent())
             .await
             .map(|report| {
                 notes.extend(report.notes);

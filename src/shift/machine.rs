@@ -1,5 +1,5 @@
-use crate::domain::PlatformError;
 use crate::domain::{Color, Timestamp, Weights};
+use crate::domain::{PlatformError, WriteIntent};
 
 /// Why a write is made; shown in the log and, later, the audit trail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,14 @@ impl WriteKind {
             WriteKind::PlanStep => "plan step",
             WriteKind::Rollback => "rollback",
             WriteKind::Promote => "promote",
+        }
+    }
+
+    /// What the platform is told: a rollback passes where the others wait for the lock.
+    pub fn intent(self) -> WriteIntent {
+        match self {
+            WriteKind::Rollback => WriteIntent::Rollback,
+            WriteKind::Apply | WriteKind::PlanStep | WriteKind::Promote => WriteIntent::Move,
         }
     }
 
