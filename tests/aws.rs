@@ -14,7 +14,7 @@ use serde_json::Value;
 use cutover::config::{self, AwsSettings};
 use cutover::domain::Weights;
 use cutover::platform::aws::AwsPlatform;
-use cutover::platform::{Platform, PlatformError};
+use cutover::platform::{Platform, PlatformError, WriteIntent};
 use support::moto::{
     Estate, OIDC_SECRET, allow, aws_env, delay, deny, fail_after, moto, oidc_secret, write_config,
 };
@@ -73,11 +73,11 @@ fn set_aws_env() {
     }
 }
 
-async fn platform(name: &str, text: &str, read_only: bool) -> AwsPlatform {
+async fn platform(name: &str, text: &str) -> AwsPlatform {
     set_aws_env();
     let path = write_config(name, text);
     let config = config::load(&path, &AwsSettings::default()).expect("valid config");
-    AwsPlatform::connect(config.estate, read_only, false)
+    AwsPlatform::connect(config.estate, false)
         .await
         .expect("clients")
 }
@@ -260,7 +260,7 @@ async fn a_rule_write_changes_only_the_weights() {
     let neighbour_before = rule_actions(&elb, &neighbour).await;
     let listener_before = listener_actions(&elb, &estate.listener_arn).await;
 
-    let aws = platform("w-rule", &estate.rule_config(), false).await;
+    let aws = platform("w-rule", &estate.rule_config()).await;
     let read_back = aws
         .set_weights(Weights::ALL_BLUE, Weights::with_green(30))
         .await;
@@ -293,7 +293,7 @@ async fn a_rule_write_changes_only_the_weights() {
 async fn a_listener_write_keeps_stickiness_and_reads_back() {
     let estate = Estate::build("w-listener", &[]);
     let elb = elb().await;
-    let aws = platform("w-listener", &estate.listener_config(), false).await;
+    let aws = platform("w-listener", &estate.listener_config()).await;
     assert_eq!(
         aws.set_weights(Weights::ALL_BLUE, Weights::with_green(10))
             .await,
@@ -353,7 +353,7 @@ async fn a_write_over_an_outside_change_writes_nothing() {
         .await
         .expect("outside write");
 
-    let aws = platform("w-cas", &estate.rule_config(), false).await;
+    let aws = platform("w-cas", &estate.rule_config()).await;
     let result = aws
         .set_weights(Weights::ALL_BLUE, Weights::with_green(10))
         .await;
@@ -375,20 +375,23 @@ async fn a_write_over_an_outside_change_writes_nothing() {
 #[tokio::test]
 async fn read_only_makes_no_write_call() {
     let estate = Estate::build("w-ro", &["--rule"]);
-    let aws = platform("w-ro", &estate.rule_config(), true).await;
-    let observation = aws.observe().await.expect("observe");
+    let aws = std::sync::Arc::new(platform("w-ro", &estate.rule_config()).await);
+    let watched = cutover::platform::read_only::ReadOnly(std::sync::Arc::clone(&aws));
+    let observation = watched.observe().await.expect("observe");
     assert!(
         observation
             .writes_refused
             .is_some_and(|r| r.contains("read-only"))
     );
-    let result = aws
-        .set_weights(Weights::ALL_BLUE, Weights::with_green(10))
-        .await;
-    assert!(
-        matches!(result, Err(PlatformError::Refused { .. })),
-        "{result:?}"
-    );
+    for intent in [WriteIntent::Move, WriteIntent::Rollback] {
+        let result = watched
+            .write_weights(Weights::ALL_BLUE, Weights::with_green(10), intent)
+            .await;
+        assert!(
+            matches!(result, Err(PlatformError::Refused { .. })),
+            "{result:?}"
+        );
+    }
     let calls = aws.call_counts();
     let mutating = ["ModifyListener", "ModifyRule", "AddTags", "RemoveTags"];
     assert!(
@@ -400,7 +403,7 @@ async fn read_only_makes_no_write_call() {
 #[tokio::test]
 async fn a_codedeploy_owned_service_is_watched_but_never_written() {
     let estate = Estate::build("own-cd", &["--green-controller", "CODE_DEPLOY"]);
-    let aws = platform("own-cd", &estate.listener_config(), false).await;
+    let aws = platform("own-cd", &estate.listener_config()).await;
     let observation = aws.observe().await.expect("observe");
     let reason = observation.writes_refused.clone().expect("a refusal");
     assert!(
@@ -420,7 +423,7 @@ async fn a_codedeploy_owned_service_is_watched_but_never_written() {
 #[tokio::test]
 async fn api_calls_per_refresh_stay_within_budget() {
     let estate = Estate::build("calls", &["--rule"]);
-    let aws = platform("calls", &estate.rule_config(), false).await;
+    let aws = platform("calls", &estate.rule_config()).await;
     for _ in 0..12 {
         aws.observe().await.expect("observe");
     }
@@ -448,7 +451,7 @@ async fn api_calls_per_refresh_stay_within_budget() {
     );
 
     let shared = Estate::build("calls-one", &["--rule", "--same-cluster"]);
-    let aws = platform("calls-one", &shared.rule_config(), false).await;
+    let aws = platform("calls-one", &shared.rule_config()).await;
     aws.observe().await.expect("observe");
     assert_eq!(
         aws.call_counts().get("DescribeServices"),
@@ -981,7 +984,7 @@ async fn break_lock_takes_over_once_for_one_write() {
     set_aws_env();
     let path = write_config("lock-break", &estate.rule_config());
     let config = config::load(&path, &AwsSettings::default()).expect("valid config");
-    let aws = AwsPlatform::connect(config.estate, false, true)
+    let aws = AwsPlatform::connect(config.estate, true)
         .await
         .expect("clients");
     assert_eq!(

@@ -82,17 +82,16 @@ impl Platform for Counted {
 }
 
 fn counted(scenario: Scenario) -> Arc<Counted> {
-    counted_with(scenario, false)
+    counted_with(scenario)
 }
 
-fn counted_with(scenario: Scenario, read_only: bool) -> Arc<Counted> {
+fn counted_with(scenario: Scenario) -> Arc<Counted> {
     Arc::new(Counted {
         sim: SimPlatform::new(SimOptions {
             scenario,
             speed: 1.0,
             seed: 9,
             start: START,
-            read_only,
             warm_up: std::time::Duration::ZERO,
         }),
         observes: AtomicUsize::new(0),
@@ -527,7 +526,7 @@ async fn an_endpoint_that_dies_mid_plan_holds_the_plan_until_data_returns() {
 
 #[tokio::test(start_paused = true)]
 async fn read_only_asks_for_no_write_and_says_so() {
-    let platform = counted_with(Scenario::Healthy, true);
+    let platform = counted_with(Scenario::Healthy);
     let settings = Settings {
         read_only: true,
         ..Settings::default()

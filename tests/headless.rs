@@ -21,7 +21,6 @@ async fn demo(name: &str, scenario: Scenario) -> Headless<SimPlatform> {
         speed: 1.0,
         seed: 7,
         start: START,
-        read_only: false,
         warm_up: cutover::cmd::demo::HEADLESS_WARM_UP,
     });
     let observation = platform.observe().await.expect("the simulated world");

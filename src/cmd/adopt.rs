@@ -16,7 +16,12 @@ pub async fn adopt(
     let (platform, _, observation) = connect(global).await?;
     let mut auditor = super::aws::auditor(global, &platform).await?;
     let weights = observation.weights;
-    let result = platform.adopt().await;
+    let result = match &observation.writes_refused {
+        Some(reason) => Err(PlatformError::Refused {
+            reason: reason.clone(),
+        }),
+        None => platform.adopt().await,
+    };
     platform.release_lock().await;
     let report = match result {
         Ok(report) => report,

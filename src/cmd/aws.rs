@@ -24,10 +24,13 @@ pub async fn connect(
         endpoint_url: global.endpoint_url.clone(),
     };
     let config = config::load(&global.config, &overrides)?;
-    let read_only = global.read_only || config.read_only;
-    let platform =
-        AwsPlatform::connect(config.estate.clone(), read_only, global.break_lock).await?;
-    let observation = platform.preflight().await.map_err(explain)?;
+    let platform = AwsPlatform::connect(config.estate.clone(), global.break_lock).await?;
+    let mut observation = platform.preflight().await.map_err(explain)?;
+    // Read-only, for the commands that write to AWS directly (deploy, scale, adopt); the
+    // others run on `ReadOnly`, which says the same.
+    if global.read_only || config.read_only {
+        observation.writes_refused = Some(crate::domain::READ_ONLY_REASON.into());
+    }
     Ok((platform, config, observation))
 }
 

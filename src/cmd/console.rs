@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::aws::{auditor, connect};
 use crate::cli::GlobalArgs;
 use crate::platform::Platform;
+use crate::platform::read_only::ReadOnly;
 use crate::runtime::RuntimeConfig;
 use crate::shift::plan::Plan;
 
@@ -21,14 +22,13 @@ pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
     let runtime = RuntimeConfig::for_settings(&settings);
     let started = std::time::Instant::now();
     let auditor = auditor(global, &platform).await?;
-    let result = crate::terminal::run(
-        Arc::clone(&platform),
-        settings,
-        runtime,
-        plan,
-        Some(auditor),
-    )
-    .await;
+    let auditor = Some(auditor);
+    let result = if settings.read_only {
+        let watched = Arc::new(ReadOnly(Arc::clone(&platform)));
+        crate::terminal::run(watched, settings, runtime, plan, auditor).await
+    } else {
+        crate::terminal::run(Arc::clone(&platform), settings, runtime, plan, auditor).await
+    };
     platform.release_lock().await;
     tracing::info!(
         seconds = started.elapsed().as_secs(),

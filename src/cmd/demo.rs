@@ -10,6 +10,7 @@ use crate::audit::Auditor;
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::domain::Timestamp;
 use crate::platform::Platform;
+use crate::platform::read_only::ReadOnly;
 use crate::platform::sim::{SimOptions, SimPlatform};
 use crate::runtime::RuntimeConfig;
 use crate::shift::plan::{OnBreach, Plan, PlanSpec};
@@ -71,7 +72,6 @@ pub async fn headless(
         speed: args.speed,
         seed: args.seed,
         start: wall_clock(),
-        read_only: global.read_only,
         warm_up: HEADLESS_WARM_UP,
     });
     let observation = platform
@@ -109,18 +109,16 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<(), Failure> {
         speed: args.speed,
         seed: args.seed,
         start,
-        read_only: global.read_only,
         warm_up: Duration::ZERO,
     }));
     let settings = settings(global, args.speed);
     let runtime = RuntimeConfig::for_settings(&settings);
     let auditor = demo_auditor(global)?;
-    Ok(crate::terminal::run(
-        platform,
-        settings,
-        runtime,
-        Some(demo_plan()),
-        Some(auditor),
-    )
-    .await?)
+    let (plan, auditor) = (Some(demo_plan()), Some(auditor));
+    if settings.read_only {
+        let watched = Arc::new(ReadOnly(platform));
+        Ok(crate::terminal::run(watched, settings, runtime, plan, auditor).await?)
+    } else {
+        Ok(crate::terminal::run(platform, settings, runtime, plan, auditor).await?)
+    }
 }

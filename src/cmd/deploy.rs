@@ -7,9 +7,9 @@ use super::aws::connect;
 use super::headless::{Outcome, record};
 use crate::cli::GlobalArgs;
 use crate::domain::{Failure, PlatformError};
-use crate::platform::Platform;
 use crate::platform::aws::AwsPlatform;
 use crate::platform::aws::deploy::DeployFailure;
+use crate::platform::{self, Platform};
 use crate::shift::{roles, sticky};
 
 /// `deploy --image IMAGE [--container NAME] [--wait]`.
@@ -22,14 +22,16 @@ pub async fn deploy(
     let (platform, config, observation) = connect(global).await?;
     let mut auditor = super::aws::auditor(global, &platform).await?;
     let weights = observation.weights;
-    let deployed = match idle_side_busy(
-        &platform,
-        &observation,
-        config.role_bake,
-        "a deploy now would replace",
-    )
-    .await
-    {
+    // A bad image is bad input before anything else is asked of AWS.
+    platform::aws::deploy::check_image(image)?;
+    let busy = match &observation.writes_refused {
+        Some(reason) => Some(reason.clone()),
+        None => {
+            let would = "a deploy now would replace";
+            idle_side_busy(&platform, &observation, config.role_bake, would).await
+        }
+    };
+    let deployed = match busy {
         Some(reason) => Err(DeployFailure::Platform(PlatformError::Refused { reason })),
         None => platform.deploy_image(image, container).await,
     };

@@ -9,6 +9,7 @@ use crate::app::Settings;
 use crate::audit::Auditor;
 use crate::domain::{AuditEvent, AuditResult, Color, Observation, PlatformError, Weights};
 use crate::platform::Platform;
+use crate::platform::read_only::ReadOnly;
 use crate::shift::plan::{OnBreach, PlanSpec};
 use crate::shift::{Shift, WriteKind, WriteOutcome, WriteRequest};
 
@@ -23,6 +24,22 @@ pub struct Headless<P: Platform> {
     /// Where the settings came from, for a message that says what to add.
     pub source: PathBuf,
     pub auditor: Auditor,
+}
+
+impl<P: Platform> Headless<P> {
+    /// The same footing on a platform that writes nothing (`--read-only`).
+    pub fn read_only(self) -> Headless<ReadOnly<P>> {
+        let mut observation = self.observation;
+        observation.writes_refused = Some(crate::domain::READ_ONLY_REASON.into());
+        Headless {
+            platform: Arc::new(ReadOnly(self.platform)),
+            observation,
+            settings: self.settings,
+            plan: self.plan,
+            source: self.source,
+            auditor: self.auditor,
+        }
+    }
 }
 
 /// How a headless command ended; each has its exit code (see `--help`).

@@ -27,8 +27,8 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
         Some(Commands::Demo(args)) => match &args.command {
             None => demo::run(global, args).await.map(|()| None),
             Some(command) => {
-                let mut headless = demo::headless(global, args).await?;
-                traffic(&mut headless, command).await.map(Some)
+                let headless = demo::headless(global, args).await?;
+                on(headless, command).await.map(Some)
             }
         },
         Some(Commands::Status { json }) => {
@@ -37,8 +37,8 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
             Ok(None)
         }
         Some(Commands::Traffic(command)) => {
-            let mut headless = aws::headless(global).await?;
-            traffic(&mut headless, command).await.map(Some)
+            let headless = aws::headless(global).await?;
+            on(headless, command).await.map(Some)
         }
         Some(Commands::ScaleIdle { to }) => scale::scale_idle(global, *to).await.map(Some),
         Some(Commands::Adopt { wait, timeout }) => adopt::adopt(
@@ -82,6 +82,18 @@ pub fn prints_progress(cli: &Cli) -> bool {
         Some(Commands::Demo(args)) => args.command.as_ref().is_some_and(plan_run),
         Some(Commands::Traffic(command)) => plan_run(command),
         _ => false,
+    }
+}
+
+/// Runs one traffic command on `headless`'s platform, or on a read-only view of it.
+async fn on<P: Platform>(
+    mut headless: Headless<P>,
+    command: &TrafficCommand,
+) -> Result<Outcome, Failure> {
+    if headless.settings.read_only {
+        traffic(&mut headless.read_only(), command).await
+    } else {
+        traffic(&mut headless, command).await
     }
 }
 

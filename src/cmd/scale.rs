@@ -16,7 +16,9 @@ pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> Result<Outcome, Fa
     let fewer = Color::BOTH
         .iter()
         .any(|c| weights.share(*c) == 0 && desired < observation.side(*c).service.desired);
-    let refusal = if fewer {
+    let refusal = if let Some(reason) = &observation.writes_refused {
+        Some(reason.clone())
+    } else if fewer {
         idle_side_busy(
             &platform,
             &observation,

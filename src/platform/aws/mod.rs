@@ -47,7 +47,6 @@ const MAX_ATTEMPTS: u32 = 3;
 pub struct AwsPlatform {
     estate: Estate,
     region: String,
-    read_only: bool,
     ecs: aws_sdk_ecs::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
@@ -69,11 +68,7 @@ pub struct AwsPlatform {
 
 impl AwsPlatform {
     /// Builds the clients once (loading the AWS config costs ~90 ms). Makes no call yet.
-    pub async fn connect(
-        estate: Estate,
-        read_only: bool,
-        break_lock: bool,
-    ) -> Result<Self, Failure> {
+    pub async fn connect(estate: Estate, break_lock: bool) -> Result<Self, Failure> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .timeout_config(
@@ -144,7 +139,6 @@ impl AwsPlatform {
             ),
             estate,
             region,
-            read_only,
             queries,
             task_definitions: Mutex::new(HashMap::new()),
             owner: Mutex::new(None),
@@ -677,10 +671,9 @@ impl AwsPlatform {
         })
     }
 
+    /// Why this estate must not be written: another owner of its traffic. (Read-only is the
+    /// `ReadOnly` wrapper's.)
     fn refusal(&self) -> Option<String> {
-        if self.read_only {
-            return Some(crate::domain::READ_ONLY_REASON.into());
-        }
         self.owner.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }

@@ -35,8 +35,6 @@ pub struct SimOptions {
     pub seed: u64,
     /// Simulated time at which the demo starts.
     pub start: Timestamp,
-    /// Refuse every write, as the AWS platform does in read-only mode.
-    pub read_only: bool,
     /// How long the world has run before `start`: zero for the console's demo (green deploys
     /// as it starts), a few minutes for a headless demo command (green is up and healthy).
     pub warm_up: Duration,
@@ -44,7 +42,6 @@ pub struct SimOptions {
 
 pub struct SimPlatform {
     clock: SimClock,
-    read_only: bool,
     offline: std::sync::atomic::AtomicBool,
     scenario: Scenario,
     world: Mutex<World>,
@@ -58,7 +55,6 @@ impl SimPlatform {
         world.advance_to(now);
         SimPlatform {
             clock: SimClock::new(now, options.speed),
-            read_only: options.read_only,
             offline: std::sync::atomic::AtomicBool::new(false),
             scenario: options.scenario,
             world: Mutex::new(world),
@@ -85,16 +81,6 @@ impl SimPlatform {
     pub fn set_offline(&self, offline: bool) {
         self.offline
             .store(offline, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// The one read-only check of the simulator, before every write, as AWS's.
-    fn writable(&self) -> Result<(), PlatformError> {
-        if self.read_only {
-            return Err(PlatformError::Refused {
-                reason: crate::domain::READ_ONLY_REASON.into(),
-            });
-        }
-        Ok(())
     }
 
     fn maybe_fail(&self, operation: &str) -> Result<(), PlatformError> {
@@ -154,7 +140,6 @@ impl Platform for SimPlatform {
         image: String,
         _container: Option<String>,
     ) -> Result<DeployReport, PlatformError> {
-        self.writable()?;
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("RegisterTaskDefinition")?;
         self.world()
@@ -163,7 +148,6 @@ impl Platform for SimPlatform {
     }
 
     async fn scale_idle(&self, desired: u32) -> Result<ScaleReport, PlatformError> {
-        self.writable()?;
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("UpdateService")?;
         self.world()
@@ -172,7 +156,6 @@ impl Platform for SimPlatform {
     }
 
     async fn adopt(&self) -> Result<DeployReport, PlatformError> {
-        self.writable()?;
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("UpdateService")?;
         self.world()
@@ -185,7 +168,6 @@ impl Platform for SimPlatform {
         expected: Weights,
         target: Weights,
     ) -> Result<Weights, PlatformError> {
-        self.writable()?;
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("ModifyRule")?;
         let mut world = self.world();
@@ -208,7 +190,6 @@ mod tests {
             speed: 1.0,
             seed: 5,
             start: Timestamp::from_secs(1_795_763_100),
-            read_only: false,
             warm_up: Duration::ZERO,
         })
     }
@@ -249,7 +230,6 @@ mod tests {
             speed: 10.0,
             seed: 1,
             start: Timestamp(0),
-            read_only: false,
             warm_up: Duration::ZERO,
         });
         tokio::time::advance(Duration::from_secs(6)).await;
