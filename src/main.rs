@@ -6,7 +6,7 @@ use cutover::cli::Cli;
 use cutover::cmd::{self, Outcome};
 use cutover::domain::Failure;
 use cutover::logging;
-use cutover::runtime::QUIT_WAIT;
+use cutover::runtime::{self, QUIT_WAIT};
 
 /// Exit codes (also in `--help`): 0 done; 1 the work failed (AWS, terminal); 2 bad input
 /// (flags, config); 3..5 and 130 from headless writes, see `Outcome::exit_code`.
@@ -48,22 +48,25 @@ fn main() -> ExitCode {
         if cmd::runs_a_loop(&cli) {
             return command.await;
         }
-        tokio::pin!(command);
-        tokio::select! {
-            result = &mut command => result,
-            () = cutover::signals::termination() => {
-                eprintln!(
-                    "cutover: stopping: waiting up to {}s for the call in flight",
-                    QUIT_WAIT.as_secs()
-                );
-                let finished = tokio::time::timeout(QUIT_WAIT, &mut command).await;
+        let waited = runtime::until_signalled(command, QUIT_WAIT, || {
+            eprintln!(
+                "cutover: stopping: waiting up to {}s for the call in flight",
+                QUIT_WAIT.as_secs()
+            );
+        })
+        .await;
+        match waited {
+            Ok(result) if !cutover::signals::stop_asked() => result,
+            finished => {
                 let how = match finished {
                     Ok(Ok(Some(outcome))) => outcome.message().to_string(),
                     Ok(Ok(None)) => "done".to_string(),
                     Ok(Err(failure)) => format!("{:#}", failure.error()),
-                    Err(_) => "no answer in time: check the weights".to_string(),
+                    Err(()) => "no answer in time: check the weights".to_string(),
                 };
-                Ok(Some(Outcome::Interrupted(format!("stopped by a signal: {how}"))))
+                Ok(Some(Outcome::Interrupted(format!(
+                    "stopped by a signal: {how}"
+                ))))
             }
         }
     });

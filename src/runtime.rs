@@ -102,6 +102,25 @@ struct InFlight {
     tasks: JoinSet<()>,
 }
 
+/// Runs `command` to its end; a signal (SIGTERM, SIGHUP, SIGINT) meanwhile gives it up to
+/// `wait` more to finish the call in flight. `Err(())` when it did not finish in that time.
+/// The headless commands that make one call run here, so that a signal never cuts an
+/// answer off unaudited.
+pub async fn until_signalled<F: std::future::Future>(
+    command: F,
+    wait: Duration,
+    on_signal: impl FnOnce(),
+) -> Result<F::Output, ()> {
+    tokio::pin!(command);
+    tokio::select! {
+        output = &mut command => Ok(output),
+        () = crate::signals::termination() => {
+            on_signal();
+            tokio::time::timeout(wait, &mut command).await.map_err(|_| ())
+        }
+    }
+}
+
 /// How long quitting waits for a write in flight to be answered: longer than the AWS
 /// clients' own operation timeout, so the answer (or the timeout) always arrives first.
 pub const QUIT_WAIT: Duration = Duration::from_secs(30);
@@ -195,11 +214,7 @@ where
             _ = animation.tick(), if state.animating() => Some(Msg::Tick { now: platform.now() }),
             Some(msg) = rx.recv() => Some(msg),
             _ = sleep_until(draw_due.unwrap_or_else(Instant::now)), if draw_due.is_some() => None,
-            () = &mut shutdown => {
-                tracing::info!("stopping on a signal");
-                state.quit = true;
-                None
-            }
+            () = &mut shutdown => Some(Msg::Stop { now: platform.now() }),
         };
 
         // Drain everything pending, then draw once.

@@ -21,22 +21,21 @@ pub async fn termination() {
             .map_err(|error| tracing::warn!("cannot listen for {name}: {error}"))
             .ok()
     };
-    let mut term = listen(SignalKind::terminate(), "SIGTERM");
-    let mut hangup = listen(SignalKind::hangup(), "SIGHUP");
-    let mut interrupt = listen(SignalKind::interrupt(), "SIGINT");
-    async fn next(signal: &mut Option<Signal>) {
-        match signal {
-            Some(signal) => {
-                signal.recv().await;
+    let term = listen(SignalKind::terminate(), "SIGTERM");
+    let hangup = listen(SignalKind::hangup(), "SIGHUP");
+    let interrupt = listen(SignalKind::interrupt(), "SIGINT");
+    let next = |signal: Option<Signal>| {
+        Box::pin(async move {
+            match signal {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => futures::future::pending().await,
             }
-            None => futures::future::pending().await,
-        }
-    }
-    tokio::select! {
-        () = next(&mut term) => {}
-        () = next(&mut hangup) => {}
-        () = next(&mut interrupt) => {}
-    }
+        })
+    };
+    // Whichever comes first.
+    futures::future::select_all([next(term), next(hangup), next(interrupt)]).await;
     STOP_ASKED.store(true, Ordering::SeqCst);
     tracing::info!("stopping on a signal");
 }

@@ -57,6 +57,10 @@ pub enum Msg {
         result: Result<DeployReport, PlatformError>,
     },
     Resized,
+    /// A signal asked the run to end (SIGTERM, SIGHUP, SIGINT): like `q`.
+    Stop {
+        now: Timestamp,
+    },
 }
 
 /// What the shell should do for the core.

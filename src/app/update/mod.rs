@@ -142,6 +142,11 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
             state.mark_dirty();
             Vec::new()
         }
+        Msg::Stop { now } => {
+            state.now = now;
+            state.note(LogLevel::Warn, LogSource::System, "stopping on a signal");
+            quit(state)
+        }
         Msg::WriteNoted { now, note } => {
             state.now = now;
             let verb = state.shift.in_flight().map_or("write", |w| w.kind.verb());
