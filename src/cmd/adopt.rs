@@ -4,8 +4,7 @@ use super::aws::connect;
 use super::deploy::wait_for_rollout;
 use super::headless::{Outcome, record};
 use crate::cli::GlobalArgs;
-use crate::domain::Failure;
-use crate::domain::PlatformError;
+use crate::domain::{Failure, PlatformError};
 use crate::platform::Platform;
 
 /// `adopt [--wait]`: the live side takes the idle side's revision.

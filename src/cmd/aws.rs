@@ -1,7 +1,6 @@
 //! A command's footing on AWS: the config read (flags override it), the clients built, the
 //! preflight run, the audit log opened.
 
-use crate::domain::Failure;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +8,7 @@ use super::headless::Headless;
 use crate::audit::Auditor;
 use crate::cli::GlobalArgs;
 use crate::config::{self, AwsSettings};
-use crate::domain::Observation;
+use crate::domain::{Failure, Observation};
 use crate::platform::Platform;
 use crate::platform::aws::AwsPlatform;
 

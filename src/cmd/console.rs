@@ -1,11 +1,11 @@
 //! `cutover` with no command: the console on AWS.
 
-use crate::domain::Failure;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::aws::{auditor, connect};
 use crate::cli::GlobalArgs;
+use crate::domain::Failure;
 use crate::platform::Platform;
 use crate::platform::read_only::ReadOnly;
 use crate::runtime::RuntimeConfig;

@@ -1,6 +1,5 @@
 //! `cutover demo`: the console on the embedded simulator.
 
-use crate::domain::Failure;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -8,7 +7,7 @@ use super::headless::Headless;
 use crate::app::Settings;
 use crate::audit::Auditor;
 use crate::cli::{DemoArgs, GlobalArgs};
-use crate::domain::Timestamp;
+use crate::domain::{Failure, Timestamp};
 use crate::platform::Platform;
 use crate::platform::read_only::ReadOnly;
 use crate::platform::sim::{SimOptions, SimPlatform};

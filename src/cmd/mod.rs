@@ -15,8 +15,7 @@ pub mod shift;
 pub mod status;
 
 use crate::cli::{Cli, Commands, PlanCommand, TrafficCommand};
-use crate::domain::Color;
-use crate::domain::Failure;
+use crate::domain::{Color, Failure};
 use crate::platform::Platform;
 pub use headless::{Headless, Outcome, ShiftTarget};
 

@@ -1,13 +1,12 @@
 //! `plan run`, on any platform: the console's runtime and plan without a screen.
 
-use crate::domain::Failure;
 use std::sync::Arc;
 
 use anyhow::Context;
 
 use super::headless::{Headless, Outcome};
 use crate::app::AppState;
-use crate::domain::{Color, ConfigError};
+use crate::domain::{Color, ConfigError, Failure};
 use crate::platform::Platform;
 use crate::runtime::{self, NoScreen, RuntimeConfig};
 use crate::shift::plan::{Plan, PlanState};

@@ -1,10 +1,9 @@
 //! `rollback [--to SIDE]`, on any platform: never blocked by evidence or by the lock.
 
-use crate::domain::Failure;
 use std::sync::Arc;
 
 use super::headless::{Headless, Outcome, joined, record, record_noted, recorded, said, settle};
-use crate::domain::{Color, PlatformError, Weights};
+use crate::domain::{Color, Failure, PlatformError, Weights};
 use crate::platform::Platform;
 use crate::shift::{RollbackDecision, Shift, roles};
 

@@ -4,8 +4,7 @@ use super::aws::connect;
 use super::deploy::idle_side_busy;
 use super::headless::{Outcome, record};
 use crate::cli::GlobalArgs;
-use crate::domain::Failure;
-use crate::domain::{Color, PlatformError};
+use crate::domain::{Color, Failure, PlatformError};
 use crate::platform::Platform;
 
 /// `scale-idle --to N`.

@@ -1,6 +1,5 @@
 //! `shift --green PCT | --blue PCT` and `promote`, on any platform, through the guard.
 
-use crate::domain::Failure;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -8,7 +7,7 @@ use anyhow::Context;
 use super::headless::{
     Headless, Outcome, ShiftTarget, joined, record, record_noted, recorded, said, settle,
 };
-use crate::domain::Weights;
+use crate::domain::{Failure, Weights};
 use crate::platform::Platform;
 use crate::shift::{ApplyDecision, GuardDecision, Shift, evidence, guard, roles};
 

@@ -1,14 +1,12 @@
 //! `cutover status`: one snapshot of both sides, as JSON or a compact table.
 
-use crate::domain::Failure;
 use anyhow::Context;
 use serde::Serialize;
 
 use super::aws::connect;
 use crate::cli::GlobalArgs;
+use crate::domain::{Color, Failure, MetricsSnapshot, Observation, SideMetrics, Timestamp};
 use crate::platform::Platform;
-
-use crate::domain::{Color, MetricsSnapshot, Observation, SideMetrics, Timestamp};
 
 /// Minutes of metrics summed for the snapshot.
 pub const WINDOW_MINUTES: u32 = 5;
