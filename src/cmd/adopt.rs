@@ -2,7 +2,7 @@
 
 use super::aws::connect;
 use super::deploy::wait_for_rollout;
-use super::headless::{Outcome, record};
+use super::headless::{Outcome, not_done, record};
 use crate::cli::GlobalArgs;
 use crate::domain::{Failure, PlatformError};
 use crate::platform::Platform;
@@ -25,25 +25,8 @@ pub async fn adopt(
     let report = match result {
         Ok(report) => report,
         Err(error) => {
-            let outcome = match error {
-                PlatformError::Refused { reason } => {
-                    Outcome::Refused(format!("not adopted: {reason}"))
-                }
-                locked @ PlatformError::Locked { .. } => {
-                    Outcome::ChangedOutside(format!("not adopted: {locked}"))
-                }
-                other => return Err(Failure::from(other).context("adopting")),
-            };
-            record(
-                &mut auditor,
-                &platform,
-                "adopt",
-                weights,
-                weights,
-                None,
-                &outcome,
-            );
-            return Ok(outcome);
+            let attempt = ("adopt", "adopted", weights);
+            return not_done(&mut auditor, &platform, attempt, error, "adopting");
         }
     };
     let summary = format!(

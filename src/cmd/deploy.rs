@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::aws::connect;
-use super::headless::{Outcome, record};
+use super::headless::{Outcome, not_done, record};
 use crate::cli::GlobalArgs;
 use crate::domain::{Failure, PlatformError};
 use crate::platform::aws::AwsPlatform;
@@ -41,29 +41,9 @@ pub async fn deploy(
         // An image or container cutover cannot use: bad input, nothing asked of AWS.
         Err(DeployFailure::Input(input)) => return Err(input.into()),
         Err(DeployFailure::Platform(error)) => {
-            let outcome = match &error {
-                PlatformError::Refused { reason } => {
-                    Outcome::Refused(format!("not deployed: {reason}"))
-                }
-                locked @ PlatformError::Locked { .. } => {
-                    Outcome::ChangedOutside(format!("not deployed: {locked}"))
-                }
-                _ => Outcome::Interrupted(format!("{error:#}")),
-            };
-            record(
-                &mut auditor,
-                &platform,
-                "deploy",
-                weights,
-                weights,
-                None,
-                &outcome,
-            );
-            return match outcome {
-                Outcome::Interrupted(_) => Err(Failure::from(error)
-                    .context("deploy failed; the previous revision keeps serving")),
-                refused => Ok(refused),
-            };
+            let attempt = ("deploy", "deployed", weights);
+            let failed = "deploy failed; the previous revision keeps serving";
+            return not_done(&mut auditor, &platform, attempt, error, failed);
         }
     };
     let summary = format!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::app::Settings;
 use crate::audit::Auditor;
-use crate::domain::{AuditEvent, AuditResult, Color, Observation, PlatformError, Weights};
+use crate::domain::{AuditEvent, AuditResult, Color, Failure, Observation, PlatformError, Weights};
 use crate::platform::Platform;
 use crate::platform::read_only::ReadOnly;
 use crate::shift::plan::{OnBreach, PlanSpec};
@@ -110,6 +110,30 @@ pub(super) fn record(
         outcome,
         None,
     );
+}
+
+/// A service change (deploy, scale-idle, adopt) that did not happen: one audit line, then the
+/// refusal as its outcome (another owner, read-only, the lock: exit 3 or 4), or anything else
+/// as the failure it is, `doing` said first.
+pub(super) fn not_done(
+    auditor: &mut Auditor,
+    platform: &impl Platform,
+    (action, done, weights): (&str, &str, Weights),
+    error: PlatformError,
+    doing: &'static str,
+) -> Result<Outcome, Failure> {
+    let outcome = match &error {
+        PlatformError::Refused { reason } => Outcome::Refused(format!("not {done}: {reason}")),
+        locked @ PlatformError::Locked { .. } => {
+            Outcome::ChangedOutside(format!("not {done}: {locked}"))
+        }
+        _ => Outcome::Interrupted(format!("{error:#}")),
+    };
+    record(auditor, platform, action, weights, weights, None, &outcome);
+    match outcome {
+        Outcome::Interrupted(_) => Err(Failure::from(error).context(doing)),
+        refused => Ok(refused),
+    }
 }
 
 /// [`record`], with a note for an applied write (a rollback that bypassed the lock).

@@ -2,7 +2,7 @@
 
 use super::aws::connect;
 use super::deploy::idle_side_busy;
-use super::headless::{Outcome, record};
+use super::headless::{Outcome, not_done, record};
 use crate::cli::GlobalArgs;
 use crate::domain::{Color, Failure, PlatformError};
 use crate::platform::Platform;
@@ -33,17 +33,23 @@ pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> Result<Outcome, Fa
         None => platform.scale_idle(desired).await,
     };
     platform.release_lock().await;
-    let outcome = match result {
-        Ok(report) => Outcome::Done(format!(
-            "scaled {} from {} to {} tasks",
-            report.side, report.from, report.to
-        )),
-        Err(PlatformError::Refused { reason }) => Outcome::Refused(format!("not scaled: {reason}")),
-        Err(locked @ PlatformError::Locked { .. }) => {
-            Outcome::ChangedOutside(format!("not scaled: {locked}"))
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            let attempt = ("scale idle", "scaled", weights);
+            return not_done(
+                &mut auditor,
+                &platform,
+                attempt,
+                error,
+                "scaling the idle side",
+            );
         }
-        Err(error) => return Err(Failure::from(error).context("scaling the idle side")),
     };
+    let outcome = Outcome::Done(format!(
+        "scaled {} from {} to {} tasks",
+        report.side, report.from, report.to
+    ));
     record(
         &mut auditor,
         &platform,
