@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use crate::domain::ConfigError;
+use crate::domain::{CustomMetric, MetricLimit, MetricSource};
 pub use crate::platform::aws::estate::{AwsSettings, Estate, SideConfig, TrafficTarget};
 use crate::shift::plan::{OnBreach, PlanSpec};
 use crate::shift::{EvidenceSettings, GuardSettings};
@@ -79,7 +80,35 @@ struct RawGuard {
     max_error_rate_percent: Option<f64>,
     max_step: Option<u8>,
     first_step: Option<u8>,
+    max_latency_ratio: Option<f64>,
+    min_latency_ms: Option<f64>,
+    max_p99_ms: Option<f64>,
+    alarms: Option<Vec<String>>,
+    metric: Option<Vec<RawMetric>>,
 }
+
+/// One `[[guard.metric]]`: a metric (`namespace`, `metric`, `dimensions`, `stat`) or an
+/// `expression`, and at least one of `max_ratio`, `max_increase`, `max`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetric {
+    name: String,
+    namespace: Option<String>,
+    metric: Option<String>,
+    dimensions: Option<std::collections::BTreeMap<String, String>>,
+    stat: Option<String>,
+    expression: Option<String>,
+    max_ratio: Option<f64>,
+    max_increase: Option<f64>,
+    max: Option<f64>,
+}
+
+/// DescribeAlarms takes at most 100 names in one call.
+const MAX_ALARMS: usize = 100;
+/// CloudWatch's limits on what a query names (GetMetricData, DescribeAlarms API reference).
+const MAX_NAME_CHARS: usize = 255;
+const MAX_EXPRESSION_CHARS: usize = 2048;
+const MAX_DIMENSIONS: usize = 30;
 
 /// How long a step of a `steps` plan bakes when `bake_seconds` is not given.
 const DEFAULT_BAKE: Duration = Duration::from_secs(300);
@@ -115,7 +144,7 @@ impl Config {
         crate::app::Settings {
             refresh,
             guard: self.guard,
-            evidence: self.evidence,
+            evidence: self.evidence.clone(),
             read_only: read_only || self.read_only,
             role_bake: self.role_bake,
             scale_down_after_bake: self.scale_down_after_bake,
@@ -271,6 +300,8 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
             traffic,
             blue,
             green,
+            alarms: evidence.alarms.clone(),
+            metrics: evidence.metrics.clone(),
         },
         read_only: raw.read_only.unwrap_or(false),
         plan,
@@ -355,7 +386,137 @@ fn guard(raw: Option<RawGuard>) -> Result<(GuardSettings, EvidenceSettings), Str
             *slot = points;
         }
     }
+    if let Some(ratio) = raw.max_latency_ratio {
+        if !(ratio.is_finite() && ratio >= 1.0) {
+            return Err(format!(
+                "[guard] max_latency_ratio = {ratio} is out of range: 1 or more (1.5 = half again \
+                 as slow as the live side)"
+            ));
+        }
+        evidence.latency.max_ratio = ratio;
+    }
+    for (key, value, slot) in [
+        (
+            "min_latency_ms",
+            raw.min_latency_ms,
+            &mut evidence.latency.min_ms,
+        ),
+        ("max_p99_ms", raw.max_p99_ms, &mut 0.0),
+    ] {
+        if let Some(ms) = value {
+            if !(ms.is_finite() && ms >= 0.0) {
+                return Err(format!(
+                    "[guard] {key} = {ms} is out of range: 0 or more milliseconds"
+                ));
+            }
+            *slot = ms;
+        }
+    }
+    evidence.latency.max_p99_ms = raw.max_p99_ms;
+    if let Some(alarms) = raw.alarms {
+        if alarms.len() > MAX_ALARMS {
+            return Err(format!(
+                "[guard] alarms names {} alarms: at most {MAX_ALARMS} (one DescribeAlarms call)",
+                alarms.len()
+            ));
+        }
+        if let Some(bad) = alarms
+            .iter()
+            .find(|a| a.is_empty() || a.chars().count() > MAX_NAME_CHARS)
+        {
+            return Err(format!(
+                "[guard] alarms: '{bad}' is not an alarm name: 1 to {MAX_NAME_CHARS} characters"
+            ));
+        }
+        evidence.alarms = alarms;
+    }
+    for raw in raw.metric.unwrap_or_default() {
+        evidence.metrics.push(metric(raw)?);
+    }
     Ok((guard, evidence))
+}
+
+fn metric(raw: RawMetric) -> Result<CustomMetric, String> {
+    let name = raw.name;
+    let at = format!("[[guard.metric]] '{name}'");
+    if name.trim().is_empty() {
+        return Err("[[guard.metric]] name = \"\": give it a name to show in the evidence".into());
+    }
+    let source = match (raw.expression, raw.namespace, raw.metric) {
+        (Some(expression), None, None) => {
+            if expression.is_empty() || expression.chars().count() > MAX_EXPRESSION_CHARS {
+                return Err(format!(
+                    "{at}: expression must be 1 to {MAX_EXPRESSION_CHARS} characters"
+                ));
+            }
+            if raw.dimensions.is_some() || raw.stat.is_some() {
+                return Err(format!(
+                    "{at}: dimensions and stat belong to a metric, not to an expression"
+                ));
+            }
+            MetricSource::Expression(expression)
+        }
+        (None, Some(namespace), Some(metric)) => {
+            let dimensions: Vec<(String, String)> =
+                raw.dimensions.unwrap_or_default().into_iter().collect();
+            if namespace.is_empty()
+                || namespace.starts_with(':')
+                || namespace.len() > MAX_NAME_CHARS
+            {
+                return Err(format!(
+                    "{at}: namespace '{namespace}' is not a CloudWatch namespace (1 to \
+                     {MAX_NAME_CHARS} characters, not starting with ':')"
+                ));
+            }
+            if metric.is_empty() || metric.len() > MAX_NAME_CHARS {
+                return Err(format!(
+                    "{at}: metric must be 1 to {MAX_NAME_CHARS} characters"
+                ));
+            }
+            if dimensions.len() > MAX_DIMENSIONS {
+                return Err(format!("{at}: at most {MAX_DIMENSIONS} dimensions"));
+            }
+            MetricSource::Metric {
+                namespace,
+                metric,
+                dimensions,
+                stat: raw.stat.unwrap_or_else(|| "Average".into()),
+            }
+        }
+        _ => {
+            return Err(format!(
+                "{at} needs either expression = \"…\" or both namespace and metric"
+            ));
+        }
+    };
+    let mut limits = Vec::new();
+    for (key, value, limit) in [
+        (
+            "max_ratio",
+            raw.max_ratio,
+            MetricLimit::Ratio as fn(f64) -> MetricLimit,
+        ),
+        ("max_increase", raw.max_increase, MetricLimit::Increase),
+        ("max", raw.max, MetricLimit::Ceiling),
+    ] {
+        if let Some(value) = value {
+            if !value.is_finite() || (key == "max_ratio" && value <= 0.0) {
+                return Err(format!("{at}: {key} = {value} is out of range"));
+            }
+            limits.push(limit(value));
+        }
+    }
+    if limits.is_empty() {
+        return Err(format!(
+            "{at} needs a limit: max_ratio (× the live side), max_increase (over the live \
+             side) or max (a ceiling)"
+        ));
+    }
+    Ok(CustomMetric {
+        name,
+        source,
+        limits,
+    })
 }
 
 fn side(name: &str, raw: Option<RawSide>) -> Result<SideConfig, String> {

@@ -722,7 +722,7 @@ async fn headless_shift_goes_through_the_guard_and_reads_back() {
     let output = headless("hl-shift", &text, &["shift", "--green", "20"]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("not enough evidence yet: 0 of 200 requests on green"),
+        stderr(&output).contains("not enough evidence yet: 5xx: 0 of 200 requests on green"),
         "{}",
         stderr(&output)
     );
@@ -770,7 +770,7 @@ async fn headless_jumps_need_force_and_never_pass_worse() {
             stderr(&output)
         );
         assert!(
-            stderr(&output).contains("green is worse than blue: green 8.0%"),
+            stderr(&output).contains("green is worse than blue: 5xx: green 8.0%"),
             "{}",
             stderr(&output)
         );
@@ -856,7 +856,7 @@ async fn plan_run_finishes_on_a_good_green_and_rolls_back_a_bad_one() {
         stderr(&output)
     );
     assert!(
-        stderr(&output).contains("the guard rolled back to 100/0: green 8.0%"),
+        stderr(&output).contains("the guard rolled back to 100/0: 5xx: green 8.0%"),
         "{}",
         stderr(&output)
     );
@@ -1602,8 +1602,9 @@ async fn after_the_roles_swap_headless_writes_guard_blue_and_roll_back_to_green(
     let output = headless("hl-swap", &text, &["promote"]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(
-        stderr(&output)
-            .contains("refused 0/100 → 100/0: not enough evidence yet: 0 of 200 requests on blue"),
+        stderr(&output).contains(
+            "refused 0/100 → 100/0: not enough evidence yet: 5xx: 0 of 200 requests on blue"
+        ),
         "{}",
         stderr(&output)
     );

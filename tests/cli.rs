@@ -66,7 +66,7 @@ fn bad_demo_flags_name_the_value_and_the_range() {
         (&["demo", "--speed", "fast"], "'fast' is not a number"),
         (
             &["demo", "--scenario", "nope"],
-            "unknown scenario 'nope': choose one of healthy, bad-green, slow-green, flaky-api",
+            "unknown scenario 'nope': choose one of healthy, bad-green, slow-green, crashy-green, alarm-green, flaky-api",
         ),
         (&["demo", "--refresh", "0"], "0 is out of range: 1 to 3600"),
     ];
@@ -263,7 +263,7 @@ fn the_demo_has_the_headless_commands_on_the_simulator() {
     ]);
     assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("the guard rolled back to 100/0: green"),
+        stderr(&output).contains("the guard rolled back to 100/0: 5xx: green"),
         "{}",
         stderr(&output)
     );

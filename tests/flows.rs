@@ -425,9 +425,9 @@ async fn a_plan_on_a_bad_green_rolls_back_by_itself_and_says_why() {
     );
     assert_eq!(after.state.shift.current(), Some(Weights::ALL_BLUE));
     let screen = screen(&after.terminal);
-    assert!(screen.contains("ROLLED BACK: green"), "{screen}");
+    assert!(screen.contains("ROLLED BACK: 5xx: green"), "{screen}");
     assert!(
-        screen.contains("plan: green is worse, rolling back: green"),
+        screen.contains("plan: green is worse, rolling back: 5xx: green"),
         "{screen}"
     );
     let log: Vec<_> = after.state.log.newest_first().collect();

@@ -127,7 +127,7 @@ async fn plan_run_on_a_bad_green_is_rolled_back_by_the_guard_and_exits_5() {
     assert!(
         outcome
             .message()
-            .starts_with("the guard rolled back to 100/0: green"),
+            .starts_with("the guard rolled back to 100/0: 5xx: green"),
         "{outcome:?}"
     );
     assert_eq!(weights(&headless).await, Weights::ALL_BLUE);

@@ -431,7 +431,7 @@ fn the_guard_refuses_a_second_step_without_evidence_and_says_why() {
         .unwrap_or_default();
     assert!(
         flash.starts_with(
-            "refused 100/0 → 80/20: not enough evidence yet: 0 of 200 requests on green since"
+            "refused 100/0 → 80/20: not enough evidence yet: 5xx: 0 of 200 requests on green since"
         ),
         "{flash}"
     );
@@ -638,7 +638,7 @@ fn a_breach_rollbacks_audit_line_says_what_it_was_decided_on() {
     assert!(
         line.reason
             .as_deref()
-            .is_some_and(|r| r.starts_with("green is worse: green ")),
+            .is_some_and(|r| r.starts_with("green is worse: 5xx: green ")),
         "{line:?}"
     );
     assert!(

@@ -15,7 +15,7 @@ use crate::shift::{
 /// How long a flash message stays in the status line.
 pub const FLASH_DURATION: Duration = Duration::from_secs(5);
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub step_points: u8,
     pub guard: GuardSettings,
@@ -182,6 +182,7 @@ impl AppState {
         let metrics = self.metrics.as_ref()?;
         Some(evidence(
             metrics,
+            self.observation.as_ref(),
             self.candidate(),
             self.last_weight_change,
             self.now,

@@ -10,18 +10,22 @@ use crate::cli::{DemoArgs, GlobalArgs};
 use crate::domain::{Failure, Timestamp};
 use crate::platform::Platform;
 use crate::platform::read_only::ReadOnly;
+use crate::platform::sim::CHECKOUT_ALARM;
 use crate::platform::sim::{SimOptions, SimPlatform};
 use crate::runtime::RuntimeConfig;
 use crate::shift::plan::{OnBreach, Plan, PlanSpec};
 
-/// The demo's settings, in simulated time: the defaults, the flags, and the clock's speed.
+/// The demo's settings, in simulated time: the defaults, the flags, the clock's speed, and
+/// the simulated shop's own alarm in `[guard] alarms`, as an operator would list theirs.
 pub fn settings(global: &GlobalArgs, speed: f64) -> Settings {
-    Settings {
+    let mut settings = Settings {
         refresh: Duration::from_secs(global.refresh),
         read_only: global.read_only,
         clock_speed: speed,
         ..Settings::default()
-    }
+    };
+    settings.evidence.alarms = vec![CHECKOUT_ALARM.to_string()];
+    settings
 }
 
 /// The demo's plan: four steps, two simulated minutes of bake each (enough for a full minute

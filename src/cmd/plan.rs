@@ -17,7 +17,7 @@ use crate::shift::roles;
 /// flight is waited for and audited, then the lock is released.
 pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome, Failure> {
     let platform = Arc::clone(&headless.platform);
-    let settings = headless.settings;
+    let settings = headless.settings.clone();
     let Some((spec, on_breach)) = &headless.plan else {
         return Err(ConfigError {
             path: headless.source.clone(),
@@ -32,10 +32,10 @@ pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome
     let metrics = platform.metrics().await.context("reading the metrics")?;
     let candidate = roles::candidate(current, Some(&metrics), settings.role_bake);
     plan.start(platform.now(), candidate, current);
+    let runtime = RuntimeConfig::for_settings(&settings);
     let mut state =
         AppState::new(platform.source(), settings, platform.now()).with_plan(Some(plan));
     state.stop_when_plan_ends = true;
-    let runtime = RuntimeConfig::for_settings(&settings);
     let run = runtime::run_until(
         Arc::clone(&platform),
         &mut NoScreen,

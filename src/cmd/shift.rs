@@ -36,12 +36,13 @@ pub async fn shift<P: Platform>(
     } else {
         let evidence = evidence(
             &metrics,
+            Some(&headless.observation),
             candidate,
             None,
             platform.now(),
             &settings.evidence,
         );
-        let summary = format!("{}: {}", evidence.verdict, evidence.reason);
+        let summary = evidence.summary();
         let decision = guard::check(
             current,
             target,

@@ -1,4 +1,4 @@
-use super::Timestamp;
+use super::{AlarmStatus, CustomSeries, Timestamp};
 
 /// One CloudWatch-style one-minute bucket for one target group.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -7,6 +7,9 @@ pub struct MetricBucket {
     pub start: Timestamp,
     pub requests: f64,
     pub errors_5xx: f64,
+    /// `TargetConnectionErrorCount`: requests the load balancer could not get to a target
+    /// (the client saw a 502); counted in `RequestCount`, never in the targets' 5xx.
+    pub target_conn_errors: f64,
     /// `None` when the minute had no requests: CloudWatch publishes no latency then.
     pub latency_avg_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
@@ -113,8 +116,13 @@ pub struct MetricsSnapshot {
     pub blue: SideMetrics,
     pub green: SideMetrics,
     /// `HTTPCode_ELB_5XX_Count` per minute: exists only per load balancer, so it is shared,
-    /// never blamed on one side.
+    /// never blamed on one side by itself (the evidence attributes what the live side does not
+    /// explain).
     pub elb_5xx: Vec<(Timestamp, f64)>,
+    /// The configured alarms CloudWatch knows, read with the metrics.
+    pub alarms: Vec<AlarmStatus>,
+    /// The configured custom metrics, in the config's order.
+    pub custom: Vec<CustomSeries>,
 }
 
 impl MetricsSnapshot {
@@ -173,6 +181,7 @@ mod tests {
             start: Timestamp(min * 60_000),
             requests,
             errors_5xx: errors,
+            target_conn_errors: 0.0,
             latency_avg_ms: (requests > 0.0).then_some(lat),
             latency_p99_ms: None,
         }

@@ -9,6 +9,7 @@ mod metrics;
 mod platform_error;
 mod reports;
 mod service;
+mod signals;
 mod source;
 mod time;
 mod weights;
@@ -22,6 +23,10 @@ pub use metrics::{MetricBucket, MetricsSnapshot, SideMetrics, WindowSummary, for
 pub use platform_error::PlatformError;
 pub use reports::{DeployReport, ScaleReport, WriteIntent, WriteReport};
 pub use service::{Observation, RolloutState, ServiceEvent, ServiceStatus, SideObservation};
+pub use signals::{
+    AlarmState, AlarmStatus, CustomMetric, CustomSeries, MetricLimit, MetricSource, PLACEHOLDERS,
+    Placeholders,
+};
 pub use source::{READ_ONLY_REASON, SourceInfo, SourceKind};
 pub use time::{Timestamp, format_age};
 pub use weights::{ALB_MAX_WEIGHT, PercentError, Weights, parse_percent};

@@ -1,14 +1,19 @@
-//! The evidence behind every step: both sides' error rates over the same window, with their
-//! uncertainty, and a candidate-vs-baseline verdict whose reason is written in numbers.
+//! The evidence behind every step: a small table of checks, one row per signal (5xx, latency,
+//! load-balancer errors, health, alarms, the operator's own metrics), each with a verdict and
+//! its reason in numbers, over the same window for both sides. The verdict is the worst row.
 
 use std::fmt;
 use std::time::Duration;
 
-use super::stats::{Z_95_ONE_SIDED, two_proportion_z, wilson_interval};
-use crate::domain::{Color, MetricBucket, MetricsSnapshot, SideMetrics, Timestamp, format_count};
+pub use super::checks::latency::LatencyLimits;
+use super::checks::{self, Check, CheckKind, Window};
+use super::stats::wilson_interval;
+use crate::domain::{
+    Color, CustomMetric, MetricBucket, MetricsSnapshot, Observation, SideMetrics, Timestamp,
+};
 
 /// Thresholds of the verdict (config `[guard]`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EvidenceSettings {
     /// Below this many requests on the candidate there is no verdict either way.
     pub min_requests: u32,
@@ -21,6 +26,11 @@ pub struct EvidenceSettings {
     pub stale_after: Duration,
     /// The window when no weight change is known.
     pub default_window: Duration,
+    pub latency: LatencyLimits,
+    /// `[guard] alarms`: CloudWatch alarm names; any in ALARM is worse.
+    pub alarms: Vec<String>,
+    /// `[[guard.metric]]`.
+    pub metrics: Vec<CustomMetric>,
 }
 
 impl Default for EvidenceSettings {
@@ -31,6 +41,9 @@ impl Default for EvidenceSettings {
             max_error_rate: 0.05,
             stale_after: Duration::from_secs(2 * 60 + 60),
             default_window: Duration::from_secs(5 * 60),
+            latency: LatencyLimits::default(),
+            alarms: Vec::new(),
+            metrics: Vec::new(),
         }
     }
 }
@@ -61,10 +74,16 @@ impl fmt::Display for Verdict {
 pub struct SideEvidence {
     pub requests: f64,
     pub errors: f64,
+    /// `TargetConnectionErrorCount`: requests that never reached a task.
+    pub conn_errors: f64,
     pub rate: Option<f64>,
     /// 95% Wilson interval of the rate.
     pub interval: Option<(f64, f64)>,
     pub latency_avg_ms: Option<f64>,
+    /// The minutes' p99s weighted by their requests: CloudWatch gives p99 per minute, and
+    /// percentiles of different minutes do not add up exactly; close enough to compare sides
+    /// over the same minutes.
+    pub latency_p99_ms: Option<f64>,
 }
 
 impl SideEvidence {
@@ -76,50 +95,27 @@ impl SideEvidence {
             .collect();
         let requests: f64 = buckets.iter().map(|b| b.requests).sum();
         let errors: f64 = buckets.iter().map(|b| b.errors_5xx).sum();
-        let weighted: f64 = buckets
-            .iter()
-            .filter_map(|b| Some(b.latency_avg_ms? * b.requests))
-            .sum();
-        let timed: f64 = buckets
-            .iter()
-            .filter(|b| b.latency_avg_ms.is_some())
-            .map(|b| b.requests)
-            .sum();
+        let weighted_mean = |value: fn(&MetricBucket) -> Option<f64>| {
+            let (sum, weight) = buckets
+                .iter()
+                .filter_map(|b| Some((value(b)? * b.requests, b.requests)))
+                .fold((0.0, 0.0), |(s, w), (v, r)| (s + v, w + r));
+            (weight > 0.0).then(|| sum / weight)
+        };
         SideEvidence {
             requests,
             errors,
+            conn_errors: buckets.iter().map(|b| b.target_conn_errors).sum(),
             rate: (requests > 0.0).then(|| errors / requests),
             interval: wilson_interval(errors, requests),
-            latency_avg_ms: (timed > 0.0).then(|| weighted / timed),
+            latency_avg_ms: weighted_mean(|b| b.latency_avg_ms),
+            latency_p99_ms: weighted_mean(|b| b.latency_p99_ms),
         }
     }
 
     /// `7.0% ± 2.9`: the rate and the half-width of its interval, in points.
     pub fn rate_text(&self) -> String {
-        match (self.rate, self.interval) {
-            (Some(rate), Some((lo, hi))) => {
-                format!("{} ± {}", percent(rate), points((hi - lo) / 2.0))
-            }
-            _ => "no requests".into(),
-        }
-    }
-}
-
-fn percent(rate: f64) -> String {
-    let p = rate * 100.0;
-    if p < 1.0 {
-        format!("{p:.2}%")
-    } else {
-        format!("{p:.1}%")
-    }
-}
-
-fn points(half: f64) -> String {
-    let p = half * 100.0;
-    if p < 1.0 {
-        format!("{p:.2}")
-    } else {
-        format!("{p:.1}")
+        checks::errors::rate_text(self.errors, self.requests)
     }
 }
 
@@ -131,9 +127,15 @@ pub struct Evidence {
     pub green: SideEvidence,
     /// The side judged (the one traffic moves to); the other is the baseline.
     pub candidate: Color,
+    /// The worst row's verdict.
     pub verdict: Verdict,
-    /// The verdict in numbers: "green 7.0% ± 2.9 vs blue 0.25% ± 0.10 over 1 500 requests".
+    /// The worst row, named: "latency: green p99 757 ms · avg 254 ms vs blue 240 ms · 80 ms: …".
     pub reason: String,
+    /// Every row, in a fixed order: 5xx, latency, lb errors, health, alarms, custom metrics.
+    pub checks: Vec<Check>,
+    /// The candidate's share of the requests both sides served in the window (0..1), which
+    /// stickiness, other rules and clients can make differ from the configured split.
+    pub observed_share: Option<f64>,
 }
 
 impl Evidence {
@@ -143,114 +145,135 @@ impl Evidence {
             Color::Green => &self.green,
         }
     }
+
+    /// The row that decided the verdict.
+    pub fn worst(&self) -> Option<&Check> {
+        self.checks
+            .iter()
+            .rev()
+            .max_by_key(|c| checks::severity(c.verdict))
+    }
+
+    /// The whole table on one line, for the audit log and the decision record: the verdict,
+    /// the row that decided it, then every other row's verdict.
+    pub fn summary(&self) -> String {
+        let others: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|c| Some(*c) != self.worst())
+            .map(|c| format!("{} {}", c.kind, c.verdict))
+            .collect();
+        if others.is_empty() {
+            format!("{}: {}", self.verdict, self.reason)
+        } else {
+            format!("{}: {} [{}]", self.verdict, self.reason, others.join(", "))
+        }
+    }
 }
 
-/// Judges the candidate against the other side over the minutes since `since` (the last weight
-/// change; the default window when unknown), as of `now`.
-pub fn evidence(
-    metrics: &MetricsSnapshot,
-    candidate: Color,
+/// The first minute of the window: the one after the last weight change (that minute mixes
+/// two splits), or the default window back from `now` when no change is known.
+fn window_start(
     since: Option<Timestamp>,
     now: Timestamp,
     settings: &EvidenceSettings,
-) -> Evidence {
+) -> Timestamp {
     let default_from = Timestamp(
         now.0
             .saturating_sub(settings.default_window.as_millis() as u64),
     );
-    // The minute in which the weights changed mixes two splits: start with the next one.
-    let from = since.map_or(default_from, |t| {
+    since.map_or(default_from, |t| {
         let floor = t.floor_minute();
         if floor == t {
             t
         } else {
             floor.plus(Duration::from_secs(60))
         }
-    });
+    })
+}
+
+/// Judges the candidate against the other side over the minutes since `since` (the last weight
+/// change; the default window when unknown), as of `now`. `observation` gives the health row
+/// (weights and targets as last read).
+pub fn evidence(
+    metrics: &MetricsSnapshot,
+    observation: Option<&Observation>,
+    candidate: Color,
+    since: Option<Timestamp>,
+    now: Timestamp,
+    settings: &EvidenceSettings,
+) -> Evidence {
+    let from = window_start(since, now, settings);
     let blue = SideEvidence::over(&metrics.blue, from, now);
     let green = SideEvidence::over(&metrics.green, from, now);
     let (cand, base) = match candidate {
         Color::Green => (green, blue),
         Color::Blue => (blue, green),
     };
-    let (cand_name, base_name) = (candidate.name(), candidate.other().name());
     let newest_end = metrics
         .newest_bucket()
         .map(|t| t.plus(Duration::from_secs(60)));
-    let compared = format!(
-        "{cand_name} {} vs {base_name} {} over {} requests",
-        cand.rate_text(),
-        base.rate_text(),
-        format_count(cand.requests)
-    );
-    let stale = newest_end.is_none_or(|end| now.since(end) > settings.stale_after);
-    let (verdict, reason) = if stale {
-        let age = newest_end.map_or("no data".to_string(), |end| {
-            format!(
-                "newest data ends {} ago",
-                crate::domain::format_age(now.since(end))
-            )
-        });
-        (Verdict::Stale, format!("metrics are stale ({age})"))
-    } else if cand.requests <= 0.0 && base.requests <= 0.0 {
-        // Nothing in the window on either side: CloudWatch has not reported its minutes yet.
-        (
-            Verdict::Insufficient,
-            format!(
-                "no data since {} yet: CloudWatch reports each minute a minute or two late",
-                from.clock_utc()
-            ),
-        )
-    } else if cand.requests < f64::from(settings.min_requests) {
-        let cand_rate = if cand.requests > 0.0 {
-            format!(" at {}", cand.rate_text())
-        } else {
-            String::new()
-        };
-        (
-            Verdict::Insufficient,
-            format!(
-                "{} of {} requests on {cand_name}{cand_rate} since {} ({base_name} {})",
-                format_count(cand.requests),
-                settings.min_requests,
-                from.clock_utc(),
-                base.rate_text()
-            ),
-        )
-    } else {
-        let cand_rate = cand.rate.unwrap_or(0.0);
-        let over_ceiling = cand_rate > settings.max_error_rate;
-        let significantly_worse = match base.rate {
-            Some(base_rate) => {
-                cand_rate > base_rate + settings.tolerance
-                    && two_proportion_z(cand.errors, cand.requests, base.errors, base.requests)
-                        .is_some_and(|z| z > Z_95_ONE_SIDED)
-            }
-            None => false,
-        };
-        if over_ceiling {
-            (
-                Verdict::Worse,
+    let stale = newest_end
+        .is_none_or(|end| now.since(end) > settings.stale_after)
+        .then(|| {
+            let age = newest_end.map_or("no data".to_string(), |end| {
                 format!(
-                    "{compared}: above the {} ceiling",
-                    percent(settings.max_error_rate)
-                ),
-            )
-        } else if significantly_worse {
-            (Verdict::Worse, format!("{compared}: significantly worse"))
-        } else {
-            (Verdict::Ok, compared)
-        }
+                    "newest data ends {} ago",
+                    crate::domain::format_age(now.since(end))
+                )
+            });
+            format!("metrics are stale ({age})")
+        });
+    let window = Window {
+        metrics,
+        from,
+        now,
+        candidate,
+        cand: &cand,
+        base: &base,
+        settings,
     };
-    Evidence {
+    let read = |kind: CheckKind, check: &dyn Fn() -> Check| match &stale {
+        Some(why) => Check::new(kind, Verdict::Stale, why.clone()),
+        None => check(),
+    };
+    let mut rows = vec![
+        read(CheckKind::Errors, &|| checks::errors::check(&window)),
+        read(CheckKind::Latency, &|| checks::latency::check(&window)),
+        read(CheckKind::LoadBalancer, &|| {
+            checks::load_balancer::check(&window)
+        }),
+        checks::health::check(observation, candidate),
+    ];
+    if let Some(row) = checks::alarms::check(&settings.alarms, &metrics.alarms) {
+        // Read in the same call as the metrics: as old as they are.
+        rows.push(read(CheckKind::Alarms, &|| row.clone()));
+    }
+    for metric in &settings.metrics {
+        rows.push(read(CheckKind::Custom(metric.name.clone()), &|| {
+            checks::custom::check(metric, &window)
+        }));
+    }
+    let total = cand.requests + base.requests;
+    let mut evidence = Evidence {
         from,
         to: now,
         blue,
         green,
         candidate,
-        verdict,
-        reason,
+        verdict: Verdict::Ok,
+        reason: String::new(),
+        checks: rows,
+        observed_share: (total > 0.0).then(|| cand.requests / total),
+    };
+    if let Some((verdict, reason)) = evidence
+        .worst()
+        .map(|w| (w.verdict, format!("{}: {}", w.kind, w.reason)))
+    {
+        evidence.verdict = verdict;
+        evidence.reason = reason;
     }
+    evidence
 }
 
 #[cfg(test)]
@@ -267,8 +290,9 @@ mod tests {
                     start: Timestamp(minute * 60_000),
                     requests,
                     errors_5xx: errors,
+                    target_conn_errors: 0.0,
                     latency_avg_ms: Some(80.0),
-                    latency_p99_ms: None,
+                    latency_p99_ms: Some(200.0),
                 })
                 .collect(),
         }
@@ -278,12 +302,59 @@ mod tests {
         MetricsSnapshot {
             blue: side(blue),
             green: side(green),
-            elb_5xx: Vec::new(),
+            ..MetricsSnapshot::default()
         }
     }
 
+    /// Both sides with four healthy targets, green at `green`%.
+    fn observed(green: u8) -> Observation {
+        let side = |name: &str| crate::domain::SideObservation {
+            service: crate::domain::ServiceStatus {
+                cluster: "c".into(),
+                service: name.into(),
+                task_definition: "shop:8".into(),
+                image: "i".into(),
+                desired: 4,
+                running: 4,
+                primary_running: 4,
+                pending: 0,
+                rollout: crate::domain::RolloutState::Completed,
+                failed_tasks: 0,
+                events: Vec::new(),
+            },
+            targets: crate::domain::TargetHealth {
+                healthy: 4,
+                ..Default::default()
+            },
+        };
+        Observation {
+            blue: side("shop-blue"),
+            green: side("shop-green"),
+            weights: crate::domain::Weights::with_green(green),
+            writes_refused: None,
+            other_routes: Vec::new(),
+            stickiness_seconds: None,
+        }
+    }
+
+    fn judge_with(
+        m: &MetricsSnapshot,
+        since: Option<Timestamp>,
+        settings: &EvidenceSettings,
+    ) -> Evidence {
+        evidence(m, Some(&observed(20)), Color::Green, since, NOW, settings)
+    }
+
     fn judge(m: &MetricsSnapshot, since: Option<Timestamp>) -> Evidence {
-        evidence(m, Color::Green, since, NOW, &EvidenceSettings::default())
+        judge_with(m, since, &EvidenceSettings::default())
+    }
+
+    fn row(e: &Evidence, label: &str) -> Check {
+        e.checks
+            .iter()
+            .find(|c| c.kind.label() == label)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {label} row in {:?}", e.checks))
     }
 
     #[test]
@@ -296,7 +367,7 @@ mod tests {
         assert_eq!(e.verdict, Verdict::Worse);
         assert_eq!(
             e.reason,
-            "green 7.0% ± 1.3 vs blue 0.25% ± 0.13 over 1 500 requests: above the 5.0% ceiling"
+            "5xx: green 7.0% ± 1.3 vs blue 0.25% ± 0.13 over 1 500 requests: above the 5.0% ceiling"
         );
     }
 
@@ -307,11 +378,18 @@ mod tests {
             &[(97, 500.0, 35.0), (98, 500.0, 35.0), (99, 500.0, 35.0)],
             &[(97, 2000.0, 5.0), (98, 2000.0, 5.0), (99, 2000.0, 5.0)],
         );
-        let e = evidence(&m, Color::Blue, None, NOW, &EvidenceSettings::default());
+        let e = evidence(
+            &m,
+            Some(&observed(80)),
+            Color::Blue,
+            None,
+            NOW,
+            &EvidenceSettings::default(),
+        );
         assert_eq!(e.verdict, Verdict::Worse);
         assert_eq!(
             e.reason,
-            "blue 7.0% ± 1.3 vs green 0.25% ± 0.13 over 1 500 requests: above the 5.0% ceiling"
+            "5xx: blue 7.0% ± 1.3 vs green 0.25% ± 0.13 over 1 500 requests: above the 5.0% ceiling"
         );
         // The same numbers with green as the candidate: green is far better than blue.
         assert_eq!(judge(&m, None).verdict, Verdict::Ok);
@@ -343,7 +421,7 @@ mod tests {
         let e = judge(&m, None);
         assert_eq!(e.verdict, Verdict::Insufficient);
         assert!(
-            e.reason.starts_with("150 of 200 requests on green"),
+            e.reason.starts_with("5xx: 150 of 200 requests on green"),
             "{}",
             e.reason
         );
@@ -355,7 +433,7 @@ mod tests {
         let m = metrics(&[(99, 6000.0, 15.0)], &[(99, 150.0, 1.0)]);
         let e = judge(&m, Some(Timestamp(99 * 60_000 + 10_000)));
         assert_eq!(e.verdict, Verdict::Insufficient);
-        assert!(e.reason.starts_with("no data since "), "{}", e.reason);
+        assert!(e.reason.starts_with("5xx: no data since "), "{}", e.reason);
     }
 
     #[test]
@@ -368,6 +446,8 @@ mod tests {
             judge(&MetricsSnapshot::default(), None).verdict,
             Verdict::Stale
         );
+        // The health row reads the services, not CloudWatch: it still speaks.
+        assert_eq!(row(&e, "health").verdict, Verdict::Ok);
     }
 
     #[test]

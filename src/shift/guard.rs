@@ -94,9 +94,11 @@ mod tests {
         let side = SideEvidence {
             requests: 1000.0,
             errors: 1.0,
+            conn_errors: 0.0,
             rate: Some(0.001),
             interval: None,
             latency_avg_ms: None,
+            latency_p99_ms: None,
         };
         Evidence {
             from: Timestamp(0),
@@ -106,6 +108,8 @@ mod tests {
             candidate: Color::Green,
             verdict,
             reason: "the numbers".into(),
+            checks: Vec::new(),
+            observed_share: None,
         }
     }
 

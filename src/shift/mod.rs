@@ -2,6 +2,7 @@
 //!
 //! Pure and synchronous: time comes in as values, writes go out as requests.
 
+pub mod checks;
 pub mod evidence;
 pub mod guard;
 mod machine;
@@ -10,7 +11,8 @@ pub mod roles;
 pub mod stats;
 pub mod sticky;
 
-pub use evidence::{Evidence, EvidenceSettings, SideEvidence, Verdict, evidence};
+pub use checks::{Check, CheckKind};
+pub use evidence::{Evidence, EvidenceSettings, LatencyLimits, SideEvidence, Verdict, evidence};
 pub use guard::{GuardDecision, GuardSettings};
 pub use machine::{ApplyDecision, RollbackDecision, Shift, WriteKind, WriteOutcome, WriteRequest};
 pub use roles::Role;

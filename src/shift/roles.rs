@@ -124,6 +124,7 @@ mod tests {
                     start: Timestamp(minute * 60_000),
                     requests: pick(shares(minute)),
                     errors_5xx: 0.0,
+                    target_conn_errors: 0.0,
                     latency_avg_ms: None,
                     latency_p99_ms: None,
                 })

@@ -51,6 +51,7 @@ mod tests {
             start: Timestamp::from_secs(m * 60),
             requests: 100.0,
             errors_5xx: 0.0,
+            target_conn_errors: 0.0,
             latency_avg_ms: Some(80.0),
             latency_p99_ms: None,
         };

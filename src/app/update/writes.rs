@@ -255,9 +255,7 @@ pub(super) fn audit(
 
 /// The verdict and its reason, as the audit line writes them.
 pub(super) fn evidence_summary(state: &AppState) -> Option<String> {
-    state
-        .evidence()
-        .map(|e| format!("{}: {}", e.verdict, e.reason))
+    state.evidence().map(|e| e.summary())
 }
 
 pub(super) fn record(

@@ -1,14 +1,20 @@
-//! CloudWatch: every ALB metric of both sides in one `GetMetricData` call.
+//! CloudWatch: every ALB metric of both sides and the operator's own metrics in one
+//! `GetMetricData` call, the operator's alarms in one `DescribeAlarms` call.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat};
+use aws_sdk_cloudwatch::types::{
+    AlarmType, Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, StateValue,
+};
 
 use super::errors::from_sdk;
-use crate::domain::{Color, MetricBucket, MetricsSnapshot, SideMetrics, Timestamp};
+use crate::domain::{
+    AlarmState, AlarmStatus, Color, CustomMetric, CustomSeries, MetricBucket, MetricSource,
+    MetricsSnapshot, Placeholders, SideMetrics, Timestamp,
+};
 use crate::platform::PlatformError;
 
 const NAMESPACE: &str = "AWS/ApplicationELB";
@@ -21,14 +27,16 @@ pub const HISTORY: Duration = Duration::from_secs(30 * 60);
 enum Series {
     Requests,
     Errors,
+    ConnErrors,
     LatencyAvg,
     LatencyP99,
 }
 
 impl Series {
-    const ALL: [Series; 4] = [
+    const ALL: [Series; 5] = [
         Series::Requests,
         Series::Errors,
+        Series::ConnErrors,
         Series::LatencyAvg,
         Series::LatencyP99,
     ];
@@ -37,6 +45,7 @@ impl Series {
         match self {
             Series::Requests => ("RequestCount", "Sum"),
             Series::Errors => ("HTTPCode_Target_5XX_Count", "Sum"),
+            Series::ConnErrors => ("TargetConnectionErrorCount", "Sum"),
             Series::LatencyAvg => ("TargetResponseTime", "Average"),
             Series::LatencyP99 => ("TargetResponseTime", "p99"),
         }
@@ -46,6 +55,7 @@ impl Series {
         match self {
             Series::Requests => "requests",
             Series::Errors => "errors",
+            Series::ConnErrors => "conn_errors",
             Series::LatencyAvg => "latency_avg",
             Series::LatencyP99 => "latency_p99",
         }
@@ -58,14 +68,29 @@ fn query_id(color: Color, series: Series) -> String {
     format!("{}_{}", color.label().to_lowercase(), series.id_part())
 }
 
+/// `custom3_green`: ids must match `^[a-z][a-zA-Z0-9_]*$`, so the metric's name is not in it.
+fn custom_id(index: usize, color: Color) -> String {
+    format!("custom{index}_{}", color.label().to_lowercase())
+}
+
 fn query(id: String, metric: &str, stat: &str, dimensions: Vec<Dimension>) -> MetricDataQuery {
+    namespaced_query(id, NAMESPACE, metric, stat, dimensions)
+}
+
+fn namespaced_query(
+    id: String,
+    namespace: &str,
+    metric: &str,
+    stat: &str,
+    dimensions: Vec<Dimension>,
+) -> MetricDataQuery {
     MetricDataQuery::builder()
         .id(id)
         .metric_stat(
             MetricStat::builder()
                 .metric(
                     Metric::builder()
-                        .namespace(NAMESPACE)
+                        .namespace(namespace)
                         .metric_name(metric)
                         .set_dimensions(Some(dimensions))
                         .build(),
@@ -82,20 +107,47 @@ fn dimension(name: &str, value: &str) -> Dimension {
     Dimension::builder().name(name).value(value).build()
 }
 
-/// The nine queries of one refresh: four per target group, one for the load balancer.
-/// Dimension values are ARN suffixes; full ARNs would silently match nothing.
-pub fn queries(load_balancer: &str, target_groups: [(Color, String); 2]) -> Vec<MetricDataQuery> {
+fn custom_query(id: String, source: &MetricSource) -> MetricDataQuery {
+    match source {
+        MetricSource::Metric {
+            namespace,
+            metric,
+            dimensions,
+            stat,
+        } => namespaced_query(
+            id,
+            namespace,
+            metric,
+            stat,
+            dimensions.iter().map(|(k, v)| dimension(k, v)).collect(),
+        ),
+        MetricSource::Expression(expression) => MetricDataQuery::builder()
+            .id(id)
+            .expression(expression)
+            .period(PERIOD_SECS)
+            .return_data(true)
+            .build(),
+    }
+}
+
+/// The queries of one refresh: five per target group, one for the load balancer, and one per
+/// side for each custom metric, its placeholders filled with that side's names. Dimension
+/// values are ARN suffixes (`sides` carries them so); full ARNs would silently match nothing.
+pub fn queries(
+    sides: &[(Color, Placeholders); 2],
+    custom: &[CustomMetric],
+) -> Vec<MetricDataQuery> {
     let mut queries = Vec::new();
-    for (color, target_group) in target_groups {
+    for (color, names) in sides {
         for series in Series::ALL {
             let (metric, stat) = series.metric_and_stat();
             queries.push(query(
-                query_id(color, series),
+                query_id(*color, series),
                 metric,
                 stat,
                 vec![
-                    dimension("LoadBalancer", load_balancer),
-                    dimension("TargetGroup", &target_group),
+                    dimension("LoadBalancer", &names.load_balancer),
+                    dimension("TargetGroup", &names.target_group),
                 ],
             ));
         }
@@ -104,8 +156,16 @@ pub fn queries(load_balancer: &str, target_groups: [(Color, String); 2]) -> Vec<
         ELB_5XX_ID.into(),
         "HTTPCode_ELB_5XX_Count",
         "Sum",
-        vec![dimension("LoadBalancer", load_balancer)],
+        vec![dimension("LoadBalancer", &sides[0].1.load_balancer)],
     ));
+    for (index, metric) in custom.iter().enumerate() {
+        for (color, names) in sides {
+            queries.push(custom_query(
+                custom_id(index, *color),
+                &metric.source.filled(names),
+            ));
+        }
+    }
     queries
 }
 
@@ -119,7 +179,8 @@ fn points(result: &MetricDataResult) -> impl Iterator<Item = (Timestamp, f64)> +
 
 /// Folds the query results into one-minute buckets per side. A minute without a
 /// `RequestCount` datapoint had no requests and gets no bucket, as CloudWatch means it.
-pub fn snapshot(results: &[MetricDataResult]) -> MetricsSnapshot {
+/// `custom` names the custom metrics in the order their queries were made.
+pub fn snapshot(results: &[MetricDataResult], custom: &[String]) -> MetricsSnapshot {
     let mut snapshot = MetricsSnapshot::default();
     for color in Color::BOTH {
         let series = |s: Series| -> BTreeMap<Timestamp, f64> {
@@ -131,6 +192,7 @@ pub fn snapshot(results: &[MetricDataResult]) -> MetricsSnapshot {
                 .collect()
         };
         let errors = series(Series::Errors);
+        let conn_errors = series(Series::ConnErrors);
         let latency = series(Series::LatencyAvg);
         let p99 = series(Series::LatencyP99);
         let buckets = series(Series::Requests)
@@ -140,6 +202,7 @@ pub fn snapshot(results: &[MetricDataResult]) -> MetricsSnapshot {
                 start,
                 requests,
                 errors_5xx: errors.get(&start).copied().unwrap_or(0.0),
+                target_conn_errors: conn_errors.get(&start).copied().unwrap_or(0.0),
                 // TargetResponseTime is in seconds.
                 latency_avg_ms: latency.get(&start).map(|s| s * 1000.0),
                 latency_p99_ms: p99.get(&start).map(|s| s * 1000.0),
@@ -158,12 +221,85 @@ pub fn snapshot(results: &[MetricDataResult]) -> MetricsSnapshot {
         .collect();
     elb.sort_by_key(|(t, _)| *t);
     snapshot.elb_5xx = elb;
+    snapshot.custom = custom
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let side = |color| -> Vec<(Timestamp, f64)> {
+                let minutes: BTreeMap<Timestamp, f64> = results
+                    .iter()
+                    .filter(|r| r.id() == Some(custom_id(index, color).as_str()))
+                    .flat_map(points)
+                    .map(|(t, v)| (t.floor_minute(), v))
+                    .collect();
+                minutes.into_iter().collect()
+            };
+            CustomSeries {
+                name: name.clone(),
+                blue: side(Color::Blue),
+                green: side(Color::Green),
+            }
+        })
+        .collect();
     snapshot
+}
+
+/// What one refresh asks CloudWatch: the queries, the custom metrics' names in their order,
+/// the alarms to read.
+#[derive(Debug, Clone, Default)]
+pub struct Watch {
+    pub queries: Vec<MetricDataQuery>,
+    pub custom: Vec<String>,
+    pub alarms: Vec<String>,
+}
+
+/// The states of the named alarms, metric and composite: one `DescribeAlarms` (a hundred names
+/// fit one call; config refuses more). An alarm CloudWatch does not know is left out.
+async fn alarms(client: &Client, names: &[String]) -> Result<Vec<AlarmStatus>, PlatformError> {
+    let mut found = Vec::new();
+    let mut next_token = None;
+    loop {
+        let out = client
+            .describe_alarms()
+            .set_alarm_names(Some(names.to_vec()))
+            .alarm_types(AlarmType::MetricAlarm)
+            .alarm_types(AlarmType::CompositeAlarm)
+            .max_records(100)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeAlarms", e))?;
+        let metric = out
+            .metric_alarms()
+            .iter()
+            .map(|a| (a.alarm_name(), a.state_value()));
+        let composite = out
+            .composite_alarms()
+            .iter()
+            .map(|a| (a.alarm_name(), a.state_value()));
+        for (name, state) in metric.chain(composite) {
+            let state = match state {
+                Some(StateValue::Alarm) => AlarmState::Alarm,
+                Some(StateValue::Ok) => AlarmState::Ok,
+                _ => AlarmState::InsufficientData,
+            };
+            if let Some(name) = name {
+                found.push(AlarmStatus {
+                    name: name.to_string(),
+                    state,
+                });
+            }
+        }
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() {
+            return Ok(found);
+        }
+    }
 }
 
 pub async fn fetch(
     client: &Client,
-    queries: Vec<MetricDataQuery>,
+    watch: &Watch,
     now: Timestamp,
 ) -> Result<MetricsSnapshot, PlatformError> {
     let end = now.plus(Duration::from_secs(60)).floor_minute();
@@ -173,7 +309,7 @@ pub async fn fetch(
     loop {
         let out = client
             .get_metric_data()
-            .set_metric_data_queries(Some(queries.clone()))
+            .set_metric_data_queries(Some(watch.queries.clone()))
             .start_time(DateTime::from_millis(start.0 as i64))
             .end_time(DateTime::from_millis(end.0 as i64))
             .set_next_token(next_token)
@@ -182,12 +318,16 @@ pub async fn fetch(
             .map_err(|e| from_sdk("GetMetricData", e))?;
         results.extend(out.metric_data_results().iter().cloned());
         next_token = out.next_token().map(str::to_string);
-        // Thirty minutes of nine series fit one page; a token means CloudWatch split it anyway.
+        // Thirty minutes of a few dozen series fit one page; a token means CloudWatch split it.
         if next_token.is_none() {
             break;
         }
     }
-    Ok(snapshot(&results))
+    let mut snapshot = snapshot(&results, &watch.custom);
+    if !watch.alarms.is_empty() {
+        snapshot.alarms = alarms(client, &watch.alarms).await?;
+    }
+    Ok(snapshot)
 }
 
 #[cfg(test)]
@@ -207,20 +347,50 @@ mod tests {
             .build()
     }
 
+    fn names(color: Color) -> Placeholders {
+        let side = color.label().to_lowercase();
+        Placeholders {
+            target_group: format!("targetgroup/{side}/1"),
+            load_balancer: "app/shop/50dc6c495c0c9188".into(),
+            service: format!("shop-{side}"),
+            cluster: "prod".into(),
+        }
+    }
+
     #[test]
-    fn nine_queries_with_suffix_dimensions() {
+    fn one_query_per_series_with_suffix_dimensions_and_custom_metrics_per_side() {
+        let custom = [
+            CustomMetric {
+                name: "checkout errors".into(),
+                source: MetricSource::Metric {
+                    namespace: "shop".into(),
+                    metric: "CheckoutErrors".into(),
+                    dimensions: vec![("ServiceName".into(), "{service}".into())],
+                    stat: "Sum".into(),
+                },
+                limits: vec![],
+            },
+            CustomMetric {
+                name: "queue".into(),
+                source: MetricSource::Expression(
+                    "SELECT MAX(Depth) FROM q WHERE s = '{service}'".into(),
+                ),
+                limits: vec![],
+            },
+        ];
         let q = queries(
-            "app/shop/50dc6c495c0c9188",
-            [
-                (Color::Blue, "targetgroup/blue/1".into()),
-                (Color::Green, "targetgroup/green/2".into()),
+            &[
+                (Color::Blue, names(Color::Blue)),
+                (Color::Green, names(Color::Green)),
             ],
+            &custom,
         );
-        assert_eq!(q.len(), 9);
+        assert_eq!(q.len(), 2 * 5 + 1 + 2 * 2);
         let ids: Vec<_> = q.iter().filter_map(|q| q.id()).collect();
-        assert!(ids.contains(&"green_latency_p99") && ids.contains(&"elb_5xx"));
+        assert!(ids.contains(&"green_latency_p99") && ids.contains(&"blue_conn_errors"));
         let elb = q
-            .last()
+            .iter()
+            .find(|q| q.id() == Some("elb_5xx"))
             .and_then(|q| q.metric_stat())
             .and_then(|s| s.metric())
             .expect("metric");
@@ -228,6 +398,26 @@ mod tests {
             elb.dimensions().len(),
             1,
             "ELB 5xx exists only per load balancer"
+        );
+        let green_custom = q
+            .iter()
+            .find(|q| q.id() == Some("custom0_green"))
+            .and_then(|q| q.metric_stat())
+            .and_then(|s| s.metric())
+            .expect("custom metric");
+        assert_eq!(green_custom.dimensions()[0].value(), Some("shop-green"));
+        let expression = q
+            .iter()
+            .find(|q| q.id() == Some("custom1_blue"))
+            .expect("expr");
+        assert_eq!(
+            expression.expression(),
+            Some("SELECT MAX(Depth) FROM q WHERE s = 'shop-blue'")
+        );
+        assert_eq!(
+            expression.period(),
+            Some(60),
+            "an expression needs its period"
         );
     }
 
@@ -239,12 +429,27 @@ mod tests {
             result("blue_latency_avg", &[(120, 0.081)]),
             result("green_requests", &[(120, 0.0)]),
             result("elb_5xx", &[(60, 2.0)]),
+            result("blue_conn_errors", &[(120, 3.0)]),
+            result("custom0_green", &[(120, 7.5), (60, 1.0)]),
         ];
-        let snap = snapshot(&results);
+        let snap = snapshot(&results, &["queue".to_string()]);
         assert_eq!(snap.blue.buckets.len(), 2);
         let newest = snap.blue.newest().expect("a bucket");
         assert_eq!(newest.start, Timestamp::from_secs(120));
         assert_eq!(newest.errors_5xx, 6.0);
+        assert_eq!(newest.target_conn_errors, 3.0);
+        assert_eq!(snap.custom[0].name, "queue");
+        assert_eq!(
+            snap.custom[0].green,
+            [
+                (Timestamp::from_secs(60), 1.0),
+                (Timestamp::from_secs(120), 7.5)
+            ]
+        );
+        assert!(
+            snap.custom[0].blue.is_empty(),
+            "an expression that returns nothing"
+        );
         assert_eq!(newest.latency_avg_ms.map(|l| l.round()), Some(81.0));
         assert_eq!(
             snap.blue.buckets[0].errors_5xx, 0.0,

@@ -81,6 +81,10 @@ pub struct Estate {
     pub traffic: TrafficTarget,
     pub blue: SideConfig,
     pub green: SideConfig,
+    /// `[guard] alarms`: read with every metrics refresh.
+    pub alarms: Vec<String>,
+    /// `[[guard.metric]]`: queried per side with every metrics refresh.
+    pub metrics: Vec<crate::domain::CustomMetric>,
 }
 
 impl Estate {

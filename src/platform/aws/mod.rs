@@ -24,7 +24,6 @@ use aws_config::BehaviorVersion;
 use aws_config::Region;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_cloudwatch::types::MetricDataQuery;
 use aws_sdk_ecs::types::Service;
 
 use self::ecs::TaskDefinitionSummary;
@@ -33,7 +32,9 @@ use super::{
     DeployReport, Platform, PlatformError, ScaleReport, SourceInfo, SourceKind, WriteIntent,
     WriteReport,
 };
-use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
+use crate::domain::{
+    Color, MetricsSnapshot, Observation, Placeholders, SideObservation, Timestamp, Weights,
+};
 use crate::domain::{ConfigError, Failure};
 
 /// Generous enough for a slow region, short enough that an unreachable endpoint fails in
@@ -51,7 +52,7 @@ pub struct AwsPlatform {
     elb: aws_sdk_elasticloadbalancingv2::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     sts: aws_sdk_sts::Client,
-    queries: Vec<MetricDataQuery>,
+    watch: cloudwatch::Watch,
     task_definitions: Mutex<HashMap<String, TaskDefinitionSummary>>,
     /// Another owner of the traffic, as last seen on the services.
     owner: Mutex<Option<String>>,
@@ -108,13 +109,23 @@ impl AwsPlatform {
             let arn = estate.traffic.arn();
             return Err(bad_input(format!("cannot read the load balancer from {arn}")).into());
         };
-        let queries = cloudwatch::queries(
-            &load_balancer,
-            [
-                (Color::Blue, estate.blue.target_group_dimension()),
-                (Color::Green, estate.green.target_group_dimension()),
-            ],
-        );
+        let names = |color: Color| Placeholders {
+            target_group: estate.side(color).target_group_dimension(),
+            load_balancer: load_balancer.clone(),
+            service: estate.side(color).service.clone(),
+            cluster: estate.side(color).cluster.clone(),
+        };
+        let watch = cloudwatch::Watch {
+            queries: cloudwatch::queries(
+                &[
+                    (Color::Blue, names(Color::Blue)),
+                    (Color::Green, names(Color::Green)),
+                ],
+                &estate.metrics,
+            ),
+            custom: estate.metrics.iter().map(|m| m.name.clone()).collect(),
+            alarms: estate.alarms.clone(),
+        };
         let calls = calls::CallCounter::default();
         Ok(AwsPlatform {
             ecs: aws_sdk_ecs::Client::from_conf(
@@ -139,7 +150,7 @@ impl AwsPlatform {
             ),
             estate,
             region,
-            queries,
+            watch,
             task_definitions: Mutex::new(HashMap::new()),
             owner: Mutex::new(None),
             holder: lock_holder(),
@@ -879,7 +890,7 @@ impl Platform for AwsPlatform {
     }
 
     async fn metrics(&self) -> Result<MetricsSnapshot, PlatformError> {
-        cloudwatch::fetch(&self.cloudwatch, self.queries.clone(), wall_clock()).await
+        cloudwatch::fetch(&self.cloudwatch, &self.watch, wall_clock()).await
     }
 
     /// The one place that writes weights: refuses in read-only mode and under another owner,

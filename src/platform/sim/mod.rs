@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 
 pub use clock::SimClock;
 pub use scenario::Scenario;
-pub use world::World;
+pub use world::{CHECKOUT_ALARM, World};
 
 use super::{DeployReport, Platform, PlatformError, ScaleReport, SourceInfo, SourceKind};
 use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};

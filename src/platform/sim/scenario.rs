@@ -1,6 +1,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::service::Fault;
+
 /// What the simulated world does once the demo starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Scenario {
@@ -11,23 +13,42 @@ pub enum Scenario {
     BadGreen,
     /// Green answers three times slower than blue.
     SlowGreen,
+    /// Green's tasks crash and hang under load: its requests fail at the load balancer.
+    CrashyGreen,
+    /// Green's ALB metrics look fine, but the shop's checkout-error alarm fires.
+    AlarmGreen,
     /// A share of API calls fail or are throttled.
     FlakyApi,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::Healthy,
         Scenario::BadGreen,
         Scenario::SlowGreen,
+        Scenario::CrashyGreen,
+        Scenario::AlarmGreen,
         Scenario::FlakyApi,
     ];
+
+    /// How green's build fails once it carries traffic, in this scenario.
+    pub fn green_fault(self) -> Option<Fault> {
+        match self {
+            Scenario::BadGreen => Some(Fault::Errors),
+            Scenario::SlowGreen => Some(Fault::Slow),
+            Scenario::CrashyGreen => Some(Fault::Crashes),
+            Scenario::AlarmGreen => Some(Fault::Alarm),
+            Scenario::Healthy | Scenario::FlakyApi => None,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Healthy => "healthy",
             Scenario::BadGreen => "bad-green",
             Scenario::SlowGreen => "slow-green",
+            Scenario::CrashyGreen => "crashy-green",
+            Scenario::AlarmGreen => "alarm-green",
             Scenario::FlakyApi => "flaky-api",
         }
     }
@@ -35,8 +56,18 @@ impl Scenario {
     pub fn describe(self) -> &'static str {
         match self {
             Scenario::Healthy => "green comes up healthy and serves as well as blue",
-            Scenario::BadGreen => "green's 5xx rate climbs to ~8% once it carries traffic",
-            Scenario::SlowGreen => "green answers 3x slower than blue",
+            Scenario::BadGreen => {
+                "green's 5xx rate climbs to ~8% once it carries traffic (the 5xx row stops it)"
+            }
+            Scenario::SlowGreen => "green answers 3x slower than blue (the latency row stops it)",
+            Scenario::CrashyGreen => {
+                "green's tasks crash under load: ~10% of its requests fail as ELB 502/504 and \
+                 target connection errors, almost no target 5xx (the lb errors row stops it)"
+            }
+            Scenario::AlarmGreen => {
+                "green's ALB metrics look fine, but the shop-checkout-errors alarm fires a \
+                 minute after green carries traffic (the alarms row stops it)"
+            }
             Scenario::FlakyApi => "a quarter of API calls fail or are throttled",
         }
     }

@@ -31,6 +31,37 @@ struct SimTask {
 }
 
 /// One simulated ECS service with its tasks and target group.
+/// How a broken build fails once it carries traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Its 5xx rate climbs to ~8%.
+    Errors,
+    /// It answers three times slower.
+    Slow,
+    /// Its tasks crash and hang under load: ~10% of its requests fail at the load balancer
+    /// (connection errors and timeouts), almost none as target 5xx.
+    Crashes,
+    /// Its ALB metrics look fine, but the shop's own checkout-error alarm fires.
+    Alarm,
+}
+
+impl Fault {
+    /// The simulator's stand-in for a broken build, by its image reference:
+    /// `example/shop:1.7.0-bad` fails like bad-green, `-slow`, `-crashy` and `-alarm` like
+    /// their scenarios.
+    pub fn of_image(image: &str) -> Option<Fault> {
+        [
+            ("bad", Fault::Errors),
+            ("slow", Fault::Slow),
+            ("crash", Fault::Crashes),
+            ("alarm", Fault::Alarm),
+        ]
+        .into_iter()
+        .find(|(word, _)| image.contains(word))
+        .map(|(_, fault)| fault)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SimService {
     pub cluster: String,
@@ -39,8 +70,8 @@ pub struct SimService {
     pub revision: u32,
     pub image: String,
     pub desired: u32,
-    /// A broken build: its 5xx rate climbs once it carries traffic.
-    pub faulty: bool,
+    /// What is wrong with the build it runs, if anything: shows once it carries traffic.
+    pub fault: Option<Fault>,
     tasks: Vec<SimTask>,
     /// The previous revision's tasks during a rolling deployment: they serve until the new
     /// ones are healthy, as ECS does with a minimum healthy percent of 100.
@@ -60,7 +91,7 @@ impl SimService {
             revision,
             image: image.into(),
             desired: 0,
-            faulty: false,
+            fault: None,
             tasks: Vec::new(),
             retiring: Vec::new(),
             events: VecDeque::new(),

@@ -5,12 +5,26 @@ use crate::domain::{MetricBucket, SideMetrics, Timestamp};
 /// How many minutes of buckets the simulated CloudWatch keeps.
 const MINUTES_KEPT: usize = 60;
 
+/// One simulated second of one target group's traffic.
+#[derive(Debug, Clone, Copy)]
+pub struct Second {
+    /// Every request routed to the group, those the load balancer failed included.
+    pub requests: f64,
+    /// 5xx answered by the targets.
+    pub errors: f64,
+    /// Requests that never reached a target (`TargetConnectionErrorCount`).
+    pub conn_errors: f64,
+    pub latency_ms: f64,
+    pub p99_ms: f64,
+}
+
 /// One minute being filled, before CloudWatch would publish it.
 #[derive(Debug, Clone, Copy)]
 struct Accumulating {
     start: Timestamp,
     requests: f64,
     errors: f64,
+    conn_errors: f64,
     latency_sum_ms: f64,
     latency_p99_ms: f64,
 }
@@ -22,21 +36,22 @@ pub struct MinuteBuckets {
 }
 
 impl MinuteBuckets {
-    /// Adds one second of traffic: `requests` answered with `errors` 5xx at `latency_ms` mean.
-    pub fn record(
-        &mut self,
-        at: Timestamp,
-        requests: f64,
-        errors: f64,
-        latency_ms: f64,
-        p99_ms: f64,
-    ) {
+    /// Adds one second of traffic.
+    pub fn record(&mut self, at: Timestamp, second: Second) {
+        let Second {
+            requests,
+            errors,
+            conn_errors,
+            latency_ms,
+            p99_ms,
+        } = second;
         let start = at.floor_minute();
         if self.buckets.back().map(|b| b.start) != Some(start) {
             self.buckets.push_back(Accumulating {
                 start,
                 requests: 0.0,
                 errors: 0.0,
+                conn_errors: 0.0,
                 latency_sum_ms: 0.0,
                 latency_p99_ms: 0.0,
             });
@@ -47,6 +62,7 @@ impl MinuteBuckets {
         if let Some(b) = self.buckets.back_mut() {
             b.requests += requests;
             b.errors += errors;
+            b.conn_errors += conn_errors;
             b.latency_sum_ms += latency_ms * requests;
             b.latency_p99_ms = b.latency_p99_ms.max(p99_ms);
         }
@@ -64,6 +80,7 @@ impl MinuteBuckets {
                 start: b.start,
                 requests: b.requests,
                 errors_5xx: b.errors,
+                target_conn_errors: b.conn_errors,
                 latency_avg_ms: Some(b.latency_sum_ms / b.requests),
                 latency_p99_ms: Some(b.latency_p99_ms),
             })

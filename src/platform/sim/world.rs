@@ -6,9 +6,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::Scenario;
-use super::service::SimService;
-use super::traffic::MinuteBuckets;
-use crate::domain::{Color, MetricsSnapshot, Observation, SideObservation, Timestamp, Weights};
+use super::service::{Fault, SimService};
+use super::traffic::{MinuteBuckets, Second};
+use crate::domain::{
+    AlarmState, AlarmStatus, Color, MetricsSnapshot, Observation, SideObservation, Timestamp,
+    Weights,
+};
 use crate::domain::{DeployReport, ScaleReport};
 
 /// Requests per second the simulated shop receives, before noise and the daily swell.
@@ -25,6 +28,15 @@ const BAD_BUILD_RAMP_SECS: f64 = 120.0;
 const BLUE_LATENCY_MS: f64 = 80.0;
 const GREEN_LATENCY_MS: f64 = 84.0;
 const SLOW_GREEN_FACTOR: f64 = 3.0;
+/// Share of a crashing build's requests the load balancer fails, half of them as connection
+/// errors (502), half as timeouts (504).
+const CRASH_FAILURE_RATE: f64 = 0.10;
+/// The shop's own alarm on checkout errors, as an operator would list it in `[guard] alarms`.
+pub const CHECKOUT_ALARM: &str = "shop-checkout-errors";
+/// How long a side with the alarm fault carries traffic before the alarm fires (its metric's
+/// period), and how long after the side stops carrying traffic it goes back to OK.
+const ALARM_AFTER: Duration = Duration::from_secs(60);
+const ALARM_CLEARS_AFTER: Duration = Duration::from_secs(120);
 
 /// The whole simulated estate, stepped one simulated second at a time so that the same seed
 /// gives the same world however often it is looked at.
@@ -35,22 +47,18 @@ pub struct World {
     /// the same world whatever the wall clock says.
     origin: Timestamp,
     rng: StdRng,
-    scenario: Scenario,
     weights: Weights,
     blue: SimService,
     green: SimService,
     blue_metrics: MinuteBuckets,
     green_metrics: MinuteBuckets,
     elb_5xx: VecDeque<(Timestamp, f64)>,
+    /// When the checkout alarm fired and, once its cause carries no traffic, when that began.
+    alarm_since: Option<Timestamp>,
+    alarm_calm_since: Option<Timestamp>,
     /// When each side (blue, green) began carrying traffic on the revision it runs: a faulty
     /// build's errors climb from then.
     serving_since: [Option<Timestamp>; 2],
-}
-
-/// The simulator's stand-in for a broken build: an image with `bad` in its reference
-/// (`example/shop:1.7.0-bad`) fails like bad green once it carries traffic.
-pub fn is_faulty_image(image: &str) -> bool {
-    image.contains("bad")
 }
 
 fn index(color: Color) -> usize {
@@ -68,18 +76,19 @@ impl World {
         blue.settle_at(TASKS_PER_SIDE, history_start);
         let mut green =
             SimService::new("shop-green", "shop-green", "shop", 8, "example/shop:1.5.0");
-        green.faulty = scenario == Scenario::BadGreen;
+        green.fault = scenario.green_fault();
         let mut world = World {
             now: history_start,
             origin: history_start,
             rng: StdRng::seed_from_u64(seed),
-            scenario,
             weights: Weights::ALL_BLUE,
             blue,
             green,
             blue_metrics: MinuteBuckets::default(),
             green_metrics: MinuteBuckets::default(),
             elb_5xx: VecDeque::new(),
+            alarm_since: None,
+            alarm_calm_since: None,
             serving_since: [None, None],
         };
         world.advance_to(start);
@@ -127,7 +136,7 @@ impl World {
         let from = format!("{}:{}", service.family, service.revision);
         service.revision = newest_revision;
         service.roll_out(image, desired, now, &mut self.rng);
-        service.faulty = is_faulty_image(image);
+        service.fault = Fault::of_image(image);
         let to = format!("{}:{}", service.family, service.revision);
         self.serving_since[index(idle)] = None;
         Ok(DeployReport {
@@ -167,9 +176,9 @@ impl World {
                 "adopt needs one side carrying all traffic ({weights} blue/green now)"
             ));
         };
-        let (revision, image, faulty) = {
+        let (revision, image, fault) = {
             let source = self.side(idle);
-            (source.revision, source.image.clone(), source.faulty)
+            (source.revision, source.image.clone(), source.fault)
         };
         let now = self.now;
         let service = match live {
@@ -181,7 +190,7 @@ impl World {
         // The live side takes the idle side's revision as it is: roll_out counts one up.
         service.revision = revision.saturating_sub(1);
         service.roll_out(&image, desired, now, &mut self.rng);
-        service.faulty = faulty;
+        service.fault = fault;
         let to = format!("{}:{}", service.family, service.revision);
         self.serving_since[index(live)] = None;
         Ok(DeployReport {
@@ -221,6 +230,38 @@ impl World {
                 .filter(|(t, _)| t.0 + 60_000 <= self.now.0 && t.0 >= from)
                 .copied()
                 .collect(),
+            alarms: vec![AlarmStatus {
+                name: CHECKOUT_ALARM.into(),
+                state: if self.alarm_since.is_some() {
+                    AlarmState::Alarm
+                } else {
+                    AlarmState::Ok
+                },
+            }],
+            custom: Vec::new(),
+        }
+    }
+
+    /// Fires the checkout alarm once a side with the alarm fault has carried traffic for its
+    /// period; clears it a while after no such side carries any.
+    fn step_alarm(&mut self, now: Timestamp) {
+        let firing_cause = Color::BOTH.into_iter().any(|color| {
+            self.side(color).fault == Some(Fault::Alarm)
+                && !self.weights.is_idle(color)
+                && self.serving_since[index(color)]
+                    .is_some_and(|since| now.since(since) >= ALARM_AFTER)
+        });
+        match (firing_cause, self.alarm_since) {
+            (true, None) => self.alarm_since = Some(now),
+            (true, Some(_)) => self.alarm_calm_since = None,
+            (false, Some(_)) => {
+                let calm = *self.alarm_calm_since.get_or_insert(now);
+                if now.since(calm) >= ALARM_CLEARS_AFTER {
+                    self.alarm_since = None;
+                    self.alarm_calm_since = None;
+                }
+            }
+            (false, None) => {}
         }
     }
 
@@ -234,6 +275,7 @@ impl World {
                 *since = Some(now);
             }
         }
+        self.step_alarm(now);
 
         // A gentle ten-minute swell plus noise, so the sparklines look like a real shop.
         let phase = now.since(self.origin).as_secs_f64() / 600.0 * TAU;
@@ -253,17 +295,36 @@ impl World {
                 self.record_elb_5xx(now, requests);
                 continue;
             }
-            let rate = self.error_rate(color, now);
-            let errors = (requests * rate + self.rng.random::<f64>())
+            // Requests the load balancer fails itself: still in the group's RequestCount, never
+            // in its targets' 5xx.
+            let failed = (requests * self.crash_rate(color, now) + self.rng.random::<f64>())
                 .floor()
                 .min(requests);
+            let conn_errors = (failed / 2.0).floor();
+            if failed > 0.0 {
+                self.record_elb_5xx(now, failed);
+            }
+            let answered = requests - failed;
+            let rate = self.error_rate(color, now);
+            let errors = (answered * rate + self.rng.random::<f64>())
+                .floor()
+                .min(answered);
             let latency = self.latency_ms(color) * (1.0 + self.rng.random_range(-0.1..0.1));
             let p99 = latency * self.rng.random_range(2.2..2.8);
             let buckets = match color {
                 Color::Blue => &mut self.blue_metrics,
                 Color::Green => &mut self.green_metrics,
             };
-            buckets.record(now, requests, errors, latency, p99);
+            buckets.record(
+                now,
+                Second {
+                    requests,
+                    errors,
+                    conn_errors,
+                    latency_ms: latency,
+                    p99_ms: p99,
+                },
+            );
         }
     }
 
@@ -279,20 +340,38 @@ impl World {
             Color::Blue => BLUE_ERROR_RATE,
             Color::Green => GREEN_ERROR_RATE,
         };
-        match (self.side(color).faulty, self.serving_since[index(color)]) {
-            (true, Some(since)) => {
-                let ramp = (now.since(since).as_secs_f64() / BAD_BUILD_RAMP_SECS).min(1.0);
-                healthy + (BAD_BUILD_ERROR_RATE - healthy) * ramp
+        match self.side(color).fault {
+            Some(Fault::Errors) => {
+                healthy + (BAD_BUILD_ERROR_RATE - healthy) * self.ramp(color, now)
             }
             _ => healthy,
         }
     }
 
+    /// How far a faulty build has come to its full failure: 0 when it starts carrying
+    /// traffic, 1 after the ramp.
+    fn ramp(&self, color: Color, now: Timestamp) -> f64 {
+        self.serving_since[index(color)].map_or(0.0, |since| {
+            (now.since(since).as_secs_f64() / BAD_BUILD_RAMP_SECS).min(1.0)
+        })
+    }
+
+    /// The share of `color`'s requests the load balancer fails (502/504): a crashing build's.
+    fn crash_rate(&self, color: Color, now: Timestamp) -> f64 {
+        match self.side(color).fault {
+            Some(Fault::Crashes) => CRASH_FAILURE_RATE * self.ramp(color, now).max(0.5),
+            _ => 0.0,
+        }
+    }
+
     fn latency_ms(&self, color: Color) -> f64 {
-        match (color, self.scenario) {
-            (Color::Blue, _) => BLUE_LATENCY_MS,
-            (Color::Green, Scenario::SlowGreen) => GREEN_LATENCY_MS * SLOW_GREEN_FACTOR,
-            (Color::Green, _) => GREEN_LATENCY_MS,
+        let base = match color {
+            Color::Blue => BLUE_LATENCY_MS,
+            Color::Green => GREEN_LATENCY_MS,
+        };
+        match self.side(color).fault {
+            Some(Fault::Slow) => base * SLOW_GREEN_FACTOR,
+            _ => base,
         }
     }
 
