@@ -9,17 +9,21 @@ use cutover::audit::Auditor;
 use cutover::cmd::{Headless, Outcome, ShiftTarget};
 use cutover::domain::{Color, Timestamp, Weights};
 use cutover::platform::Platform;
-use cutover::platform::sim::{Scenario, SimOptions, SimPlatform};
+use cutover::platform::sim::{CHECKOUT_ALARM, Scenario, SimOptions, SimPlatform};
 use cutover::shift::plan::{OnBreach, PlanSpec};
 
 const START: Timestamp = Timestamp(1_795_763_100_000);
 
 /// A demo world five minutes in (green up and healthy), read once, with its own audit log.
 async fn demo(name: &str, scenario: Scenario) -> Headless<SimPlatform> {
+    seeded(name, scenario, 7).await
+}
+
+async fn seeded(name: &str, scenario: Scenario, seed: u64) -> Headless<SimPlatform> {
     let platform = SimPlatform::new(SimOptions {
         scenario,
         speed: 1.0,
-        seed: 7,
+        seed,
         start: START,
         warm_up: cutover::cmd::demo::HEADLESS_WARM_UP,
     });
@@ -30,7 +34,7 @@ async fn demo(name: &str, scenario: Scenario) -> Headless<SimPlatform> {
     Headless {
         platform: Arc::new(platform),
         observation,
-        settings: Settings::default(),
+        settings: demo_settings(),
         plan: Some((
             PlanSpec::Steps {
                 steps: vec![10, 25, 50, 100],
@@ -41,6 +45,13 @@ async fn demo(name: &str, scenario: Scenario) -> Headless<SimPlatform> {
         source: "the test".into(),
         auditor: Auditor::new(&path, "tester".into(), "sim".into()).expect("an audit log"),
     }
+}
+
+/// The defaults, with the simulated shop's alarm listed as an operator would list theirs.
+fn demo_settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.evidence.alarms = vec![CHECKOUT_ALARM.to_string()];
+    settings
 }
 
 async fn weights(headless: &Headless<SimPlatform>) -> Weights {
@@ -131,4 +142,68 @@ async fn plan_run_on_a_bad_green_is_rolled_back_by_the_guard_and_exits_5() {
         "{outcome:?}"
     );
     assert_eq!(weights(&headless).await, Weights::ALL_BLUE);
+}
+
+/// The greenest share any write of this run gave green, from its audit log.
+fn highest_green_share(name: &str) -> u64 {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("headless-{name}.jsonl"));
+    std::fs::read_to_string(&path)
+        .expect("the audit log")
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|line| line["to"]["green"].as_u64())
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_bad_build_is_stopped_at_the_first_step_by_its_own_row() {
+    for (scenario, row) in [
+        (Scenario::BadGreen, "5xx"),
+        (Scenario::SlowGreen, "latency"),
+        (Scenario::CrashyGreen, "lb errors"),
+        (Scenario::AlarmGreen, "alarms"),
+    ] {
+        let name = format!("stopped-{scenario}");
+        let mut headless = seeded(&name, scenario, 7).await;
+        let started = headless.platform.now();
+        let outcome = cutover::cmd::plan::plan_run(&mut headless)
+            .await
+            .expect("plan run");
+        let took = headless.platform.now().since(started);
+        assert_eq!(outcome.exit_code(), 5, "{scenario}: {outcome:?}");
+        assert!(
+            outcome
+                .message()
+                .starts_with(&format!("the guard rolled back to 100/0: {row}: ")),
+            "{scenario} is caught by its {row} row: {outcome:?}"
+        );
+        assert_eq!(weights(&headless).await, Weights::ALL_BLUE, "{scenario}");
+        assert_eq!(
+            highest_green_share(&name),
+            10,
+            "{scenario} never got past the first step"
+        );
+        // For the record: how long the bad build carried traffic before the rollback.
+        eprintln!(
+            "{scenario}: rolled back by the {row} row {}s after green got 10%",
+            took.as_secs()
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_healthy_green_reaches_everything_with_no_false_stop_over_twenty_seeds() {
+    let mut stops = Vec::new();
+    for seed in 1..=20 {
+        let mut headless = seeded(&format!("healthy-{seed}"), Scenario::Healthy, seed).await;
+        let outcome = cutover::cmd::plan::plan_run(&mut headless)
+            .await
+            .expect("plan run");
+        if outcome.exit_code() != 0 || weights(&headless).await != Weights::ALL_GREEN {
+            stops.push(format!("seed {seed}: {outcome:?}"));
+        }
+    }
+    assert!(stops.is_empty(), "false stops: {stops:#?}");
 }

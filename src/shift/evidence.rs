@@ -473,4 +473,259 @@ mod tests {
         assert_eq!(e.green.requests, 2000.0);
         assert_eq!(e.verdict, Verdict::Ok);
     }
+
+    /// Sets every bucket's latency of one side: (avg, p99).
+    fn with_latency(mut side: SideMetrics, avg: f64, p99: f64) -> SideMetrics {
+        for b in &mut side.buckets {
+            b.latency_avg_ms = Some(avg);
+            b.latency_p99_ms = Some(p99);
+        }
+        side
+    }
+
+    fn steady(requests: f64) -> Vec<(u64, f64, f64)> {
+        (97..=99).map(|m| (m, requests, 0.0)).collect()
+    }
+
+    #[test]
+    fn a_slow_green_is_worse_on_the_latency_row_with_both_sides_numbers() {
+        let mut m = metrics(&steady(2000.0), &steady(500.0));
+        m.blue = with_latency(m.blue, 80.0, 240.0);
+        m.green = with_latency(m.green, 254.0, 757.0);
+        let e = judge(&m, None);
+        assert_eq!(e.verdict, Verdict::Worse);
+        assert_eq!(row(&e, "5xx").verdict, Verdict::Ok, "no 5xx at all");
+        assert_eq!(
+            e.reason,
+            "latency: green p99 757 ms · avg 254 ms vs blue 240 ms · 80 ms: p99 3.2× blue's, over 1.5×"
+        );
+    }
+
+    #[test]
+    fn latency_needs_the_ratio_and_the_floor_and_a_tie_is_ok() {
+        let judge_latency = |green: (f64, f64), blue: (f64, f64), limits: LatencyLimits| {
+            let mut m = metrics(&steady(2000.0), &steady(500.0));
+            m.blue = with_latency(m.blue, blue.0, blue.1);
+            m.green = with_latency(m.green, green.0, green.1);
+            let settings = EvidenceSettings {
+                latency: limits,
+                ..EvidenceSettings::default()
+            };
+            row(&judge_with(&m, None, &settings), "latency").verdict
+        };
+        let limits = LatencyLimits::default();
+        // Twice as slow, but 20 ms against 10 ms: under the 50 ms floor, no alarm.
+        assert_eq!(
+            judge_latency((10.0, 20.0), (5.0, 10.0), limits),
+            Verdict::Ok
+        );
+        // Exactly 1.5× is a tie with the limit: ok.
+        assert_eq!(
+            judge_latency((120.0, 360.0), (80.0, 240.0), limits),
+            Verdict::Ok
+        );
+        assert_eq!(
+            judge_latency((121.0, 240.0), (80.0, 240.0), limits),
+            Verdict::Worse
+        );
+        // A ceiling on p99 applies whatever blue does.
+        let ceiling = LatencyLimits {
+            max_p99_ms: Some(300.0),
+            ..limits
+        };
+        assert_eq!(
+            judge_latency((80.0, 301.0), (80.0, 290.0), ceiling),
+            Verdict::Worse
+        );
+        // Too few requests on green: no verdict on latency either.
+        let mut m = metrics(&steady(2000.0), &[(99, 100.0, 0.0)]);
+        m.green = with_latency(m.green, 900.0, 2000.0);
+        assert_eq!(
+            row(&judge(&m, None), "latency").verdict,
+            Verdict::Insufficient
+        );
+    }
+
+    #[test]
+    fn missing_latency_datapoints_are_insufficient_not_ok() {
+        let mut m = metrics(&steady(2000.0), &steady(500.0));
+        for b in &mut m.green.buckets {
+            b.latency_avg_ms = None;
+            b.latency_p99_ms = None;
+        }
+        let latency = row(&judge(&m, None), "latency");
+        assert_eq!(latency.verdict, Verdict::Insufficient);
+        assert!(latency.reason.starts_with("no response times for green"));
+    }
+
+    #[test]
+    fn a_crashing_green_is_worse_on_the_load_balancer_row_though_its_5xx_look_fine() {
+        // Blue carried everything until minute 96; green got its share from 97 on. Green's
+        // tasks crash: 25 connection errors a minute, and 25 more requests a minute time out
+        // (ELB 504), which only the load balancer's count shows.
+        let mut m = metrics(
+            &[
+                (92, 2500.0, 5.0),
+                (93, 2500.0, 5.0),
+                (94, 2500.0, 5.0),
+                (95, 2500.0, 5.0),
+                (96, 2500.0, 5.0),
+                (97, 2000.0, 5.0),
+                (98, 2000.0, 5.0),
+                (99, 2000.0, 5.0),
+            ],
+            &steady(500.0),
+        );
+        for b in &mut m.green.buckets {
+            b.target_conn_errors = 25.0;
+        }
+        m.elb_5xx = (92..=99)
+            .map(|minute| {
+                (
+                    Timestamp(minute * 60_000),
+                    if minute >= 97 { 51.0 } else { 1.0 },
+                )
+            })
+            .collect();
+        let e = judge(&m, Some(Timestamp(96 * 60_000 + 30_000)));
+        assert_eq!(row(&e, "5xx").verdict, Verdict::Ok, "{:?}", e.checks);
+        assert_eq!(e.verdict, Verdict::Worse);
+        assert_eq!(
+            e.reason,
+            "lb errors: green 10.0% ± 1.5 (75 connection errors, 75 ELB 5xx blue does not explain) \
+             vs blue 0.00% ± 0.03 over 1 500 requests: above the 5.0% ceiling"
+        );
+        // When green's share did not grow, the load balancer's 5xx are not charged to it.
+        m.green = side(
+            &(90..=99)
+                .map(|minute| (minute, 500.0, 0.0))
+                .collect::<Vec<_>>(),
+        );
+        m.blue = side(
+            &(90..=99)
+                .map(|minute| (minute, 2000.0, 5.0))
+                .collect::<Vec<_>>(),
+        );
+        let lb = row(
+            &judge(&m, Some(Timestamp(96 * 60_000 + 30_000))),
+            "lb errors",
+        );
+        assert!(!lb.reason.contains("does not explain"), "{}", lb.reason);
+        assert_eq!(lb.verdict, Verdict::Ok, "{}", lb.reason);
+    }
+
+    #[test]
+    fn a_green_carrying_traffic_with_no_healthy_target_is_worse_at_once() {
+        let mut o = observed(10);
+        o.green.targets.healthy = 0;
+        o.green.service.running = 0;
+        // No metrics yet for the window: the health row does not wait for them.
+        let m = metrics(&[(99, 6000.0, 15.0)], &[]);
+        let e = evidence(
+            &m,
+            Some(&o),
+            Color::Green,
+            Some(Timestamp(99 * 60_000 + 10_000)),
+            NOW,
+            &EvidenceSettings::default(),
+        );
+        assert_eq!(e.verdict, Verdict::Worse);
+        assert_eq!(
+            e.reason,
+            "health: green carries 10% with no healthy target (0 registered, 0 running)"
+        );
+        // At 0% it is no news for the evidence (the guard refuses traffic to it).
+        o.weights = crate::domain::Weights::ALL_BLUE;
+        let e = evidence(
+            &m,
+            Some(&o),
+            Color::Green,
+            None,
+            NOW,
+            &EvidenceSettings::default(),
+        );
+        assert_eq!(row(&e, "health").verdict, Verdict::Ok);
+    }
+
+    #[test]
+    fn custom_metrics_are_judged_per_side_and_an_empty_expression_is_insufficient() {
+        use crate::domain::{CustomMetric, CustomSeries, MetricLimit, MetricSource};
+        let settings = EvidenceSettings {
+            metrics: vec![
+                CustomMetric {
+                    name: "checkout errors".into(),
+                    source: MetricSource::Expression("SEARCH(...)".into()),
+                    limits: vec![MetricLimit::Ratio(1.5)],
+                },
+                CustomMetric {
+                    name: "queue depth".into(),
+                    source: MetricSource::Expression("SELECT ...".into()),
+                    limits: vec![MetricLimit::Ceiling(100.0)],
+                },
+            ],
+            ..EvidenceSettings::default()
+        };
+        let mut m = metrics(&steady(2000.0), &steady(500.0));
+        m.custom = vec![CustomSeries {
+            name: "checkout errors".into(),
+            blue: vec![(Timestamp(98 * 60_000), 2.0), (Timestamp(99 * 60_000), 2.0)],
+            green: vec![(Timestamp(98 * 60_000), 4.0), (Timestamp(99 * 60_000), 6.0)],
+        }];
+        let e = judge_with(&m, None, &settings);
+        let checkout = row(&e, "checkout errors");
+        assert_eq!(checkout.verdict, Verdict::Worse);
+        assert_eq!(
+            checkout.reason,
+            "green 5 vs blue 2: 2.5× the live side's, over 1.5×"
+        );
+        let queue = row(&e, "queue depth");
+        assert_eq!(queue.verdict, Verdict::Insufficient, "no series came back");
+        assert!(queue.reason.starts_with("no datapoints for green"));
+        assert_eq!(e.verdict, Verdict::Worse, "the worst row decides");
+    }
+
+    #[test]
+    fn the_observed_share_counts_what_each_side_served() {
+        let e = judge(&metrics(&steady(1800.0), &steady(200.0)), None);
+        assert_eq!(e.observed_share, Some(0.1));
+        assert_eq!(
+            judge(&MetricsSnapshot::default(), None).observed_share,
+            None
+        );
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The verdict is always the worst row's, and a worse row is never hidden by others.
+        #[test]
+        fn the_verdict_is_the_worst_row(
+            blue in proptest::collection::vec((0.0f64..5000.0, 0.0f64..1.0, 1.0f64..500.0), 3),
+            green in proptest::collection::vec((0.0f64..5000.0, 0.0f64..1.0, 1.0f64..500.0), 3),
+            healthy in 0u32..3,
+        ) {
+            let side = |values: &[(f64, f64, f64)]| SideMetrics {
+                buckets: values.iter().enumerate().map(|(i, &(requests, rate, latency))| MetricBucket {
+                    start: Timestamp((97 + i as u64) * 60_000),
+                    requests: requests.floor(),
+                    errors_5xx: (requests * rate * 0.1).floor(),
+                    target_conn_errors: 0.0,
+                    latency_avg_ms: Some(latency),
+                    latency_p99_ms: Some(latency * 2.5),
+                }).collect(),
+            };
+            let m = MetricsSnapshot { blue: side(&blue), green: side(&green), ..MetricsSnapshot::default() };
+            let mut o = observed(20);
+            o.green.targets.healthy = healthy;
+            let e = evidence(&m, Some(&o), Color::Green, None, NOW, &EvidenceSettings::default());
+            let worst = e.checks.iter().map(|c| checks::severity(c.verdict)).max();
+            prop_assert_eq!(Some(checks::severity(e.verdict)), worst);
+            if e.checks.iter().any(|c| c.verdict == Verdict::Worse) {
+                prop_assert_eq!(e.verdict, Verdict::Worse);
+            }
+            if healthy == 0 {
+                prop_assert_eq!(e.verdict, Verdict::Worse, "green at 20% with no healthy target");
+            }
+        }
+    }
 }
