@@ -77,6 +77,56 @@ fn evidence_between_the_panels() {
 }
 
 #[test]
+fn a_slow_green_is_caught_by_the_latency_row_and_its_latency_turns_red() {
+    let console = Console::carrying_in(Scenario::SlowGreen, 10);
+    let buffer = snapshot("evidence_slow_green", &console.state);
+    let (x, y) = find(&buffer, " WORSE ").expect("the verdict");
+    assert_eq!(buffer[(x, y)].bg, Tint::Red);
+    assert!(
+        find(&buffer, "latency: green p99 3.2× blue's").is_some_and(|(_, row)| row == y),
+        "the verdict line names the row that decided it"
+    );
+    let (x, y) = find(&buffer, " latency    worse").expect("the latency row");
+    assert_eq!(buffer[(x + 12, y)].fg, Tint::Red);
+    for label in [" 5xx ", " lb errors ", " health ", " alarms "] {
+        assert!(find(&buffer, label).is_some(), "a {label} row");
+    }
+    // In green's panel the latency is red too; blue's stays plain.
+    let (x, y) = find(&buffer, "latency 2").expect("green's latency");
+    assert_eq!(buffer[(x + 8, y)].fg, Tint::Red, "green's latency in red");
+}
+
+#[test]
+fn a_side_carrying_traffic_with_no_healthy_target_raises_a_red_banner() {
+    let mut console = Console::carrying(10);
+    let mut observation = console.world.observation();
+    observation.green.targets.healthy = 0;
+    observation.green.targets.unhealthy = 4;
+    console.observe_with(observation);
+    let buffer = snapshot("banner_no_healthy_target", &console.state);
+    let (x, y) = find(
+        &buffer,
+        "GREEN carries 10% with no healthy target — R rolls back",
+    )
+    .expect("the banner");
+    assert_eq!(buffer[(x, y)].bg, Tint::Red);
+    assert_eq!(buffer[(0, y)].bg, Tint::Red, "across the screen");
+    assert!(find(&buffer, "health: green carries 10% with no healthy target").is_some());
+}
+
+#[test]
+fn at_80x33_the_verdict_and_the_worst_row_stay_visible() {
+    let console = Console::carrying_in(Scenario::SlowGreen, 10);
+    let terminal = draw(&console.state, 80, 33);
+    let buffer = terminal.backend().buffer();
+    insta::assert_snapshot!("evidence_slow_green_80x33", text(buffer));
+    let (_, y) = find(buffer, " WORSE ").expect("the verdict");
+    assert!(
+        find(buffer, "latency: green p99 3.2× blue's, over 1.5×").is_some_and(|(_, row)| row == y)
+    );
+}
+
+#[test]
 fn start() {
     let console = Console::new();
     let buffer = snapshot("start", &console.state);

@@ -190,6 +190,29 @@ impl AppState {
         ))
     }
 
+    /// A side that carries traffic with no healthy target, as last read, in the words of the
+    /// red banner: every request it gets fails at the load balancer.
+    pub fn unserved_traffic(&self) -> Option<String> {
+        let observation = self.observation.as_ref()?;
+        let candidate = self.candidate();
+        Color::BOTH.into_iter().find_map(|color| {
+            let side = observation.side(color);
+            if observation.weights.is_idle(color) || side.targets.healthy > 0 {
+                return None;
+            }
+            let fix = if color == candidate {
+                "R rolls back"
+            } else {
+                "check its service and targets"
+            };
+            Some(format!(
+                "{} carries {}% with no healthy target — {fix}",
+                color.label(),
+                observation.weights.percent_text(color)
+            ))
+        })
+    }
+
     /// What the guard says of moving `from` → `to` now: the one place the console asks it
     /// (keys, promote, plan steps).
     pub fn guard(&self, from: Weights, to: Weights) -> GuardDecision {

@@ -497,7 +497,7 @@ mod tests {
         assert_eq!(row(&e, "5xx").verdict, Verdict::Ok, "no 5xx at all");
         assert_eq!(
             e.reason,
-            "latency: green p99 757 ms · avg 254 ms vs blue 240 ms · 80 ms: p99 3.2× blue's, over 1.5×"
+            "latency: green p99 3.2× blue's, over 1.5×: p99 757 ms vs 240 ms · avg 254 ms vs 80 ms"
         );
     }
 

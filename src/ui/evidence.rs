@@ -7,9 +7,21 @@ use ratatui::widgets::{Block, BorderType};
 use super::theme;
 use crate::app::AppState;
 use crate::domain::format_age;
-use crate::shift::{SideEvidence, Verdict};
+use crate::shift::checks::severity;
+use crate::shift::{Check, Evidence, Verdict};
 
-pub const HEIGHT: u16 = 4;
+/// Borders and the verdict line: the least the box may shrink to, verdict and worst row shown.
+pub const MIN_HEIGHT: u16 = 3;
+/// How far the observed share may stray from the configured one before the title shows both.
+const OBSERVED_SHARE_SHOWN_AFTER: f64 = 0.03;
+const KIND_WIDTH: usize = 11;
+const VERDICT_WIDTH: usize = 13;
+
+/// The height the whole table wants: borders, the verdict line, one line per row.
+pub fn wanted_height(state: &AppState) -> u16 {
+    let rows = state.evidence().map_or(0, |e| e.checks.len());
+    MIN_HEIGHT + rows as u16
+}
 
 fn verdict_style(verdict: Verdict) -> Style {
     let bg = match verdict {
@@ -23,25 +35,72 @@ fn verdict_style(verdict: Verdict) -> Style {
         .add_modifier(Modifier::BOLD)
 }
 
-fn latency(side: &SideEvidence) -> String {
-    side.latency_avg_ms
-        .map_or("–".into(), |l| format!("{l:.0} ms"))
+fn row_style(verdict: Verdict) -> Style {
+    match verdict {
+        Verdict::Ok => theme::ok(),
+        Verdict::Insufficient => theme::warning(),
+        Verdict::Worse | Verdict::Stale => theme::error(),
+    }
+}
+
+fn title(state: &AppState, evidence: Option<&Evidence>) -> String {
+    let candidate = state.candidate();
+    let mut title = format!(
+        " EVIDENCE · {} vs {} ",
+        candidate.name(),
+        candidate.other().name()
+    );
+    let Some(e) = evidence else {
+        return title;
+    };
+    title.push_str(&format!(
+        "· since {} ({}) ",
+        e.from.clock_utc(),
+        format_age(e.to.since(e.from))
+    ));
+    // Stickiness, other rules and clients can make the requests served differ from the split.
+    let configured = state
+        .shift
+        .current()
+        .map(|w| f64::from(w.permille(candidate)) / 1000.0);
+    if let (Some(served), Some(set)) = (e.observed_share, configured)
+        && (served - set).abs() > OBSERVED_SHARE_SHOWN_AFTER
+    {
+        title.push_str(&format!(
+            "· {} served {:.0}% of requests (split {:.0}%) ",
+            candidate.name(),
+            served * 100.0,
+            set * 100.0
+        ));
+    }
+    title
+}
+
+fn row_line(check: &Check) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(
+            format!(" {:<KIND_WIDTH$}", check.kind.label()),
+            theme::label(),
+        ),
+        Span::styled(
+            format!("{:<VERDICT_WIDTH$}", check.verdict.to_string()),
+            row_style(check.verdict),
+        ),
+        Span::raw(check.reason.clone()),
+    ])
 }
 
 /// The candidate against the baseline since the last weight change: the verdict the guard acts
-/// on, in numbers.
+/// on, then one row per check. When the box is short, the worst rows come first; the verdict
+/// line always names the row that decided it.
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
-    let candidate = state.candidate();
+    let evidence = state.evidence();
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .title(format!(
-            " EVIDENCE · {} vs {} ",
-            candidate.name(),
-            candidate.other().name()
-        ));
+        .title(title(state, evidence.as_ref()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(evidence) = state.evidence() else {
+    let Some(evidence) = evidence else {
         super::draw_lines(
             frame.buffer_mut(),
             inner,
@@ -49,39 +108,27 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let settings = &state.settings.evidence;
-    let lines = [
-        Line::from(vec![
-            Span::styled(
-                format!(" {} ", evidence.verdict.to_string().to_uppercase()),
-                verdict_style(evidence.verdict),
-            ),
-            Span::raw(" "),
-            Span::raw(evidence.reason.clone()),
-        ]),
-        Line::from(vec![
-            Span::styled("window ", theme::label()),
-            Span::raw(format!(
-                "since {} ({})",
-                evidence.from.clock_utc(),
-                format_age(evidence.to.since(evidence.from))
-            )),
-            Span::styled("  latency ", theme::label()),
-            Span::raw(format!(
-                "blue {} · green {}",
-                latency(&evidence.blue),
-                latency(&evidence.green)
-            )),
-            Span::styled("  needs ", theme::label()),
-            Span::raw(format!(
-                "≥{} {} requests · within {:.1} pt of {} · below {:.0}%",
-                settings.min_requests,
-                candidate.name(),
-                settings.tolerance * 100.0,
-                candidate.other().name(),
-                settings.max_error_rate * 100.0
-            )),
-        ]),
-    ];
-    super::draw_lines(frame.buffer_mut(), inner, &lines);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!(" {} ", evidence.verdict.to_string().to_uppercase()),
+            verdict_style(evidence.verdict),
+        ),
+        Span::raw(" "),
+        Span::raw(evidence.reason.clone()),
+    ])];
+    let room = usize::from(inner.height).saturating_sub(1);
+    let mut rows: Vec<&Check> = evidence.checks.iter().collect();
+    if rows.len() > room {
+        rows.sort_by_key(|c| std::cmp::Reverse(severity(c.verdict)));
+        rows.truncate(room);
+    }
+    lines.extend(rows.into_iter().map(row_line));
+    let buf = frame.buffer_mut();
+    super::draw_lines(buf, inner, &lines);
+    // A reason cut by a narrow screen says so: the number at the edge may be incomplete.
+    for (line, y) in lines.iter().zip(inner.top()..inner.bottom()) {
+        if inner.width > 0 && line.width() > usize::from(inner.width) {
+            buf[(inner.right() - 1, y)].set_symbol("…");
+        }
+    }
 }

@@ -21,6 +21,8 @@ use crate::domain::Color;
 /// Below this the screen cannot show both sides and the traffic bar legibly.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 33;
+/// The event log keeps at least this many lines when the evidence grows.
+const LOG_MIN_LINES: u16 = 3;
 /// From this width the two panels stand side by side; below it they stack.
 pub const SIDE_BY_SIDE_WIDTH: u16 = 100;
 
@@ -37,8 +39,17 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     } else {
         2 * panel::height(false)
     };
+    let banner = state.unserved_traffic();
+    let banner_lines = u16::from(banner.is_some());
+    // The evidence takes what it wants up to what leaves the log three lines; never less than
+    // its verdict line, which names the worst row.
+    let fixed = 1 + banner_lines + panels_height + traffic::HEIGHT + 1 + hint_lines;
+    let evidence_height = evidence::wanted_height(state)
+        .min(area.height.saturating_sub(fixed + LOG_MIN_LINES))
+        .max(evidence::MIN_HEIGHT);
     let [
         header_area,
+        banner_area,
         panels_area,
         evidence_area,
         traffic_area,
@@ -47,16 +58,22 @@ pub fn view(state: &AppState, frame: &mut Frame) {
         hints_area,
     ] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(banner_lines),
         Constraint::Length(panels_height),
-        Constraint::Length(evidence::HEIGHT),
+        Constraint::Length(evidence_height),
         Constraint::Length(traffic::HEIGHT),
-        Constraint::Min(3),
+        Constraint::Min(0),
         Constraint::Length(1),
         Constraint::Length(hint_lines),
     ])
     .areas(area);
 
     header::render(state, frame, header_area);
+    if let Some(text) = banner {
+        let line = Line::styled(format!(" {text} "), theme::banner());
+        frame.buffer_mut().set_style(banner_area, theme::banner());
+        draw_lines(frame.buffer_mut(), banner_area, &[line]);
+    }
     let [blue_area, green_area] = if wide {
         Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)
     } else {

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, BorderType, Padding, Paragraph, Sparkline};
 use super::theme;
 use crate::app::AppState;
 use crate::domain::{Color, SideMetrics, Weights, format_count};
+use crate::shift::{CheckKind, Verdict};
 
 /// Minutes summed for the rate and latency lines.
 const WINDOW_MINUTES: u32 = 5;
@@ -130,7 +131,7 @@ fn text_lines(state: &AppState, color: Color, weights: Option<Weights>) -> Vec<L
             metrics,
             state.metrics.as_ref().and_then(|m| m.newest_bucket()),
         ),
-        errors_line(state, metrics),
+        errors_line(state, color, metrics),
     ]
 }
 
@@ -154,7 +155,7 @@ fn traffic_line(
     ])
 }
 
-fn errors_line(state: &AppState, metrics: Option<&SideMetrics>) -> Line<'static> {
+fn errors_line(state: &AppState, color: Color, metrics: Option<&SideMetrics>) -> Line<'static> {
     let Some(m) = metrics else {
         return Line::from(vec![
             label("5xx     "),
@@ -182,6 +183,18 @@ fn errors_line(state: &AppState, metrics: Option<&SideMetrics>) -> Line<'static>
         .filter(|_| window.latency_avg_ms.is_some())
         .and_then(|b| b.latency_p99_ms)
         .map_or(String::new(), |p| format!(" · p99 {p:.0} ms"));
+    // Latency is red where the guard finds it worse: the candidate, on its latency row.
+    let latency_worse = state.evidence().is_some_and(|e| {
+        e.candidate == color
+            && e.checks
+                .iter()
+                .any(|c| c.kind == CheckKind::Latency && c.verdict == Verdict::Worse)
+    });
+    let latency_style = if latency_worse {
+        theme::error()
+    } else {
+        theme::value()
+    };
     Line::from(vec![
         label("5xx     "),
         Span::styled(rate, rate_style),
@@ -190,8 +203,8 @@ fn errors_line(state: &AppState, metrics: Option<&SideMetrics>) -> Line<'static>
             format_count(window.requests)
         )),
         label("  latency "),
-        Span::styled(latency, theme::value()),
-        Span::raw(p99),
+        Span::styled(latency, latency_style),
+        Span::styled(p99, latency_style),
     ])
 }
 

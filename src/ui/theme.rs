@@ -42,6 +42,14 @@ pub fn error() -> Style {
     Style::new().fg(Tint::Red).add_modifier(Modifier::BOLD)
 }
 
+/// The red line across the screen: something needs the operator now.
+pub fn banner() -> Style {
+    Style::new()
+        .fg(Tint::White)
+        .bg(Tint::Red)
+        .add_modifier(Modifier::BOLD)
+}
+
 pub fn ok() -> Style {
     Style::new().fg(Tint::Green)
 }

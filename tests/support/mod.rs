@@ -58,11 +58,16 @@ impl Console {
     /// A console whose green has carried `green`% for four minutes of a healthy world: enough
     /// requests for the evidence to say ok.
     pub fn carrying(green: u8) -> Self {
-        let mut world = World::new(Scenario::Healthy, 42, START);
+        Console::carrying_in(Scenario::Healthy, green)
+    }
+
+    /// The same in another scenario: four minutes of green's build carrying `green`%.
+    pub fn carrying_in(scenario: Scenario, green: u8) -> Self {
+        let mut world = World::new(scenario, 42, START);
         world.advance_to(START.plus(std::time::Duration::from_secs(120)));
         world.set_weights(Weights::with_green(green));
         world.advance_to(START.plus(std::time::Duration::from_secs(6 * 60)));
-        Console::reading(world, Scenario::Healthy)
+        Console::reading(world, scenario)
     }
 
     /// A console after a full first cycle: green has carried everything for seven minutes,
@@ -77,7 +82,10 @@ impl Console {
 
     /// A console started at `START` that has just read `world` once, state and metrics.
     fn reading(world: World, scenario: Scenario) -> Self {
-        let state = AppState::new(source_for(scenario), Settings::default(), START);
+        // As the demo runs: the simulated shop's alarm listed in `[guard] alarms`.
+        let mut settings = Settings::default();
+        settings.evidence.alarms = vec![cutover::platform::sim::CHECKOUT_ALARM.to_string()];
+        let state = AppState::new(source_for(scenario), settings, START);
         let mut console = Console {
             state,
             world,

@@ -81,12 +81,17 @@ pub fn check(window: &Window) -> Check {
         |cand: f64, base: f64| cand > limits.min_ms && base > 0.0 && cand > base * limits.max_ratio;
     for (what, cand, base) in [("p99", cand_p99, base_p99), ("avg", cand_avg, base_avg)] {
         if too_slow(cand, base) {
+            // What broke the limit first: a narrow screen cuts the end of the line.
             return row(
                 Verdict::Worse,
                 format!(
-                    "{compared}: {what} {:.1}× {base_name}'s, over {:.1}×",
+                    "{cand_name} {what} {:.1}× {base_name}'s, over {:.1}×: p99 {} vs {} · avg {} vs {}",
                     cand / base,
-                    limits.max_ratio
+                    limits.max_ratio,
+                    ms(cand_p99),
+                    ms(base_p99),
+                    ms(cand_avg),
+                    ms(base_avg)
                 ),
             );
         }
