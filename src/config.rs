@@ -738,6 +738,51 @@ mod tests {
     }
 
     #[test]
+    fn alarms_latency_limits_and_custom_metrics_parse() {
+        let base = config_text(&format!("listener_arn = \"{LISTENER}\""));
+        let config = parse_text(&format!(
+            "{base}\n[guard]\nmax_latency_ratio = 2\nmin_latency_ms = 100\nmax_p99_ms = 900\n\
+             alarms = [\"shop-5xx\"]\n\n[[guard.metric]]\nname = \"checkout errors\"\n\
+             namespace = \"shop\"\nmetric = \"CheckoutErrors\"\n\
+             dimensions = {{ ServiceName = \"{{service}}\" }}\nstat = \"Sum\"\nmax_ratio = 1.5\n\
+             max = 50\n\n[[guard.metric]]\nname = \"queue\"\nexpression = \"SELECT 1\"\n\
+             max_increase = 10\n"
+        ))
+        .expect("valid");
+        let latency = config.evidence.latency;
+        assert_eq!(
+            (latency.max_ratio, latency.min_ms, latency.max_p99_ms),
+            (2.0, 100.0, Some(900.0))
+        );
+        assert_eq!(config.evidence.alarms, ["shop-5xx"]);
+        assert_eq!(
+            config.estate.alarms,
+            ["shop-5xx"],
+            "the platform reads them"
+        );
+        let metrics = &config.evidence.metrics;
+        assert_eq!(metrics.len(), 2);
+        assert_eq!(
+            metrics[0].limits,
+            [MetricLimit::Ratio(1.5), MetricLimit::Ceiling(50.0)]
+        );
+        assert_eq!(
+            metrics[0].source,
+            MetricSource::Metric {
+                namespace: "shop".into(),
+                metric: "CheckoutErrors".into(),
+                dimensions: vec![("ServiceName".into(), "{service}".into())],
+                stat: "Sum".into(),
+            }
+        );
+        assert_eq!(
+            metrics[1].source,
+            MetricSource::Expression("SELECT 1".into())
+        );
+        assert_eq!(config.estate.metrics, *metrics);
+    }
+
+    #[test]
     fn bad_plans_and_thresholds_are_named() {
         let base = config_text(&format!("listener_arn = \"{LISTENER}\""));
         for (extra, expected) in [
@@ -765,6 +810,31 @@ mod tests {
             (
                 "[guard]\ntolerance_points = -1\n",
                 "tolerance_points = -1 is out of range",
+            ),
+            (
+                "[guard]\nmax_latency_ratio = 0.5\n",
+                "max_latency_ratio = 0.5 is out of range",
+            ),
+            (
+                "[guard]\nmin_latency_ms = -1\n",
+                "min_latency_ms = -1 is out of range",
+            ),
+            ("[guard]\nalarms = [\"\"]\n", "'' is not an alarm name"),
+            (
+                "[[guard.metric]]\nname = \"q\"\nnamespace = \"shop\"\n",
+                "[[guard.metric]] 'q' needs either expression",
+            ),
+            (
+                "[[guard.metric]]\nname = \"q\"\nexpression = \"SEARCH()\"\n",
+                "[[guard.metric]] 'q' needs a limit",
+            ),
+            (
+                "[[guard.metric]]\nname = \"q\"\nexpression = \"x\"\nstat = \"Sum\"\nmax = 1\n",
+                "dimensions and stat belong to a metric",
+            ),
+            (
+                "[[guard.metric]]\nname = \"q\"\nnamespace = \":x\"\nmetric = \"m\"\nmax = 1\n",
+                "namespace ':x' is not a CloudWatch namespace",
             ),
         ] {
             let err = parse_text(&format!("{base}\n{extra}")).expect_err(extra);

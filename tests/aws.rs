@@ -11,10 +11,12 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde_json::Value;
 
+use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use cutover::config::{self, AwsSettings};
-use cutover::domain::Weights;
+use cutover::domain::{AlarmState, Color, Weights};
 use cutover::platform::aws::AwsPlatform;
 use cutover::platform::{Platform, PlatformError, WriteIntent};
+use cutover::shift::Verdict;
 use support::moto::{
     Estate, OIDC_SECRET, allow, aws_env, delay, deny, fail_after, moto, oidc_secret, write_config,
 };
@@ -2305,4 +2307,159 @@ async fn bad_input_names_the_key_and_the_fix_and_writes_nothing() {
         "nothing written"
     );
     assert_eq!(lock_tag(&elb, &rule).await, None, "not even the lock");
+}
+
+/// `[guard]` with the operator's alarms and a custom metric, as a config appends them.
+const GUARD_SIGNALS: &str = "\n[guard]\nalarms = [\"shop-5xx\", \"shop-checkout\", \"shop-queue\", \"shop-typo\"]\n\n\
+    [[guard.metric]]\nname = \"checkout errors\"\nnamespace = \"shop\"\nmetric = \"CheckoutErrors\"\n\
+    dimensions = { ServiceName = \"{service}\" }\nstat = \"Sum\"\nmax_ratio = 2.0\n";
+
+#[tokio::test]
+async fn alarms_and_custom_metrics_are_read_in_one_call_each_and_judged() {
+    let estate = Estate::build(
+        "sig",
+        &[
+            "--rule",
+            "--green-weight",
+            "10",
+            "--green-metrics",
+            "ok",
+            "--alarm",
+            "shop-5xx=OK",
+            "--alarm",
+            "shop-checkout=ALARM",
+            "--alarm",
+            "shop-queue=INSUFFICIENT_DATA",
+            "--checkout-errors",
+            "1,5",
+        ],
+    );
+    let text = format!("{}{GUARD_SIGNALS}", estate.rule_config());
+    let aws = platform("sig", &text).await;
+    let observation = aws.observe().await.expect("observe");
+    let before = aws.call_counts();
+    let snapshot = aws.metrics().await.expect("one refresh");
+    let calls = aws.call_counts();
+    let made =
+        |op: &str| calls.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    assert_eq!(made("GetMetricData"), 1, "{calls:?}");
+    assert_eq!(made("DescribeAlarms"), 1, "{calls:?}");
+
+    let state = |name: &str| {
+        snapshot
+            .alarms
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.state)
+    };
+    assert_eq!(state("shop-5xx"), Some(AlarmState::Ok));
+    assert_eq!(state("shop-checkout"), Some(AlarmState::Alarm));
+    assert_eq!(state("shop-queue"), Some(AlarmState::InsufficientData));
+    assert_eq!(state("shop-typo"), None, "CloudWatch does not know it");
+    let custom = &snapshot.custom[0];
+    assert_eq!(custom.name, "checkout errors");
+    assert!(custom.green.len() >= 5 && custom.green.iter().all(|(_, v)| *v == 5.0));
+    assert!(custom.blue.iter().all(|(_, v)| *v == 1.0));
+
+    let path = write_config("sig-check", &text);
+    let config = config::load(&path, &AwsSettings::default()).expect("valid config");
+    let evidence = cutover::shift::evidence(
+        &snapshot,
+        Some(&observation),
+        Color::Green,
+        None,
+        aws.now(),
+        &config.evidence,
+    );
+    let row = |label: &str| {
+        evidence
+            .checks
+            .iter()
+            .find(|c| c.kind.label() == label)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {label} row: {:?}", evidence.checks))
+    };
+    assert_eq!(row("alarms").verdict, Verdict::Worse);
+    assert_eq!(
+        row("alarms").reason,
+        "in ALARM: shop-checkout; 1 OK; INSUFFICIENT_DATA (not blocking): shop-queue; not found: shop-typo"
+    );
+    assert_eq!(row("checkout errors").verdict, Verdict::Worse);
+    assert_eq!(
+        row("checkout errors").reason,
+        "green 5 vs blue 1: 5.0× the live side's, over 2.0×"
+    );
+    assert_eq!(row("5xx").verdict, Verdict::Ok, "{:?}", evidence.checks);
+    assert_eq!(row("latency").verdict, Verdict::Ok, "{:?}", evidence.checks);
+}
+
+#[tokio::test]
+async fn headless_increases_are_refused_by_the_row_that_catches_each_bad_build() {
+    for (metrics, why) in [
+        (
+            "crashy",
+            "lb errors: green 6.7% ± 1.4 (80 connection errors)",
+        ),
+        ("slow", "latency: green p99 3.8× blue's, over 1.5×"),
+    ] {
+        let name = format!("hl-{metrics}");
+        let estate = Estate::build(
+            &name,
+            &["--rule", "--green-weight", "10", "--green-metrics", metrics],
+        );
+        let rule = estate.rule_arn.clone().expect("rule");
+        let output = headless(&name, &estate.rule_config(), &["shift", "--green", "20"]);
+        assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("green is worse than blue: {why}")),
+            "{metrics}: {}",
+            stderr(&output)
+        );
+        assert_eq!(
+            weights_in(&rule_actions(&elb().await, &rule).await)[1].1,
+            10,
+            "nothing written"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_double_refuses_cloudwatch_requests_aws_refuses() {
+    set_aws_env();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto().endpoint)
+        .region(aws_config::Region::new(support::moto::REGION))
+        .load()
+        .await;
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let query = |id: &str| {
+        aws_sdk_cloudwatch::types::MetricDataQuery::builder()
+            .id(id)
+            .expression("SUM(METRICS())")
+            .period(60)
+            .build()
+    };
+    let now = aws_sdk_cloudwatch::primitives::DateTime::from_secs(1_800_000_000);
+    let earlier = aws_sdk_cloudwatch::primitives::DateTime::from_secs(1_799_999_000);
+    let refused = cw
+        .get_metric_data()
+        .metric_data_queries(query("Green-errors"))
+        .start_time(earlier)
+        .end_time(now)
+        .send()
+        .await
+        .expect_err("an id CloudWatch refuses");
+    assert_eq!(refused.code(), Some("ValidationError"), "{refused:?}");
+    let refused = cw
+        .describe_alarms()
+        .alarm_names("a")
+        .alarm_name_prefix("a")
+        .send()
+        .await
+        .expect_err("names and a prefix together");
+    assert_eq!(
+        refused.code(),
+        Some("InvalidParameterCombination"),
+        "{refused:?}"
+    );
 }

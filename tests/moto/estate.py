@@ -5,6 +5,7 @@ Usage: estate.py ENDPOINT NAME [--rule] [--second-listener] [--same-cluster] [--
                                 [--no-metrics] [--green-not-attached]
                                 [--green-weight N] [--blue-weight N] [--green-metrics none|ok|bad]
                                 [--blue-metrics ok|none] [--promoted-minutes-ago N]
+                                [--alarm NAME=STATE ...] [--checkout-errors BLUE,GREEN]
 
 - an ALB with an HTTP listener; target groups NAME-blue, NAME-green and NAME-other
 - with --rule: the listener's default action answers 404; a rule (priority 10, /shop/*)
@@ -19,7 +20,11 @@ Usage: estate.py ENDPOINT NAME [--rule] [--second-listener] [--same-cluster] [--
   definition family NAME-shop with revisions for 1.4.2 and 1.5.0, services attached to their
   target groups with 4 tasks each
 - CloudWatch: ten minutes of AWS/ApplicationELB metrics for both groups and the ELB (blue
-  serving alone unless told otherwise: blue is the live side)
+  serving alone unless told otherwise: blue is the live side); green's may be ok, bad (5xx),
+  slow (latency) or crashy (target connection errors, no 5xx)
+- with --alarm: a metric alarm NAME, set to STATE (OK, ALARM, INSUFFICIENT_DATA)
+- with --checkout-errors: ten minutes of the shop's own metric shop/CheckoutErrors per service
+  (dimension ServiceName), blue's and green's value each minute
 """
 import argparse
 import datetime
@@ -53,8 +58,14 @@ def main():
     parser.add_argument("--blue-weight", type=int, default=None,
                         help="blue's starting weight, when not 100 minus green's (999 with "
                              "--green-weight 1)")
-    parser.add_argument("--green-metrics", choices=("none", "ok", "bad"), default="none",
-                        help="seed green with traffic: ok (0.3%% 5xx) or bad (8%% 5xx)")
+    parser.add_argument("--green-metrics", choices=("none", "ok", "bad", "slow", "crashy"),
+                        default="none",
+                        help="seed green with traffic: ok (0.3%% 5xx), bad (8%% 5xx), slow "
+                             "(300 ms) or crashy (7%% target connection errors, no 5xx)")
+    parser.add_argument("--alarm", action="append", default=[],
+                        help="NAME=STATE: a metric alarm in that state")
+    parser.add_argument("--checkout-errors", default=None,
+                        help="BLUE,GREEN: the shop's CheckoutErrors per minute on each side")
     parser.add_argument("--blue-metrics", choices=("ok", "none"), default="ok",
                         help="none: blue served nothing (with --green-weight 100 and "
                              "--green-metrics ok, the roles have swapped)")
@@ -177,7 +188,8 @@ def main():
         lb_dim = lb["LoadBalancerArn"].split(":loadbalancer/")[1]
         now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
         green = {"none": (0.0, 0.0, 0.0), "ok": (300.0, 1.0, 0.084),
-                 "bad": (300.0, 24.0, 0.084)}[args.green_metrics]
+                 "bad": (300.0, 24.0, 0.084), "slow": (300.0, 1.0, 0.300),
+                 "crashy": (300.0, 0.0, 0.084)}[args.green_metrics]
         blue = {"ok": (1200.0, 3.0, 0.080), "none": (0.0, 0.0, 0.0)}[args.blue_metrics]
         per_minute = {"blue": blue, "green": green}
         data = []
@@ -200,11 +212,28 @@ def main():
                     {"MetricName": "TargetResponseTime", "Dimensions": dims, "Timestamp": at,
                      "Value": latency, "Unit": "Seconds"},
                 ]
+                if color == "green" and args.green_metrics == "crashy":
+                    data.append({"MetricName": "TargetConnectionErrorCount", "Dimensions": dims,
+                                 "Timestamp": at, "Value": 20.0, "Unit": "Count"})
             data.append({"MetricName": "HTTPCode_ELB_5XX_Count",
                          "Dimensions": [{"Name": "LoadBalancer", "Value": lb_dim}],
                          "Timestamp": at, "Value": 1.0, "Unit": "Count"})
         for i in range(0, len(data), 20):
             cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[i:i + 20])
+        if args.checkout_errors:
+            values = dict(zip(("blue", "green"), map(float, args.checkout_errors.split(","))))
+            shop = [{"MetricName": "CheckoutErrors", "Timestamp": now - datetime.timedelta(minutes=m),
+                     "Dimensions": [{"Name": "ServiceName", "Value": f"{name}-{color}"}],
+                     "Value": value, "Unit": "Count"}
+                    for m in range(1, 11) for color, value in values.items()]
+            for i in range(0, len(shop), 20):
+                cw.put_metric_data(Namespace="shop", MetricData=shop[i:i + 20])
+    for alarm in args.alarm:
+        alarm_name, state = alarm.split("=")
+        cw.put_metric_alarm(AlarmName=alarm_name, Namespace="shop", MetricName="CheckoutErrors",
+                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10.0,
+                            ComparisonOperator="GreaterThanThreshold")
+        cw.set_alarm_state(AlarmName=alarm_name, StateValue=state, StateReason="set by the test")
     print(json.dumps(out))
 
 

@@ -8,7 +8,7 @@ response JSON -> CBOR, timestamps as CBOR tag 1 (epoch seconds, float) both ways
 
 It is also the test double's strict side: moto is more lenient than AWS, so the rules AWS
 documents and moto skips are added in front of it, for every request cutover sends
-(elbv2_rules.py for ELBv2; EcsChecks below for ECS).
+(elbv2_rules.py for ELBv2; cloudwatch_rules.py for CloudWatch; EcsChecks below for ECS).
 
 Usage: server.py PORT [PARENT_PID]   (prints "ready PORT" once it accepts connections; exits
 when PARENT_PID is gone, so a test run never leaves a server behind)
@@ -26,6 +26,7 @@ import cbor2
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
+import cloudwatch_rules
 from elbv2_rules import Elbv2Rules
 
 CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
@@ -97,7 +98,16 @@ class CborBridge:
         operation = path[len(CBOR_PREFIX):]
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
-        request = without_percentiles(to_json_value(cbor2.loads(raw)) if raw else {})
+        request = to_json_value(cbor2.loads(raw)) if raw else {}
+        refused = cloudwatch_rules.problem(operation, request)
+        if refused:
+            code, message = refused
+            out = cbor2.dumps({"__type": code, "message": message})
+            start_response("400 Bad Request", [("Content-Type", "application/cbor"),
+                                               ("smithy-protocol", "rpc-v2-cbor"),
+                                               ("Content-Length", str(len(out)))])
+            return [out]
+        request = without_percentiles(request)
         body = json.dumps(request).encode()
         inner = dict(environ)
         inner["PATH_INFO"] = "/"

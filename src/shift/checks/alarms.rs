@@ -41,9 +41,14 @@ pub fn check(configured: &[String], read: &[AlarmStatus]) -> Option<Check> {
         format!("; {}", tail.join("; "))
     };
     if !firing.is_empty() {
+        let unknown = if missing.is_empty() {
+            String::new()
+        } else {
+            format!("; not found: {}", missing.join(", "))
+        };
         return row(
             Verdict::Worse,
-            format!("in ALARM: {}{tail}", firing.join(", ")),
+            format!("in ALARM: {}{tail}{unknown}", firing.join(", ")),
         );
     }
     if !missing.is_empty() {
@@ -118,5 +123,6 @@ mod tests {
         // Firing wins over missing: worse is the stronger news.
         let row = check(&names(&["p99", "typo"]), &[alarm("p99", AlarmState::Alarm)]).expect("row");
         assert_eq!(row.verdict, Verdict::Worse);
+        assert_eq!(row.reason, "in ALARM: p99; not found: typo");
     }
 }

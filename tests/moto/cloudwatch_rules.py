@@ -1,0 +1,122 @@
+"""CloudWatch as the API reference documents it, where moto 5.2.5 is more lenient: the input
+constraints of every CloudWatch request cutover sends (GetMetricData, DescribeAlarms).
+
+Sources: the CloudWatch API Reference pages GetMetricData, MetricDataQuery, MetricStat, Metric,
+Dimension and DescribeAlarms. Each rule answers as CloudWatch does: 400 with the error code the
+reference lists (InvalidParameterValue, InvalidParameterCombination, ValidationError).
+"""
+import re
+
+ID_PATTERN = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
+# SampleCount, Average, Sum, Minimum, Maximum, percentiles and the trimmed/winsorized family
+# (CloudWatch User Guide, "Statistics definitions").
+STAT_PATTERN = re.compile(
+    r"^(SampleCount|Average|Sum|Minimum|Maximum|IQM|p\d{1,2}(\.\d{1,10})?|p100"
+    r"|(tm|wm|tc|ts)\d{1,2}(\.\d{1,10})?|(TM|WM|TC|TS|PR|tm|wm|tc|ts)\([^)]*\))$")
+ALARM_TYPES = {"CompositeAlarm", "MetricAlarm"}
+STATE_VALUES = {"OK", "ALARM", "INSUFFICIENT_DATA"}
+MAX_QUERIES = 500
+MAX_DIMENSIONS = 30
+MAX_ALARM_NAMES = 100
+
+
+def length_ok(value, low, high):
+    return isinstance(value, str) and low <= len(value) <= high
+
+
+def check_metric_stat(stat, where):
+    metric = stat.get("Metric") or {}
+    namespace = metric.get("Namespace", "")
+    if not length_ok(namespace, 1, 255) or namespace.startswith(":"):
+        return ("InvalidParameterValue",
+                f"{where}.MetricStat.Metric.Namespace must be 1 to 255 characters, not "
+                f"starting with ':'")
+    if not length_ok(metric.get("MetricName", ""), 1, 255):
+        return ("InvalidParameterValue", f"{where}.MetricStat.Metric.MetricName must be 1 to 255 "
+                                         f"characters")
+    dimensions = metric.get("Dimensions") or []
+    if len(dimensions) > MAX_DIMENSIONS:
+        return ("InvalidParameterValue", f"{where}: at most {MAX_DIMENSIONS} dimensions")
+    for d in dimensions:
+        if not length_ok(d.get("Name", ""), 1, 255) or not length_ok(d.get("Value", ""), 1, 1024):
+            return ("InvalidParameterValue",
+                    f"{where}: a dimension name must be 1 to 255 characters and its value 1 to "
+                    f"1024")
+    period = stat.get("Period")
+    if not isinstance(period, int) or period < 1 or (period >= 60 and period % 60) \
+            or (period < 60 and period not in (1, 5, 10, 20, 30)):
+        return ("InvalidParameterValue",
+                f"{where}.MetricStat.Period must be 1, 5, 10, 20, 30, 60 or a multiple of 60")
+    if not STAT_PATTERN.match(str(stat.get("Stat", ""))):
+        return ("InvalidParameterValue", f"{where}.MetricStat.Stat '{stat.get('Stat')}' is not "
+                                         f"a statistic")
+    return None
+
+
+def check_get_metric_data(request):
+    queries = request.get("MetricDataQueries") or []
+    if not 1 <= len(queries) <= MAX_QUERIES:
+        return ("InvalidParameterValue",
+                f"MetricDataQueries must hold 1 to {MAX_QUERIES} queries")
+    if not (isinstance(request.get("StartTime"), (int, float))
+            and isinstance(request.get("EndTime"), (int, float))
+            and request["StartTime"] < request["EndTime"]):
+        return ("InvalidParameterValue", "The parameter StartTime must be less than EndTime")
+    seen = set()
+    for i, query in enumerate(queries, start=1):
+        where = f"MetricDataQueries.member.{i}"
+        query_id = query.get("Id", "")
+        if not length_ok(query_id, 1, 255) or not ID_PATTERN.match(query_id):
+            return ("ValidationError",
+                    f"{where}.Id '{query_id}' must start with a lowercase letter and hold only "
+                    f"letters, numbers and underscores")
+        if query_id in seen:
+            return ("ValidationError", f"The value {query_id} for field Id must be unique")
+        seen.add(query_id)
+        has_stat, has_expression = "MetricStat" in query, "Expression" in query
+        if has_stat == has_expression:
+            return ("ValidationError",
+                    f"{where}: exactly one of MetricStat and Expression must be set")
+        if has_expression:
+            if not length_ok(query["Expression"], 1, 2048):
+                return ("ValidationError", f"{where}.Expression must be 1 to 2048 characters")
+            period = query.get("Period")
+            if period is not None and (not isinstance(period, int) or period < 1):
+                return ("ValidationError", f"{where}.Period must be at least 1")
+        else:
+            problem = check_metric_stat(query["MetricStat"], where)
+            if problem:
+                return problem
+    if not any(q.get("ReturnData", True) for q in queries):
+        return ("ValidationError", "at least one query must return data (ReturnData)")
+    return None
+
+
+def check_describe_alarms(request):
+    names = request.get("AlarmNames")
+    if names is not None:
+        if len(names) > MAX_ALARM_NAMES:
+            return ("ValidationError", f"AlarmNames holds at most {MAX_ALARM_NAMES} names")
+        if any(not length_ok(n, 1, 255) for n in names):
+            return ("ValidationError", "each of AlarmNames must be 1 to 255 characters")
+        if request.get("AlarmNamePrefix") is not None:
+            return ("InvalidParameterCombination",
+                    "AlarmNamePrefix and AlarmNames cannot be specified together")
+    records = request.get("MaxRecords")
+    if records is not None and not 1 <= records <= 100:
+        return ("ValidationError", "MaxRecords must be 1 to 100")
+    if any(t not in ALARM_TYPES for t in request.get("AlarmTypes") or []):
+        return ("ValidationError", "AlarmTypes takes CompositeAlarm and MetricAlarm")
+    state = request.get("StateValue")
+    if state is not None and state not in STATE_VALUES:
+        return ("ValidationError", f"StateValue '{state}' is not OK, ALARM or INSUFFICIENT_DATA")
+    return None
+
+
+CHECKS = {"GetMetricData": check_get_metric_data, "DescribeAlarms": check_describe_alarms}
+
+
+def problem(operation, request):
+    """(code, message) when CloudWatch would refuse the request, else None."""
+    check = CHECKS.get(operation)
+    return check(request) if check else None
