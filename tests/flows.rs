@@ -762,6 +762,50 @@ async fn the_idle_side_is_scaled_down_and_the_live_side_adopts_after_y() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn traffic_is_never_sent_to_a_side_being_scaled_down() {
+    let platform = counted(Scenario::Healthy);
+    let after = session(Arc::clone(&platform), |tx| async move {
+        wait(60).await; // green, idle at 0%, is up
+        press(&tx, ch('S'));
+        press(&tx, ch('y'));
+        // Within the second, before any read shows the new desired count.
+        press(&tx, ch('l'));
+        press(&tx, key(KeyCode::Enter));
+        wait(1).await;
+        press(&tx, ch('l'));
+        press(&tx, key(KeyCode::Enter));
+        wait(30).await;
+        press(&tx, ch('l'));
+        press(&tx, key(KeyCode::Enter));
+        wait(5).await;
+        press(&tx, ch('q'));
+    })
+    .await;
+    let observation = platform.sim.observe().await.expect("observe");
+    assert_eq!(observation.green.service.desired, 0);
+    assert_eq!(
+        observation.weights,
+        Weights::ALL_BLUE,
+        "no traffic went to the side being scaled down"
+    );
+    assert_eq!(
+        platform.writes.load(Ordering::SeqCst),
+        1,
+        "the scale, and no weight write"
+    );
+    let log: Vec<String> = after
+        .state
+        .log
+        .newest_first()
+        .map(|e| e.text.clone())
+        .collect();
+    assert!(
+        log.iter().any(|l| l.contains("green is being scaled")),
+        "the refusal says why: {log:#?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn scale_down_after_bake_scales_the_old_side_by_itself() {
     let platform = counted(Scenario::Healthy);
     let settings = Settings {

@@ -91,6 +91,10 @@ pub struct AppState {
     pub deploy: Option<(String, Option<DeployReport>)>,
     /// The idle side cutover already scaled down by itself, so it asks once.
     pub scaled_down: Option<Color>,
+    /// A scale of a side asked for (side, desired), until a read shows that desired count:
+    /// before then the observation still shows the old one, and traffic sent there would
+    /// meet tasks being stopped.
+    pub scaling: Option<(Color, u32)>,
     /// When the weights last changed (read back or seen changed): the evidence window starts
     /// after it.
     pub last_weight_change: Option<Timestamp>,
@@ -142,6 +146,7 @@ impl AppState {
             plan: None,
             deploy: None,
             scaled_down: None,
+            scaling: None,
             last_weight_change: None,
             log: EventLog::default(),
             popup: None,
@@ -217,13 +222,14 @@ impl AppState {
     /// (keys, promote, plan steps).
     pub fn guard(&self, from: Weights, to: Weights) -> GuardDecision {
         let candidate = self.candidate();
-        let observed = self.observation.as_ref().map(|o| o.side(candidate));
+        let scaling = self.scaling.is_some_and(|(side, _)| side == candidate);
         guard::check(
             from,
             to,
             candidate,
             self.evidence().as_ref(),
-            observed,
+            self.observation.as_ref(),
+            scaling,
             &self.settings.guard,
         )
     }

@@ -48,7 +48,8 @@ pub async fn shift<P: Platform>(
             target,
             candidate,
             Some(&evidence),
-            Some(headless.observation.side(candidate)),
+            Some(&headless.observation),
+            false,
             &settings.guard,
         );
         match decision {

@@ -2,7 +2,7 @@
 //! passes here. Moves back to the baseline and rollback never do: evidence never blocks them.
 
 use super::evidence::{Evidence, Verdict};
-use crate::domain::{Color, SideObservation, Weights};
+use crate::domain::{Color, Observation, SideObservation, Weights};
 
 /// Step limits (config `[guard]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,14 +30,16 @@ pub enum GuardDecision {
     Refuse(String),
 }
 
-/// Whether moving `from` → `to` may go ahead, given the evidence and the state of `candidate`
-/// (the side traffic moves to, see [`super::roles`]).
+/// Whether moving `from` → `to` may go ahead, given the evidence, both services as last read
+/// and whether a scale of the candidate is in flight (`scaling`); `candidate` is the side
+/// traffic moves to (see [`super::roles`]).
 pub fn check(
     from: Weights,
     to: Weights,
     candidate: Color,
     evidence: Option<&Evidence>,
-    observed: Option<&SideObservation>,
+    observation: Option<&Observation>,
+    scaling: bool,
     settings: &GuardSettings,
 ) -> GuardDecision {
     let (from_share, to_share) = (from.share(candidate), to.share(candidate));
@@ -54,9 +56,13 @@ pub fn check(
         Verdict::Stale => return GuardDecision::Refuse(format!("no fresh evidence: {reason}")),
         Verdict::Insufficient | Verdict::Ok => {}
     }
-    let Some(side) = observed else {
+    let Some(observation) = observation else {
         return GuardDecision::Refuse(format!("{name}'s service has not been read yet"));
     };
+    let side = observation.side(candidate);
+    if let Some(why) = service_change(name, side, scaling) {
+        return GuardDecision::Refuse(why);
+    }
     if side.targets.healthy == 0 {
         return GuardDecision::Refuse(format!("{name} has no healthy target"));
     }
@@ -65,6 +71,9 @@ pub fn check(
             "{name} runs {} of {} desired tasks",
             side.service.running, side.service.desired
         ));
+    }
+    if let Some(why) = too_few_tasks(observation, candidate, to) {
+        return GuardDecision::Refuse(why);
     }
     let first_step = from_share == 0 && to_share <= settings.first_step;
     if verdict == Verdict::Insufficient && !first_step {
@@ -78,6 +87,42 @@ pub fn check(
         ));
     }
     GuardDecision::Allow
+}
+
+/// Why traffic toward the candidate would race a change to its service: a scale asked for and
+/// not yet read back, or a desired count lowered below what runs (tasks being stopped).
+fn service_change(name: &str, side: &SideObservation, scaling: bool) -> Option<String> {
+    if scaling {
+        return Some(format!(
+            "{name} is being scaled: traffic sent now would meet tasks being stopped"
+        ));
+    }
+    let service = &side.service;
+    (service.desired < service.running).then(|| {
+        format!(
+            "{name} is being scaled down ({} running, {} desired): traffic sent now would meet \
+             tasks being stopped",
+            service.running, service.desired
+        )
+    })
+}
+
+/// Why the candidate runs too few tasks for the share it would get: the live side's desired
+/// count is sized for all the traffic, so a share needs that share of it.
+fn too_few_tasks(observation: &Observation, candidate: Color, to: Weights) -> Option<String> {
+    let live = candidate.other();
+    let sized_for_all = observation.side(live).service.desired;
+    let share = to.share(candidate);
+    let needed = (u64::from(sized_for_all) * u64::from(share)).div_ceil(100);
+    let running = observation.side(candidate).service.running;
+    (u64::from(running) < needed).then(|| {
+        format!(
+            "{} runs {running} of the {needed} tasks {share}% needs ({} runs {sized_for_all} for \
+             all traffic)",
+            candidate.name(),
+            live.name()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -135,6 +180,20 @@ mod tests {
         }
     }
 
+    /// Blue with four healthy tasks beside `green`, at `from`'s split.
+    fn both(green: SideObservation, weights: Weights) -> Observation {
+        let mut blue = self::green(4, 4);
+        blue.service.service = "shop-blue".into();
+        Observation {
+            blue,
+            green,
+            weights,
+            writes_refused: None,
+            other_routes: Vec::new(),
+            stickiness_seconds: None,
+        }
+    }
+
     fn decide(from: u8, to: u8, verdict: Option<Verdict>, g: SideObservation) -> GuardDecision {
         let e = verdict.map(evidence);
         check(
@@ -142,7 +201,8 @@ mod tests {
             w(to),
             Color::Green,
             e.as_ref(),
-            Some(&g),
+            Some(&both(g, w(from))),
+            false,
             &GuardSettings::default(),
         )
     }
@@ -198,7 +258,8 @@ mod tests {
                 w(to),
                 Color::Blue,
                 Some(&evidence(v)),
-                Some(&blue_ready),
+                Some(&both(blue_ready.clone(), w(from))),
+                false,
                 &GuardSettings::default(),
             )
         };
@@ -216,6 +277,51 @@ mod tests {
         ));
         // Back to green, the live side, is never blocked.
         assert_eq!(blue_check(50, 100, Verdict::Worse), GuardDecision::Allow);
+    }
+
+    #[test]
+    fn increases_never_race_a_change_to_the_candidates_service() {
+        let ok = Some(Verdict::Ok);
+        // A scale asked for and not read back yet: the observation still shows 4 tasks.
+        let scaling = check(
+            w(0),
+            w(10),
+            Color::Green,
+            Some(&evidence(Verdict::Ok)),
+            Some(&both(green(4, 4), w(0))),
+            true,
+            &GuardSettings::default(),
+        );
+        assert!(
+            matches!(&scaling, GuardDecision::Refuse(why) if why.starts_with("green is being scaled")),
+            "{scaling:?}"
+        );
+        // Read back: desired 0, four tasks still stopping.
+        let mut stopping = green(4, 4);
+        stopping.service.desired = 0;
+        assert_eq!(
+            decide(0, 10, ok, stopping),
+            GuardDecision::Refuse(
+                "green is being scaled down (4 running, 0 desired): traffic sent now would meet \
+                 tasks being stopped"
+                    .into()
+            )
+        );
+        // One task is enough for 10% of what blue serves with four, not for half of it.
+        let mut small = green(1, 1);
+        small.service.desired = 1;
+        small.service.pending = 0;
+        assert_eq!(decide(0, 10, ok, small.clone()), GuardDecision::Allow);
+        assert_eq!(
+            decide(10, 50, ok, small),
+            GuardDecision::Refuse(
+                "green runs 1 of the 2 tasks 50% needs (blue runs 4 for all traffic)".into()
+            )
+        );
+        // Decreases pass whatever the service does.
+        let mut stopping = green(4, 4);
+        stopping.service.desired = 0;
+        assert_eq!(decide(10, 0, None, stopping), GuardDecision::Allow);
     }
 
     use proptest::prelude::*;

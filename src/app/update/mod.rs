@@ -74,6 +74,7 @@ fn scale_down_after_bake(state: &mut AppState) -> Vec<Command> {
         return Vec::new();
     }
     state.scaled_down = Some(idle);
+    state.scaling = Some((idle, 0));
     state.note(
         LogLevel::Info,
         LogSource::System,

@@ -24,6 +24,7 @@ pub(super) fn on_observed(
                     .log
                     .service_events(color, &observation.side(color).service.events);
             }
+            settle_scaling(state, &observation);
             state.observation = Some(observation);
             state.observed_at = Some(now);
         }
@@ -92,10 +93,21 @@ pub(super) fn on_observed(
             if deployed_side.is_some_and(|side| observation.weights.share(side) > 0) {
                 state.deploy = None;
             }
+            settle_scaling(state, &observation);
             state.observation = Some(observation);
             state.observed_at = Some(now);
         }
         Err(error) => note_poll_error(state, error, |s| &mut s.state_error),
+    }
+}
+
+/// A scale asked for is over for the guard once a read shows its desired count (the tasks
+/// still stopping show as desired below running, which the guard refuses by itself).
+fn settle_scaling(state: &mut AppState, observation: &Observation) {
+    if let Some((side, desired)) = state.scaling
+        && observation.side(side).service.desired == desired
+    {
+        state.scaling = None;
     }
 }
 

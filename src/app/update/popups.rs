@@ -84,6 +84,7 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
         Confirm::ScaleIdle { side, .. } => {
             let text = format!("scale {side} to 0 tasks");
             state.note(LogLevel::Info, LogSource::Operator, text);
+            state.scaling = Some((side, 0));
             vec![Command::ScaleIdle { desired: 0 }]
         }
         Confirm::Adopt { live, revision } => {

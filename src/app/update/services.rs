@@ -36,6 +36,9 @@ pub(super) fn on_scaled(
     state: &mut AppState,
     result: Result<ScaleReport, PlatformError>,
 ) -> Vec<Command> {
+    if result.is_err() {
+        state.scaling = None;
+    }
     let outcome = result.map(|report| {
         format!(
             "scaled {} from {} to {} tasks",
