@@ -163,10 +163,7 @@ pub enum PlanCommand {
 pub struct DemoArgs {
     /// What the simulated world does
     #[arg(long, global = true, value_name = "NAME", default_value = "healthy", value_parser = parse_scenario,
-          long_help = "What the simulated world does:\n  healthy     green comes up healthy and \
-serves as well as blue\n  bad-green   green's 5xx rate climbs to ~8% once it carries traffic\n  \
-slow-green  green answers 3x slower than blue\n  flaky-api   a quarter of API calls fail or are \
-throttled")]
+          long_help = Scenario::help())]
     pub scenario: Scenario,
     /// Run simulated time N times faster (0.1 to 100)
     #[arg(long, global = true, value_name = "N", default_value_t = 1.0, value_parser = parse_speed,

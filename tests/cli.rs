@@ -170,6 +170,7 @@ fn the_iam_policies_allow_every_call_and_no_more_than_their_job() {
         "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:DescribeTags",
         "cloudwatch:GetMetricData",
+        "cloudwatch:DescribeAlarms",
     ];
     let lock = [
         "elasticloadbalancing:AddTags",

@@ -105,7 +105,7 @@ impl Window<'_> {
         }
         if self.cand.requests < f64::from(self.settings.min_requests) {
             return Some(format!(
-                "{} of {} requests on {cand_name} since {} ({base_name} {})",
+                "{} of {} requests on {cand_name} since {} ({base_name} {} requests)",
                 crate::domain::format_count(self.cand.requests),
                 self.settings.min_requests,
                 self.from.clock_utc(),
