@@ -300,8 +300,12 @@ impl World {
             let failed = (requests * self.crash_rate(color, now) + self.rng.random::<f64>())
                 .floor()
                 .min(requests);
-            let conn_errors = (failed / 2.0).floor();
+            let mut conn_errors = 0.0;
             if failed > 0.0 {
+                // Half of them on average: an odd count splits either way.
+                conn_errors = (failed / 2.0 + self.rng.random::<f64>())
+                    .floor()
+                    .min(failed);
                 self.record_elb_5xx(now, failed);
             }
             let answered = requests - failed;
