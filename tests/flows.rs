@@ -451,6 +451,45 @@ async fn a_plan_on_a_bad_green_rolls_back_by_itself_and_says_why() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn each_bad_build_is_rolled_back_at_the_first_step_with_its_row_on_screen() {
+    for (scenario, row) in [
+        (Scenario::SlowGreen, "latency: green p99"),
+        (Scenario::CrashyGreen, "lb errors: green"),
+        (
+            Scenario::AlarmGreen,
+            "alarms: in ALARM: shop-checkout-errors",
+        ),
+    ] {
+        let platform = counted(scenario);
+        let mut settings = Settings::default();
+        settings.evidence.alarms = vec![cutover::platform::sim::CHECKOUT_ALARM.to_string()];
+        let after = session_with(
+            Arc::clone(&platform),
+            settings,
+            Some(cutover::cmd::demo::demo_plan()),
+            |tx| async move {
+                wait(60).await;
+                press(&tx, ch('a'));
+                wait(15 * 60).await;
+                press(&tx, ch('q'));
+            },
+        )
+        .await;
+        assert_eq!(after.state.shift.current(), Some(Weights::ALL_BLUE));
+        let screen = screen(&after.terminal);
+        assert!(
+            screen.contains(&format!("step 0/4  ROLLED BACK: {row}")),
+            "{scenario}: {screen}"
+        );
+        let log: Vec<_> = after.state.log.newest_first().collect();
+        assert!(
+            !log.iter().any(|e| e.text.contains("plan step 2/4")),
+            "{scenario} never got past the first step"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_plan_pauses_on_an_outside_change() {
     let platform = counted(Scenario::Healthy);
     let outside = Arc::clone(&platform);
