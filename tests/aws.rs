@@ -84,14 +84,18 @@ async fn platform(name: &str, text: &str) -> AwsPlatform {
         .expect("clients")
 }
 
-async fn elb() -> aws_sdk_elasticloadbalancingv2::Client {
+/// The SDK's config for the moto server, as the tests' own clients use it.
+async fn sdk() -> aws_config::SdkConfig {
     set_aws_env();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&moto().endpoint)
         .region(aws_config::Region::new(support::moto::REGION))
         .load()
-        .await;
-    aws_sdk_elasticloadbalancingv2::Client::new(&sdk)
+        .await
+}
+
+async fn elb() -> aws_sdk_elasticloadbalancingv2::Client {
+    aws_sdk_elasticloadbalancingv2::Client::new(&sdk().await)
 }
 
 async fn rule_actions(elb: &aws_sdk_elasticloadbalancingv2::Client, arn: &str) -> Vec<Action> {
@@ -2425,13 +2429,7 @@ async fn headless_increases_are_refused_by_the_row_that_catches_each_bad_build()
 
 #[tokio::test]
 async fn the_double_refuses_cloudwatch_requests_aws_refuses() {
-    set_aws_env();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto().endpoint)
-        .region(aws_config::Region::new(support::moto::REGION))
-        .load()
-        .await;
-    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk().await);
     let query = |id: &str| {
         aws_sdk_cloudwatch::types::MetricDataQuery::builder()
             .id(id)

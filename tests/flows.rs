@@ -173,8 +173,14 @@ fn screen(terminal: &Terminal<TestBackend>) -> String {
 
 /// The demo's plan started once green is up, then left alone for fifteen simulated minutes.
 async fn run_demo_plan(platform: Arc<Counted>) -> Session {
-    session_with_plan(
+    run_demo_plan_with(platform, Settings::default()).await
+}
+
+/// The same with these settings.
+async fn run_demo_plan_with(platform: Arc<Counted>, settings: Settings) -> Session {
+    session_with(
         platform,
+        settings,
         Some(cutover::cmd::demo::demo_plan()),
         |tx| async move {
             wait(60).await;
@@ -463,18 +469,7 @@ async fn each_bad_build_is_rolled_back_at_the_first_step_with_its_row_on_screen(
         let platform = counted(scenario);
         let mut settings = Settings::default();
         settings.evidence.alarms = vec![cutover::platform::sim::CHECKOUT_ALARM.to_string()];
-        let after = session_with(
-            Arc::clone(&platform),
-            settings,
-            Some(cutover::cmd::demo::demo_plan()),
-            |tx| async move {
-                wait(60).await;
-                press(&tx, ch('a'));
-                wait(15 * 60).await;
-                press(&tx, ch('q'));
-            },
-        )
-        .await;
+        let after = run_demo_plan_with(Arc::clone(&platform), settings).await;
         assert_eq!(after.state.shift.current(), Some(Weights::ALL_BLUE));
         let screen = screen(&after.terminal);
         assert!(

@@ -118,17 +118,17 @@ impl Window<'_> {
 
 /// `7.0%`, with two decimals below 1%.
 pub fn percent(rate: f64) -> String {
-    let p = rate * 100.0;
-    if p < 1.0 {
-        format!("{p:.2}%")
-    } else {
-        format!("{p:.1}%")
-    }
+    format!("{}%", hundredths(rate))
 }
 
 /// `2.9`: a half-interval in points, with two decimals below 1.
 pub fn points(half: f64) -> String {
-    let p = half * 100.0;
+    hundredths(half)
+}
+
+/// A fraction in hundredths: one decimal, two below 1, where rates near zero live.
+fn hundredths(fraction: f64) -> String {
+    let p = fraction * 100.0;
     if p < 1.0 {
         format!("{p:.2}")
     } else {
