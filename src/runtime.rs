@@ -197,6 +197,7 @@ where
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => Some(Msg::Key { key, now: platform.now() }),
                 Some(Ok(Event::Resize(_, _))) => Some(Msg::Resized),
+                Some(Ok(Event::Paste(text))) => Some(Msg::Paste { text }),
                 Some(Ok(_)) => None,
                 Some(Err(error)) => return Err(error).context("reading the terminal"),
                 // The terminal is gone: nothing can be shown or typed any more.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use crossterm::event::EventStream;
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
 use ratatui::DefaultTerminal;
 
 use crate::app::{AppState, Settings};
@@ -22,12 +22,16 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter() -> std::io::Result<Self> {
         let terminal = ratatui::try_init()?;
+        // A paste arrives as one event, never as typed keys: pasted "60⏎⏎y" must not stage,
+        // apply and confirm.
+        crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
         Ok(TerminalGuard { terminal })
     }
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
         ratatui::restore();
     }
 }

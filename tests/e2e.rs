@@ -148,3 +148,45 @@ fn a_tiny_terminal_says_so() {
         "q quits from the too-small screen"
     );
 }
+
+#[test]
+fn a_bracketed_paste_lands_in_the_prompt_as_text_and_writes_nothing() {
+    let audit = log_file("e2e-paste-audit");
+    let _ = std::fs::remove_file(&audit);
+    let mut pty = Pty::spawn(&[
+        "demo",
+        "--speed",
+        "20",
+        "--log-file",
+        &log_file("e2e-paste"),
+        "--audit-log",
+        &audit,
+    ]);
+    pty.wait_for("(service shop-green) has reached a steady state.");
+    let pasting = |pty: &Pty| {
+        pty.screen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .screen()
+            .bracketed_paste()
+    };
+    assert!(pasting(&pty), "the console turns bracketed paste on");
+    pty.send(b"%");
+    pty.wait_for("Enter");
+    // What a terminal sends for a paste of "60⏎⏎y" once bracketed paste is on.
+    pty.send(b"\x1b[200~60\r\ry\x1b[201~");
+    let screen = pty.wait_for("60y");
+    assert!(screen.contains("BLUE 100%"), "nothing applied: {screen}");
+    assert!(!screen.contains("staged"), "nothing staged: {screen}");
+    pty.send(b"\x1b");
+    pty.send(b"q");
+    assert!(pty.wait_exit().success());
+    thread::sleep(Duration::from_millis(200));
+    assert!(!pasting(&pty), "and off again on quit");
+    assert!(
+        std::fs::read_to_string(&audit)
+            .unwrap_or_default()
+            .is_empty(),
+        "no write was audited"
+    );
+}

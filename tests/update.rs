@@ -1088,3 +1088,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_paste_is_text_in_the_prompt_and_never_applies_or_confirms() {
+    let mut console = Console::new();
+    console.press(ch('%'));
+    // Pasting "60⏎⏎y" once staged 60, applied it and answered the large-jump question.
+    assert!(console.paste("60\r\ny\n").is_empty());
+    match &console.state.popup {
+        Some(Popup::Prompt(prompt)) => {
+            assert_eq!(prompt.input.value(), "60y");
+            assert!(prompt.error.is_some(), "60y is no share");
+        }
+        other => panic!("the prompt stays open: {other:?}"),
+    }
+    assert_eq!(console.state.shift.staged(), None, "nothing staged");
+    // Outside a prompt a paste does nothing, and says so.
+    console.press(key(KeyCode::Esc));
+    assert!(console.paste("l\r").is_empty());
+    assert_eq!(console.state.shift.staged(), None);
+    assert!(
+        console
+            .state
+            .flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("a paste is typed only into a prompt")),
+        "{:?}",
+        console.state.flash
+    );
+    assert!(writes(&console.commands).is_empty());
+}

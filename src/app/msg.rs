@@ -57,6 +57,10 @@ pub enum Msg {
         result: Result<DeployReport, PlatformError>,
     },
     Resized,
+    /// Text the operator pasted (bracketed paste): typed into an open prompt, never a key.
+    Paste {
+        text: String,
+    },
     /// A signal asked the run to end (SIGTERM, SIGHUP, SIGINT): like `q`.
     Stop {
         now: Timestamp,

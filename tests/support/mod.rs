@@ -142,6 +142,13 @@ impl Console {
         commands
     }
 
+    /// A bracketed paste of `text`.
+    pub fn paste(&mut self, text: &str) -> Vec<Command> {
+        let commands = update(&mut self.state, Msg::Paste { text: text.into() });
+        self.commands.extend(commands.iter().cloned());
+        commands
+    }
+
     pub fn type_text(&mut self, text: &str) {
         for c in text.chars() {
             self.press(ch(c));

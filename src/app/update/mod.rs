@@ -143,6 +143,10 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
             state.mark_dirty();
             Vec::new()
         }
+        Msg::Paste { text } => {
+            popups::on_paste(state, &text);
+            Vec::new()
+        }
         Msg::Stop { now } => {
             state.now = now;
             state.note(LogLevel::Warn, LogSource::System, "stopping on a signal");

@@ -103,3 +103,26 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
         }
     }
 }
+
+/// A paste goes into the open prompt as text, its line breaks and control characters left
+/// out, so it can never submit the prompt or answer a question; anywhere else it does nothing
+/// and says so.
+pub(super) fn on_paste(state: &mut AppState, text: &str) {
+    state.mark_dirty();
+    let insert = |input: &mut tui_input::Input| {
+        for c in text.chars().filter(|c| !c.is_control()) {
+            input.handle(tui_input::InputRequest::InsertChar(c));
+        }
+    };
+    match state.popup.as_mut() {
+        Some(Popup::Prompt(prompt)) => {
+            insert(&mut prompt.input);
+            prompt.revalidate();
+        }
+        Some(Popup::Image(prompt)) => insert(&mut prompt.input),
+        _ => state.flash(
+            LogLevel::Warn,
+            "a paste is typed only into a prompt (% or D): nothing was done",
+        ),
+    }
+}
