@@ -1118,3 +1118,47 @@ fn a_paste_is_text_in_the_prompt_and_never_applies_or_confirms() {
     );
     assert!(writes(&console.commands).is_empty());
 }
+
+#[test]
+fn the_deploy_prompt_takes_only_a_new_image_reference_and_says_why_not() {
+    let mut console = Console::with_scenario(cutover::platform::sim::Scenario::Healthy, 4);
+    console.press(ch('D'));
+    let deploys = |commands: &[Command]| {
+        commands
+            .iter()
+            .filter(|c| matches!(c, Command::Deploy { .. }))
+            .count()
+    };
+    let error = |console: &Console| match &console.state.popup {
+        Some(Popup::Image(prompt)) => prompt.error.clone().unwrap_or_default(),
+        other => panic!("the prompt stays open: {other:?}"),
+    };
+    // A stray Enter on the prefilled image deploys nothing.
+    assert_eq!(deploys(&console.press(key(KeyCode::Enter))), 0);
+    assert!(
+        error(&console).contains("runs example/shop:1.5.0 already"),
+        "{}",
+        error(&console)
+    );
+    for (typed, why) in [
+        ("ex/shop:1.0;echo", "is not an image reference"),
+        ("shop:", "is not an image reference"),
+        ("shop", "names no version"),
+    ] {
+        for _ in 0..40 {
+            console.press(key(KeyCode::Backspace));
+        }
+        console.type_text(typed);
+        assert_eq!(deploys(&console.press(key(KeyCode::Enter))), 0, "{typed}");
+        assert!(
+            error(&console).contains(why),
+            "{typed}: {}",
+            error(&console)
+        );
+    }
+    for _ in 0..40 {
+        console.press(key(KeyCode::Backspace));
+    }
+    console.type_text("example/shop:1.6.0");
+    assert_eq!(deploys(&console.press(key(KeyCode::Enter))), 1);
+}

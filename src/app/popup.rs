@@ -1,6 +1,6 @@
 use tui_input::Input;
 
-use crate::domain::{Color, PercentError, Weights, parse_percent};
+use crate::domain::{Color, PercentError, Weights, image_problem, parse_percent};
 
 /// The typed-percentage prompt. Validated as the operator types.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +32,8 @@ impl PercentPrompt {
 pub struct ImagePrompt {
     pub input: Input,
     pub error: Option<String>,
+    /// The image the idle side runs, prefilled: Enter on it unchanged deploys nothing.
+    pub prefilled: String,
 }
 
 impl ImagePrompt {
@@ -39,20 +41,22 @@ impl ImagePrompt {
         ImagePrompt {
             input: Input::new(current.to_string()),
             error: None,
+            prefilled: current.to_string(),
         }
     }
 
-    /// The image if it is one: not empty, no white space.
+    /// The image if it is one a deploy can use (see [`image_problem`]) and not the one the
+    /// idle side runs already.
     pub fn submit(&mut self) -> Option<String> {
         let value = self.input.value().trim();
         self.error = if value.is_empty() {
             Some("type an image, e.g. example/shop:1.6.0".into())
-        } else if value.chars().any(char::is_whitespace) {
+        } else if value == self.prefilled {
             Some(format!(
-                "'{value}' has white space in it: an image reference has none"
+                "the idle side runs {value} already: type the new image (Ctrl-U clears)"
             ))
         } else {
-            None
+            image_problem(value)
         };
         self.error.is_none().then(|| value.to_string())
     }

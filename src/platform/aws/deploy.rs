@@ -12,8 +12,9 @@ use crate::platform::PlatformError;
 pub enum DeployError {
     #[error("the image is empty: give one, e.g. --image example/shop:1.6.0")]
     EmptyImage,
-    #[error("the image '{0}' has white space in it: an image reference has none")]
-    WhitespaceInImage(String),
+    /// Why the reference is not one a deploy can use (see `domain::image_problem`).
+    #[error("{0}")]
+    NotAnImage(String),
     #[error("the task definition {family} has no container '{name}': it has {names}")]
     NoSuchContainer {
         family: String,
@@ -46,10 +47,10 @@ pub fn check_image(image: &str) -> Result<(), DeployError> {
     if image.trim().is_empty() {
         return Err(DeployError::EmptyImage);
     }
-    if image.chars().any(char::is_whitespace) {
-        return Err(DeployError::WhitespaceInImage(image.to_string()));
+    match crate::domain::image_problem(image) {
+        Some(problem) => Err(DeployError::NotAnImage(problem)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The container definitions of `definition` with `image` in the chosen container and
@@ -246,9 +247,9 @@ mod tests {
             with_image(&d, Some("web"), " "),
             Err(DeployError::EmptyImage)
         );
-        assert_eq!(
+        assert!(matches!(
             with_image(&d, Some("web"), "a :2"),
-            Err(DeployError::WhitespaceInImage("a :2".into()))
-        );
+            Err(DeployError::NotAnImage(why)) if why.contains("is not an image reference")
+        ));
     }
 }
