@@ -476,6 +476,12 @@ async fn each_bad_build_is_rolled_back_at_the_first_step_with_its_row_on_screen(
             screen.contains(&format!("step 0/4  ROLLED BACK: {row}")),
             "{scenario}: {screen}"
         );
+        // The evidence window restarted empty after the rollback; the verdict that made it
+        // stays, with its time.
+        assert!(
+            screen.contains(" WORSE ") && screen.contains(&format!(", rolled back: {row}")),
+            "{scenario}: {screen}"
+        );
         let log: Vec<_> = after.state.log.newest_first().collect();
         assert!(
             !log.iter().any(|e| e.text.contains("plan step 2/4")),

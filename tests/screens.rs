@@ -88,6 +88,13 @@ fn a_slow_green_is_caught_by_the_latency_row_and_its_latency_turns_red() {
     );
     let (x, y) = find(&buffer, " latency    worse").expect("the latency row");
     assert_eq!(buffer[(x + 12, y)].fg, Tint::Red);
+    // Worse while green carries traffic: the red line says so, with the key that answers it.
+    let (x, y) = find(
+        &buffer,
+        "GREEN is WORSE at 10% — R rolls back — latency: green p99",
+    )
+    .expect("banner");
+    assert_eq!(buffer[(x, y)].bg, Tint::Red);
     for label in [" 5xx ", " lb errors ", " health ", " alarms "] {
         assert!(find(&buffer, label).is_some(), "a {label} row");
     }
@@ -120,10 +127,9 @@ fn at_80x33_the_verdict_and_the_worst_row_stay_visible() {
     let terminal = draw(&console.state, 80, 33);
     let buffer = terminal.backend().buffer();
     insta::assert_snapshot!("evidence_slow_green_80x33", text(buffer));
-    let (_, y) = find(buffer, " WORSE ").expect("the verdict");
-    assert!(
-        find(buffer, "latency: green p99 3.2× blue's, over 1.5×").is_some_and(|(_, row)| row == y)
-    );
+    // The verdict badge, then the row that decided it, on one line of the evidence box.
+    assert!(find(buffer, "│ WORSE  latency: green p99 3.2× blue's, over 1.5×").is_some());
+    assert!(find(buffer, "GREEN is WORSE at 10% — R rolls back").is_some());
 }
 
 #[test]

@@ -1162,3 +1162,29 @@ fn the_deploy_prompt_takes_only_a_new_image_reference_and_says_why_not() {
     console.type_text("example/shop:1.6.0");
     assert_eq!(deploys(&console.press(key(KeyCode::Enter))), 1);
 }
+
+#[test]
+fn the_guards_verdict_stays_after_its_rollback_until_the_next_move() {
+    let mut console = Console::with_scenario(cutover::platform::sim::Scenario::BadGreen, 4);
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
+    console.press(ch('a'));
+    console.finish_write(w(10));
+    let later = console.now().plus(std::time::Duration::from_secs(4 * 60));
+    console.world.advance_to(later);
+    console.observe();
+    console.fetch_metrics();
+    console.finish_write(w(0));
+    let breach = console.state.breach.clone();
+    assert!(
+        breach
+            .as_ref()
+            .is_some_and(|(_, side, why)| *side == Color::Green && why.starts_with("5xx: green")),
+        "{breach:?}"
+    );
+    // The next move toward green starts a new judgement.
+    console.state.plan = None;
+    console.press(ch('l'));
+    console.press(key(KeyCode::Enter));
+    console.finish_write(w(10));
+    assert_eq!(console.state.breach, None);
+}

@@ -8,8 +8,8 @@ use crate::domain::{
 use crate::domain::{DeployReport, SourceInfo};
 use crate::shift::plan::Plan;
 use crate::shift::{
-    Evidence, EvidenceSettings, GuardDecision, GuardSettings, Role, STEP_POINTS, Shift, evidence,
-    guard, roles,
+    Evidence, EvidenceSettings, GuardDecision, GuardSettings, Role, STEP_POINTS, Shift, Verdict,
+    evidence, guard, roles,
 };
 
 /// How long a flash message stays in the status line.
@@ -95,6 +95,10 @@ pub struct AppState {
     /// before then the observation still shows the old one, and traffic sent there would
     /// meet tasks being stopped.
     pub scaling: Option<(Color, u32)>,
+    /// The guard's last rollback: when, of which side, and the verdict that made it (the
+    /// evidence window restarts after a rollback, so the screen keeps it until the next
+    /// move toward a candidate or a new deploy).
+    pub breach: Option<(Timestamp, Color, String)>,
     /// When the weights last changed (read back or seen changed): the evidence window starts
     /// after it.
     pub last_weight_change: Option<Timestamp>,
@@ -147,6 +151,7 @@ impl AppState {
             deploy: None,
             scaled_down: None,
             scaling: None,
+            breach: None,
             last_weight_change: None,
             log: EventLog::default(),
             popup: None,
@@ -193,6 +198,25 @@ impl AppState {
             self.now,
             &self.settings.evidence,
         ))
+    }
+
+    /// The red line across the screen: what needs the operator now, with the key that answers
+    /// it. Traffic no target serves first, then a candidate found worse while it carries traffic.
+    pub fn banner(&self) -> Option<String> {
+        self.unserved_traffic().or_else(|| {
+            let weights = self.observation.as_ref()?.weights;
+            let evidence = self.evidence()?;
+            let candidate = evidence.candidate;
+            (evidence.verdict == Verdict::Worse && !weights.is_idle(candidate)).then(|| {
+                // The key first: a narrow screen cuts the end of the line.
+                format!(
+                    "{} is WORSE at {}% — R rolls back — {}",
+                    candidate.label(),
+                    weights.percent_text(candidate),
+                    evidence.reason
+                )
+            })
+        })
     }
 
     /// A side that carries traffic with no healthy target, as last read, in the words of the

@@ -437,6 +437,21 @@ mod tests {
     }
 
     #[test]
+    fn a_window_that_has_not_begun_says_when_it_begins() {
+        // The weights changed at 100:20; the split's first whole minute starts at 101:00.
+        let m = metrics(&[(99, 6000.0, 15.0)], &[(99, 150.0, 1.0)]);
+        let e = judge(&m, Some(Timestamp(100 * 60_000 + 20_000)));
+        assert!(e.from > e.to);
+        assert_eq!(e.verdict, Verdict::Insufficient);
+        assert!(
+            e.reason
+                .starts_with("5xx: this split's first whole minute starts at 01:41:00"),
+            "{}",
+            e.reason
+        );
+    }
+
+    #[test]
     fn old_data_is_stale_and_never_ok() {
         let m = metrics(&[(90, 6000.0, 15.0)], &[(90, 6000.0, 15.0)]);
         let e = judge(&m, None);

@@ -53,11 +53,16 @@ fn title(state: &AppState, evidence: Option<&Evidence>) -> String {
     let Some(e) = evidence else {
         return title;
     };
-    title.push_str(&format!(
-        "· since {} ({}) ",
-        e.from.clock_utc(),
-        format_age(e.to.since(e.from))
-    ));
+    if e.from > e.to {
+        // The split changed mid-minute: its first whole minute has not begun.
+        title.push_str(&format!("· window opens {} ", e.from.clock_utc()));
+    } else {
+        title.push_str(&format!(
+            "· since {} ({}) ",
+            e.from.clock_utc(),
+            format_age(e.to.since(e.from))
+        ));
+    }
     // Stickiness, other rules and clients can make the requests served differ from the split.
     let configured = state
         .shift
@@ -108,13 +113,26 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         );
         return;
     };
+    // After the guard's rollback the window starts again with nothing in it: the verdict that
+    // made the rollback stays, with its time, until the next move or deploy.
+    let (verdict, reason) = match &state.breach {
+        Some((at, side, why))
+            if evidence.verdict != Verdict::Worse && *side == evidence.candidate =>
+        {
+            (
+                Verdict::Worse,
+                format!("at {}, rolled back: {why}", at.clock_utc()),
+            )
+        }
+        _ => (evidence.verdict, evidence.reason.clone()),
+    };
     let mut lines = vec![Line::from(vec![
         Span::styled(
-            format!(" {} ", evidence.verdict.to_string().to_uppercase()),
-            verdict_style(evidence.verdict),
+            format!(" {} ", verdict.to_string().to_uppercase()),
+            verdict_style(verdict),
         ),
         Span::raw(" "),
-        Span::raw(evidence.reason.clone()),
+        Span::raw(reason),
     ])];
     let room = usize::from(inner.height).saturating_sub(1);
     let mut rows: Vec<&Check> = evidence.checks.iter().collect();

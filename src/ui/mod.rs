@@ -39,7 +39,7 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     } else {
         2 * panel::height(false)
     };
-    let banner = state.unserved_traffic();
+    let banner = state.banner();
     let banner_lines = u16::from(banner.is_some());
     // The evidence takes what it wants up to what leaves the log three lines; never less than
     // its verdict line, which names the worst row.
@@ -71,8 +71,12 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     header::render(state, frame, header_area);
     if let Some(text) = banner {
         let line = Line::styled(format!(" {text} "), theme::banner());
-        frame.buffer_mut().set_style(banner_area, theme::banner());
-        draw_lines(frame.buffer_mut(), banner_area, &[line]);
+        let buf = frame.buffer_mut();
+        buf.set_style(banner_area, theme::banner());
+        draw_lines(buf, banner_area, std::slice::from_ref(&line));
+        if line.width() > usize::from(banner_area.width) && banner_area.width > 0 {
+            buf[(banner_area.right() - 1, banner_area.y)].set_symbol("…");
+        }
     }
     let [blue_area, green_area] = if wide {
         Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)

@@ -41,6 +41,7 @@ pub(super) fn drive(state: &mut AppState) -> Vec<Command> {
                 ),
             );
             let why = format!("{} is worse: {reason}", candidate.name());
+            state.breach = Some((state.now, candidate, reason));
             rollback_now(state, LogSource::System, Some(why))
         }
         PlanAction::Step(target) => step(state, current, target, candidate),

@@ -17,6 +17,7 @@ pub(super) fn on_deployed(
             if let Some((_, slot)) = state.deploy.as_mut() {
                 *slot = Some(report);
             }
+            state.breach = None;
             // A new revision deserves a new run of the plan.
             if let Some(plan) = state.plan.as_mut() {
                 plan.rearm();

@@ -86,6 +86,10 @@ pub(super) fn on_write_finished(
     };
     if weights_moved {
         state.last_weight_change = Some(now);
+        // A move after the guard's rollback starts a new judgement.
+        if outcome.finished.kind != WriteKind::Rollback {
+            state.breach = None;
+        }
     }
     // A write whose answer was lost and that a re-read did not find applied may still land
     // (AWS can apply a change after the client gave up on it): watch for it for a while.

@@ -97,6 +97,13 @@ impl Window<'_> {
     /// began, or too few requests on the candidate.
     pub fn too_little(&self) -> Option<String> {
         let (cand_name, base_name) = self.names();
+        if self.from > self.now {
+            return Some(format!(
+                "this split's first whole minute starts at {}: CloudWatch reports it a minute or \
+                 two after it ends",
+                self.from.clock_utc()
+            ));
+        }
         if self.cand.requests <= 0.0 && self.base.requests <= 0.0 {
             return Some(format!(
                 "no data since {} yet: CloudWatch reports each minute a minute or two late",
