@@ -395,24 +395,16 @@ fn guard(raw: Option<RawGuard>) -> Result<(GuardSettings, EvidenceSettings), Str
         }
         evidence.latency.max_ratio = ratio;
     }
-    for (key, value, slot) in [
-        (
-            "min_latency_ms",
-            raw.min_latency_ms,
-            &mut evidence.latency.min_ms,
-        ),
-        ("max_p99_ms", raw.max_p99_ms, &mut 0.0),
-    ] {
-        if let Some(ms) = value {
-            if !(ms.is_finite() && ms >= 0.0) {
-                return Err(format!(
-                    "[guard] {key} = {ms} is out of range: 0 or more milliseconds"
-                ));
-            }
-            *slot = ms;
-        }
+    let milliseconds = |key: &str, value: Option<f64>| match value {
+        Some(ms) if !(ms.is_finite() && ms >= 0.0) => Err(format!(
+            "[guard] {key} = {ms} is out of range: 0 or more milliseconds"
+        )),
+        _ => Ok(value),
+    };
+    if let Some(ms) = milliseconds("min_latency_ms", raw.min_latency_ms)? {
+        evidence.latency.min_ms = ms;
     }
-    evidence.latency.max_p99_ms = raw.max_p99_ms;
+    evidence.latency.max_p99_ms = milliseconds("max_p99_ms", raw.max_p99_ms)?;
     if let Some(alarms) = raw.alarms {
         if alarms.len() > MAX_ALARMS {
             return Err(format!(

@@ -1188,3 +1188,25 @@ fn the_guards_verdict_stays_after_its_rollback_until_the_next_move() {
     console.finish_write(w(10));
     assert_eq!(console.state.breach, None);
 }
+
+#[test]
+fn a_finished_plan_waits_for_a_new_build_instead_of_sending_traffic_back_to_the_old_one() {
+    // After a full cycle the roles swapped: blue is idle and still runs the old build.
+    let mut console = Console::swapped();
+    let mut plan = cutover::cmd::demo::demo_plan();
+    plan.state = PlanState::Done;
+    console.state.plan = Some(plan);
+    assert!(writes(&console.press(ch('a'))).is_empty());
+    let flash = console
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(flash.contains("deploy a new build (D)"), "{flash}");
+    // A deploy re-arms it.
+    if let Some(plan) = console.state.plan.as_mut() {
+        plan.rearm();
+    }
+    assert_eq!(writes(&console.press(ch('a'))).len(), 1);
+}

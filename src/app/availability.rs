@@ -81,7 +81,7 @@ pub fn availability(state: &AppState, action: Action) -> Availability {
         Promote if current == Weights::all_to(candidate) => {
             no(format!("{} already carries all traffic", candidate.name()))
         }
-        StartPlan => plan_start(state, current),
+        StartPlan => plan_start(state),
         PausePlan if !state.plan.as_ref().is_some_and(|p| p.is_active()) => {
             no("no plan is running")
         }
@@ -112,18 +112,17 @@ pub fn bindings(state: &AppState) -> impl Iterator<Item = (&'static Binding, Ava
     KEYMAP.iter().map(|b| (b, availability(state, b.action)))
 }
 
-fn plan_start(state: &AppState, current: Weights) -> Availability {
-    let candidate = state.candidate();
-    match state
-        .plan
-        .as_ref()
-        .map(|p| (&p.state, p.can_start(candidate, current)))
-    {
+fn plan_start(state: &AppState) -> Availability {
+    match state.plan.as_ref().map(|p| (&p.state, p.can_start())) {
         None => no("no plan configured: add [plan] to the config (the demo has one)"),
         Some((_, true)) => Availability::Available,
         Some((PlanState::RolledBack { reason }, false)) => no(format!(
             "the plan rolled back ({reason}): deploy a new image (D) to run it again"
         )),
+        Some((PlanState::Done, false)) => no(
+            "the plan is done: deploy a new build (D) to run it again; the idle side runs the \
+             old one",
+        ),
         Some((plan_state, false)) => no(format!("the plan is {plan_state}")),
     }
 }

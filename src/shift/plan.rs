@@ -236,15 +236,16 @@ impl Plan {
         self.toward.unwrap_or(candidate)
     }
 
-    /// `a`: start toward `candidate` (the first step is due at once), or resume after a pause
-    /// (the rest of the bake it interrupted still runs) or a failed step's wait. A plan that is done starts
-    /// again for the next cycle once the roles swapped (the new candidate carries nothing); one
-    /// that rolled back waits for [`Plan::rearm`]: a new deploy.
-    /// Whether `a` would start or resume the plan now (see [`Plan::start`]).
-    pub fn can_start(&self, candidate: Color, current: Weights) -> bool {
+    /// Whether `a` would start or resume the plan now (see [`Plan::start`]): when ready, after
+    /// a pause (the rest of the bake it interrupted still runs) or during a failed step's wait.
+    /// A plan that is done or rolled back waits for [`Plan::rearm`]: a new deploy.
+    pub fn can_start(&self) -> bool {
         match &self.state {
             PlanState::Ready | PlanState::Paused { .. } | PlanState::Retrying { .. } => true,
-            PlanState::Done => current.share(candidate) == 0,
+            // A finished plan runs again only for a new build (a deploy re-arms it): after the
+            // roles swap the idle side still runs the old one, and `a` would send live
+            // traffic back to it.
+            PlanState::Done => false,
             // A hold goes on by itself as soon as the guard lets the step go.
             PlanState::Holding { .. }
             | PlanState::Baking { .. }

@@ -119,7 +119,7 @@ fn plan_line(state: &AppState) -> Line<'static> {
         PlanState::Paused { reason, .. } => (format!("PAUSED: {reason}"), theme::warning()),
         PlanState::Done if current.share(state.candidate()) == 0 => (
             format!(
-                "done: {} carries all traffic · a runs it again toward {}",
+                "done: {} carries all traffic · D deploys a new build to {}",
                 toward.name(),
                 state.candidate().name()
             ),
