@@ -21,6 +21,7 @@ fn running_plan_and_bad_news() -> (AppState, Msg) {
     let source = SourceInfo {
         kind: cutover::domain::SourceKind::Demo,
         detail: "bench".into(),
+        place: "simulated".into(),
     };
     let mut state = AppState::new(source, Settings::default(), start)
         .with_plan(Some(cutover::cmd::demo::demo_plan()));

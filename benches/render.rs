@@ -23,6 +23,7 @@ fn populated_state() -> AppState {
     let source = SourceInfo {
         kind: cutover::domain::SourceKind::Demo,
         detail: "scenario bad-green · speed 1×".into(),
+        place: "simulated".into(),
     };
     let mut state = AppState::new(source, Settings::default(), start);
     update(

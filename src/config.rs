@@ -26,6 +26,8 @@ pub struct Config {
     pub role_bake: Duration,
     /// Scale the idle side to 0 once it is idle.
     pub scale_down_after_bake: bool,
+    /// `[ui] label`: the environment's name in the header ("PROD").
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,7 +41,17 @@ struct RawConfig {
     plan: Option<RawPlan>,
     guard: Option<RawGuard>,
     deploy: Option<RawDeploy>,
+    ui: Option<RawUi>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUi {
+    label: Option<String>,
+}
+
+/// A label is a badge in a one-line header: short, and plain text.
+const MAX_LABEL_CHARS: usize = 24;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -148,6 +160,7 @@ impl Config {
             read_only: read_only || self.read_only,
             role_bake: self.role_bake,
             scale_down_after_bake: self.scale_down_after_bake,
+            label: self.label.clone(),
             ..crate::app::Settings::default()
         }
     }
@@ -291,9 +304,25 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
         .as_ref()
         .and_then(|d| d.scale_down_after_bake)
         .unwrap_or(false);
+    let label = raw.ui.and_then(|ui| ui.label);
+    if let Some(label) = &label
+        && (label.trim().is_empty()
+            || label.chars().count() > MAX_LABEL_CHARS
+            || label.chars().any(char::is_control))
+    {
+        return Err(error(
+            None,
+            format!(
+                "[ui] label = \"{}\": give 1 to {MAX_LABEL_CHARS} characters of plain text, \
+                 e.g. \"PROD\"",
+                label.escape_debug()
+            ),
+        ));
+    }
     Ok(Config {
         role_bake,
         scale_down_after_bake,
+        label,
         estate: Estate {
             source: path.to_path_buf(),
             aws,
@@ -772,6 +801,14 @@ mod tests {
             MetricSource::Expression("SELECT 1".into())
         );
         assert_eq!(config.estate.metrics, *metrics);
+        let labelled = parse_text(&format!("{base}\n[ui]\nlabel = \"PROD\"\n")).expect("valid");
+        assert_eq!(
+            labelled
+                .settings(Duration::from_secs(5), false)
+                .label
+                .as_deref(),
+            Some("PROD")
+        );
     }
 
     #[test]
@@ -827,6 +864,14 @@ mod tests {
             (
                 "[[guard.metric]]\nname = \"q\"\nnamespace = \":x\"\nmetric = \"m\"\nmax = 1\n",
                 "namespace ':x' is not a CloudWatch namespace",
+            ),
+            (
+                "[ui]\nlabel = \"\"\n",
+                "[ui] label = \"\": give 1 to 24 characters",
+            ),
+            (
+                "[ui]\nlabel = \"PRODUCTION-EU-WEST-1-SHOP-CHECKOUT\"\n",
+                "give 1 to 24 characters",
             ),
         ] {
             let err = parse_text(&format!("{base}\n{extra}")).expect_err(extra);

@@ -133,6 +133,21 @@ fn at_80x33_the_verdict_and_the_worst_row_stay_visible() {
 }
 
 #[test]
+fn the_header_names_the_label_and_where_writes_land_even_when_short() {
+    let mut console = Console::new();
+    console.state.settings.label = Some("PROD".into());
+    let terminal = draw(&console.state, 80, 33);
+    let buffer = terminal.backend().buffer();
+    insta::assert_snapshot!("header_label_80x33", text(buffer));
+    let (x, y) = find(buffer, " PROD ").expect("the label");
+    assert_eq!((y, buffer[(x + 1, y)].bg), (0, Tint::Yellow));
+    assert!(
+        find(buffer, "simulated").is_some_and(|(_, row)| row == 0),
+        "where writes land, in the short header"
+    );
+}
+
+#[test]
 fn start() {
     let console = Console::new();
     let buffer = snapshot("start", &console.state);

@@ -34,6 +34,8 @@ pub struct Settings {
     /// How many times faster than real time the platform's clock runs (the demo's `--speed`):
     /// a flash stays up for the operator's five seconds, not the simulator's.
     pub clock_speed: f64,
+    /// `[ui] label`: the environment's name, a badge in the header ("PROD").
+    pub label: Option<String>,
 }
 
 impl Default for Settings {
@@ -47,6 +49,7 @@ impl Default for Settings {
             read_only: false,
             role_bake: Duration::from_secs(300),
             scale_down_after_bake: false,
+            label: None,
             clock_speed: 1.0,
         }
     }

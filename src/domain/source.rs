@@ -26,4 +26,7 @@ pub struct SourceInfo {
     pub kind: SourceKind,
     /// `scenario healthy · speed 1×` or `eu-west-1 · listener app/shop/…`.
     pub detail: String,
+    /// Where writes land, shown even when the header is short: `123456789012 · eu-west-1`, or
+    /// `simulated` in the demo.
+    pub place: String,
 }

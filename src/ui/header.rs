@@ -11,29 +11,40 @@ use crate::domain::format_age;
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let clock = format!(" {} UTC ", state.now.clock_utc());
     let room = usize::from(area.width).saturating_sub(clock.len());
-    let full = spans(state, false);
-    let spans = if Line::from(full.clone()).width() <= room {
-        full
-    } else {
-        spans(state, true)
-    };
-    let [left, right] =
-        Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock.len() as u16)])
-            .areas(area);
-    frame.render_widget(Paragraph::new(Line::from(spans)), left);
-    frame.render_widget(Paragraph::new(clock).style(theme::label()), right);
+    let full = Line::from(spans(state, false));
+    if full.width() <= room {
+        let [left, right] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock.len() as u16)])
+                .areas(area);
+        frame.render_widget(Paragraph::new(full), left);
+        frame.render_widget(Paragraph::new(clock).style(theme::label()), right);
+        return;
+    }
+    // Short of room the clock and the product's name go first: the label, where writes land
+    // and how old the data is matter more. What still does not fit ends in an ellipsis.
+    let short = Line::from(spans(state, true));
+    let buf = frame.buffer_mut();
+    buf.set_line(area.x, area.y, &short, area.width);
+    if short.width() > usize::from(area.width) && area.width > 0 {
+        buf[(area.right() - 1, area.y)].set_symbol("…");
+    }
 }
 
 /// The header's pieces; `compact` drops the words a narrow terminal has no room for.
 fn spans(state: &AppState, compact: bool) -> Vec<Span<'static>> {
-    let mut spans = vec![
-        Span::styled(" cutover ", theme::value()),
-        Span::styled(
-            format!(" {} ", state.source.kind),
-            theme::badge(state.source.kind),
-        ),
-        Span::raw(" "),
-    ];
+    let mut spans = Vec::new();
+    if !compact {
+        spans.push(Span::styled(" cutover ", theme::value()));
+    }
+    spans.push(Span::styled(
+        format!(" {} ", state.source.kind),
+        theme::badge(state.source.kind),
+    ));
+    spans.push(Span::raw(" "));
+    if let Some(label) = &state.settings.label {
+        spans.push(Span::styled(format!(" {label} "), theme::label_badge()));
+        spans.push(Span::raw(" "));
+    }
     if state.settings.read_only {
         spans.push(Span::styled(" READ-ONLY ", theme::alert_badge()));
         spans.push(Span::raw(" "));
@@ -41,10 +52,14 @@ fn spans(state: &AppState, compact: bool) -> Vec<Span<'static>> {
         spans.push(Span::styled(" WATCH ONLY ", theme::alert_badge()));
         spans.push(Span::raw(" "));
     }
-    if !compact {
-        spans.push(Span::raw(state.source.detail.clone()));
-        spans.push(Span::styled(" │ ", theme::label()));
-    }
+    // Where writes land stays when the line is short: the account and region, at least.
+    let place = if compact {
+        state.source.place.clone()
+    } else {
+        state.source.detail.clone()
+    };
+    spans.push(Span::raw(place));
+    spans.push(Span::styled(" │ ", theme::label()));
     spans.extend(state_age(state));
     spans.push(Span::styled(" │ ", theme::label()));
     spans.extend(metrics_age(state));

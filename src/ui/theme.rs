@@ -70,6 +70,14 @@ pub fn badge(kind: crate::domain::SourceKind) -> Style {
     }
 }
 
+/// The operator's `[ui] label` ("PROD"): loud, and unlike the other badges.
+pub fn label_badge() -> Style {
+    Style::new()
+        .fg(Tint::Black)
+        .bg(Tint::Yellow)
+        .add_modifier(Modifier::BOLD)
+}
+
 /// A badge that says writes are off or real: READ-ONLY, WATCH ONLY, AWS.
 pub fn alert_badge() -> Style {
     badge_on(Tint::Red)

@@ -34,6 +34,7 @@ pub fn source_for(scenario: Scenario) -> SourceInfo {
     SourceInfo {
         kind: cutover::domain::SourceKind::Demo,
         detail: format!("scenario {scenario} · speed 1×"),
+        place: "simulated".into(),
     }
 }
 

@@ -743,13 +743,11 @@ impl Platform for AwsPlatform {
             .traffic
             .load_balancer_dimension()
             .unwrap_or_default();
+        let account = self.estate.traffic.account().unwrap_or("?");
         SourceInfo {
             kind: SourceKind::Aws,
-            detail: format!(
-                "{} · {} · {what} of {load_balancer}",
-                self.region,
-                self.estate.traffic.account().unwrap_or("?")
-            ),
+            detail: format!("{} · {account} · {what} of {load_balancer}", self.region),
+            place: format!("{account} · {}", self.region),
         }
     }
 

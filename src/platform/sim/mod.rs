@@ -118,6 +118,7 @@ impl Platform for SimPlatform {
         SourceInfo {
             kind: SourceKind::Demo,
             detail: format!("scenario {} · speed {speed}×", self.scenario),
+            place: "simulated".into(),
         }
     }
 
