@@ -12,6 +12,16 @@ use cutover::shift::WriteKind;
 use cutover::shift::plan::PlanState;
 use support::{Console, ch, key};
 
+/// What the flash line says now, or nothing.
+fn flash_text(console: &Console) -> String {
+    console
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default()
+}
+
 fn writes(commands: &[Command]) -> Vec<(WriteKind, Weights, Weights)> {
     commands
         .iter()
@@ -423,12 +433,7 @@ fn the_guard_refuses_a_second_step_without_evidence_and_says_why() {
     console.type_text("20");
     console.press(key(KeyCode::Enter));
     assert!(writes(&console.press(key(KeyCode::Enter))).is_empty());
-    let flash = console
-        .state
-        .flash
-        .as_ref()
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let flash = flash_text(&console);
     assert!(
         flash.starts_with(
             "refused 100/0 → 80/20: not enough evidence yet: 5xx: 0 of 200 requests on green since"
@@ -1197,12 +1202,7 @@ fn a_finished_plan_waits_for_a_new_build_instead_of_sending_traffic_back_to_the_
     plan.state = PlanState::Done;
     console.state.plan = Some(plan);
     assert!(writes(&console.press(ch('a'))).is_empty());
-    let flash = console
-        .state
-        .flash
-        .as_ref()
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let flash = flash_text(&console);
     assert!(flash.contains("deploy a new build (D)"), "{flash}");
     // A deploy re-arms it.
     if let Some(plan) = console.state.plan.as_mut() {
