@@ -71,6 +71,9 @@ pub struct Auditor {
     actor: String,
     target: String,
     session: Vec<AuditEvent>,
+    /// `decision`, or `demo-decision` for the demo's, so a simulated session's record is never
+    /// taken for a real one.
+    record_name: &'static str,
 }
 
 impl Auditor {
@@ -102,7 +105,17 @@ impl Auditor {
             actor,
             target,
             session: Vec::new(),
+            record_name: "decision",
         })
+    }
+
+    /// The demo's auditor: its decision records are `demo-decision-<time>.md` and say they
+    /// record a simulated session.
+    pub fn for_demo(self) -> Self {
+        Auditor {
+            record_name: "demo-decision",
+            ..self
+        }
     }
 
     pub fn line(&self, event: &AuditEvent) -> String {
@@ -144,9 +157,16 @@ impl Auditor {
             return None;
         }
         let stamp = rfc3339(now).replace(':', "");
-        let path = self.path.with_file_name(format!("decision-{stamp}.md"));
+        let path = self
+            .path
+            .with_file_name(format!("{}-{stamp}.md", self.record_name));
+        let title = if self.record_name == "decision" {
+            "cutover decision record"
+        } else {
+            "cutover demo decision record (simulated: nothing real was changed)"
+        };
         let mut text = format!(
-            "# cutover decision record\n\n- target: `{}`\n- actor: {}\n- ended: {}\n\n\
+            "# {title}\n\n- target: `{}`\n- actor: {}\n- ended: {}\n\n\
              | time (UTC) | action | from → to (blue/green) | result | evidence | reason |\n\
              |---|---|---|---|---|---|\n",
             self.target,
@@ -199,6 +219,7 @@ mod tests {
             actor: "alice@laptop".into(),
             target: "arn:rule".into(),
             session: Vec::new(),
+            record_name: "decision",
         };
         let line = auditor.line(&AuditEvent {
             at: Timestamp::from_secs(1_795_763_109),

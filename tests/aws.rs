@@ -1365,6 +1365,25 @@ async fn deploy_registers_a_revision_that_differs_only_in_the_image() {
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let audit = std::fs::read_to_string(format!("{}/audit-dep.jsonl", env!("CARGO_TARGET_TMPDIR")))
+        .expect("the audit log");
+    let line: Value = audit
+        .lines()
+        .rev()
+        .find_map(|l| {
+            serde_json::from_str::<Value>(l)
+                .ok()
+                .filter(|v| v["action"] == "deploy")
+        })
+        .expect("the deploy's audit line");
+    assert_eq!(
+        line["reason"].as_str(),
+        // The old image as the service shows it: the task definition has a sidecar too.
+        Some(
+            "dep-green: example/shop:1.5.0 (+1 more) → example/shop:1.6.0, dep-shop:2 → dep-shop:3"
+        ),
+        "the service, the images and the revisions: {line}"
+    );
     assert!(
         stdout(&output).contains(
             "deployed example/shop:1.6.0 to GREEN: dep-shop:2 → dep-shop:3, 4 tasks; ready to shift"

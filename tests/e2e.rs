@@ -93,10 +93,18 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     let records: Vec<_> = std::fs::read_dir(&audit_dir)
         .expect("audit dir")
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("decision-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("demo-decision-")
+        })
         .collect();
-    assert_eq!(records.len(), 1, "one decision record");
+    assert_eq!(records.len(), 1, "one decision record, named as the demo's");
     let record = std::fs::read_to_string(records[0].path()).expect("readable");
+    assert!(
+        record.starts_with("# cutover demo decision record (simulated"),
+        "{record}"
+    );
     assert!(
         record.contains("| apply | 100/0 → 90/10 | Applied |"),
         "{record}"

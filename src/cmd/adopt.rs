@@ -2,7 +2,7 @@
 
 use super::aws::connect;
 use super::deploy::wait_for_rollout;
-use super::headless::{Outcome, not_done, record};
+use super::headless::{Outcome, not_done, record_noted};
 use crate::cli::GlobalArgs;
 use crate::domain::{Failure, PlatformError};
 use crate::platform::Platform;
@@ -33,14 +33,16 @@ pub async fn adopt(
         "{} rolls from {} to {}",
         report.idle, report.from, report.to
     );
-    record(
+    // The live side (`report.idle`) takes the idle side's image.
+    let live = &observation.side(report.idle).service;
+    let new_image = &observation.side(report.idle.other()).service.image;
+    record_noted(
         &mut auditor,
         &platform,
-        "adopt",
-        weights,
-        weights,
+        ("adopt", weights, weights),
         None,
         &Outcome::Done(summary.clone()),
+        Some(report.change_text(&live.service, &live.image, new_image)),
     );
     match wait {
         None => Ok(Outcome::Done(format!(

@@ -57,7 +57,8 @@ fn demo_auditor(global: &GlobalArgs) -> Result<Auditor, Failure> {
         &audit_path,
         format!("{} (demo)", crate::platform::whoami::local_actor()),
         "demo: simulated listener rule".into(),
-    )?)
+    )?
+    .for_demo())
 }
 
 /// How long the simulated world runs before a headless demo command: green deployed, its

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::aws::connect;
-use super::headless::{Outcome, not_done, record};
+use super::headless::{Outcome, not_done, record_noted};
 use crate::cli::GlobalArgs;
 use crate::domain::{Failure, PlatformError};
 use crate::platform::aws::AwsPlatform;
@@ -50,14 +50,14 @@ pub async fn deploy(
         "deployed {image} to {}: {} → {}, {} tasks",
         report.idle, report.from, report.to, report.desired
     );
-    record(
+    let service = &observation.side(report.idle).service;
+    record_noted(
         &mut auditor,
         &platform,
-        "deploy",
-        weights,
-        weights,
+        ("deploy", weights, weights),
         None,
         &Outcome::Done(summary.clone()),
+        Some(report.change_text(&service.service, &service.image, image)),
     );
     let Some(timeout) = wait else {
         return Ok(Outcome::Done(format!(

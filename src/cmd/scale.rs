@@ -2,7 +2,7 @@
 
 use super::aws::connect;
 use super::deploy::idle_side_busy;
-use super::headless::{Outcome, not_done, record};
+use super::headless::{Outcome, not_done, record_noted};
 use crate::cli::GlobalArgs;
 use crate::domain::{Color, Failure, PlatformError};
 use crate::platform::Platform;
@@ -50,14 +50,13 @@ pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> Result<Outcome, Fa
         "scaled {} from {} to {} tasks",
         report.side, report.from, report.to
     ));
-    record(
+    record_noted(
         &mut auditor,
         &platform,
-        "scale idle",
-        weights,
-        weights,
+        ("scale idle", weights, weights),
         None,
         &outcome,
+        Some(report.change_text(&observation.side(report.side).service.service)),
     );
     Ok(outcome)
 }

@@ -37,3 +37,21 @@ pub struct DeployReport {
     pub desired: u32,
     pub weights: Weights,
 }
+
+impl ScaleReport {
+    /// `shop-green: 4 → 0 tasks`, for the audit line.
+    pub fn change_text(&self, service: &str) -> String {
+        format!("{service}: {} → {} tasks", self.from, self.to)
+    }
+}
+
+impl DeployReport {
+    /// `shop-green: example/shop:1.5.0 → example/shop:1.6.0, shop:8 → shop:9`: the service the
+    /// change went to, its image before and after, and the revisions, for the audit line.
+    pub fn change_text(&self, service: &str, old_image: &str, new_image: &str) -> String {
+        format!(
+            "{service}: {old_image} → {new_image}, {} → {}",
+            self.from, self.to
+        )
+    }
+}
