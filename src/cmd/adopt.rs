@@ -33,16 +33,13 @@ pub async fn adopt(
         "{} rolls from {} to {}",
         report.idle, report.from, report.to
     );
-    // The live side (`report.idle`) takes the idle side's image.
-    let live = &observation.side(report.idle).service;
-    let new_image = &observation.side(report.idle.other()).service.image;
     record_noted(
         &mut auditor,
         &platform,
         ("adopt", weights, weights),
         None,
         &Outcome::Done(summary.clone()),
-        Some(report.change_text(&live.service, &live.image, new_image)),
+        Some(report.adopt_text(Some(&observation))),
     );
     match wait {
         None => Ok(Outcome::Done(format!(

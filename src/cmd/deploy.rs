@@ -50,14 +50,13 @@ pub async fn deploy(
         "deployed {image} to {}: {} → {}, {} tasks",
         report.idle, report.from, report.to, report.desired
     );
-    let service = &observation.side(report.idle).service;
     record_noted(
         &mut auditor,
         &platform,
         ("deploy", weights, weights),
         None,
         &Outcome::Done(summary.clone()),
-        Some(report.change_text(&service.service, &service.image, image)),
+        Some(report.change_text(Some(&observation), image)),
     );
     let Some(timeout) = wait else {
         return Ok(Outcome::Done(format!(

@@ -46,17 +46,14 @@ pub async fn scale_idle(global: &GlobalArgs, desired: u32) -> Result<Outcome, Fa
             );
         }
     };
-    let outcome = Outcome::Done(format!(
-        "scaled {} from {} to {} tasks",
-        report.side, report.from, report.to
-    ));
+    let outcome = Outcome::Done(report.summary());
     record_noted(
         &mut auditor,
         &platform,
         ("scale idle", weights, weights),
         None,
         &outcome,
-        Some(report.change_text(&observation.side(report.side).service.service)),
+        Some(report.change_text(Some(&observation))),
     );
     Ok(outcome)
 }

@@ -1,6 +1,6 @@
 //! What the platform's writes did: weights, deploys, scaling.
 
-use super::{Color, Weights};
+use super::{Color, Observation, Weights};
 
 /// Why weights are written: a rollback passes where a move toward the candidate waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,19 +39,40 @@ pub struct DeployReport {
 }
 
 impl ScaleReport {
-    /// `shop-green: 4 → 0 tasks`, for the audit line.
-    pub fn change_text(&self, service: &str) -> String {
+    /// `scaled GREEN from 4 to 0 tasks`: what the operator reads.
+    pub fn summary(&self) -> String {
+        format!(
+            "scaled {} from {} to {} tasks",
+            self.side, self.from, self.to
+        )
+    }
+
+    /// `shop-green: 4 → 0 tasks`, for the audit line; the service's name as `read` it.
+    pub fn change_text(&self, read: Option<&Observation>) -> String {
+        let service = read.map_or("?", |o| o.side(self.side).service.service.as_str());
         format!("{service}: {} → {} tasks", self.from, self.to)
     }
 }
 
 impl DeployReport {
     /// `shop-green: example/shop:1.5.0 → example/shop:1.6.0, shop:8 → shop:9`: the service the
-    /// change went to, its image before and after, and the revisions, for the audit line.
-    pub fn change_text(&self, service: &str, old_image: &str, new_image: &str) -> String {
+    /// change went to, its image before (as `read` before the change) and after, and the
+    /// revisions, for the audit line.
+    pub fn change_text(&self, read: Option<&Observation>, new_image: &str) -> String {
+        let service = read.map(|o| &o.side(self.idle).service);
         format!(
-            "{service}: {old_image} → {new_image}, {} → {}",
-            self.from, self.to
+            "{}: {} → {new_image}, {} → {}",
+            service.map_or("?", |s| s.service.as_str()),
+            service.map_or("?", |s| s.image.as_str()),
+            self.from,
+            self.to
         )
+    }
+
+    /// The same for an adopt: the live side (`idle` in its report) takes the image the other
+    /// side runs.
+    pub fn adopt_text(&self, read: Option<&Observation>) -> String {
+        let image = read.map_or("?", |o| o.side(self.idle.other()).service.image.as_str());
+        self.change_text(read, image)
     }
 }

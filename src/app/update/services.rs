@@ -2,29 +2,18 @@
 
 use super::*;
 
-/// `shop-green: example/shop:1.5.0 → example/shop:1.6.0, shop:8 → shop:9`: what a deploy or
-/// an adopt changed, for its audit line; the service and its image as last read.
-fn revision_change(state: &AppState, report: &DeployReport, image: Option<&str>) -> String {
-    let service = state
-        .observation
-        .as_ref()
-        .map(|o| &o.side(report.idle).service);
-    report.change_text(
-        service.map_or("?", |s| s.service.as_str()),
-        service.map_or("?", |s| s.image.as_str()),
-        image.unwrap_or("?"),
-    )
-}
-
 pub(super) fn on_deployed(
     state: &mut AppState,
     result: Result<DeployReport, PlatformError>,
 ) -> Vec<Command> {
-    let image = state.deploy.as_ref().map(|(image, _)| image.clone());
+    let image = state
+        .deploy
+        .as_ref()
+        .map_or("?", |(image, _)| image.as_str());
     let detail = result
         .as_ref()
         .ok()
-        .map(|report| revision_change(state, report, image.as_deref()));
+        .map(|report| report.change_text(state.observation.as_ref(), image));
     let outcome = result.as_ref().map_err(Clone::clone).map(|report| {
         format!(
             "deployed to {}: {} → {}, {} tasks starting",
@@ -60,19 +49,11 @@ pub(super) fn on_scaled(
     if result.is_err() {
         state.scaling = None;
     }
-    let detail = result.as_ref().ok().map(|report| {
-        let service = state
-            .observation
-            .as_ref()
-            .map_or("?", |o| o.side(report.side).service.service.as_str());
-        report.change_text(service)
-    });
-    let outcome = result.map(|report| {
-        format!(
-            "scaled {} from {} to {} tasks",
-            report.side, report.from, report.to
-        )
-    });
+    let detail = result
+        .as_ref()
+        .ok()
+        .map(|report| report.change_text(state.observation.as_ref()));
+    let outcome = result.map(|report| report.summary());
     service_changed(state, "scale idle", outcome, detail, "")
 }
 
@@ -80,14 +61,10 @@ pub(super) fn on_adopted(
     state: &mut AppState,
     result: Result<DeployReport, PlatformError>,
 ) -> Vec<Command> {
-    // The live side takes the idle side's image.
-    let detail = result.as_ref().ok().map(|report| {
-        let image = state
-            .observation
-            .as_ref()
-            .map(|o| o.side(report.idle.other()).service.image.clone());
-        revision_change(state, report, image.as_deref())
-    });
+    let detail = result
+        .as_ref()
+        .ok()
+        .map(|report| report.adopt_text(state.observation.as_ref()));
     let outcome = result.map(|report| {
         format!(
             "adopted: {} rolls from {} to {}",
