@@ -141,12 +141,5 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         rows.truncate(room);
     }
     lines.extend(rows.into_iter().map(row_line));
-    let buf = frame.buffer_mut();
-    super::draw_lines(buf, inner, &lines);
-    // A reason cut by a narrow screen says so: the number at the edge may be incomplete.
-    for (line, y) in lines.iter().zip(inner.top()..inner.bottom()) {
-        if inner.width > 0 && line.width() > usize::from(inner.width) {
-            buf[(inner.right() - 1, y)].set_symbol("…");
-        }
-    }
+    super::draw_lines_marking_cuts(frame.buffer_mut(), inner, &lines);
 }

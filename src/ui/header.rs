@@ -23,11 +23,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     // Short of room the clock and the product's name go first: the label, where writes land
     // and how old the data is matter more. What still does not fit ends in an ellipsis.
     let short = Line::from(spans(state, true));
-    let buf = frame.buffer_mut();
-    buf.set_line(area.x, area.y, &short, area.width);
-    if short.width() > usize::from(area.width) && area.width > 0 {
-        buf[(area.right() - 1, area.y)].set_symbol("…");
-    }
+    super::draw_lines_marking_cuts(frame.buffer_mut(), area, &[short]);
 }
 
 /// The header's pieces; `compact` drops the words a narrow terminal has no room for.

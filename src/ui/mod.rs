@@ -73,10 +73,7 @@ pub fn view(state: &AppState, frame: &mut Frame) {
         let line = Line::styled(format!(" {text} "), theme::banner());
         let buf = frame.buffer_mut();
         buf.set_style(banner_area, theme::banner());
-        draw_lines(buf, banner_area, std::slice::from_ref(&line));
-        if line.width() > usize::from(banner_area.width) && banner_area.width > 0 {
-            buf[(banner_area.right() - 1, banner_area.y)].set_symbol("…");
-        }
+        draw_lines_marking_cuts(buf, banner_area, &[line]);
     }
     let [blue_area, green_area] = if wide {
         Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)
@@ -99,6 +96,17 @@ pub fn view(state: &AppState, frame: &mut Frame) {
 fn draw_lines(buf: &mut ratatui::buffer::Buffer, area: Rect, lines: &[Line]) {
     for (line, y) in lines.iter().zip(area.top()..area.bottom()) {
         buf.set_line(area.x, y, line, area.width);
+    }
+}
+
+/// [`draw_lines`], and a line cut at the edge ends in `…`: the number at the edge may be
+/// incomplete, and the reader should know.
+fn draw_lines_marking_cuts(buf: &mut ratatui::buffer::Buffer, area: Rect, lines: &[Line]) {
+    draw_lines(buf, area, lines);
+    for (line, y) in lines.iter().zip(area.top()..area.bottom()) {
+        if area.width > 0 && line.width() > usize::from(area.width) {
+            buf[(area.right() - 1, y)].set_symbol("…");
+        }
     }
 }
 
