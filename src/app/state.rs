@@ -204,11 +204,12 @@ impl AppState {
     }
 
     /// The red line across the screen: what needs the operator now, with the key that answers
-    /// it. Traffic no target serves first, then a candidate found worse while it carries traffic.
-    pub fn banner(&self) -> Option<String> {
+    /// it. Traffic no target serves first, then a candidate found worse while it carries traffic
+    /// (by `evidence`, [`AppState::evidence`] as the caller has it).
+    pub fn banner(&self, evidence: Option<&Evidence>) -> Option<String> {
         self.unserved_traffic().or_else(|| {
             let weights = self.observation.as_ref()?.weights;
-            let evidence = self.evidence()?;
+            let evidence = evidence?;
             let candidate = evidence.candidate;
             (evidence.verdict == Verdict::Worse && !weights.is_idle(candidate)).then(|| {
                 // The key first: a narrow screen cuts the end of the line.

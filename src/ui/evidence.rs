@@ -18,8 +18,8 @@ const KIND_WIDTH: usize = 11;
 const VERDICT_WIDTH: usize = 13;
 
 /// The height the whole table wants: borders, the verdict line, one line per row.
-pub fn wanted_height(state: &AppState) -> u16 {
-    let rows = state.evidence().map_or(0, |e| e.checks.len());
+pub fn wanted_height(evidence: Option<&Evidence>) -> u16 {
+    let rows = evidence.map_or(0, |e| e.checks.len());
     MIN_HEIGHT + rows as u16
 }
 
@@ -98,11 +98,10 @@ fn row_line(check: &Check) -> Line<'static> {
 /// The candidate against the baseline since the last weight change: the verdict the guard acts
 /// on, then one row per check. When the box is short, the worst rows come first; the verdict
 /// line always names the row that decided it.
-pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
-    let evidence = state.evidence();
+pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, area: Rect) {
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .title(title(state, evidence.as_ref()));
+        .title(title(state, evidence));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(evidence) = evidence else {

@@ -39,12 +39,14 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     } else {
         2 * panel::height(false)
     };
-    let banner = state.banner();
+    // The evidence as of this frame, computed once for every part that shows it.
+    let evidence = state.evidence();
+    let banner = state.banner(evidence.as_ref());
     let banner_lines = u16::from(banner.is_some());
     // The evidence takes what it wants up to what leaves the log three lines; never less than
     // its verdict line, which names the worst row.
     let fixed = 1 + banner_lines + panels_height + traffic::HEIGHT + 1 + hint_lines;
-    let evidence_height = evidence::wanted_height(state)
+    let evidence_height = evidence::wanted_height(evidence.as_ref())
         .min(area.height.saturating_sub(fixed + LOG_MIN_LINES))
         .max(evidence::MIN_HEIGHT);
     let [
@@ -80,9 +82,10 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     } else {
         Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)
     };
-    panel::render(state, Color::Blue, wide, frame, blue_area);
-    panel::render(state, Color::Green, wide, frame, green_area);
-    evidence::render(state, frame, evidence_area);
+    let shown = evidence.as_ref();
+    panel::render(state, shown, Color::Blue, wide, frame, blue_area);
+    panel::render(state, shown, Color::Green, wide, frame, green_area);
+    evidence::render(state, shown, frame, evidence_area);
     traffic::render(state, frame, traffic_area);
     event_log::render(state, frame, log_area);
     status::render(state, frame, status_area);

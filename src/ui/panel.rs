@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, BorderType, Padding, Paragraph, Sparkline};
 use super::theme;
 use crate::app::AppState;
 use crate::domain::{Color, SideMetrics, Weights, format_count};
-use crate::shift::{CheckKind, Verdict};
+use crate::shift::{CheckKind, Evidence, Verdict};
 
 /// Minutes summed for the rate and latency lines.
 const WINDOW_MINUTES: u32 = 5;
@@ -24,7 +24,14 @@ fn sparkline_rows(wide: bool) -> u16 {
     if wide { 2 } else { 1 }
 }
 
-pub fn render(state: &AppState, color: Color, wide: bool, frame: &mut Frame, area: Rect) {
+pub fn render(
+    state: &AppState,
+    evidence: Option<&Evidence>,
+    color: Color,
+    wide: bool,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let weights = state.shift.current();
     let title = Line::from(vec![
         Span::styled(format!(" {} ", color.label()), theme::side_title(color)),
@@ -46,12 +53,17 @@ pub fn render(state: &AppState, color: Color, wide: bool, frame: &mut Frame, are
     super::draw_lines(
         frame.buffer_mut(),
         text_area,
-        &text_lines(state, color, weights),
+        &text_lines(state, evidence, color, weights),
     );
     render_sparkline(state, color, frame, spark_area);
 }
 
-fn text_lines(state: &AppState, color: Color, weights: Option<Weights>) -> Vec<Line<'static>> {
+fn text_lines(
+    state: &AppState,
+    evidence: Option<&Evidence>,
+    color: Color,
+    weights: Option<Weights>,
+) -> Vec<Line<'static>> {
     let Some(side) = state.observation.as_ref().map(|o| o.side(color)) else {
         return vec![Line::styled(
             "reading ECS and the load balancer…",
@@ -131,7 +143,7 @@ fn text_lines(state: &AppState, color: Color, weights: Option<Weights>) -> Vec<L
             metrics,
             state.metrics.as_ref().and_then(|m| m.newest_bucket()),
         ),
-        errors_line(state, color, metrics),
+        errors_line(state, evidence, color, metrics),
     ]
 }
 
@@ -155,7 +167,12 @@ fn traffic_line(
     ])
 }
 
-fn errors_line(state: &AppState, color: Color, metrics: Option<&SideMetrics>) -> Line<'static> {
+fn errors_line(
+    state: &AppState,
+    evidence: Option<&Evidence>,
+    color: Color,
+    metrics: Option<&SideMetrics>,
+) -> Line<'static> {
     let Some(m) = metrics else {
         return Line::from(vec![
             label("5xx     "),
@@ -184,7 +201,7 @@ fn errors_line(state: &AppState, color: Color, metrics: Option<&SideMetrics>) ->
         .and_then(|b| b.latency_p99_ms)
         .map_or(String::new(), |p| format!(" · p99 {p:.0} ms"));
     // Latency is red where the guard finds it worse: the candidate, on its latency row.
-    let latency_worse = state.evidence().is_some_and(|e| {
+    let latency_worse = evidence.is_some_and(|e| {
         e.candidate == color
             && e.checks
                 .iter()
