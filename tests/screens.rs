@@ -290,27 +290,7 @@ fn deploy_prompt() -> Console {
 
 /// The deploy typed in the prompt, done by the world, and reported back to the console.
 fn deployed(mut console: Console, image: &str) -> Console {
-    // Clear the prefilled image: the cursor stands at its end.
-    for _ in 0..40 {
-        console.press(key(KeyCode::Backspace));
-    }
-    console.type_text(image);
-    let commands = console.press(key(KeyCode::Enter));
-    assert!(
-        commands
-            .iter()
-            .any(|c| matches!(c, cutover::app::Command::Deploy { .. })),
-        "{commands:?}"
-    );
-    let report = console.world.deploy(image).expect("green is idle");
-    let now = console.now();
-    cutover::app::update(
-        &mut console.state,
-        cutover::app::Msg::Deployed {
-            now,
-            result: Ok(report),
-        },
-    );
+    console.deploy_typed(image);
     console.observe();
     console
 }

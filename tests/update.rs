@@ -1215,23 +1215,7 @@ fn a_finished_plan_waits_for_a_new_build_instead_of_sending_traffic_back_to_the_
 fn a_deploys_audit_line_names_the_service_the_images_and_the_revisions() {
     let mut console = Console::with_scenario(cutover::platform::sim::Scenario::Healthy, 4);
     console.press(ch('D'));
-    for _ in 0..40 {
-        console.press(key(KeyCode::Backspace));
-    }
-    console.type_text("example/shop:1.6.0");
-    console.press(key(KeyCode::Enter));
-    let report = console
-        .world
-        .deploy("example/shop:1.6.0")
-        .expect("green is idle");
-    let now = console.now();
-    let commands = update(
-        &mut console.state,
-        Msg::Deployed {
-            now,
-            result: Ok(report),
-        },
-    );
+    let commands = console.deploy_typed("example/shop:1.6.0");
     let line = audits(&commands).pop().expect("the deploy's line");
     assert_eq!(line.action, "deploy");
     assert_eq!(

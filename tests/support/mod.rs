@@ -156,6 +156,32 @@ impl Console {
         }
     }
 
+    /// In the open deploy prompt: the prefilled image cleared, `image` typed, Enter; the world
+    /// deploys it and the console hears back. Returns what the console did on hearing it.
+    pub fn deploy_typed(&mut self, image: &str) -> Vec<Command> {
+        // The cursor stands at the end of the prefilled image.
+        for _ in 0..40 {
+            self.press(key(KeyCode::Backspace));
+        }
+        self.type_text(image);
+        let asked = self.press(key(KeyCode::Enter));
+        assert!(
+            asked.iter().any(|c| matches!(c, Command::Deploy { .. })),
+            "{asked:?}"
+        );
+        let report = self.world.deploy(image).expect("the idle side takes it");
+        let now = self.now();
+        let commands = update(
+            &mut self.state,
+            Msg::Deployed {
+                now,
+                result: Ok(report),
+            },
+        );
+        self.commands.extend(commands.iter().cloned());
+        commands
+    }
+
     /// Completes the write in flight the way the platform would: applied and read back.
     pub fn finish_write(&mut self, read_back: Weights) -> Vec<Command> {
         self.world.set_weights(read_back);
