@@ -66,7 +66,9 @@ fn render(c: &mut Criterion) {
         c.bench_function(&format!("full frame {w}x{h}"), |b| {
             b.iter(|| {
                 terminal
-                    .draw(|frame| ui::view(black_box(&state), frame))
+                    .draw(|frame| {
+                        ui::view(black_box(&state), frame);
+                    })
                     .expect("draw");
             })
         });

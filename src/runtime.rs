@@ -65,7 +65,19 @@ impl RuntimeConfig {
 /// Where the state is shown: a terminal, or nothing at all (headless `plan run` prints its
 /// progress through the log instead).
 pub trait Screen {
-    fn show(&mut self, state: &AppState) -> anyhow::Result<()>;
+    /// Shows the state; true when an open question was drawn.
+    fn show(&mut self, state: &AppState) -> anyhow::Result<bool>;
+
+    /// Whether this is a terminal a person can suspend (Ctrl-Z, SIGTSTP) and resume.
+    fn suspendable(&self) -> bool {
+        false
+    }
+
+    /// Gives the terminal back, stops the process until it is continued (`fg`), and takes
+    /// the terminal again. Nothing to do where there is no terminal.
+    fn suspend(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 impl<B> Screen for Terminal<B>
@@ -73,10 +85,11 @@ where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
-    fn show(&mut self, state: &AppState) -> anyhow::Result<()> {
-        self.draw(|frame| ui::view(state, frame))
-            .map(|_| ())
-            .context("drawing the screen")
+    fn show(&mut self, state: &AppState) -> anyhow::Result<bool> {
+        let mut question = false;
+        self.draw(|frame| question = ui::view(state, frame))
+            .context("drawing the screen")?;
+        Ok(question)
     }
 }
 
@@ -84,8 +97,8 @@ where
 pub struct NoScreen;
 
 impl Screen for NoScreen {
-    fn show(&mut self, _state: &AppState) -> anyhow::Result<()> {
-        Ok(())
+    fn show(&mut self, _state: &AppState) -> anyhow::Result<bool> {
+        Ok(false)
     }
 }
 
@@ -170,6 +183,12 @@ where
 {
     let shutdown = futures::FutureExt::fuse(shutdown);
     tokio::pin!(shutdown);
+    // SIGTSTP (`kill -TSTP`, a shell's suspend) on a terminal: handled, so the terminal is
+    // given back before the process stops. Elsewhere it keeps its usual meaning.
+    let mut stops = terminal
+        .suspendable()
+        .then(crate::signals::suspensions)
+        .flatten();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut state_poll = Poll::new(config.refresh);
     let mut metrics_poll = Poll::new(config.metrics_refresh);
@@ -195,7 +214,12 @@ where
     loop {
         let msg = tokio::select! {
             event = events.next() => match event {
-                Some(Ok(Event::Key(key))) => Some(Msg::Key { key, now: platform.now() }),
+                Some(Ok(Event::Key(key))) => Some(Msg::Key {
+                    key,
+                    now: platform.now(),
+                    // The loop's clock, the one `QuestionDrawn` is stamped with.
+                    at: Instant::now().into_std(),
+                }),
                 Some(Ok(Event::Resize(_, _))) => Some(Msg::Resized),
                 Some(Ok(Event::Paste(text))) => Some(Msg::Paste { text }),
                 Some(Ok(_)) => None,
@@ -216,6 +240,10 @@ where
             Some(msg) = rx.recv() => Some(msg),
             _ = sleep_until(draw_due.unwrap_or_else(Instant::now)), if draw_due.is_some() => None,
             () = &mut shutdown => Some(Msg::Stop { now: platform.now() }),
+            Some(()) = async { stops.as_mut()?.recv().await }, if stops.is_some() => {
+                suspend(terminal, state)?;
+                None
+            }
         };
 
         // Drain everything pending, then draw once.
@@ -234,6 +262,7 @@ where
                             auditor.record(event);
                         }
                     }
+                    Command::Suspend => suspend(terminal, state)?,
                     command => execute(command, &platform, &tx, &mut work, state),
                 }
             }
@@ -257,9 +286,13 @@ where
         if state.take_dirty() || draw_due.is_some_and(|due| due <= Instant::now()) {
             let due = last_draw + config.min_frame_gap;
             if Instant::now() >= due {
-                terminal.show(state)?;
+                let question = terminal.show(state)?;
                 last_draw = Instant::now();
                 draw_due = None;
+                if question {
+                    let at = last_draw.into_std();
+                    update(state, Msg::QuestionDrawn { at });
+                }
             } else {
                 draw_due = Some(due);
             }
@@ -360,6 +393,19 @@ fn note_finished(msg: &Msg, work: &mut InFlight) {
     }
 }
 
+/// Ctrl-Z or SIGTSTP: the terminal is given back and the process stops; after `fg` the
+/// screen is drawn anew (the terminal may have changed size meanwhile).
+fn suspend<T: Screen>(terminal: &mut T, state: &mut AppState) -> anyhow::Result<()> {
+    if !terminal.suspendable() {
+        return Ok(());
+    }
+    tracing::info!("suspended");
+    terminal.suspend().context("suspending")?;
+    tracing::info!("resumed");
+    update(state, Msg::Resized);
+    Ok(())
+}
+
 fn execute<P: Platform>(
     command: Command,
     platform: &Arc<P>,
@@ -413,6 +459,8 @@ fn execute<P: Platform>(
             });
         }
         Command::Quit => state.quit = true,
+        // The loop suspends: it holds the screen.
+        Command::Suspend => {}
         // Recorded by the loop, which holds the audit log.
         Command::Audit(_) => {}
     }

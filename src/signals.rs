@@ -39,3 +39,11 @@ pub async fn termination() {
     STOP_ASKED.store(true, Ordering::SeqCst);
     tracing::info!("stopping on a signal");
 }
+
+/// SIGTSTP as a stream of requests to suspend; `None` where it cannot be listened for (then
+/// it keeps its usual meaning: the process stops with the terminal as it is).
+pub fn suspensions() -> Option<Signal> {
+    signal(SignalKind::from_raw(rustix::process::Signal::TSTP.as_raw()))
+        .map_err(|error| tracing::warn!("cannot listen for SIGTSTP: {error}"))
+        .ok()
+}

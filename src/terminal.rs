@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use crossterm::cursor::{Hide, Show};
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
+use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen};
 use ratatui::DefaultTerminal;
 
 use crate::app::{AppState, Settings};
@@ -27,12 +29,54 @@ impl TerminalGuard {
         crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
         Ok(TerminalGuard { terminal })
     }
+
+    /// Takes the terminal again after a suspend, as `enter` first did.
+    fn reenter(&mut self) -> std::io::Result<()> {
+        crossterm::terminal::enable_raw_mode()?;
+        crossterm::execute!(
+            std::io::stdout(),
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            Hide,
+            Clear(ClearType::All)
+        )?;
+        // What was on screen before is gone: forget the last frame so the next one is drawn
+        // whole. (`Terminal::clear` would ask the terminal where its cursor is, and wait.)
+        self.terminal.swap_buffers();
+        Ok(())
+    }
+}
+
+/// Raw mode off, the main screen back, the cursor shown, pastes as the shell expects them.
+fn leave() {
+    let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste, Show);
+    ratatui::restore();
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
-        ratatui::restore();
+        leave();
+    }
+}
+
+impl runtime::Screen for TerminalGuard {
+    fn show(&mut self, state: &AppState) -> anyhow::Result<bool> {
+        self.terminal.show(state)
+    }
+
+    fn suspendable(&self) -> bool {
+        true
+    }
+
+    fn suspend(&mut self) -> anyhow::Result<()> {
+        leave();
+        eprintln!("cutover: suspended; fg resumes (nothing is written while it is stopped)");
+        // SIGTSTP is ours (to give the terminal back first); SIGSTOP stops as it would have.
+        let me = rustix::process::getpid();
+        rustix::process::kill_process(me, rustix::process::Signal::STOP)
+            .context("stopping the process")?;
+        // Continued (`fg`): here again.
+        self.reenter().context("taking the terminal back after fg")
     }
 }
 
@@ -50,7 +94,7 @@ pub async fn run<P: Platform>(
     // A signal ends the console like `q`: the write in flight is waited for and audited.
     let result = runtime::run_until(
         Arc::clone(&platform),
-        &mut guard.terminal,
+        &mut guard,
         events,
         &mut state,
         config,

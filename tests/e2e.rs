@@ -198,3 +198,72 @@ fn a_bracketed_paste_lands_in_the_prompt_as_text_and_writes_nothing() {
         "no write was audited"
     );
 }
+
+/// The terminal as a shell needs it back: main screen, cursor shown, line mode.
+fn restored(pty: &Pty) -> bool {
+    !pty.alternate_screen() && !pty.cursor_hidden() && pty.cooked()
+}
+
+/// The console's own: alternate screen, cursor hidden, raw mode.
+fn taken(pty: &Pty) -> bool {
+    pty.alternate_screen() && pty.cursor_hidden() && !pty.cooked()
+}
+
+#[test]
+fn ctrl_z_gives_the_terminal_back_and_fg_resumes_in_raw_mode() {
+    let audit = log_file("e2e-ctrl-z-audit");
+    let mut pty = Pty::spawn(&[
+        "demo",
+        "--log-file",
+        &log_file("e2e-ctrl-z"),
+        "--audit-log",
+        &audit,
+    ]);
+    pty.wait_for("BLUE");
+    assert!(taken(&pty));
+    for stop in ["Ctrl-Z", "TSTP"] {
+        if stop == "Ctrl-Z" {
+            pty.send(b"\x1a");
+        } else {
+            pty.signal(stop);
+        }
+        pty.wait_until(&format!("{stop} to stop the process"), |p| {
+            p.process_state() == 'T'
+        });
+        assert!(restored(&pty), "{stop}: the terminal is given back first");
+        assert!(pty.contents().contains("fg resumes"), "{}", pty.contents());
+        // What `fg` does.
+        pty.signal("CONT");
+        pty.wait_until(&format!("the console back after {stop}"), |p| {
+            taken(p) && p.contents().contains("BLUE")
+        });
+        // Raw mode: a key acts at once, no Enter needed.
+        pty.send(b"?");
+        pty.wait_for("closes this help");
+        pty.send(b"\x1b");
+    }
+    pty.send(b"q");
+    assert!(pty.wait_exit().success());
+}
+
+#[test]
+fn kill_int_stops_with_130_and_restores_the_terminal() {
+    let audit = log_file("e2e-kill-int-audit");
+    let mut pty = Pty::spawn(&[
+        "demo",
+        "--log-file",
+        &log_file("e2e-kill-int"),
+        "--audit-log",
+        &audit,
+    ]);
+    pty.wait_for("BLUE");
+    pty.signal("INT");
+    let status = pty.wait_exit();
+    assert_eq!(status.exit_code(), 130, "a signal from outside is a stop");
+    thread::sleep(Duration::from_millis(200));
+    assert!(
+        restored(&pty),
+        "main screen, cursor shown, line mode: {}",
+        pty.contents()
+    );
+}

@@ -762,9 +762,11 @@ async fn the_idle_side_is_scaled_down_and_the_live_side_adopts_after_y() {
     let after = session(Arc::clone(&platform), |tx| async move {
         wait(60).await; // green, idle at 0%, is up
         press(&tx, ch('S'));
+        wait(1).await; // the question read
         press(&tx, ch('y'));
         wait(5).await;
         press(&tx, ch('A'));
+        wait(1).await; // the question read
         press(&tx, ch('y'));
         wait(120).await;
         press(&tx, ch('q'));
@@ -807,6 +809,7 @@ async fn traffic_is_never_sent_to_a_side_being_scaled_down() {
     let after = session(Arc::clone(&platform), |tx| async move {
         wait(60).await; // green, idle at 0%, is up
         press(&tx, ch('S'));
+        wait(1).await; // the question read
         press(&tx, ch('y'));
         // Within the second, before any read shows the new desired count.
         press(&tx, ch('l'));

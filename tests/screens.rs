@@ -19,7 +19,11 @@ const SIZES: [(u16, u16); 2] = [(160, 48), (90, 40)];
 
 fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-    terminal.draw(|frame| ui::view(state, frame)).expect("draw");
+    terminal
+        .draw(|frame| {
+            ui::view(state, frame);
+        })
+        .expect("draw");
     terminal
 }
 

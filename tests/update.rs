@@ -5,7 +5,7 @@ mod support;
 use crossterm::event::KeyCode;
 use proptest::prelude::*;
 
-use cutover::app::{Command, Confirm, Msg, Popup, update};
+use cutover::app::{ANSWER_DELAY, Command, Confirm, Msg, Popup, update};
 use cutover::domain::{Color, PercentError, Weights, parse_percent};
 use cutover::platform::PlatformError;
 use cutover::shift::WriteKind;
@@ -20,6 +20,20 @@ fn flash_text(console: &Console) -> String {
         .as_ref()
         .map(|f| f.text.clone())
         .unwrap_or_default()
+}
+
+/// The writes an operator asks for: weights (everything but a rollback), deploys, scales,
+/// adoptions.
+fn operator_writes(commands: &[Command]) -> Vec<Command> {
+    commands
+        .iter()
+        .filter(|c| match c {
+            Command::Write(request) => request.kind != WriteKind::Rollback,
+            Command::Deploy { .. } | Command::ScaleIdle { .. } | Command::Adopt => true,
+            _ => false,
+        })
+        .cloned()
+        .collect()
 }
 
 fn writes(commands: &[Command]) -> Vec<(WriteKind, Weights, Weights)> {
@@ -251,6 +265,23 @@ enum Step {
     Finish(u8),
     /// Someone else moved the weights.
     Outside(u8),
+    /// A bracketed paste.
+    Paste(String),
+    /// Keys typed a few milliseconds apart, faster than anyone reads (`\r` is Enter).
+    Burst(String),
+}
+
+/// The keys of `text`, `\r` as Enter.
+fn keys_of(text: &str) -> Vec<crossterm::event::KeyEvent> {
+    text.chars()
+        .map(|c| {
+            if c == '\r' {
+                key(KeyCode::Enter)
+            } else {
+                ch(c)
+            }
+        })
+        .collect()
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -266,6 +297,11 @@ fn step() -> impl Strategy<Value = Step> {
         Just(Step::Left),
         (0u8..3).prop_map(Step::Finish),
         (0u8..=100).prop_map(Step::Outside),
+        "[0-9ylPR%\r]{1,6}".prop_map(Step::Paste),
+        "[0-9ylPRA%\ry]{2,6}".prop_map(Step::Burst),
+        // What opens a question, and its answer typed ahead.
+        prop::sample::select(vec!["Sy", "Py", "Ay", "%60\r\ry", "lllll\ry", "%100\r\ry"])
+            .prop_map(|keys| Step::Burst(keys.to_string())),
     ]
 }
 
@@ -303,7 +339,7 @@ impl Driver {
                     let more = self.console.observe();
                     self.absorb(more);
                 }
-                Command::Quit | Command::Audit(_) => {}
+                Command::Quit | Command::Audit(_) | Command::Suspend => {}
             }
         }
     }
@@ -320,6 +356,8 @@ impl Driver {
                 self.console.world.set_weights(w(*green));
                 self.console.observe()
             }
+            Step::Paste(text) => self.console.paste(text),
+            Step::Burst(text) => self.console.type_ahead(&keys_of(text)),
         };
         self.absorb(commands);
     }
@@ -376,6 +414,44 @@ proptest! {
         prop_assert!(driver.outstanding.is_empty());
         prop_assert_eq!(driver.console.world.weights(), Weights::ALL_BLUE);
         prop_assert_eq!(driver.console.state.shift.current(), Some(Weights::ALL_BLUE));
+    }
+
+    /// An operator's write (not a rollback, which nothing may hold back) leaves only on Enter
+    /// or on a "y" to a question that was on screen long enough to be read: never on a
+    /// paste, never on a key typed ahead of the question it would answer.
+    #[test]
+    fn no_write_leaves_without_a_deliberate_key(steps in prop::collection::vec(step(), 0..60)) {
+        let mut driver = Driver::new();
+        for s in &steps {
+            let commands = driver.console.commands.len();
+            match s {
+                // Key by key, so each write is laid at the key that sent it.
+                Step::Burst(text) => {
+                    for event in keys_of(text) {
+                        let from = driver.console.commands.len();
+                        // Typed 5 ms after the last key: a y answers only a question that
+                        // had been on screen long enough before it.
+                        let at = driver.console.wall + std::time::Duration::from_millis(5);
+                        let read = driver.console.state.question_shown
+                            .is_some_and(|shown| at >= shown + ANSWER_DELAY);
+                        let deliberate = event.code == KeyCode::Enter
+                            || (event.code == KeyCode::Char('y') && read);
+                        let sent = driver.console.type_ahead(&[event]);
+                        driver.absorb(sent);
+                        let wrote = operator_writes(&driver.console.commands[from..]);
+                        prop_assert!(deliberate || wrote.is_empty(),
+                            "{event:?} typed ahead in {text:?} wrote {wrote:?}");
+                    }
+                }
+                _ => {
+                    driver.run(s);
+                    // A key a second after the last: any question was long read.
+                    let deliberate = matches!(s, Step::Enter | Step::Key('y'));
+                    let wrote = operator_writes(&driver.console.commands[commands..]);
+                    prop_assert!(deliberate || wrote.is_empty(), "{s:?} wrote {wrote:?}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -1067,7 +1143,8 @@ proptest! {
                 let before = driver.console.state.clone();
                 let mut after = before.clone();
                 let now = driver.console.now();
-                let commands = update(&mut after, Msg::Key { key: event, now });
+                let at = driver.console.wall + std::time::Duration::from_secs(1);
+                let commands = update(&mut after, Msg::Key { key: event, now, at });
                 let did = effect(&before, &after, &commands);
                 match availability.reason() {
                     Some(why) => {
@@ -1222,4 +1299,55 @@ fn a_deploys_audit_line_names_the_service_the_images_and_the_revisions() {
         line.reason.as_deref(),
         Some("shop-green: example/shop:1.5.0 → example/shop:1.6.0, shop:8 → shop:9")
     );
+}
+
+#[test]
+fn a_yes_typed_ahead_of_the_question_does_not_answer_it() {
+    let mut console = Console::carrying(10);
+    // "%60⏎⏎y" typed in one burst: staged, applied, and the large-jump question opens; the y
+    // came before anyone could have read it.
+    let sent = console.type_ahead(&[
+        ch('%'),
+        ch('6'),
+        ch('0'),
+        key(KeyCode::Enter),
+        key(KeyCode::Enter),
+        ch('y'),
+    ]);
+    assert!(writes(&sent).is_empty(), "{sent:?}");
+    assert!(matches!(
+        console.state.popup,
+        Some(Popup::Confirm(Confirm::LargeJump { .. }))
+    ));
+    let said = console.state.flash.as_ref().map(|f| f.text.clone());
+    assert!(
+        said.is_some_and(|s| s.contains("before the question could be read")),
+        "the console says why the y did nothing"
+    );
+    // Read, then answered.
+    let sent = console.press(ch('y'));
+    assert_eq!(writes(&sent), vec![(WriteKind::Apply, w(10), w(60))]);
+}
+
+#[test]
+fn a_question_never_drawn_takes_no_yes() {
+    let mut console = Console::carrying(10);
+    console.press(ch('P'));
+    assert!(console.state.popup.is_some());
+    // A screen too small to show it: the runtime never says it was drawn.
+    console.state.question_shown = None;
+    let at = console.wall + std::time::Duration::from_secs(5);
+    let now = console.now();
+    let sent = update(
+        &mut console.state,
+        Msg::Key {
+            key: ch('y'),
+            now,
+            at,
+        },
+    );
+    assert!(writes(&sent).is_empty(), "{sent:?}");
+    // n is always heard: declining is never dangerous.
+    console.press(ch('n'));
+    assert!(console.state.popup.is_none());
 }

@@ -14,6 +14,6 @@ pub use availability::{Availability, availability, bindings};
 pub use event_log::EventLog;
 pub use keymap::{Action, Binding, KEYMAP, KeySpec, action_for};
 pub use msg::{Command, Msg};
-pub use popup::{Confirm, ImagePrompt, PercentPrompt, Popup};
+pub use popup::{ANSWER_DELAY, Confirm, ImagePrompt, PercentPrompt, Popup};
 pub use state::{AppState, Flash, Settings};
 pub use update::update;

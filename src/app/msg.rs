@@ -1,3 +1,5 @@
+use std::time::Instant;
+
 use crossterm::event::KeyEvent;
 
 use crate::domain::{
@@ -15,6 +17,13 @@ pub enum Msg {
     Key {
         key: KeyEvent,
         now: Timestamp,
+        /// When the key was read, on the machine's clock: a question takes no answer read
+        /// before it could have been read itself (type-ahead).
+        at: Instant,
+    },
+    /// The open question was drawn on the screen at `at` (sent only when it was).
+    QuestionDrawn {
+        at: Instant,
     },
     /// The 1 s tick: ages and timers move on.
     Tick {
@@ -82,6 +91,8 @@ pub enum Command {
         desired: u32,
     },
     Adopt,
+    /// Ctrl-Z: give the terminal back and stop until `fg`.
+    Suspend,
     /// One line for the audit log: it leaves the core like every other effect.
     Audit(AuditEvent),
     Quit,

@@ -86,10 +86,25 @@ pub enum Confirm {
     },
 }
 
+/// How long after a question is drawn a "yes" still counts as typed before it: nobody reads
+/// a question and answers it faster, so a key that soon was typed ahead (or pasted by a
+/// terminal without bracketed paste) and must not answer it.
+pub const ANSWER_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
 #[derive(Debug, Clone)]
 pub enum Popup {
     Help,
     Prompt(PercentPrompt),
     Image(ImagePrompt),
     Confirm(Confirm),
+}
+
+impl Popup {
+    /// The question open, if one is.
+    pub fn question(&self) -> Option<&Confirm> {
+        match self {
+            Popup::Confirm(confirm) => Some(confirm),
+            _ => None,
+        }
+    }
 }

@@ -107,6 +107,9 @@ pub struct AppState {
     pub last_weight_change: Option<Timestamp>,
     pub log: EventLog,
     pub popup: Option<Popup>,
+    /// When the open question (a `Popup::Confirm`) was first drawn: until then, and for
+    /// [`ANSWER_DELAY`] after, a "yes" was typed before the question could be read.
+    pub question_shown: Option<std::time::Instant>,
     pub flash: Option<Flash>,
     pub quit: bool,
     /// Write attempts not yet written to the audit log; the runtime drains it.
@@ -158,6 +161,7 @@ impl AppState {
             last_weight_change: None,
             log: EventLog::default(),
             popup: None,
+            question_shown: None,
             flash: None,
             quit: false,
             audit_outbox: Vec::new(),

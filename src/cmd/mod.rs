@@ -24,7 +24,7 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
     let global = &cli.global;
     match &cli.command {
         Some(Commands::Demo(args)) => match &args.command {
-            None => demo::run(global, args).await.map(|()| None),
+            None => demo::run(global, args).await.map(|()| ended_by()),
             Some(command) => {
                 let headless = demo::headless(global, args).await?;
                 on(headless, command).await.map(Some)
@@ -59,8 +59,15 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
         )
         .await
         .map(Some),
-        None => console::run(global).await.map(|()| None),
+        None => console::run(global).await.map(|()| ended_by()),
     }
+}
+
+/// How a console ended: `q` or Ctrl-C typed in it is the operator's own quit (0); a signal
+/// from outside (SIGTERM, SIGHUP, `kill -INT`) is a stop (130), as for every command.
+fn ended_by() -> Option<Outcome> {
+    crate::signals::stop_asked()
+        .then(|| Outcome::Interrupted("stopped by a signal; the terminal is restored".into()))
 }
 
 /// The commands that take signals in their own loop (the console, `plan run`): a signal ends

@@ -26,11 +26,13 @@ const LOG_MIN_LINES: u16 = 3;
 /// From this width the two panels stand side by side; below it they stack.
 pub const SIDE_BY_SIDE_WIDTH: u16 = 100;
 
-pub fn view(state: &AppState, frame: &mut Frame) {
+/// Draws the console; true when an open question was drawn where it can be read (the
+/// runtime tells the core, which takes answers only after that).
+pub fn view(state: &AppState, frame: &mut Frame) -> bool {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(frame, area);
-        return;
+        return false;
     }
     let wide = area.width >= SIDE_BY_SIDE_WIDTH;
     let hint_lines = hints::height(area.width, &state.settings);
@@ -91,6 +93,7 @@ pub fn view(state: &AppState, frame: &mut Frame) {
     status::render(state, frame, status_area);
     hints::render(state, frame, hints_area);
     popup::render(state, frame, area);
+    state.popup.as_ref().is_some_and(|p| p.question().is_some())
 }
 
 /// Writes lines top-down into `area`, cut at its width. Cheaper than a `Paragraph` where no

@@ -65,7 +65,7 @@ fn help(state: &AppState, frame: &mut Frame, area: Rect) {
         theme::label(),
     ));
     lines.push(Line::styled(
-        "  Esc, ? or q closes this help.",
+        "  Ctrl-Z suspends (fg resumes). Esc, ? or q closes this help.",
         theme::label(),
     ));
     let width = lines.iter().map(|l| l.width() as u16).max().unwrap_or(40) + 4;

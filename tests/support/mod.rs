@@ -43,6 +43,9 @@ pub struct Console {
     pub state: AppState,
     pub world: World,
     pub commands: Vec<Command>,
+    /// The machine's clock as keys are read: a person presses one key a second, and reads
+    /// each question as it is drawn.
+    pub wall: std::time::Instant,
 }
 
 impl Console {
@@ -91,6 +94,7 @@ impl Console {
             state,
             world,
             commands: Vec::new(),
+            wall: std::time::Instant::now(),
         };
         console.observe();
         console.fetch_metrics();
@@ -136,10 +140,43 @@ impl Console {
         commands
     }
 
+    /// A key pressed a second after the last, after what it answers was drawn.
     pub fn press(&mut self, event: KeyEvent) -> Vec<Command> {
+        self.wall += std::time::Duration::from_secs(1);
+        self.press_at(event, self.wall)
+    }
+
+    /// A key read at `at` on the machine's clock; the screen is drawn after it, as the
+    /// runtime does.
+    pub fn press_at(&mut self, event: KeyEvent, at: std::time::Instant) -> Vec<Command> {
         let now = self.now();
-        let commands = update(&mut self.state, Msg::Key { key: event, now });
+        let commands = update(
+            &mut self.state,
+            Msg::Key {
+                key: event,
+                now,
+                at,
+            },
+        );
         self.commands.extend(commands.iter().cloned());
+        if self
+            .state
+            .popup
+            .as_ref()
+            .is_some_and(|p| p.question().is_some())
+        {
+            update(&mut self.state, Msg::QuestionDrawn { at });
+        }
+        commands
+    }
+
+    /// Keys typed faster than anyone reads, a few milliseconds apart (type-ahead).
+    pub fn type_ahead(&mut self, keys: &[KeyEvent]) -> Vec<Command> {
+        let mut commands = Vec::new();
+        for key in keys {
+            self.wall += std::time::Duration::from_millis(5);
+            commands.extend(self.press_at(*key, self.wall));
+        }
         commands
     }
 

@@ -110,6 +110,61 @@ impl Pty {
         assert!(status.success(), "kill -{signal} {pid}");
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("cutover's process id")
+    }
+
+    /// Whether the terminal is in line mode (ICANON and ECHO on): raw mode given back.
+    pub fn cooked(&self) -> bool {
+        use std::os::fd::BorrowedFd;
+        let fd = self._master.as_raw_fd().expect("the pty's descriptor");
+        // The master lives as long as `self`.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let modes = rustix::termios::tcgetattr(fd)
+            .expect("the pty's modes")
+            .local_modes;
+        modes.contains(rustix::termios::LocalModes::ICANON | rustix::termios::LocalModes::ECHO)
+    }
+
+    /// The process state letter of /proc (`T` stopped, `S` sleeping, …).
+    pub fn process_state(&self) -> char {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // "pid (comm) S …": the state follows the closing parenthesis.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .unwrap_or('?')
+    }
+
+    /// Waits until `check` holds, or fails with `what` and the screen.
+    pub fn wait_until(&self, what: &str, check: impl Fn(&Pty) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !check(self) {
+            assert!(
+                Instant::now() < deadline,
+                "waited for {what}; the screen shows:\n{}",
+                self.contents()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn alternate_screen(&self) -> bool {
+        self.screen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .screen()
+            .alternate_screen()
+    }
+
+    pub fn cursor_hidden(&self) -> bool {
+        self.screen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .screen()
+            .hide_cursor()
+    }
+
     pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + PATIENCE;
         loop {

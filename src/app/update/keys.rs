@@ -7,12 +7,16 @@ pub(super) fn idle_side(state: &AppState) -> Option<Color> {
     state.shift.current()?.idle_and_live().0
 }
 
-pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
+pub(super) fn on_key(state: &mut AppState, key: KeyEvent, at: Instant) -> Vec<Command> {
     if !matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat) {
         return Vec::new();
     }
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return quit(state);
+    }
+    if key.code == KeyCode::Char('z') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        // As in any terminal program; an open popup stays open for after `fg`.
+        return vec![Command::Suspend];
     }
     if key.code == KeyCode::Char('R') && state.popup.is_some() {
         // Rollback is the panic button: it works over any popup (a percentage has no 'R').
@@ -27,7 +31,7 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
     match state.popup.take() {
         Some(popup) => {
             state.mark_dirty();
-            on_popup_key(state, popup, key)
+            on_popup_key(state, popup, key, at)
         }
         None => match action_for(&key) {
             Some(action) => {

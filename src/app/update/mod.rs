@@ -1,11 +1,13 @@
+use std::time::Instant;
+
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
 use super::availability::NOT_READ_YET;
 use super::state::WriteGrounds;
 use super::{
-    Action, AppState, Availability, Command, Confirm, ImagePrompt, Msg, PercentPrompt, Popup,
-    action_for, availability,
+    ANSWER_DELAY, Action, AppState, Availability, Command, Confirm, ImagePrompt, Msg,
+    PercentPrompt, Popup, action_for, availability,
 };
 use crate::domain::{
     AuditEvent, AuditResult, Color, DeployReport, LogLevel, LogSource, MetricsSnapshot,
@@ -31,7 +33,12 @@ use writes::*;
 
 /// The whole behaviour of the console: a message in, the state changed, commands out.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
+    let asked = state.popup.as_ref().and_then(Popup::question).cloned();
     let mut commands = handle(state, msg);
+    // A new question (or none) has not been seen yet.
+    if state.popup.as_ref().and_then(Popup::question) != asked.as_ref() {
+        state.question_shown = None;
+    }
     commands.extend(retry_rollback_if_due(state));
     if !state.quit {
         commands.extend(autopilot::drive(state));
@@ -95,9 +102,15 @@ fn plan_is_over(state: &AppState) -> bool {
 
 fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
     match msg {
-        Msg::Key { key, now } => {
+        Msg::Key { key, now, at } => {
             state.now = now;
-            on_key(state, key)
+            on_key(state, key, at)
+        }
+        Msg::QuestionDrawn { at } => {
+            if state.popup.as_ref().is_some_and(|p| p.question().is_some()) {
+                state.question_shown.get_or_insert(at);
+            }
+            Vec::new()
         }
         Msg::Tick { now } => {
             state.now = now;

@@ -2,7 +2,12 @@
 
 use super::*;
 
-pub(super) fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) -> Vec<Command> {
+pub(super) fn on_popup_key(
+    state: &mut AppState,
+    popup: Popup,
+    key: KeyEvent,
+    at: Instant,
+) -> Vec<Command> {
     match popup {
         Popup::Help => {
             let closes = matches!(
@@ -56,6 +61,14 @@ pub(super) fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) ->
             Vec::new()
         }
         Popup::Confirm(confirm) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') if !answer_readable(state, at) => {
+                state.flash(
+                    LogLevel::Warn,
+                    "that y came before the question could be read: read it, then answer",
+                );
+                state.popup = Some(Popup::Confirm(confirm));
+                Vec::new()
+            }
             KeyCode::Char('y') | KeyCode::Char('Y') => confirmed(state, confirm),
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
                 state.flash(LogLevel::Info, "not applied: nothing was written");
@@ -67,6 +80,14 @@ pub(super) fn on_popup_key(state: &mut AppState, popup: Popup, key: KeyEvent) ->
             }
         },
     }
+}
+
+/// Whether a key read at `at` came after the open question was on screen long enough to be
+/// read: a "yes" typed ahead never answers it.
+fn answer_readable(state: &AppState, at: Instant) -> bool {
+    state
+        .question_shown
+        .is_some_and(|shown| at >= shown + ANSWER_DELAY)
 }
 
 pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
