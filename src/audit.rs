@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::domain::{Timestamp, Weights};
+use crate::domain::{Rejection, Timestamp, Weights};
 
 pub use crate::domain::{AuditEvent, AuditResult};
 
@@ -22,6 +22,9 @@ struct AuditLine<'a> {
     evidence: Option<&'a str>,
     result: AuditResult,
     reason: Option<&'a str>,
+    /// The build the guard rejected, on the line of its rollback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejected: Option<&'a Rejection>,
 }
 
 /// Percentages, exact: `{"blue": 99.9, "green": 0.1}`.
@@ -129,8 +132,27 @@ impl Auditor {
             evidence: event.evidence.as_deref(),
             result: event.result,
             reason: event.reason.as_deref(),
+            rejected: event.rejected.as_ref(),
         };
         serde_json::to_string(&line).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The builds the guard rejected on this listener or rule, as the trail recorded them
+    /// (any actor's who wrote to this file): a console starting remembers them. A trail that
+    /// cannot be read remembers nothing, and the log says so.
+    pub fn rejections(&self) -> Vec<Rejection> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(error) => {
+                tracing::warn!("reading the audit log {}: {error}", self.path.display());
+                return Vec::new();
+            }
+        };
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|line| line["target"].as_str() == Some(self.target.as_str()))
+            .filter_map(|mut line| serde_json::from_value(line["rejected"].take()).ok())
+            .collect()
     }
 
     /// Appends one line; a failure is logged, never fatal: the write itself already happened.
@@ -229,10 +251,52 @@ mod tests {
             evidence: Some("insufficient: 0 of 200".into()),
             result: AuditResult::Refused,
             reason: Some("green has no healthy target".into()),
+            rejected: None,
         });
         assert_eq!(
             line,
             r#"{"time":"2026-11-27T07:05:09Z","actor":"alice@laptop","action":"apply","target":"arn:rule","from":{"blue":100,"green":0},"to":{"blue":90,"green":10},"evidence":"insufficient: 0 of 200","result":"refused","reason":"green has no healthy target"}"#
         );
+    }
+
+    #[test]
+    fn the_builds_the_guard_rejected_are_read_back_for_this_target_only() {
+        let dir = std::env::temp_dir().join(format!("cutover-audit-{}", std::process::id()));
+        let path = dir.join("audit.jsonl");
+        let _ = fs::remove_file(&path);
+        let rejection = |image: &str| Rejection {
+            service: "shop-green".into(),
+            image: image.into(),
+            revision: "shop:10".into(),
+            at_ms: 1_795_763_109_000,
+            reason: "5xx 5.5% vs 0.1%".into(),
+        };
+        let rollback = |rejected: Option<Rejection>| AuditEvent {
+            at: Timestamp::from_secs(1_795_763_109),
+            action: "rollback".into(),
+            from: Weights::with_green(10),
+            to: Weights::ALL_BLUE,
+            evidence: None,
+            result: AuditResult::Applied,
+            reason: None,
+            rejected,
+        };
+        let mut here = Auditor::new(&path, "alice".into(), "arn:rule/a".into()).expect("auditor");
+        let mut elsewhere =
+            Auditor::new(&path, "bob".into(), "arn:rule/b".into()).expect("auditor");
+        here.record(rollback(Some(rejection("example/shop:1.7.0-bad"))));
+        here.record(rollback(None));
+        elsewhere.record(rollback(Some(rejection("example/cart:2.0.0"))));
+        fs::write(
+            &path,
+            fs::read_to_string(&path).expect("trail") + "not json\n",
+        )
+        .expect("a torn line");
+        let reader = Auditor::new(&path, "carol".into(), "arn:rule/a".into()).expect("auditor");
+        assert_eq!(
+            reader.rejections(),
+            vec![rejection("example/shop:1.7.0-bad")]
+        );
+        let _ = fs::remove_dir_all(&dir);
     }
 }

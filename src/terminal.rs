@@ -89,6 +89,8 @@ pub async fn run<P: Platform>(
     mut audit: Option<Auditor>,
 ) -> anyhow::Result<()> {
     let mut state = AppState::new(platform.source(), settings, platform.now()).with_plan(plan);
+    // Builds the guard rolled back before, from the audit trail: traffic toward one asks.
+    state.rejections = audit.as_ref().map(Auditor::rejections).unwrap_or_default();
     let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
     let events = EventStream::new();
     // A signal ends the console like `q`: the write in flight is waited for and audited.

@@ -625,7 +625,9 @@ fn after_the_roles_swap_traffic_moves_to_blue_and_rollback_returns_it_to_green()
     console.press(ch('%'));
     console.type_text("10");
     console.press(key(KeyCode::Enter));
-    let commands = console.press(key(KeyCode::Enter));
+    // Blue still runs the older build: asked first.
+    assert!(writes(&console.press(key(KeyCode::Enter))).is_empty());
+    let commands = console.press(ch('y'));
     assert_eq!(writes(&commands), [(WriteKind::Apply, w(100), w(90))]);
     console.finish_write(w(90));
     assert_eq!(console.state.role(Color::Blue), Role::Candidate);
@@ -1247,6 +1249,25 @@ fn the_deploy_prompt_takes_only_a_new_image_reference_and_says_why_not() {
 
 #[test]
 fn the_guards_verdict_stays_after_its_rollback_until_the_next_move() {
+    let mut console = after_a_guard_rollback();
+    let breach = console.state.breach.clone();
+    assert!(
+        breach
+            .as_ref()
+            .is_some_and(|(_, side, why)| *side == Color::Green && why.starts_with("5xx: green")),
+        "{breach:?}"
+    );
+    // The next move toward green starts a new judgement (after the question about the
+    // rejected build).
+    console.press(ch('l'));
+    console.press(key(KeyCode::Enter));
+    console.press(ch('y'));
+    console.finish_write(w(10));
+    assert_eq!(console.state.breach, None);
+}
+
+/// A console whose plan the guard rolled back: green's build is rejected.
+fn after_a_guard_rollback() -> Console {
     let mut console = Console::with_scenario(cutover::platform::sim::Scenario::BadGreen, 4);
     console.state.plan = Some(cutover::cmd::demo::demo_plan());
     console.press(ch('a'));
@@ -1256,19 +1277,93 @@ fn the_guards_verdict_stays_after_its_rollback_until_the_next_move() {
     console.observe();
     console.fetch_metrics();
     console.finish_write(w(0));
-    let breach = console.state.breach.clone();
-    assert!(
-        breach
-            .as_ref()
-            .is_some_and(|(_, side, why)| *side == Color::Green && why.starts_with("5xx: green")),
-        "{breach:?}"
-    );
-    // The next move toward green starts a new judgement.
     console.state.plan = None;
+    console
+}
+
+#[test]
+fn traffic_toward_a_build_the_guard_rejected_asks_first_and_names_it() {
+    let mut console = after_a_guard_rollback();
+    let green = console.world.observation().green.service;
+    // The rollback's audit line carries the rejected build, for the next console to read.
+    let rejected = audits(&console.commands)
+        .into_iter()
+        .find_map(|line| line.rejected)
+        .expect("the rollback's line names the rejected build");
+    assert_eq!(
+        (rejected.image.as_str(), rejected.revision.as_str()),
+        (green.image.as_str(), green.task_definition.as_str())
+    );
+
+    for (keys, what) in [
+        (vec![ch('l'), key(KeyCode::Enter)], "l, Enter"),
+        (vec![ch('P')], "P"),
+    ] {
+        let mut sent = Vec::new();
+        for k in keys {
+            sent.extend(console.press(k));
+        }
+        assert!(writes(&sent).is_empty(), "{what} wrote: {sent:?}");
+        let Some(Popup::Confirm(Confirm::Revision { warning, .. })) = &console.state.popup else {
+            panic!("{what} asks first: {:?}", console.state.popup);
+        };
+        assert!(
+            warning.contains(&green.image)
+                && warning.contains(&green.task_definition)
+                && warning.contains("rejected by the guard at")
+                && warning.contains("5xx"),
+            "{warning}"
+        );
+        assert!(console.press(ch('n')).is_empty());
+        console.press(key(KeyCode::Esc));
+    }
+    // A yes moves traffic, and is not asked again for that build.
     console.press(ch('l'));
     console.press(key(KeyCode::Enter));
+    assert_eq!(
+        writes(&console.press(ch('y'))),
+        [(WriteKind::Apply, w(0), w(10))]
+    );
     console.finish_write(w(10));
-    assert_eq!(console.state.breach, None);
+    console.press(ch('l'));
+    console.press(key(KeyCode::Enter));
+    assert!(
+        !matches!(
+            console.state.popup,
+            Some(Popup::Confirm(Confirm::Revision { .. }))
+        ),
+        "asked once for that build"
+    );
+}
+
+#[test]
+fn traffic_toward_an_older_revision_asks_first_for_promote_and_adopt() {
+    // After a full cycle blue is the candidate and still runs the old build.
+    let mut console = Console::swapped();
+    let read = console.world.observation();
+    let (old, live) = (read.blue.service, read.green.service);
+    for opener in ['P', 'A'] {
+        let sent = console.press(ch(opener));
+        assert!(operator_writes(&sent).is_empty(), "{sent:?}");
+        let Some(Popup::Confirm(Confirm::Revision { warning, .. })) = &console.state.popup else {
+            panic!("{opener} asks first: {:?}", console.state.popup);
+        };
+        assert_eq!(
+            warning,
+            &format!(
+                "{} ({}) is older than the live {} ({})",
+                old.image, old.task_definition, live.image, live.task_definition
+            )
+        );
+        console.press(key(KeyCode::Esc));
+    }
+    // Yes to the warning, then the adopt's own question.
+    console.press(ch('A'));
+    console.press(ch('y'));
+    assert!(matches!(
+        console.state.popup,
+        Some(Popup::Confirm(Confirm::Adopt { .. }))
+    ));
 }
 
 #[test]
@@ -1285,7 +1380,9 @@ fn a_finished_plan_waits_for_a_new_build_instead_of_sending_traffic_back_to_the_
     if let Some(plan) = console.state.plan.as_mut() {
         plan.rearm();
     }
-    assert_eq!(writes(&console.press(ch('a'))).len(), 1);
+    // (The simulated blue was not redeployed: its build is still older, and that is asked.)
+    assert!(writes(&console.press(ch('a'))).is_empty());
+    assert_eq!(writes(&console.press(ch('y'))).len(), 1);
 }
 
 #[test]

@@ -84,6 +84,13 @@ pub enum Confirm {
         live: Color,
         revision: String,
     },
+    /// Traffic toward a build older than the live one, or one the guard rejected: `then` runs
+    /// (with its own question, if it has one) after a yes.
+    Revision {
+        toward: Color,
+        warning: String,
+        then: crate::app::Action,
+    },
 }
 
 /// How long after a question is drawn a "yes" still counts as typed before it: nobody reads

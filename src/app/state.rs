@@ -5,7 +5,7 @@ use crate::domain::{
     AuditEvent, Color, LogLevel, LogSource, MetricsSnapshot, Observation, READ_ONLY_REASON,
     Timestamp, Weights,
 };
-use crate::domain::{DeployReport, SourceInfo};
+use crate::domain::{DeployReport, Rejection, SourceInfo, revision_warning};
 use crate::shift::plan::Plan;
 use crate::shift::{
     Evidence, EvidenceSettings, GuardDecision, GuardSettings, Role, STEP_POINTS, Shift, Verdict,
@@ -102,6 +102,14 @@ pub struct AppState {
     /// evidence window restarts after a rollback, so the screen keeps it until the next
     /// move toward a candidate or a new deploy).
     pub breach: Option<(Timestamp, Color, String)>,
+    /// Builds the guard rolled back: this session's, and those the audit trail recorded for
+    /// this listener or rule before it.
+    pub rejections: Vec<Rejection>,
+    /// The guard's rejection waiting for the audit line of its rollback.
+    pub(super) rejection_pending: Option<Rejection>,
+    /// The build (`revision image`) the operator said yes to moving traffic toward despite
+    /// its warning: not asked again while that side runs it.
+    pub revision_accepted: Option<String>,
     /// When the weights last changed (read back or seen changed): the evidence window starts
     /// after it.
     pub last_weight_change: Option<Timestamp>,
@@ -158,6 +166,9 @@ impl AppState {
             scaled_down: None,
             scaling: None,
             breach: None,
+            rejections: Vec::new(),
+            rejection_pending: None,
+            revision_accepted: None,
             last_weight_change: None,
             log: EventLog::default(),
             popup: None,
@@ -275,6 +286,25 @@ impl AppState {
             .unwrap_or_else(|| roles::fallback(weights))
     }
 
+    /// Why putting traffic on the build `toward` runs (moving to that side, or adopting its
+    /// revision on `from`) needs a question: older than `from`'s, or rejected by the guard.
+    /// `None` once the operator said yes to that build.
+    pub fn revision_warning(&self, toward: Color, from: Color) -> Option<String> {
+        let observation = self.observation.as_ref()?;
+        let build = &observation.side(toward).service;
+        if self.revision_accepted.as_deref() == Some(&accepted_key(build)) {
+            return None;
+        }
+        revision_warning(build, &observation.side(from).service, &self.rejections)
+    }
+
+    /// The operator's yes to the build `toward` runs, warning and all.
+    pub fn accept_revision(&mut self, toward: Color) {
+        if let Some(observation) = &self.observation {
+            self.revision_accepted = Some(accepted_key(&observation.side(toward).service));
+        }
+    }
+
     /// The side traffic is being moved to: the guard, the evidence and plans judge it.
     pub fn candidate(&self) -> Color {
         self.baseline().other()
@@ -339,4 +369,9 @@ impl AppState {
             until: self.now.plus(FLASH_DURATION.mul_f64(speed)),
         });
     }
+}
+
+/// One build: its revision and image.
+fn accepted_key(service: &crate::domain::ServiceStatus) -> String {
+    format!("{} {}", service.task_definition, service.image)
 }

@@ -166,6 +166,7 @@ pub(super) fn record_noted(
         evidence,
         result,
         reason,
+        rejected: None,
     });
 }
 

@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use super::headless::{Headless, Outcome};
 use crate::app::AppState;
-use crate::domain::{Color, ConfigError, Failure};
+use crate::domain::{Color, ConfigError, Failure, revision_warning};
 use crate::platform::Platform;
 use crate::runtime::{self, NoScreen, RuntimeConfig};
 use crate::shift::plan::{Plan, PlanState};
@@ -36,6 +36,16 @@ pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome
     let mut state =
         AppState::new(platform.source(), settings, platform.now()).with_plan(Some(plan));
     state.stop_when_plan_ends = true;
+    // Nobody is there to answer "older or rejected build?": such a plan is not started.
+    state.rejections = headless.auditor.rejections();
+    let read = &headless.observation;
+    let (toward, live) = (read.side(candidate), read.side(candidate.other()));
+    if let Some(warning) = revision_warning(&toward.service, &live.service, &state.rejections) {
+        platform.release_lock().await;
+        return Ok(Outcome::Refused(format!(
+            "not started: {warning}; run the plan from the console, which asks"
+        )));
+    }
     let run = runtime::run_until(
         Arc::clone(&platform),
         &mut NoScreen,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Timestamp, Weights};
+use super::{Rejection, Timestamp, Weights};
 
 /// What the core says about one write attempt; the shell adds who and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,9 @@ pub struct AuditEvent {
     pub evidence: Option<String>,
     pub result: AuditResult,
     pub reason: Option<String>,
+    /// On a rollback the guard made: the build it rejected. Read back from the trail when a
+    /// console starts, so a rejected build is never sent traffic again without a question.
+    pub rejected: Option<Rejection>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -9,6 +9,7 @@ mod log;
 mod metrics;
 mod platform_error;
 mod reports;
+mod revision;
 mod service;
 mod signals;
 mod source;
@@ -24,6 +25,7 @@ pub use log::{LogEntry, LogLevel, LogSource};
 pub use metrics::{MetricBucket, MetricsSnapshot, SideMetrics, WindowSummary, format_count};
 pub use platform_error::PlatformError;
 pub use reports::{DeployReport, ScaleReport, WriteIntent, WriteReport};
+pub use revision::{Rejection, revision_number, revision_warning};
 pub use service::{Observation, RolloutState, ServiceEvent, ServiceStatus, SideObservation};
 pub use signals::{
     AlarmState, AlarmStatus, CustomMetric, CustomSeries, MetricLimit, MetricSource, PLACEHOLDERS,

@@ -4,7 +4,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::theme;
-use crate::app::{AppState, Confirm, ImagePrompt, KEYMAP, PercentPrompt, Popup, bindings};
+use crate::app::{Action, AppState, Confirm, ImagePrompt, KEYMAP, PercentPrompt, Popup, bindings};
 use crate::domain::{Color, Weights};
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
@@ -13,7 +13,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Some(Popup::Help) => help(state, frame, area),
         Some(Popup::Prompt(prompt)) => percent_prompt(state, prompt, frame, area),
         Some(Popup::Image(prompt)) => image_prompt(state, prompt, frame, area),
-        Some(Popup::Confirm(confirm)) => confirmation(confirm.clone(), frame, area),
+        Some(Popup::Confirm(confirm)) => confirmation(state, confirm.clone(), frame, area),
     }
 }
 
@@ -177,8 +177,32 @@ fn text_prompt(frame: &mut Frame, area: Rect, prompt: TextPrompt<'_>) {
     );
 }
 
-fn confirmation(confirm: Confirm, frame: &mut Frame, area: Rect) {
+fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rect) {
+    let image = |side: Color| {
+        state
+            .observation
+            .as_ref()
+            .map(|o| o.side(side).service.image.clone())
+            .unwrap_or_default()
+    };
     let (title, text) = match confirm {
+        Confirm::Revision {
+            toward,
+            warning,
+            then,
+        } => (
+            "older or rejected build",
+            format!(
+                "{warning}. {} toward {} anyway?",
+                match then {
+                    Action::Adopt => "Adopt it",
+                    Action::Promote => "Promote",
+                    Action::StartPlan => "Run the plan",
+                    _ => "Move traffic",
+                },
+                toward.name()
+            ),
+        ),
         Confirm::LargeJump { from, to } => {
             let side = if to.green() > from.green() {
                 Color::Green
@@ -204,17 +228,34 @@ fn confirmation(confirm: Confirm, frame: &mut Frame, area: Rect) {
                 Weights::all_to(to)
             ),
         ),
-        Confirm::ScaleIdle { side, desired } => (
-            "scale the idle side down",
-            format!(
-                "Scale {side} from {desired} tasks to 0? It carries no traffic; the service stays."
-            ),
-        ),
+        Confirm::ScaleIdle { side, desired } => {
+            // Said as things are now: traffic may have moved since the question opened.
+            let carried = state
+                .shift
+                .current()
+                .filter(|w| w.permille(side) > 0)
+                .map(|w| w.percent_text(side));
+            let now = match carried {
+                None => "It carries no traffic; the service stays.".to_string(),
+                Some(percent) => format!("It carries {percent}% NOW: y is refused while it does."),
+            };
+            (
+                "scale the idle side down",
+                format!("Scale {side} from {desired} tasks to 0? {now}"),
+            )
+        }
         Confirm::Adopt { live, revision } => (
             "adopt",
-            format!("Roll the live side, {live}, to {revision}, the revision the idle side runs?"),
+            format!(
+                "Roll the live side, {live} ({}), to {revision} ({}), the revision the idle side runs?",
+                image(live),
+                image(live.other())
+            ),
         ),
     };
+    // Room for the text wrapped at the popup's width, the blank line and the keys.
+    let width: u16 = 64;
+    let text_lines = (text.chars().count() as u16).div_ceil(width - 6) + 1;
     let lines = vec![
         Line::from(text),
         Line::default(),
@@ -227,7 +268,7 @@ fn confirmation(confirm: Confirm, frame: &mut Frame, area: Rect) {
             Span::raw(" no"),
         ]),
     ];
-    let rect = centered(area, 60, 7);
+    let rect = centered(area, width, text_lines + 4);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)

@@ -2,7 +2,7 @@
 //! (through the guard), hold, or roll back on a breach.
 
 use super::*;
-use crate::domain::{Color, LogLevel, LogSource, Weights};
+use crate::domain::{Color, LogLevel, LogSource, Rejection, Weights};
 use crate::shift::plan::{PlanAction, PlanState};
 use crate::shift::{ApplyDecision, GuardDecision, Verdict};
 
@@ -41,6 +41,12 @@ pub(super) fn drive(state: &mut AppState) -> Vec<Command> {
                 ),
             );
             let why = format!("{} is worse: {reason}", candidate.name());
+            if let Some(observation) = &state.observation {
+                let build = &observation.side(candidate).service;
+                let rejection = Rejection::of(build, state.now, &reason);
+                state.rejections.push(rejection.clone());
+                state.rejection_pending = Some(rejection);
+            }
             state.breach = Some((state.now, candidate, reason));
             rollback_now(state, LogSource::System, Some(why))
         }

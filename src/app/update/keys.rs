@@ -61,6 +61,9 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             return Vec::new();
         }
     }
+    if asked_about_revision(state, action) {
+        return Vec::new();
+    }
     let step = i16::from(state.settings.step_points);
     match action {
         Action::StageUp => nudge(state, step),
@@ -157,6 +160,38 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Quit => quit(state),
     }
+}
+
+/// Traffic toward a build older than the live one, or one the guard rejected, asks first
+/// (once for that build); true when it asked.
+fn asked_about_revision(state: &mut AppState, action: Action) -> bool {
+    let Some(current) = state.shift.current() else {
+        return false;
+    };
+    let candidate = state.candidate();
+    let (toward, from) = match action {
+        Action::Apply => match state.shift.staged() {
+            Some(staged) if staged.permille(candidate) > current.permille(candidate) => {
+                (candidate, candidate.other())
+            }
+            _ => return false,
+        },
+        Action::Promote | Action::StartPlan => (candidate, candidate.other()),
+        Action::Adopt => match current.idle_and_live() {
+            (Some(idle), Some(live)) => (idle, live),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let Some(warning) = state.revision_warning(toward, from) else {
+        return false;
+    };
+    state.popup = Some(Popup::Confirm(Confirm::Revision {
+        toward,
+        warning,
+        then: action,
+    }));
+    true
 }
 
 pub(super) fn nudge(state: &mut AppState, delta: i16) -> Vec<Command> {

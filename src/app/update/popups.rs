@@ -92,7 +92,18 @@ fn answer_readable(state: &AppState, at: Instant) -> bool {
 
 pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
     let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
+    if let Confirm::Revision { toward, then, .. } = confirm {
+        let text = format!(
+            "yes to traffic toward {}'s build despite the warning",
+            toward.name()
+        );
+        state.note(LogLevel::Warn, LogSource::Operator, text);
+        state.accept_revision(toward);
+        // The action itself, with its own question if it has one.
+        return on_action(state, then);
+    }
     let (action, to) = match &confirm {
+        Confirm::Revision { .. } => return Vec::new(),
         Confirm::LargeJump { to, .. } => ("apply", *to),
         Confirm::Promote { to, .. } => ("promote", Weights::all_to(*to)),
         Confirm::ScaleIdle { .. } => ("scale idle", current),
@@ -102,6 +113,15 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
         return Vec::new();
     }
     match confirm {
+        Confirm::ScaleIdle { side, .. } if !current.is_idle(side) => {
+            let text = format!(
+                "not scaled: {} carries {}% now; scale only a side that carries nothing",
+                side.name(),
+                current.percent_text(side)
+            );
+            state.flash(LogLevel::Warn, text);
+            Vec::new()
+        }
         Confirm::ScaleIdle { side, .. } => {
             let text = format!("scale {side} to 0 tasks");
             state.note(LogLevel::Info, LogSource::Operator, text);
@@ -113,6 +133,7 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
             state.note(LogLevel::Info, LogSource::Operator, text);
             vec![Command::Adopt]
         }
+        Confirm::Revision { .. } => Vec::new(),
         Confirm::LargeJump { .. } => apply_staged(state, true),
         Confirm::Promote { to, .. } => {
             // The evidence may have changed while the question was open: ask the guard again.

@@ -270,6 +270,12 @@ pub(super) fn record(
     reason: Option<String>,
     evidence: Option<String>,
 ) {
+    // The guard's rejection rides on the line of the rollback that carries it out.
+    let rejected = if action == WriteKind::Rollback.verb() {
+        state.rejection_pending.take()
+    } else {
+        None
+    };
     state.audit_outbox.push(AuditEvent {
         at: state.now,
         action: action.to_string(),
@@ -278,5 +284,6 @@ pub(super) fn record(
         evidence,
         result,
         reason,
+        rejected,
     });
 }
