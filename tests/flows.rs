@@ -160,15 +160,7 @@ fn press(tx: &UnboundedSender<std::io::Result<Event>>, event: crossterm::event::
 }
 
 fn screen(terminal: &Terminal<TestBackend>) -> String {
-    let buffer = terminal.backend().buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    support::buffer_text(terminal.backend().buffer())
 }
 
 /// The demo's plan started once green is up, then left alone for fifteen simulated minutes.

@@ -28,15 +28,7 @@ fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
 }
 
 fn text(buffer: &Buffer) -> String {
-    let area = buffer.area;
-    (0..area.height)
-        .map(|y| {
-            (0..area.width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    support::buffer_text(buffer)
 }
 
 /// Snapshots the screen at both sizes and returns the wide one's buffer.

@@ -1448,3 +1448,72 @@ fn a_question_never_drawn_takes_no_yes() {
     console.press(ch('n'));
     assert!(console.state.popup.is_none());
 }
+
+/// The screen as drawn now.
+fn screen_now(console: &Console) -> String {
+    support::drawn(&console.state, 160, 48)
+}
+
+#[test]
+fn staged_words_leave_the_status_line_once_applied() {
+    let mut console = Console::carrying(10);
+    console.press(ch('%'));
+    console.type_text("20");
+    console.press(key(KeyCode::Enter));
+    assert!(screen_now(&console).contains("staged 80/20 (blue/green): Enter applies"));
+    console.press(key(KeyCode::Enter));
+    console.finish_write(w(20));
+    let screen = screen_now(&console);
+    assert!(!screen.contains("Enter applies"), "{screen}");
+}
+
+#[test]
+fn a_failed_plan_step_is_not_reported_once_its_retry_is_under_way() {
+    let mut console = Console::new();
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
+    console.press(ch('a'));
+    write_fails(&mut console, throttled());
+    assert!(flash_text(&console).contains("plan step failed"));
+    let Some(PlanState::Retrying { next_at, .. }) =
+        console.state.plan.as_ref().map(|p| p.state.clone())
+    else {
+        panic!("the step is retried");
+    };
+    let wait = next_at.since(console.now()).as_secs() + 1;
+    seconds_later(&mut console, wait);
+    assert_eq!(writes(&tick(&mut console)).len(), 1);
+    console.finish_write(w(10));
+    // (The event log keeps the failure: it is history there.)
+    let said = flash_text(&console);
+    assert!(!said.contains("failed"), "{said}");
+}
+
+#[test]
+fn the_plan_line_after_a_rollback_in_the_bake_says_what_holds_now() {
+    let mut console = Console::carrying(100);
+    let mut plan = cutover::cmd::demo::demo_plan();
+    plan.state = PlanState::Done;
+    plan.toward = Some(Color::Green);
+    console.state.plan = Some(plan);
+    console.press(ch('R'));
+    console.finish_write(w(0));
+    let screen = screen_now(&console);
+    assert!(!screen.contains("green carries all traffic"), "{screen}");
+    assert!(screen.contains("green carries 0% now"), "{screen}");
+}
+
+#[test]
+fn the_scale_question_says_what_the_side_carries_now_and_refuses_once_it_carries_traffic() {
+    let mut console = Console::new();
+    console.press(ch('S'));
+    assert!(screen_now(&console).contains("It carries no traffic"));
+    // Someone moves 10% to green while the question is open.
+    console.world.set_weights(w(10));
+    console.observe();
+    let screen = screen_now(&console);
+    assert!(screen.contains("It carries 10% NOW"), "{screen}");
+    let sent = console.press(ch('y'));
+    assert!(operator_writes(&sent).is_empty(), "{sent:?}");
+    let said = flash_text(&console);
+    assert!(said.contains("not scaled: green carries 10% now"), "{said}");
+}

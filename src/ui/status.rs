@@ -14,6 +14,15 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             format!(" {}", flash.text),
             theme::level(flash.level),
         ))
+    } else if let Some(staged) = state
+        .shift
+        .staged()
+        .filter(|_| state.shift.in_flight().is_none())
+    {
+        Line::from(Span::styled(
+            format!(" staged {staged} (blue/green): Enter applies, Esc drops"),
+            theme::value(),
+        ))
     } else if let Some(progress) = deploy_progress(state) {
         progress
     } else if let Some(offer) = idle_offer(state) {

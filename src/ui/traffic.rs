@@ -117,6 +117,15 @@ fn plan_line(state: &AppState) -> Line<'static> {
             theme::warning(),
         ),
         PlanState::Paused { reason, .. } => (format!("PAUSED: {reason}"), theme::warning()),
+        // Done, then moved back (R in the bake, or someone else): say what holds now.
+        PlanState::Done if current.permille(toward) < 1000 => (
+            format!(
+                "done earlier, since moved: {} carries {}% now, not all traffic",
+                toward.name(),
+                current.percent_text(toward)
+            ),
+            theme::warning(),
+        ),
         PlanState::Done if current.share(state.candidate()) == 0 => (
             format!(
                 "done: {} carries all traffic · D deploys a new build to {}",

@@ -234,3 +234,28 @@ impl Console {
         commands
     }
 }
+
+/// What a buffer shows, row by row.
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
+    let area = buffer.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The screen `state` draws at `width`×`height`, as text.
+pub fn drawn(state: &AppState, width: u16, height: u16) -> String {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).expect("backend");
+    terminal
+        .draw(|frame| {
+            cutover::ui::view(state, frame);
+        })
+        .expect("draw");
+    buffer_text(terminal.backend().buffer())
+}

@@ -210,10 +210,8 @@ pub(super) fn stage_typed(state: &mut AppState, percent: u8) {
             LogLevel::Info,
             format!("{} already carries {percent}%", candidate.name()),
         ),
-        Some(w) => state.flash(
-            LogLevel::Info,
-            format!("staged {w} (blue/green): Enter applies, Esc drops"),
-        ),
+        // The status line says what is staged for as long as it is.
+        Some(_) => state.mark_dirty(),
     }
 }
 

@@ -33,11 +33,12 @@ pub(super) fn rollback_now(
     }
 }
 
-/// Keeps the evidence as it stands now, and `reason`, for the audit line of the write that is
-/// starting.
+/// A write is starting: keeps the evidence as it stands now, and `reason`, for its audit line;
+/// whatever the status line said before (a failure, a refusal) is over.
 pub(super) fn remember_grounds(state: &mut AppState, reason: Option<String>) {
     let evidence = evidence_summary(state);
     state.write_grounds = Some(WriteGrounds { evidence, reason });
+    state.flash = None;
 }
 
 /// Logs a write as `by`'s (the operator's keys, or cutover's plan) and hands it to the executor.
