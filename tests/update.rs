@@ -1517,3 +1517,65 @@ fn the_scale_question_says_what_the_side_carries_now_and_refuses_once_it_carries
     let said = flash_text(&console);
     assert!(said.contains("not scaled: green carries 10% now"), "{said}");
 }
+
+#[test]
+fn another_operators_lock_raises_the_banner_with_the_key_that_still_works() {
+    let mut console = Console::carrying(10);
+    console.press(ch('l'));
+    console.press(key(KeyCode::Enter));
+    let holder = "bob@bastion pid 4242 until 22:14:00 UTC";
+    write_fails(
+        &mut console,
+        PlatformError::Locked {
+            holder: holder.into(),
+        },
+    );
+    let banner = console.state.banner(None).unwrap_or_default();
+    assert!(
+        banner.contains(&format!("LOCKED by {holder}")) && banner.contains("R still rolls back"),
+        "{banner}"
+    );
+    assert_eq!(
+        writes(&console.press(ch('R'))),
+        [(WriteKind::Rollback, w(10), w(0))]
+    );
+    console.finish_write(w(0));
+    assert_eq!(console.state.banner(None), None, "our write landed");
+}
+
+#[test]
+fn a_deploy_over_a_deploy_still_rolling_out_asks_first() {
+    let mut console = Console::with_scenario(cutover::platform::sim::Scenario::Healthy, 4);
+    console.press(ch('D'));
+    console.deploy_typed("example/shop:1.6.0");
+    console.observe();
+    assert_eq!(
+        console.state.rollout_in_flight().as_deref(),
+        Some("example/shop:1.6.0")
+    );
+    console.press(ch('D'));
+    for _ in 0..40 {
+        console.press(key(KeyCode::Backspace));
+    }
+    console.type_text("example/shop:1.7.0");
+    let sent = console.press(key(KeyCode::Enter));
+    assert_eq!(deploys(&sent), 0, "{sent:?}");
+    assert!(
+        matches!(
+            &console.state.popup,
+            Some(Popup::Confirm(Confirm::DeployOver { image, rolling }))
+                if image == "example/shop:1.7.0" && rolling == "example/shop:1.6.0"
+        ),
+        "{:?}",
+        console.state.popup
+    );
+    assert!(screen_now(&console).contains("still rolling out"));
+    assert_eq!(deploys(&console.press(ch('y'))), 1);
+}
+
+fn deploys(commands: &[Command]) -> usize {
+    commands
+        .iter()
+        .filter(|c| matches!(c, Command::Deploy { .. }))
+        .count()
+}

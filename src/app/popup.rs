@@ -84,6 +84,11 @@ pub enum Confirm {
         live: Color,
         revision: String,
     },
+    /// A deploy while another still rolls out on the idle side: `image` replaces `rolling`.
+    DeployOver {
+        image: String,
+        rolling: String,
+    },
     /// Traffic toward a build older than the live one, or one the guard rejected: `then` runs
     /// (with its own question, if it has one) after a yes.
     Revision {

@@ -5,7 +5,7 @@ use crate::domain::{
     AuditEvent, Color, LogLevel, LogSource, MetricsSnapshot, Observation, READ_ONLY_REASON,
     Timestamp, Weights,
 };
-use crate::domain::{DeployReport, Rejection, SourceInfo, revision_warning};
+use crate::domain::{DeployReport, Rejection, RolloutState, SourceInfo, revision_warning};
 use crate::shift::plan::Plan;
 use crate::shift::{
     Evidence, EvidenceSettings, GuardDecision, GuardSettings, Role, STEP_POINTS, Shift, Verdict,
@@ -105,6 +105,9 @@ pub struct AppState {
     /// Builds the guard rolled back: this session's, and those the audit trail recorded for
     /// this listener or rule before it.
     pub rejections: Vec<Rejection>,
+    /// Another operator's lock, as the last refused write found it; gone once a write of
+    /// ours lands.
+    pub locked_by: Option<String>,
     /// The guard's rejection waiting for the audit line of its rollback.
     pub(super) rejection_pending: Option<Rejection>,
     /// The build (`revision image`) the operator said yes to moving traffic toward despite
@@ -167,6 +170,7 @@ impl AppState {
             scaling: None,
             breach: None,
             rejections: Vec::new(),
+            locked_by: None,
             rejection_pending: None,
             revision_accepted: None,
             last_weight_change: None,
@@ -220,9 +224,18 @@ impl AppState {
 
     /// The red line across the screen: what needs the operator now, with the key that answers
     /// it. Traffic no target serves first, then a candidate found worse while it carries traffic
-    /// (by `evidence`, [`AppState::evidence`] as the caller has it).
+    /// (by `evidence`, [`AppState::evidence`] as the caller has it), then another operator's
+    /// lock that refused our last write.
     pub fn banner(&self, evidence: Option<&Evidence>) -> Option<String> {
-        self.unserved_traffic().or_else(|| {
+        let locked = || {
+            self.locked_by.as_ref().map(|holder| {
+                format!(
+                    "LOCKED by {holder} — your writes are refused; R still rolls back (it passes \
+                     the lock), or quit and start with --break-lock"
+                )
+            })
+        };
+        let worse = || {
             let weights = self.observation.as_ref()?.weights;
             let evidence = evidence?;
             let candidate = evidence.candidate;
@@ -235,7 +248,8 @@ impl AppState {
                     evidence.reason
                 )
             })
-        })
+        };
+        self.unserved_traffic().or_else(worse).or_else(locked)
     }
 
     /// A side that carries traffic with no healthy target, as last read, in the words of the
@@ -284,6 +298,34 @@ impl AppState {
         let weights = self.shift.current().unwrap_or(Weights::ALL_BLUE);
         self.settled_baseline
             .unwrap_or_else(|| roles::fallback(weights))
+    }
+
+    /// Whether the deploy asked for in this session has its new tasks running and healthy, as
+    /// last read.
+    pub fn deploy_ready(&self, report: &DeployReport) -> bool {
+        let Some(observation) = &self.observation else {
+            return false;
+        };
+        let side = observation.side(report.idle);
+        side.service.task_definition == report.to
+            && side.service.rollout == RolloutState::Completed
+            && side.service.primary_running >= report.desired
+            && side.targets.healthy >= report.desired
+    }
+
+    /// The image a deploy still rolling out on the idle side puts there: this session's, or
+    /// one ECS reports in progress.
+    pub fn rollout_in_flight(&self) -> Option<String> {
+        match &self.deploy {
+            Some((image, None)) => return Some(image.clone()),
+            Some((image, Some(report))) if !self.deploy_ready(report) => {
+                return Some(image.clone());
+            }
+            _ => {}
+        }
+        let idle = self.shift.current()?.idle_and_live().0?;
+        let service = &self.observation.as_ref()?.side(idle).service;
+        (service.rollout == RolloutState::InProgress).then(|| service.image.clone())
     }
 
     /// Why putting traffic on the build `toward` runs (moving to that side, or adopting its

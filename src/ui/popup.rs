@@ -228,6 +228,13 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
                 Weights::all_to(to)
             ),
         ),
+        Confirm::DeployOver { image, rolling } => (
+            "deploy over a deploy",
+            format!(
+                "{rolling} is still rolling out on the idle side. Deploy {image} over it? \
+                 ECS replaces that rollout; its tasks stop."
+            ),
+        ),
         Confirm::ScaleIdle { side, desired } => {
             // Said as things are now: traffic may have moved since the question opened.
             let carried = state

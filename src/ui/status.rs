@@ -5,7 +5,6 @@ use ratatui::widgets::Paragraph;
 
 use super::theme;
 use crate::app::AppState;
-use crate::domain::RolloutState;
 
 /// The flash message, a deploy's progress, or the polling errors that are still current.
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
@@ -85,11 +84,7 @@ fn deploy_progress(state: &AppState) -> Option<Line<'static>> {
     let side = state.observation.as_ref()?.side(report.idle);
     let running = side.service.primary_running;
     let healthy = side.targets.healthy;
-    let ready = side.service.task_definition == report.to
-        && side.service.rollout == RolloutState::Completed
-        && running >= report.desired
-        && healthy >= report.desired;
-    Some(if ready {
+    Some(if state.deploy_ready(report) {
         Line::from(Span::styled(
             format!(
                 " {} is ready to shift: {} runs {running}/{} tasks, {healthy} healthy targets",

@@ -40,16 +40,13 @@ pub(super) fn on_popup_key(
                 KeyCode::Enter => match prompt.submit() {
                     // What held when the prompt opened may not hold any more.
                     Some(_) if refused(state, "deploy", None) => {}
-                    Some(image) => {
-                        let idle = idle_side(state).map_or("the idle side", |c| c.label());
-                        state.note(
-                            LogLevel::Info,
-                            LogSource::Operator,
-                            format!("deploy {image} to {idle}"),
-                        );
-                        state.deploy = Some((image.clone(), None));
-                        return vec![Command::Deploy { image }];
-                    }
+                    Some(image) => match state.rollout_in_flight() {
+                        Some(rolling) => {
+                            state.popup =
+                                Some(Popup::Confirm(Confirm::DeployOver { image, rolling }))
+                        }
+                        None => return deploy(state, image),
+                    },
                     None => state.popup = Some(Popup::Image(prompt)),
                 },
                 _ => {
@@ -82,6 +79,17 @@ pub(super) fn on_popup_key(
     }
 }
 
+fn deploy(state: &mut AppState, image: String) -> Vec<Command> {
+    let idle = idle_side(state).map_or("the idle side", |c| c.label());
+    state.note(
+        LogLevel::Info,
+        LogSource::Operator,
+        format!("deploy {image} to {idle}"),
+    );
+    state.deploy = Some((image.clone(), None));
+    vec![Command::Deploy { image }]
+}
+
 /// Whether a key read at `at` came after the open question was on screen long enough to be
 /// read: a "yes" typed ahead never answers it.
 fn answer_readable(state: &AppState, at: Instant) -> bool {
@@ -102,8 +110,14 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
         // The action itself, with its own question if it has one.
         return on_action(state, then);
     }
+    if let Confirm::DeployOver { image, .. } = confirm {
+        if refused(state, "deploy", None) {
+            return Vec::new();
+        }
+        return deploy(state, image);
+    }
     let (action, to) = match &confirm {
-        Confirm::Revision { .. } => return Vec::new(),
+        Confirm::Revision { .. } | Confirm::DeployOver { .. } => return Vec::new(),
         Confirm::LargeJump { to, .. } => ("apply", *to),
         Confirm::Promote { to, .. } => ("promote", Weights::all_to(*to)),
         Confirm::ScaleIdle { .. } => ("scale idle", current),
@@ -133,7 +147,7 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
             state.note(LogLevel::Info, LogSource::Operator, text);
             vec![Command::Adopt]
         }
-        Confirm::Revision { .. } => Vec::new(),
+        Confirm::Revision { .. } | Confirm::DeployOver { .. } => Vec::new(),
         Confirm::LargeJump { .. } => apply_staged(state, true),
         Confirm::Promote { to, .. } => {
             // The evidence may have changed while the question was open: ask the guard again.

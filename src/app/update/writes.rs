@@ -100,6 +100,11 @@ pub(super) fn on_write_finished(
         }
         _ => None,
     };
+    match &outcome.result {
+        Err(PlatformError::Locked { holder }) => state.locked_by = Some(holder.clone()),
+        Ok(_) => state.locked_by = None,
+        Err(_) => {}
+    }
     // The newest fact about the weights: reads that started before it are older.
     if matches!(
         outcome.result,
