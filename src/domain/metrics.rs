@@ -62,18 +62,38 @@ impl SideMetrics {
             .map_or(0.0, |b| b.requests / 60.0)
     }
 
+    /// The `minutes` whole minutes that end at `end` (a minute boundary): the same number of
+    /// minutes every time, so a count over them does not swing with the clock.
+    pub fn window_to(&self, end: Timestamp, minutes: u32) -> WindowSummary {
+        let from = Timestamp(end.0.saturating_sub(u64::from(minutes) * 60_000));
+        Self::summarize(
+            self.buckets
+                .iter()
+                .filter(|b| b.start >= from && b.start.0 + 60_000 <= end.0),
+            minutes,
+        )
+    }
+
     /// The last `minutes` buckets that start at or before `now`.
     pub fn window(&self, now: Timestamp, minutes: u32) -> WindowSummary {
         let from = Timestamp(now.0.saturating_sub(u64::from(minutes) * 60_000));
+        Self::summarize(
+            self.buckets
+                .iter()
+                .filter(|b| b.start >= from && b.start <= now),
+            minutes,
+        )
+    }
+
+    fn summarize<'a>(
+        buckets: impl Iterator<Item = &'a MetricBucket>,
+        minutes: u32,
+    ) -> WindowSummary {
         let mut requests = 0.0;
         let mut errors = 0.0;
         let mut latency_weighted = 0.0;
         let mut latency_requests = 0.0;
-        for b in self
-            .buckets
-            .iter()
-            .filter(|b| b.start >= from && b.start <= now)
-        {
+        for b in buckets {
             requests += b.requests;
             errors += b.errors_5xx;
             if let Some(lat) = b.latency_avg_ms {
@@ -134,6 +154,14 @@ impl MetricsSnapshot {
     }
 
     /// The start of the newest minute either side has, to show how old the data is.
+    /// The end of the newest whole minute either side has data for, at or before `now`: where
+    /// counts over whole minutes end.
+    pub fn complete_until(&self, now: Timestamp) -> Option<Timestamp> {
+        self.newest_bucket()
+            .map(|start| start.plus(std::time::Duration::from_secs(60)))
+            .filter(|end| *end <= now)
+    }
+
     pub fn newest_bucket(&self) -> Option<Timestamp> {
         let blue = self.blue.newest().map(|b| b.start);
         let green = self.green.newest().map(|b| b.start);
@@ -210,6 +238,21 @@ mod tests {
         };
         let minutes = side.error_rate_by_minute_bp(Timestamp(6 * 60_000 + 5_000), 5);
         assert_eq!(minutes, [None, Some(100), None, Some(500), None]);
+    }
+
+    #[test]
+    fn a_window_to_a_minute_counts_whole_minutes_only() {
+        let side = SideMetrics {
+            buckets: (0..10).map(|m| bucket(m, 100.0, 1.0, 80.0)).collect(),
+        };
+        // Five whole minutes end at minute 10, wherever the clock stands within the next one.
+        assert_eq!(side.window_to(Timestamp(10 * 60_000), 5).requests, 500.0);
+        // The older window took five or six minutes by the second the clock showed.
+        assert_eq!(side.window(Timestamp(9 * 60_000), 5).requests, 600.0);
+        assert_eq!(
+            side.window(Timestamp(9 * 60_000 + 30_000), 5).requests,
+            500.0
+        );
     }
 
     #[test]

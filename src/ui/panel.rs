@@ -158,12 +158,17 @@ fn traffic_line(
         .zip(newest)
         .map(|(m, newest)| m.requests_per_sec(newest))
         .map_or("– req/s".to_string(), |r| format!("{r:.0} req/s"));
+    // CloudWatch publishes a minute after it ends: say which minute the rate is from.
+    let minute = newest.map_or(String::new(), |start| {
+        let end = start.plus(std::time::Duration::from_secs(60));
+        format!(" ({}–{})", hh_mm(start), hh_mm(end))
+    });
     Line::from(vec![
         label("traffic "),
         Span::styled(share, theme::value()),
         Span::raw(" of the split · "),
         Span::raw(rps),
-        label(" (last minute)"),
+        Span::styled(minute, theme::label()),
     ])
 }
 
@@ -179,7 +184,17 @@ fn errors_line(
             Span::styled("reading CloudWatch…", theme::label()),
         ]);
     };
-    let window = m.window(state.now, WINDOW_MINUTES);
+    // Whole minutes only, ending at the newest one published: the count does not swing with
+    // the clock.
+    let end = state
+        .metrics
+        .as_ref()
+        .and_then(|all| all.complete_until(state.now));
+    let window = end.map_or_else(
+        || m.window(state.now, WINDOW_MINUTES),
+        |end| m.window_to(end, WINDOW_MINUTES),
+    );
+    let to = end.map_or(String::new(), |end| format!(" to {}", hh_mm(end)));
     let rate = window
         .error_rate
         .map_or("– (no requests)".to_string(), |r| {
@@ -216,7 +231,7 @@ fn errors_line(
         label("5xx     "),
         Span::styled(rate, rate_style),
         Span::raw(format!(
-            " of {} req ({WINDOW_MINUTES} min)",
+            " of {} req ({WINDOW_MINUTES} min{to})",
             format_count(window.requests)
         )),
         label("  latency "),
@@ -256,6 +271,11 @@ fn render_sparkline(state: &AppState, color: Color, frame: &mut Frame, area: Rec
         .max(ceiling)
         .style(Style::new().fg(theme::side(color)));
     frame.render_widget(sparkline, spark_area);
+}
+
+/// `22:14`.
+fn hh_mm(t: crate::domain::Timestamp) -> String {
+    t.clock_utc().chars().take(5).collect()
 }
 
 fn label(text: &'static str) -> Span<'static> {
