@@ -95,8 +95,8 @@ fn a_slow_green_is_caught_by_the_latency_row_and_its_latency_turns_red() {
         assert!(find(&buffer, label).is_some(), "a {label} row");
     }
     // In green's panel the latency is red too; blue's stays plain.
-    let (x, y) = find(&buffer, "latency 2").expect("green's latency");
-    assert_eq!(buffer[(x + 8, y)].fg, Tint::Red, "green's latency in red");
+    let (x, y) = find(&buffer, "latency avg 2").expect("green's latency");
+    assert_eq!(buffer[(x + 12, y)].fg, Tint::Red, "green's latency in red");
 }
 
 #[test]
@@ -247,7 +247,7 @@ fn terminal_too_small() {
     let screen = text(terminal.backend().buffer());
     insta::assert_snapshot!("too_small_70x20", screen);
     assert!(screen.contains("terminal too small"));
-    assert!(screen.contains("70×20 here; cutover needs at least 80×33"));
+    assert!(screen.contains("70×20 here; cutover needs at least 80×24"));
 }
 
 #[test]
@@ -329,4 +329,64 @@ fn roles_swapped_after_a_full_cycle() {
     assert!(find(&buffer, " BLUE  idle ").is_some());
     assert!(find(&buffer, " GREEN  live ").is_some());
     assert!(find(&buffer, "EVIDENCE · blue vs green").is_some());
+}
+
+const SMALL_TO_LARGE: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
+
+/// Snapshots at 80×24, 120×40 and 200×60; returns each size's text.
+fn snapshot_sizes(name: &str, state: &AppState) -> Vec<((u16, u16), String)> {
+    SMALL_TO_LARGE
+        .into_iter()
+        .map(|(w, h)| {
+            let terminal = draw(state, w, h);
+            let screen = text(terminal.backend().buffer());
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+            ((w, h), screen)
+        })
+        .collect()
+}
+
+#[test]
+fn from_80x24_the_roles_the_split_the_verdict_the_banner_and_the_keys_show() {
+    let console = Console::carrying_in(Scenario::SlowGreen, 10);
+    for ((w, h), screen) in snapshot_sizes("compact_worse", &console.state) {
+        for needed in [
+            "GREEN is WORSE at 10% — R rolls back",
+            " BLUE ",
+            " GREEN ",
+            "WORSE  latency: green p99",
+            "R rollback",
+            "quit",
+            "90%",
+        ] {
+            assert!(
+                screen.contains(needed),
+                "{w}×{h} lacks {needed:?}:\n{screen}"
+            );
+        }
+        assert!(!screen.contains("terminal too small"), "{w}×{h}");
+        // Panels and sparklines come back as the terminal grows.
+        assert_eq!(screen.contains("5xx/min"), h >= 40, "{w}×{h}:\n{screen}");
+    }
+}
+
+#[test]
+fn the_older_revision_question_names_both_builds_at_every_size() {
+    let mut console = Console::swapped();
+    console.press(ch('P'));
+    for ((w, h), screen) in snapshot_sizes("older_revision", &console.state) {
+        // The question wraps; its words are all there.
+        let flat = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        for needed in [
+            "example/shop:1.4.2",
+            "shop:7",
+            "is older than the live",
+            "y yes",
+        ] {
+            assert!(
+                flat.contains(needed) || screen.contains(needed),
+                "{w}×{h} lacks {needed:?}:\n{screen}"
+            );
+        }
+    }
 }

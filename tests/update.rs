@@ -1116,6 +1116,9 @@ fn effect(
     if after.quit {
         return Some("quit".into());
     }
+    if before.log.view() != after.log.view() {
+        return Some("moved the event log".into());
+    }
     None
 }
 
@@ -1578,4 +1581,51 @@ fn deploys(commands: &[Command]) -> usize {
         .iter()
         .filter(|c| matches!(c, Command::Deploy { .. }))
         .count()
+}
+
+#[test]
+fn the_event_log_scrolls_filters_and_shows_errors_only_by_key() {
+    let mut console = Console::carrying(10);
+    for i in 0..30 {
+        console.state.note(
+            if i % 10 == 0 {
+                cutover::domain::LogLevel::Error
+            } else {
+                cutover::domain::LogLevel::Info
+            },
+            cutover::domain::LogSource::System,
+            format!("note {i}"),
+        );
+    }
+    let view = |c: &Console| c.state.log.view().clone();
+    console.press(key(KeyCode::PageUp));
+    assert_eq!(view(&console).scroll, cutover::app::LOG_PAGE);
+    console.press(ch('G'));
+    assert_eq!(view(&console).scroll, 0);
+    console.press(ch('g'));
+    assert_eq!(
+        view(&console).scroll,
+        console.state.log.matching_count() - 1
+    );
+    console.press(key(KeyCode::PageDown));
+    console.press(ch('G'));
+    console.press(ch('e'));
+    assert!(view(&console).errors_only);
+    // Typed into the log's title, applied as typed; Enter keeps it.
+    console.press(ch('/'));
+    console.type_text("note 2");
+    console.press(key(KeyCode::Enter));
+    assert_eq!(view(&console).filter, "note 2");
+    let texts: Vec<_> = console
+        .state
+        .log
+        .matching()
+        .map(|e| e.text.clone())
+        .collect();
+    assert_eq!(texts, ["note 20"]);
+    assert!(screen_now(&console).contains("filter \"note 2\""));
+    // Esc in the filter clears it.
+    console.press(ch('/'));
+    console.press(key(KeyCode::Esc));
+    assert_eq!(view(&console).filter, "");
 }

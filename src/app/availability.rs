@@ -41,8 +41,16 @@ fn no(why: impl Into<String>) -> Availability {
 /// Whether `action` can run in `state` now.
 pub fn availability(state: &AppState, action: Action) -> Availability {
     use Action::*;
-    if matches!(action, Help | Quit) {
+    if matches!(action, Help | Quit | LogFilter | LogErrors) {
         return Availability::Available;
+    }
+    let scroll = state.log.view().scroll;
+    let oldest = state.log.matching_count().saturating_sub(1);
+    match action {
+        LogOlder | LogOldest if scroll >= oldest => return no("the oldest event is shown"),
+        LogNewer | LogNewest if scroll == 0 => return no("the newest events are shown"),
+        LogOlder | LogOldest | LogNewer | LogNewest => return Availability::Available,
+        _ => {}
     }
     if writes(action)
         && let Some(reason) = state.writes_refused()

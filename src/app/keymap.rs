@@ -16,6 +16,14 @@ pub enum Action {
     Deploy,
     ScaleIdle,
     Adopt,
+    /// The event log: a page older, a page newer, the oldest, the newest; a text filter;
+    /// warnings and errors only.
+    LogOlder,
+    LogNewer,
+    LogOldest,
+    LogNewest,
+    LogFilter,
+    LogErrors,
     Help,
     Quit,
 }
@@ -45,7 +53,8 @@ pub struct Binding {
     /// How the keys are written for people: `→/l`.
     pub label: &'static str,
     pub action: Action,
-    /// A few words for the hint bar; `{step}` and `{max_step}` stand for the settings.
+    /// A few words for the hint bar; `{step}` and `{max_step}` stand for the settings. Empty
+    /// for keys the bar leaves to the help and the box they act on (the event log's).
     pub hint: &'static str,
     /// A sentence for the help popup, with the same stand-ins.
     pub description: &'static str,
@@ -178,6 +187,54 @@ pub const KEYMAP: &[Binding] = &[
         writes: true,
     },
     Binding {
+        keys: &[code(KeyCode::PageUp)],
+        label: "PgUp",
+        action: Action::LogOlder,
+        hint: "",
+        description: "event log: a page back (older)",
+        writes: false,
+    },
+    Binding {
+        keys: &[code(KeyCode::PageDown)],
+        label: "PgDn",
+        action: Action::LogNewer,
+        hint: "",
+        description: "event log: a page forward (newer)",
+        writes: false,
+    },
+    Binding {
+        keys: &[key('g')],
+        label: "g",
+        action: Action::LogOldest,
+        hint: "",
+        description: "event log: the oldest entry",
+        writes: false,
+    },
+    Binding {
+        keys: &[key('G')],
+        label: "G",
+        action: Action::LogNewest,
+        hint: "",
+        description: "event log: back to the newest, following new entries",
+        writes: false,
+    },
+    Binding {
+        keys: &[key('/')],
+        label: "/",
+        action: Action::LogFilter,
+        hint: "",
+        description: "event log: show only entries containing a text (Esc clears it)",
+        writes: false,
+    },
+    Binding {
+        keys: &[key('e')],
+        label: "e",
+        action: Action::LogErrors,
+        hint: "",
+        description: "event log: warnings and errors only, or everything again",
+        writes: false,
+    },
+    Binding {
         keys: &[key('?')],
         label: "?",
         action: Action::Help,
@@ -240,6 +297,12 @@ mod tests {
             Action::Deploy,
             Action::ScaleIdle,
             Action::Adopt,
+            Action::LogOlder,
+            Action::LogNewer,
+            Action::LogOldest,
+            Action::LogNewest,
+            Action::LogFilter,
+            Action::LogErrors,
             Action::Help,
             Action::Quit,
         ];

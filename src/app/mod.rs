@@ -11,7 +11,7 @@ mod update;
 pub use crate::domain::READ_ONLY_REASON;
 pub use crate::shift::Role;
 pub use availability::{Availability, availability, bindings};
-pub use event_log::EventLog;
+pub use event_log::{EventLog, LOG_PAGE, LogView};
 pub use keymap::{Action, Binding, KEYMAP, KeySpec, action_for};
 pub use msg::{Command, Msg};
 pub use popup::{ANSWER_DELAY, Confirm, ImagePrompt, PercentPrompt, Popup};

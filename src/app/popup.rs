@@ -109,6 +109,8 @@ pub enum Popup {
     Prompt(PercentPrompt),
     Image(ImagePrompt),
     Confirm(Confirm),
+    /// The event log's filter, applied as it is typed.
+    LogFilter(Input),
 }
 
 impl Popup {

@@ -10,6 +10,7 @@ use crate::app::{AppState, KEYMAP, Settings, bindings};
 fn hint_width(settings: &Settings) -> usize {
     KEYMAP
         .iter()
+        .filter(|b| !b.hint.is_empty())
         .map(|b| b.label.chars().count() + 1 + b.hint_text(settings).chars().count() + 2)
         .sum()
 }
@@ -31,7 +32,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = vec![Line::default()];
     let mut used = 0usize;
     for (binding, availability) in bindings(state) {
-        if !availability.is_available() {
+        if !availability.is_available() || binding.hint.is_empty() {
             continue;
         }
         let text = format!(" {}  ", binding.hint_text(&state.settings));

@@ -20,7 +20,7 @@ use crate::domain::Color;
 
 /// Below this the screen cannot show both sides and the traffic bar legibly.
 pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 33;
+pub const MIN_HEIGHT: u16 = 24;
 /// The event log keeps at least this many lines when the evidence grows.
 const LOG_MIN_LINES: u16 = 3;
 /// From this width the two panels stand side by side; below it they stack.
@@ -31,20 +31,30 @@ pub const SIDE_BY_SIDE_WIDTH: u16 = 100;
 pub fn view(state: &AppState, frame: &mut Frame) -> bool {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        too_small(frame, area);
+        too_small(state, frame, area);
         return false;
     }
     let wide = area.width >= SIDE_BY_SIDE_WIDTH;
     let hint_lines = hints::height(area.width, &state.settings);
-    let panels_height = if wide {
-        panel::height(true)
-    } else {
-        2 * panel::height(false)
-    };
     // The evidence as of this frame, computed once for every part that shows it.
     let evidence = state.evidence();
     let banner = state.banner(evidence.as_ref());
     let banner_lines = u16::from(banner.is_some());
+    let full_panels = if wide {
+        panel::height(true)
+    } else {
+        2 * panel::height(false)
+    };
+    // Too short for the panels with the verdict and a few log lines: one line a side.
+    let compact = area.height
+        < 1 + banner_lines
+            + full_panels
+            + evidence::MIN_HEIGHT
+            + traffic::HEIGHT
+            + LOG_MIN_LINES
+            + 1
+            + hint_lines;
+    let panels_height = if compact { 2 } else { full_panels };
     // The evidence takes what it wants up to what leaves the log three lines; never less than
     // its verdict line, which names the worst row.
     let fixed = 1 + banner_lines + panels_height + traffic::HEIGHT + 1 + hint_lines;
@@ -79,14 +89,22 @@ pub fn view(state: &AppState, frame: &mut Frame) -> bool {
         buf.set_style(banner_area, theme::banner());
         draw_lines_marking_cuts(buf, banner_area, &[line]);
     }
-    let [blue_area, green_area] = if wide {
-        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)
-    } else {
-        Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)
-    };
     let shown = evidence.as_ref();
-    panel::render(state, shown, Color::Blue, wide, frame, blue_area);
-    panel::render(state, shown, Color::Green, wide, frame, green_area);
+    if compact {
+        let lines = [
+            panel::summary(state, shown, Color::Blue),
+            panel::summary(state, shown, Color::Green),
+        ];
+        draw_lines_marking_cuts(frame.buffer_mut(), panels_area, &lines);
+    } else {
+        let [blue_area, green_area] = if wide {
+            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)
+        } else {
+            Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(panels_area)
+        };
+        panel::render(state, shown, Color::Blue, wide, frame, blue_area);
+        panel::render(state, shown, Color::Green, wide, frame, green_area);
+    }
     evidence::render(state, shown, frame, evidence_area);
     traffic::render(state, frame, traffic_area);
     event_log::render(state, frame, log_area);
@@ -116,8 +134,8 @@ fn draw_lines_marking_cuts(buf: &mut ratatui::buffer::Buffer, area: Rect, lines:
     }
 }
 
-fn too_small(frame: &mut Frame, area: Rect) {
-    let text = vec![
+fn too_small(state: &AppState, frame: &mut Frame, area: Rect) {
+    let mut text = vec![
         Line::from("terminal too small"),
         Line::from(format!(
             "{}×{} here; cutover needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
@@ -125,6 +143,16 @@ fn too_small(frame: &mut Frame, area: Rect) {
         )),
         Line::from("enlarge the window, or press q to quit"),
     ];
+    // A plan keeps writing unseen: that is said first, with the keys that still work.
+    if state.plan.as_ref().is_some_and(|p| p.is_active()) {
+        text.insert(
+            0,
+            Line::styled(
+                "A PLAN IS RUNNING and moves traffic: Space pauses it, R rolls back",
+                theme::banner(),
+            ),
+        );
+    }
     frame.render_widget(
         Paragraph::new(text)
             .style(theme::warning())

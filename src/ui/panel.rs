@@ -11,7 +11,7 @@ use crate::shift::{CheckKind, Evidence, Verdict};
 
 /// Minutes summed for the rate and latency lines.
 const WINDOW_MINUTES: u32 = 5;
-const TEXT_LINES: u16 = 6;
+const TEXT_LINES: u16 = 7;
 /// The least height the 5xx sparkline stands for: 2%, in basis points.
 const SPARKLINE_FLOOR_BP: u64 = 200;
 
@@ -50,7 +50,7 @@ pub fn render(
         Constraint::Length(sparkline_rows(wide)),
     ])
     .areas(inner);
-    super::draw_lines(
+    super::draw_lines_marking_cuts(
         frame.buffer_mut(),
         text_area,
         &text_lines(state, evidence, color, weights),
@@ -143,8 +143,10 @@ fn text_lines(
             metrics,
             state.metrics.as_ref().and_then(|m| m.newest_bucket()),
         ),
-        errors_line(state, evidence, color, metrics),
     ]
+    .into_iter()
+    .chain(errors_lines(state, evidence, color, metrics))
+    .collect()
 }
 
 fn traffic_line(
@@ -172,39 +174,26 @@ fn traffic_line(
     ])
 }
 
-fn errors_line(
+/// The 5xx rate over the window, and the latency: two lines, so a half-width panel shows p99.
+fn errors_lines(
     state: &AppState,
     evidence: Option<&Evidence>,
     color: Color,
     metrics: Option<&SideMetrics>,
-) -> Line<'static> {
+) -> Vec<Line<'static>> {
     let Some(m) = metrics else {
-        return Line::from(vec![
+        return vec![Line::from(vec![
             label("5xx     "),
             Span::styled("reading CloudWatch…", theme::label()),
-        ]);
+        ])];
     };
-    // Whole minutes only, ending at the newest one published: the count does not swing with
-    // the clock.
-    let end = state
-        .metrics
-        .as_ref()
-        .and_then(|all| all.complete_until(state.now));
-    let window = end.map_or_else(
-        || m.window(state.now, WINDOW_MINUTES),
-        |end| m.window_to(end, WINDOW_MINUTES),
-    );
-    let to = end.map_or(String::new(), |end| format!(" to {}", hh_mm(end)));
+    let (window, to) = whole_minutes(state, m);
     let rate = window
         .error_rate
         .map_or("– (no requests)".to_string(), |r| {
             format!("{:.2}%", r * 100.0)
         });
-    let rate_style = match window.error_rate {
-        Some(r) if r >= 0.05 => theme::error(),
-        Some(r) if r >= 0.01 => theme::warning(),
-        _ => theme::value(),
-    };
+    let rate_style = rate_style(window.error_rate);
     let latency = window
         .latency_avg_ms
         .map_or("–".to_string(), |l| format!("{l:.0} ms"));
@@ -215,29 +204,112 @@ fn errors_line(
         .filter(|_| window.latency_avg_ms.is_some())
         .and_then(|b| b.latency_p99_ms)
         .map_or(String::new(), |p| format!(" · p99 {p:.0} ms"));
-    // Latency is red where the guard finds it worse: the candidate, on its latency row.
-    let latency_worse = evidence.is_some_and(|e| {
+    let latency_style = latency_style(evidence, color);
+    vec![
+        Line::from(vec![
+            label("5xx     "),
+            Span::styled(rate, rate_style),
+            Span::raw(format!(
+                " of {} req ({WINDOW_MINUTES} min{to})",
+                format_count(window.requests)
+            )),
+        ]),
+        Line::from(vec![
+            label("latency "),
+            Span::raw("avg "),
+            Span::styled(latency, latency_style),
+            Span::styled(p99, latency_style),
+        ]),
+    ]
+}
+
+/// The panel's window: whole minutes only, ending at the newest one published, so the count
+/// does not swing with the clock; and its end, as the label says it (" to 22:14").
+fn whole_minutes(state: &AppState, m: &SideMetrics) -> (crate::domain::WindowSummary, String) {
+    let end = state
+        .metrics
+        .as_ref()
+        .and_then(|all| all.complete_until(state.now));
+    let window = end.map_or_else(
+        || m.window(state.now, WINDOW_MINUTES),
+        |end| m.window_to(end, WINDOW_MINUTES),
+    );
+    let to = end.map_or(String::new(), |end| format!(" to {}", hh_mm(end)));
+    (window, to)
+}
+
+fn rate_style(rate: Option<f64>) -> Style {
+    match rate {
+        Some(r) if r >= 0.05 => theme::error(),
+        Some(r) if r >= 0.01 => theme::warning(),
+        _ => theme::value(),
+    }
+}
+
+/// Latency is red where the guard finds it worse: the candidate, on its latency row.
+fn latency_style(evidence: Option<&Evidence>, color: Color) -> Style {
+    let worse = evidence.is_some_and(|e| {
         e.candidate == color
             && e.checks
                 .iter()
                 .any(|c| c.kind == CheckKind::Latency && c.verdict == Verdict::Worse)
     });
-    let latency_style = if latency_worse {
+    if worse {
         theme::error()
     } else {
         theme::value()
+    }
+}
+
+/// One line a side, for a terminal too short for the panels: role, share, targets, the 5xx
+/// rate and p99 over the panels' window, then tasks and the build (cut first when narrow).
+pub fn summary(state: &AppState, evidence: Option<&Evidence>, color: Color) -> Line<'static> {
+    let mut spans = vec![
+        Span::styled(format!(" {:<5} ", color.label()), theme::side_title(color)),
+        Span::raw(format!(" {:<9}", state.role(color).to_string())),
+    ];
+    let share = state.shift.current().map(|w| w.percent_text(color));
+    spans.push(Span::styled(
+        format!("{:>4} ", share.map_or("–".into(), |p| format!("{p}%"))),
+        theme::value(),
+    ));
+    let Some(side) = state.observation.as_ref().map(|o| o.side(color)) else {
+        spans.push(label("reading ECS…"));
+        return Line::from(spans);
     };
-    Line::from(vec![
-        label("5xx     "),
-        Span::styled(rate, rate_style),
-        Span::raw(format!(
-            " of {} req ({WINDOW_MINUTES} min{to})",
-            format_count(window.requests)
-        )),
-        label("  latency "),
-        Span::styled(latency, latency_style),
-        Span::styled(p99, latency_style),
-    ])
+    let (s, t) = (&side.service, &side.targets);
+    spans.push(Span::styled(
+        format!("{} healthy", t.healthy),
+        if t.healthy > 0 {
+            theme::ok()
+        } else {
+            theme::error()
+        },
+    ));
+    if let Some(m) = state.metrics.as_ref().map(|m| m.side(color)) {
+        let (window, _) = whole_minutes(state, m);
+        let rate = window
+            .error_rate
+            .map_or("–".to_string(), |r| format!("{:.2}%", r * 100.0));
+        spans.push(Span::raw(" · 5xx "));
+        spans.push(Span::styled(rate, rate_style(window.error_rate)));
+        if let Some(p99) = m
+            .newest()
+            .filter(|_| window.latency_avg_ms.is_some())
+            .and_then(|b| b.latency_p99_ms)
+        {
+            spans.push(Span::raw(" · p99 "));
+            spans.push(Span::styled(
+                format!("{p99:.0} ms"),
+                latency_style(evidence, color),
+            ));
+        }
+    }
+    spans.push(Span::raw(format!(
+        " · {}/{} tasks · {} {}",
+        s.running, s.desired, s.task_definition, s.image
+    )));
+    Line::from(spans)
 }
 
 fn render_sparkline(state: &AppState, color: Color, frame: &mut Frame, area: Rect) {

@@ -9,7 +9,8 @@ use crate::domain::{Color, Weights};
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     match &state.popup {
-        None => {}
+        // The filter is typed in the event log's own title, over the log it filters.
+        None | Some(Popup::LogFilter(_)) => {}
         Some(Popup::Help) => help(state, frame, area),
         Some(Popup::Prompt(prompt)) => percent_prompt(state, prompt, frame, area),
         Some(Popup::Image(prompt)) => image_prompt(state, prompt, frame, area),

@@ -57,8 +57,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             bar_row,
         ),
     }
-    frame.render_widget(Paragraph::new(status_line(state)), status_row);
-    frame.render_widget(Paragraph::new(plan_line(state)), plan_row);
+    let buf = frame.buffer_mut();
+    super::draw_lines_marking_cuts(buf, status_row, &[status_line(state)]);
+    super::draw_lines_marking_cuts(buf, plan_row, &[plan_line(state)]);
 }
 
 /// The plan: its steps with the current one marked, its state, and the countdown.

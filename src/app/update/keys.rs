@@ -154,6 +154,25 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             }
             Vec::new()
         }
+        Action::LogOlder => scroll_log(state, LOG_PAGE as isize),
+        Action::LogNewer => scroll_log(state, -(LOG_PAGE as isize)),
+        Action::LogOldest => {
+            state.log.scroll_to_oldest();
+            Vec::new()
+        }
+        Action::LogNewest => {
+            state.log.scroll_to_newest();
+            Vec::new()
+        }
+        Action::LogFilter => {
+            let current = state.log.view().filter.clone();
+            state.popup = Some(Popup::LogFilter(tui_input::Input::new(current)));
+            Vec::new()
+        }
+        Action::LogErrors => {
+            state.log.toggle_errors_only();
+            Vec::new()
+        }
         Action::Help => {
             state.popup = Some(Popup::Help);
             Vec::new()
@@ -192,6 +211,11 @@ fn asked_about_revision(state: &mut AppState, action: Action) -> bool {
         then: action,
     }));
     true
+}
+
+fn scroll_log(state: &mut AppState, delta: isize) -> Vec<Command> {
+    state.log.scroll_by(delta);
+    Vec::new()
 }
 
 pub(super) fn nudge(state: &mut AppState, delta: i16) -> Vec<Command> {

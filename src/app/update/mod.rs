@@ -6,7 +6,7 @@ use tui_input::backend::crossterm::EventHandler;
 use super::availability::NOT_READ_YET;
 use super::state::WriteGrounds;
 use super::{
-    ANSWER_DELAY, Action, AppState, Availability, Command, Confirm, ImagePrompt, Msg,
+    ANSWER_DELAY, Action, AppState, Availability, Command, Confirm, ImagePrompt, LOG_PAGE, Msg,
     PercentPrompt, Popup, action_for, availability,
 };
 use crate::domain::{

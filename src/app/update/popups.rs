@@ -57,6 +57,18 @@ pub(super) fn on_popup_key(
             }
             Vec::new()
         }
+        Popup::LogFilter(mut input) => {
+            match key.code {
+                KeyCode::Enter => {}
+                KeyCode::Esc => state.log.set_filter(""),
+                _ => {
+                    input.handle_event(&Event::Key(key));
+                    state.log.set_filter(input.value());
+                    state.popup = Some(Popup::LogFilter(input));
+                }
+            }
+            Vec::new()
+        }
         Popup::Confirm(confirm) => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') if !answer_readable(state, at) => {
                 state.flash(
@@ -176,6 +188,11 @@ pub(super) fn on_paste(state: &mut AppState, text: &str) {
             prompt.revalidate();
         }
         Some(Popup::Image(prompt)) => insert(&mut prompt.input),
+        Some(Popup::LogFilter(input)) => {
+            insert(input);
+            let filter = input.value().to_string();
+            state.log.set_filter(&filter);
+        }
         _ => state.flash(
             LogLevel::Warn,
             "a paste is typed only into a prompt (% or D): nothing was done",
