@@ -77,6 +77,9 @@ pub struct Auditor {
     /// `decision`, or `demo-decision` for the demo's, so a simulated session's record is never
     /// taken for a real one.
     record_name: &'static str,
+    /// Whether earlier sessions' rejections count: not in the demo, whose world starts anew
+    /// each run.
+    remembers: bool,
 }
 
 impl Auditor {
@@ -109,6 +112,7 @@ impl Auditor {
             target,
             session: Vec::new(),
             record_name: "decision",
+            remembers: true,
         })
     }
 
@@ -117,6 +121,7 @@ impl Auditor {
     pub fn for_demo(self) -> Self {
         Auditor {
             record_name: "demo-decision",
+            remembers: false,
             ..self
         }
     }
@@ -141,6 +146,9 @@ impl Auditor {
     /// (any actor's who wrote to this file): a console starting remembers them. A trail that
     /// cannot be read remembers nothing, and the log says so.
     pub fn rejections(&self) -> Vec<Rejection> {
+        if !self.remembers {
+            return Vec::new();
+        }
         let text = match fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(error) => {
@@ -242,6 +250,7 @@ mod tests {
             target: "arn:rule".into(),
             session: Vec::new(),
             record_name: "decision",
+            remembers: true,
         };
         let line = auditor.line(&AuditEvent {
             at: Timestamp::from_secs(1_795_763_109),
@@ -297,6 +306,8 @@ mod tests {
             reader.rejections(),
             vec![rejection("example/shop:1.7.0-bad")]
         );
+        // The demo's world starts anew each run: it remembers nothing.
+        assert_eq!(reader.for_demo().rejections(), vec![]);
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -72,6 +72,14 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Commands {
+    /// Write cutover.toml from what AWS knows: both services, their target groups, and the
+    /// listener or rule that forwards to both
+    #[command(after_help = "Examples:\n  \
+        cutover init --blue shop/shop-blue --green shop/shop-green\n  \
+        cutover init --blue shop/shop-blue --green shop/shop-green --rule ARN --force\n  \
+        cutover --profile prod --region eu-west-1 init --blue arn:aws:ecs:eu-west-1:123456789012:service/shop/shop-blue --green shop/shop-green\n\n\
+        The file goes to --config PATH (default ./cutover.toml); `cutover status` reads it.")]
+    Init(InitArgs),
     /// The console on the embedded simulator: no AWS account needed
     Demo(DemoArgs),
     /// Print one snapshot of both sides
@@ -157,6 +165,31 @@ pub enum TrafficCommand {
 pub enum PlanCommand {
     /// Drive the plan to 100%, printing progress; exit 0 at 100%, 5 when the guard rolled back
     Run,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The blue service: CLUSTER/SERVICE, or its ARN
+    #[arg(long, value_name = "CLUSTER/SERVICE")]
+    pub blue: Option<String>,
+    /// The green service: CLUSTER/SERVICE, or its ARN
+    #[arg(long, value_name = "CLUSTER/SERVICE")]
+    pub green: Option<String>,
+    /// The listener rule to write, when several forward to both target groups
+    #[arg(long, value_name = "ARN", conflicts_with = "listener")]
+    pub rule: Option<String>,
+    /// The listener (its default action) to write, when several forward to both groups
+    #[arg(long, value_name = "ARN")]
+    pub listener: Option<String>,
+    /// Blue's target group, when its service registers in several
+    #[arg(long, value_name = "ARN")]
+    pub blue_target_group: Option<String>,
+    /// Green's target group, when its service registers in several
+    #[arg(long, value_name = "ARN")]
+    pub green_target_group: Option<String>,
+    /// Overwrite the file if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

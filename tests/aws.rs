@@ -2482,3 +2482,216 @@ async fn the_double_refuses_cloudwatch_requests_aws_refuses() {
         "{refused:?}"
     );
 }
+
+/// `cutover init` for an estate's two services, writing to a fresh file named after the test;
+/// returns the run and the file.
+fn init(estate: &Estate, name: &str, extra: &[&str]) -> (Output, std::path::PathBuf) {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.toml"));
+    let _ = std::fs::remove_file(&path);
+    (init_at(estate, &path, extra), path)
+}
+
+/// `cutover init` writing to `path`, as it is.
+fn init_at(estate: &Estate, path: &std::path::Path, extra: &[&str]) -> Output {
+    let service = |color: &str| format!("{}/{}", estate.clusters[color], estate.services[color]);
+    let (blue, green) = (service("blue"), service("green"));
+    let mut args = vec![
+        "init",
+        "--config",
+        path.to_str().expect("a UTF-8 path"),
+        "--endpoint-url",
+        &moto().endpoint,
+        "--blue",
+        &blue,
+        "--green",
+        &green,
+    ];
+    args.extend_from_slice(extra);
+    cutover(&args)
+}
+
+/// The written file loads, and `status --json` on it reads the estate it names.
+fn assert_init_wrote(estate: &Estate, path: &std::path::Path, traffic_key: &str, arn: &str) {
+    let text = std::fs::read_to_string(path).expect("init wrote the file");
+    assert!(
+        text.contains(&format!("{traffic_key} = \"{arn}\"")),
+        "{traffic_key}: {text}"
+    );
+    let status = status_json(path);
+    for color in ["blue", "green"] {
+        assert_eq!(status[color]["cluster"], estate.clusters[color].as_str());
+        assert_eq!(status[color]["service"], estate.services[color].as_str());
+        assert!(
+            text.contains(estate.group(color)),
+            "{color}'s group: {text}"
+        );
+    }
+    assert_eq!(status["weights"]["blue"], 100);
+}
+
+#[test]
+fn init_finds_the_one_rule_that_forwards_to_both_groups() {
+    let estate = Estate::build("init-rule", &["--rule"]);
+    let (output, path) = init(&estate, "init-rule", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rule = estate.rule_arn.as_deref().expect("a rule");
+    assert_init_wrote(&estate, &path, "rule_arn", rule);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("rule 10 on HTTP:80"), "{said}");
+    assert!(said.contains("next: cutover --config"), "{said}");
+    // Run again: the file is there, and is kept without --force.
+    let before = std::fs::read_to_string(&path).expect("written");
+    let output = init_at(&estate, &path, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--force overwrites it"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("kept"), before);
+    assert!(init_at(&estate, &path, &["--force"]).status.success());
+}
+
+#[test]
+fn init_finds_a_listener_default_action() {
+    let estate = Estate::build("init-listener", &[]);
+    let (output, path) = init(&estate, "init-listener", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_init_wrote(&estate, &path, "listener_arn", &estate.listener_arn);
+}
+
+#[test]
+fn init_lists_two_candidate_rules_and_a_flag_picks_one() {
+    let estate = Estate::build("init-two", &["--rule", "--second-rule"]);
+    let (output, path) = init(&estate, "init-two", &[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    let (first, second) = (
+        estate.rule_arn.as_deref().expect("a rule"),
+        estate.second_rule_arn.as_deref().expect("a second rule"),
+    );
+    for needed in [
+        "2 listeners or rules forward to both groups",
+        "rule 10 on HTTP:80",
+        "rule 30 on HTTP:80",
+        &format!("--rule {first}"),
+        &format!("--rule {second}"),
+        "no terminal to ask in",
+    ] {
+        assert!(message.contains(needed), "{needed:?} in {message}");
+    }
+    assert!(!path.exists(), "nothing written");
+    let (output, path) = init(&estate, "init-two", &["--rule", second]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_init_wrote(&estate, &path, "rule_arn", second);
+}
+
+#[test]
+fn init_says_what_does_not_fit_and_what_to_change() {
+    for (name, flags, code, expected) in [
+        (
+            "init-no-group",
+            &["--green-not-attached"][..],
+            1,
+            "has no target group (its loadBalancers is empty)",
+        ),
+        (
+            "init-two-albs",
+            &["--green-on-other-alb"][..],
+            1,
+            "behind different load balancers",
+        ),
+        (
+            "init-third",
+            &["--third-group"][..],
+            1,
+            "forwards to both and also to",
+        ),
+    ] {
+        let estate = Estate::build(name, flags);
+        let (output, path) = init(&estate, name, &[]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(code), "{name}: {message}");
+        assert!(
+            message.contains(expected),
+            "{name}: {expected:?} in {message}"
+        );
+        assert!(!message.contains("panicked"), "{message}");
+        assert!(!path.exists(), "{name}: nothing written");
+    }
+    // A service AWS does not know is the flag's mistake.
+    let estate = Estate::build("init-missing", &[]);
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("init-missing.toml");
+    let output = cutover(&[
+        "init",
+        "--config",
+        path.to_str().unwrap_or_default(),
+        "--endpoint-url",
+        &moto().endpoint,
+        "--blue",
+        "init-missing-blue/nope",
+        "--green",
+        &format!("{}/{}", estate.clusters["green"], estate.services["green"]),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--blue init-missing-blue/nope"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn init_names_a_codedeploy_service_as_watch_only() {
+    let estate = Estate::build("init-codedeploy", &["--green-controller", "CODE_DEPLOY"]);
+    let (output, path) = init(&estate, "init-codedeploy", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains("watch only: CodeDeploy owns the traffic"),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(&path).expect("written");
+    assert!(text.contains("# Watch only for now: CodeDeploy"), "{text}");
+    let status = status_json(&path);
+    assert!(
+        status["writes_refused"]
+            .as_str()
+            .is_some_and(|w| w.contains("CodeDeploy"))
+    );
+}
+
+#[tokio::test]
+async fn the_double_holds_init_reads_to_what_aws_documents() {
+    let estate = Estate::build("init-double", &["--same-cluster"]);
+    let elb = elb().await;
+    // DescribeTargetGroups filters by one of LoadBalancerArn, TargetGroupArns or Names.
+    let error = elb
+        .describe_target_groups()
+        .load_balancer_arn(&estate.load_balancer_arn)
+        .target_group_arns(estate.group("blue"))
+        .send()
+        .await
+        .expect_err("two filters are refused");
+    assert_eq!(error.code(), Some("ValidationError"), "{error:?}");
+    let one = elb
+        .describe_target_groups()
+        .target_group_arns(estate.group("blue"))
+        .send()
+        .await
+        .expect("one filter");
+    assert_eq!(
+        one.target_groups()[0].load_balancer_arns(),
+        std::slice::from_ref(&estate.load_balancer_arn)
+    );
+    // DescribeServices takes at most 10 services.
+    let ecs = aws_sdk_ecs::Client::new(&sdk().await);
+    let error = ecs
+        .describe_services()
+        .cluster(&estate.clusters["blue"])
+        .set_services(Some((0..11).map(|i| format!("s{i}")).collect()))
+        .send()
+        .await
+        .expect_err("eleven services are refused");
+    assert_eq!(error.code(), Some("InvalidParameterException"), "{error:?}");
+}

@@ -167,6 +167,7 @@ fn the_iam_policies_allow_every_call_and_no_more_than_their_job() {
         "ecs:DescribeTaskDefinition",
         "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeTargetGroups",
         "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:DescribeTags",
         "cloudwatch:GetMetricData",

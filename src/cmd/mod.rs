@@ -8,6 +8,7 @@ pub mod console;
 pub mod demo;
 pub mod deploy;
 pub mod headless;
+pub mod init;
 pub mod plan;
 pub mod rollback;
 pub mod scale;
@@ -30,6 +31,10 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
                 on(headless, command).await.map(Some)
             }
         },
+        Some(Commands::Init(args)) => {
+            print!("{}", init::run(global, args).await?);
+            Ok(None)
+        }
         Some(Commands::Status { json }) => {
             let text = status::run(global, *json).await?;
             print!("{text}");

@@ -13,6 +13,8 @@ Each check cites the AWS API reference (Elastic Load Balancing API Reference, ve
   refused unless it says UseExistingClientSecret=true (`AuthenticateOidcActionConfig`); with
   it, the existing secret stays. Describe* never returns ClientSecret.
 - `TargetGroupTuple.Weight` is 0-999; a `ForwardActionConfig` names at most 5 target groups.
+- DescribeTargetGroups filters by one of LoadBalancerArn, TargetGroupArns or Names, not two
+  (ValidationError); PageSize is 1-400.
 
 Test hooks (loopback only, never sent by cutover):
 - POST /_double/deny?action=AddTags&arn=ARN[&code=AccessDenied]: answer that action on that
@@ -272,6 +274,15 @@ class Elbv2Rules:
                            "default actions with ModifyListener")
             else:
                 problem, form = check_actions(form, "Actions", arn, listener=False)
+        elif action == "DescribeTargetGroups":
+            filters = [f for f in ("LoadBalancerArn", "TargetGroupArns", "Names")
+                       if f in form or any(k.startswith(f + ".member.") for k in form)]
+            size = form.get("PageSize")
+            if len(filters) > 1:
+                problem = ("ValidationError",
+                           f"{' and '.join(filters)} cannot be specified together: give one")
+            elif size is not None and not (size.isdigit() and 1 <= int(size) <= 400):
+                problem = ("ValidationError", f"PageSize {size} is not in 1-400")
         elif action == "ModifyListener":
             problem, form = check_actions(form, "DefaultActions", form.get("ListenerArn", ""),
                                           listener=True)

@@ -16,6 +16,10 @@ Usage: estate.py ENDPOINT NAME [--rule] [--second-listener] [--same-cluster] [--
   blue 100 / green 0, stickiness on
 - with --second-listener: another listener (port 8080) forwards to NAME-blue too, traffic
   cutover does not control
+- with --second-rule (and --rule): another rule (priority 30, /api/*) forwards to both groups
+- with --third-group: the forward action names NAME-other too (weight 0)
+- with --green-on-other-alb: the forward action names blue only, and green's group is behind a
+  second ALB (NAME-alb2) whose listener forwards to it
 - ECS: clusters NAME-blue and NAME-green (or one, NAME, with --same-cluster), a task
   definition family NAME-shop with revisions for 1.4.2 and 1.5.0, services attached to their
   target groups with 4 tasks each
@@ -50,6 +54,9 @@ def main():
     parser.add_argument("--green-controller", default="ECS")
     parser.add_argument("--no-metrics", action="store_true")
     parser.add_argument("--second-listener", action="store_true")
+    parser.add_argument("--second-rule", action="store_true")
+    parser.add_argument("--third-group", action="store_true")
+    parser.add_argument("--green-on-other-alb", action="store_true")
     parser.add_argument("--green-not-attached", action="store_true")
     parser.add_argument("--sidecar", action="store_true",
                         help="task definitions get a second container, envoy")
@@ -109,13 +116,15 @@ def main():
     }
 
     def forward(blue, green, sticky_seconds):
+        tuples = [{"TargetGroupArn": groups["blue"], "Weight": blue}]
+        if not args.green_on_other_alb:
+            tuples.append({"TargetGroupArn": groups["green"], "Weight": green})
+        if args.third_group:
+            tuples.append({"TargetGroupArn": groups["other"], "Weight": 0})
         return {
             "Type": "forward", "Order": 2,
             "ForwardConfig": {
-                "TargetGroups": [
-                    {"TargetGroupArn": groups["blue"], "Weight": blue},
-                    {"TargetGroupArn": groups["green"], "Weight": green},
-                ],
+                "TargetGroups": tuples,
                 "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": sticky_seconds},
             },
         }
@@ -138,12 +147,25 @@ def main():
             Actions=[{"Type": "forward", "TargetGroupArn": groups["other"]}])["Rules"][0]
         out.update(listener_arn=listener["ListenerArn"], rule_arn=rule["RuleArn"],
                    neighbour_rule_arn=neighbour["RuleArn"])
+        if args.second_rule:
+            api = elb.create_rule(
+                ListenerArn=listener["ListenerArn"], Priority=30,
+                Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
+                Actions=[forward(blue_weight, args.green_weight, 120)])["Rules"][0]
+            out.update(second_rule_arn=api["RuleArn"])
     else:
         listener = elb.create_listener(
             LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
             DefaultActions=[oidc, forward(blue_weight, args.green_weight, 300)],
         )["Listeners"][0]
         out.update(listener_arn=listener["ListenerArn"])
+    if args.green_on_other_alb:
+        lb2 = elb.create_load_balancer(Name=f"{name}-alb2", Subnets=subnets, Type="application",
+                                       Scheme="internet-facing")["LoadBalancers"][0]
+        elb.create_listener(
+            LoadBalancerArn=lb2["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": groups["green"]}])
+        out.update(second_load_balancer_arn=lb2["LoadBalancerArn"])
     if args.second_listener:
         second = elb.create_listener(
             LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=8080,

@@ -140,10 +140,19 @@ class CborBridge:
         return [out]
 
 
+def refuse(start_response, code, message):
+    """An ECS error answer, as ECS words it (JSON 1.1, 400)."""
+    body = json.dumps({"__type": code, "message": message}).encode()
+    start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                       ("Content-Length", str(len(body)))])
+    return [body]
+
+
 class EcsChecks:
     """ECS as it behaves where moto 5.2.5 does not:
     - RegisterTaskDefinition refuses an image reference over 255 characters with a
       ClientException, in ECS's own words;
+    - DescribeServices takes at most 10 services a call (InvalidParameterException);
     - test hook POST /_double/ecs-fail-next-rollout?cluster=C&service=S&failed=N: the next
       UpdateService of that service ends as the deployment circuit breaker ends it: the new
       deployment FAILED with N failed tasks, the service rolled back to its previous task
@@ -152,6 +161,7 @@ class EcsChecks:
 
     REGISTER = "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition"
     UPDATE = "AmazonEC2ContainerServiceV20141113.UpdateService"
+    DESCRIBE_SERVICES = "AmazonEC2ContainerServiceV20141113.DescribeServices"
 
     def __init__(self, app):
         self.app = app
@@ -166,7 +176,7 @@ class EcsChecks:
                                       ("Content-Length", str(len(body)))])
             return [body]
         target = environ.get("HTTP_X_AMZ_TARGET")
-        if target not in (self.REGISTER, self.UPDATE):
+        if target not in (self.REGISTER, self.UPDATE, self.DESCRIBE_SERVICES):
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
@@ -175,14 +185,16 @@ class EcsChecks:
             request = json.loads(raw or b"{}")
         except ValueError:
             request = {}
+        if target == self.DESCRIBE_SERVICES:
+            if len(request.get("services", [])) > 10:
+                return refuse(start_response, "InvalidParameterException",
+                              "services can have at most 10 items")
+            return self.app(environ, start_response)
         if target == self.REGISTER:
             containers = request.get("containerDefinitions", [])
             if any(len(c.get("image", "")) > 255 for c in containers):
-                body = json.dumps({"__type": "ClientException",
-                                   "message": "Container.image should be 255 characters or less"})
-                start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
-                                                   ("Content-Length", str(len(body)))])
-                return [body.encode()]
+                return refuse(start_response, "ClientException",
+                              "Container.image should be 255 characters or less")
             return self.app(environ, start_response)
         key = (request.get("cluster", "default"), request.get("service", ""))
         failed = self.failing.pop(key, None)

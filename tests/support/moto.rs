@@ -162,10 +162,12 @@ pub fn aws_env() -> [(&'static str, &'static str); 4] {
 /// ARNs of an estate built by `tests/moto/estate.py`.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Estate {
+    pub load_balancer_arn: String,
     pub listener_arn: String,
     pub rule_arn: Option<String>,
     pub neighbour_rule_arn: Option<String>,
     pub second_listener_arn: Option<String>,
+    pub second_rule_arn: Option<String>,
     pub target_groups: std::collections::HashMap<String, String>,
     pub clusters: std::collections::HashMap<String, String>,
     pub services: std::collections::HashMap<String, String>,

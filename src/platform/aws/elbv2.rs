@@ -1,6 +1,8 @@
 //! ELBv2: the weighted forward action of a listener or rule, and target health. Pure mapping
 //! functions from SDK types to domain types, plus the calls that use them.
 
+use std::collections::HashMap;
+
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple, TargetHealthDescription,
@@ -217,6 +219,15 @@ impl Route {
             .any(|(arn, weight)| arn == target_group_arn && weight > 0)
     }
 
+    /// The (group, weight) pairs of each forward action, in order.
+    pub fn forwards(&self) -> Vec<Vec<(String, i32)>> {
+        self.actions
+            .iter()
+            .filter(|a| is_forward(a))
+            .map(groups)
+            .collect()
+    }
+
     /// `listener HTTP:8080 (default action)`, `rule 20 on HTTP:80`.
     pub fn describe(&self) -> String {
         if self.is_default {
@@ -225,6 +236,31 @@ impl Route {
             format!("rule {} on {}", self.priority, self.listener)
         }
     }
+}
+
+/// The load balancers each target group is behind (`DescribeTargetGroups`, by ARN: one call).
+pub async fn load_balancers_of(
+    client: &Client,
+    target_group_arns: &[&str],
+) -> Result<HashMap<String, Vec<String>>, PlatformError> {
+    let out = client
+        .describe_target_groups()
+        .set_target_group_arns(Some(
+            target_group_arns.iter().map(|a| a.to_string()).collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| from_sdk("DescribeTargetGroups", e))?;
+    Ok(out
+        .target_groups()
+        .iter()
+        .filter_map(|g| {
+            Some((
+                g.target_group_arn()?.to_string(),
+                g.load_balancer_arns().to_vec(),
+            ))
+        })
+        .collect())
 }
 
 /// Every listener's rules (default actions included) on the load balancer: one

@@ -7,6 +7,7 @@ pub mod arn;
 mod calls;
 pub mod cloudwatch;
 pub mod deploy;
+pub mod discover;
 pub mod ecs;
 pub mod elbv2;
 mod errors;
@@ -67,43 +68,60 @@ pub struct AwsPlatform {
     calls: calls::CallCounter,
 }
 
+/// The AWS SDK's configuration: the standard chain, with the profile, region (else
+/// `fallback_region`) and endpoint given, our timeouts and retries; and the region it
+/// resolved. `source` is the file named in its errors.
+pub async fn sdk_config(
+    aws: &estate::AwsSettings,
+    fallback_region: Option<&str>,
+    source: &std::path::Path,
+) -> Result<(aws_config::SdkConfig, String), Failure> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        );
+    let bad_input = |message: String| ConfigError {
+        path: source.to_path_buf(),
+        position: None,
+        message,
+    };
+    if let Some(profile) = &aws.profile {
+        profile::check_exists(profile).map_err(|message| {
+            bad_input(format!(
+                "profile '{profile}' (--profile or [aws] profile): {message}"
+            ))
+        })?;
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = aws.region.as_deref().or(fallback_region) {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    if let Some(url) = &aws.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let sdk = loader.load().await;
+    let Some(region) = sdk.region().map(|r| r.to_string()) else {
+        return Err(bad_input("no AWS region: set --region or region in [aws]".into()).into());
+    };
+    Ok((sdk, region))
+}
+
 impl AwsPlatform {
     /// Builds the clients once (loading the AWS config costs ~90 ms). Makes no call yet.
     pub async fn connect(estate: Estate, break_lock: bool) -> Result<Self, Failure> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .operation_timeout(OPERATION_TIMEOUT)
-                    .build(),
-            );
-        if let Some(profile) = &estate.aws.profile {
-            profile::check_exists(profile).map_err(|message| ConfigError {
-                path: estate.source.clone(),
-                position: None,
-                message: format!("profile '{profile}' (--profile or [aws] profile): {message}"),
-            })?;
-            loader = loader.profile_name(profile);
-        }
         // The listener or rule lives in the region its ARN names, so that region is right
         // unless the operator says otherwise (--region or [aws] region).
-        let region = estate.aws.region.as_deref().or(estate.traffic.region());
-        if let Some(region) = region {
-            loader = loader.region(Region::new(region.to_string()));
-        }
-        if let Some(url) = &estate.aws.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let sdk = loader.load().await;
+        let (sdk, region) =
+            sdk_config(&estate.aws, estate.traffic.region(), &estate.source).await?;
         let bad_input = |message: String| ConfigError {
             path: estate.source.clone(),
             position: None,
             message,
-        };
-        let Some(region) = sdk.region().map(|r| r.to_string()) else {
-            return Err(bad_input("no AWS region: set --region or region in [aws]".into()).into());
         };
         let Some(load_balancer) = estate.traffic.load_balancer_dimension() else {
             let arn = estate.traffic.arn();
