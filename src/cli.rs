@@ -34,14 +34,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Config file naming the listener or rule and both services
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        default_value = "cutover.toml"
-    )]
-    pub config: PathBuf,
+    /// Config file naming the listener or rule and both services (default: $CUTOVER_CONFIG,
+    /// else ./cutover.toml, else $XDG_CONFIG_HOME/cutover/cutover.toml)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// AWS profile (default: the standard credential chain)
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,

@@ -1,7 +1,7 @@
 //! `cutover.toml` and the CLI flags that override it, validated into one `Config` before any
 //! terminal setup or AWS call.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
@@ -163,6 +163,64 @@ impl Config {
             label: self.label.clone(),
             ..crate::app::Settings::default()
         }
+    }
+}
+
+/// The variable that names the config file when --config does not.
+pub const CONFIG_VARIABLE: &str = "CUTOVER_CONFIG";
+
+/// Where a config file is looked for, in order: `--config`, `$CUTOVER_CONFIG`, `./cutover.toml`,
+/// `$XDG_CONFIG_HOME/cutover/cutover.toml`. `variable` and `user_dir` are what the environment
+/// gives (the shell passes them; tests their own).
+pub fn locate(
+    flag: Option<&Path>,
+    variable: Option<&str>,
+    user_dir: Option<&Path>,
+) -> Result<PathBuf, ConfigError> {
+    if let Some(path) = flag {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = variable.filter(|v| !v.trim().is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let here = PathBuf::from("cutover.toml");
+    let user = user_dir.map(|dir| dir.join("cutover").join("cutover.toml"));
+    if here.exists() {
+        return Ok(here);
+    }
+    if let Some(user) = user.as_ref().filter(|p| p.exists()) {
+        return Ok(user.clone());
+    }
+    let looked = [
+        Some("--config".to_string()),
+        Some(format!("${CONFIG_VARIABLE}")),
+        Some("./cutover.toml".to_string()),
+        user.map(|p| p.display().to_string()),
+    ];
+    Err(ConfigError {
+        path: here,
+        position: None,
+        message: format!(
+            "no config file (looked at {}): write one with `cutover init --blue CLUSTER/SERVICE \
+             --green CLUSTER/SERVICE`, or name it with --config PATH",
+            looked.into_iter().flatten().collect::<Vec<_>>().join(", ")
+        ),
+    })
+}
+
+/// [`locate`] with this process's environment.
+pub fn locate_here(flag: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    let variable = std::env::var(CONFIG_VARIABLE).ok();
+    locate(flag, variable.as_deref(), dirs::config_dir().as_deref())
+}
+
+/// Where `init` writes: `--config`, else `$CUTOVER_CONFIG`, else `./cutover.toml`.
+pub fn init_target(flag: Option<&Path>) -> PathBuf {
+    let variable = std::env::var(CONFIG_VARIABLE).ok();
+    match (flag, variable.filter(|v| !v.trim().is_empty())) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, Some(path)) => PathBuf::from(path),
+        (None, None) => PathBuf::from("cutover.toml"),
     }
 }
 
@@ -582,6 +640,38 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_config_is_looked_for_by_flag_variable_here_then_in_the_users_config_dir() {
+        let flag = Path::new("/etc/flag.toml");
+        assert_eq!(
+            locate(Some(flag), Some("/var.toml"), None),
+            Ok(flag.to_path_buf())
+        );
+        assert_eq!(
+            locate(None, Some("/var.toml"), None),
+            Ok(PathBuf::from("/var.toml"))
+        );
+        // (The crate's directory, where tests run, has no cutover.toml.)
+        assert!(!Path::new("cutover.toml").exists());
+        let home = std::env::temp_dir().join(format!("cutover-xdg-{}", std::process::id()));
+        let user = home.join("cutover").join("cutover.toml");
+        let _ = std::fs::remove_dir_all(&home);
+        let error = locate(None, Some(""), Some(&home)).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("--config, $CUTOVER_CONFIG, ./cutover.toml")
+                && error.message.contains(&user.display().to_string())
+                && error.message.contains("cutover init"),
+            "{}",
+            error.message
+        );
+        std::fs::create_dir_all(user.parent().unwrap_or(&home)).expect("a config dir");
+        std::fs::write(&user, "").expect("a config file");
+        assert_eq!(locate(None, None, Some(&home)), Ok(user));
+        let _ = std::fs::remove_dir_all(&home);
+    }
 
     const LISTENER: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2";
     const RULE: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";

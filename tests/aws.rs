@@ -252,7 +252,10 @@ fn status_prints_a_table_for_people() {
     let output = cutover(&["status", "--config", &config.to_string_lossy()]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.starts_with("weights  blue 100%  green 0%"), "{text}");
+    assert!(
+        text.starts_with(&format!("config   {}\nweights  blue 100%  green 0%", config.display())),
+        "{text}"
+    );
     assert!(text.contains("st-table-green (st-table)"), "{text}");
     assert!(text.contains("0.25%"), "{text}");
 }
@@ -2694,4 +2697,45 @@ async fn the_double_holds_init_reads_to_what_aws_documents() {
         .await
         .expect_err("eleven services are refused");
     assert_eq!(error.code(), Some("InvalidParameterException"), "{error:?}");
+}
+
+#[test]
+fn the_config_is_found_by_cutover_config_and_in_the_users_config_dir_and_named() {
+    let estate = Estate::build("cfg-places", &["--same-cluster"]);
+    let written = write_config("cfg-places", &estate.listener_config());
+    let home = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cfg-places-xdg");
+    let in_home = home.join("cutover").join("cutover.toml");
+    std::fs::create_dir_all(in_home.parent().expect("a parent")).expect("the config dir");
+    std::fs::copy(&written, &in_home).expect("a config in the user's dir");
+    // An empty directory to run in: no ./cutover.toml there.
+    let elsewhere = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cfg-places-cwd");
+    std::fs::create_dir_all(&elsewhere).expect("a working directory");
+    let status = |env: &[(&str, &std::path::Path)]| {
+        let log = format!("{}/aws-cli.log", env!("CARGO_TARGET_TMPDIR"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
+        command
+            .args(["status", "--json", "--log-file", &log])
+            .current_dir(&elsewhere)
+            .envs(aws_env())
+            .env_remove("CUTOVER_CONFIG")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .stdin(Stdio::null());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command.output().expect("cutover runs")
+    };
+    for (env, expected) in [
+        (vec![("CUTOVER_CONFIG", written.as_path())], &written),
+        (vec![("XDG_CONFIG_HOME", home.as_path())], &in_home),
+    ] {
+        let output = status(&env);
+        assert!(output.status.success(), "{env:?}: {}", stderr(&output));
+        let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        assert_eq!(report["config"], expected.display().to_string(), "{env:?}");
+        assert_eq!(report["blue"]["service"], estate.services["blue"].as_str());
+    }
+    let output = status(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no config file (looked at --config, $CUTOVER_CONFIG"));
 }

@@ -22,7 +22,8 @@ pub async fn connect(
         region: global.region.clone(),
         endpoint_url: global.endpoint_url.clone(),
     };
-    let config = config::load(&global.config, &overrides)?;
+    let path = config::locate_here(global.config.as_deref())?;
+    let config = config::load(&path, &overrides)?;
     let platform = AwsPlatform::connect(config.estate.clone(), global.break_lock).await?;
     let mut observation = platform.preflight().await.map_err(explain)?;
     // Read-only, for the commands that write to AWS directly (deploy, scale, adopt); the

@@ -16,7 +16,8 @@ const OPTIONAL_FROM: &str = "# Optional: a plan";
 
 /// Finds the estate, writes the file, and returns what to print.
 pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure> {
-    let path = global.config.as_path();
+    let target = crate::config::init_target(global.config.as_deref());
+    let path = target.as_path();
     if path.exists() && !args.force {
         return Err(bad_input(format!(
             "{} exists: --force overwrites it, or --config PATH writes another file",

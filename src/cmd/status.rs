@@ -14,6 +14,8 @@ pub const WINDOW_MINUTES: u32 = 5;
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
     pub source: &'static str,
+    /// The config file read.
+    pub config: Option<String>,
     pub weights: WeightsReport,
     pub blue: SideReport,
     pub green: SideReport,
@@ -111,6 +113,7 @@ pub fn report(
     };
     StatusReport {
         source,
+        config: None,
         weights: WeightsReport {
             blue: observation.weights.percent_json(Color::Blue),
             green: observation.weights.percent_json(Color::Green),
@@ -130,7 +133,11 @@ pub fn report(
 
 /// A compact table for people.
 pub fn table(report: &StatusReport) -> String {
-    let mut out = format!(
+    let mut out = report
+        .config
+        .as_ref()
+        .map_or(String::new(), |path| format!("config   {path}\n"));
+    out += &format!(
         "weights  blue {}%  green {}%  (ALB weights {}:{})\n",
         report.weights.blue,
         report.weights.green,
@@ -190,9 +197,10 @@ pub fn table(report: &StatusReport) -> String {
 }
 
 pub async fn run(global: &GlobalArgs, json: bool) -> Result<String, Failure> {
-    let (platform, _, observation) = connect(global).await?;
+    let (platform, config, observation) = connect(global).await?;
     let metrics = platform.metrics().await.context("reading CloudWatch")?;
-    let report = report("aws", &observation, &metrics, platform.now());
+    let mut report = report("aws", &observation, &metrics, platform.now());
+    report.config = Some(config.estate.source.display().to_string());
     tracing::info!(calls = ?platform.call_counts(), "status");
     if json {
         let mut text = serde_json::to_string_pretty(&report).context("writing JSON")?;

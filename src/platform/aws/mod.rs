@@ -764,7 +764,11 @@ impl Platform for AwsPlatform {
         let account = self.estate.traffic.account().unwrap_or("?");
         SourceInfo {
             kind: SourceKind::Aws,
-            detail: format!("{} · {account} · {what} of {load_balancer}", self.region),
+            detail: format!(
+                "{} · {account} · {what} of {load_balancer} · {}",
+                self.region,
+                self.estate.source.display()
+            ),
             place: format!("{account} · {}", self.region),
         }
     }
