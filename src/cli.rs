@@ -77,8 +77,15 @@ pub enum Commands {
         The file goes to --config PATH (default ./cutover.toml); `cutover status` reads it.")]
     Init(InitArgs),
     /// The console on the embedded simulator: no AWS account needed
+    #[command(after_help = "Examples:\n  \
+        cutover demo\n  \
+        cutover demo --scenario bad-green --speed 10\n  \
+        cutover demo plan run --scenario bad-green --speed 100   # exits 5: the guard rolled back")]
     Demo(DemoArgs),
     /// Print one snapshot of both sides
+    #[command(after_help = "Examples:\n  \
+        cutover status\n  \
+        cutover status --json | jq .weights")]
     Status {
         /// Print JSON instead of a table
         #[arg(long)]
@@ -87,12 +94,14 @@ pub enum Commands {
     #[command(flatten)]
     Traffic(TrafficCommand),
     /// Set the idle side's desired count (never a side that carries traffic); keeps the service
+    #[command(after_help = "Example:\n  cutover scale-idle --to 0")]
     ScaleIdle {
         /// Tasks to run on the idle side, e.g. 0 after the bake
         #[arg(long, value_name = "N", value_parser = task_count, allow_negative_numbers = true)]
         to: u32,
     },
     /// Roll the live side to the idle side's task definition (blue stays production)
+    #[command(after_help = "Example:\n  cutover adopt --wait --timeout 900")]
     Adopt {
         /// Wait until the live side's rollout reaches a steady state
         #[arg(long)]
@@ -104,6 +113,9 @@ pub enum Commands {
     },
     /// Deploy an image to the idle side (the one at 0%): a new task definition revision with
     /// only that image changed, the service updated and scaled to the live side's size
+    #[command(after_help = "Examples:\n  \
+        cutover deploy --image example/shop:1.6.0 --wait\n  \
+        cutover deploy --image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:<64 hex> --container web")]
     Deploy {
         #[arg(long, value_name = "IMAGE")]
         image: String,
@@ -118,12 +130,28 @@ pub enum Commands {
               value_parser = timeout_seconds, allow_negative_numbers = true)]
         timeout: u64,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "Examples:\n  \
+        cutover completions bash > ~/.local/share/bash-completion/completions/cutover\n  \
+        cutover completions zsh > ~/.zfunc/_cutover      # with fpath+=~/.zfunc\n  \
+        cutover completions fish > ~/.config/fish/completions/cutover.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    #[command(after_help = "Example:\n  \
+        cutover man > ~/.local/share/man/man1/cutover.1 && man cutover")]
+    Man,
 }
 
 /// The commands that move traffic: on AWS, and in the demo on the simulator.
 #[derive(Debug, Clone, Subcommand)]
 pub enum TrafficCommand {
     /// Set one side's share of the traffic, through the same guard as the console
+    #[command(after_help = "Examples:\n  \
+        cutover shift --green 10\n  \
+        cutover shift --blue 75 --force   # a jump over the max step, still guarded")]
     #[command(group(clap::ArgGroup::new("share").required(true).args(["green", "blue"])))]
     Shift {
         /// Green's share, 0 to 100
@@ -137,6 +165,7 @@ pub enum TrafficCommand {
         force: bool,
     },
     /// All traffic back to the live side, at once (never blocked by evidence)
+    #[command(after_help = "Examples:\n  cutover rollback\n  cutover rollback --to blue")]
     Rollback {
         /// The side to send everything to, blue or green, when CloudWatch cannot tell which
         /// side was live
@@ -145,12 +174,14 @@ pub enum TrafficCommand {
     },
     /// All traffic to the candidate (green in the first cycle, blue once the roles swapped),
     /// through the guard
+    #[command(after_help = "Example:\n  cutover promote --force")]
     Promote {
         /// Allow the jump beyond the max step (never past a "worse" verdict)
         #[arg(long)]
         force: bool,
     },
     /// Run the configured plan without a terminal
+    #[command(after_help = "Example:\n  cutover plan run")]
     Plan {
         #[command(subcommand)]
         command: PlanCommand,
@@ -160,6 +191,7 @@ pub enum TrafficCommand {
 #[derive(Debug, Clone, Subcommand)]
 pub enum PlanCommand {
     /// Drive the plan to 100%, printing progress; exit 0 at 100%, 5 when the guard rolled back
+    #[command(after_help = "Example:\n  cutover plan run && echo promoted")]
     Run,
 }
 

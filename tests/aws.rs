@@ -253,7 +253,10 @@ fn status_prints_a_table_for_people() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
-        text.starts_with(&format!("config   {}\nweights  blue 100%  green 0%", config.display())),
+        text.starts_with(&format!(
+            "config   {}\nweights  blue 100%  green 0%",
+            config.display()
+        )),
         "{text}"
     );
     assert!(text.contains("st-table-green (st-table)"), "{text}");

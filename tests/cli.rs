@@ -276,3 +276,72 @@ fn the_demo_has_the_headless_commands_on_the_simulator() {
         "100/0 → 90/10 (blue/green), read back"
     );
 }
+
+#[test]
+fn completions_generate_for_bash_zsh_and_fish() {
+    for (shell, marker) in [
+        ("bash", "complete -F _cutover"),
+        ("zsh", "#compdef cutover"),
+        ("fish", "complete -c cutover"),
+    ] {
+        let output = cutover(&["completions", shell]);
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(script.contains(marker), "{shell}: {marker:?} in\n{script}");
+        for word in ["init", "status", "deploy", "blue", "config"] {
+            assert!(script.contains(word), "{shell} completes {word}");
+        }
+    }
+    let output = cutover(&["completions", "tcsh"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unknown shell is bad input"
+    );
+}
+
+#[test]
+fn the_man_page_is_roff_with_every_command() {
+    let output = cutover(&["man"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH cutover"),
+        "{page}"
+    );
+    for word in ["init", "status", "demo", "completions", "\\-\\-config"] {
+        assert!(page.contains(word), "the man page names {word}");
+    }
+}
+
+#[test]
+fn every_command_has_a_one_line_help_and_examples() {
+    use clap::CommandFactory;
+    let mut pending = vec![cutover::cli::Cli::command()];
+    let mut seen = 0;
+    while let Some(command) = pending.pop() {
+        for sub in command.get_subcommands() {
+            if sub.get_name() == "help" {
+                continue;
+            }
+            seen += 1;
+            let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            assert!(
+                !about.trim().is_empty(),
+                "{} has a one-line help",
+                sub.get_name()
+            );
+            let examples = sub
+                .get_after_help()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            assert!(
+                examples.contains("Example") && examples.contains("cutover "),
+                "{} shows an example: {examples:?}",
+                sub.get_name()
+            );
+            pending.push(sub.clone());
+        }
+    }
+    assert!(seen >= 13, "{seen} commands");
+}

@@ -31,6 +31,21 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
                 on(headless, command).await.map(Some)
             }
         },
+        Some(Commands::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut command, "cutover", &mut out);
+            print!("{}", String::from_utf8_lossy(&out));
+            Ok(None)
+        }
+        Some(Commands::Man) => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| Failure::Failed(anyhow::anyhow!("writing the man page: {e}")))?;
+            print!("{}", String::from_utf8_lossy(&out));
+            Ok(None)
+        }
         Some(Commands::Init(args)) => {
             print!("{}", init::run(global, args).await?);
             Ok(None)
