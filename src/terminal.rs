@@ -111,3 +111,25 @@ pub async fn run<P: Platform>(
     }
     result
 }
+
+/// Shows `picker` until the operator chooses (the item's index) or cancels (`None`); the
+/// terminal is given back either way. Blocking: nothing else runs while a person chooses.
+pub fn pick(mut picker: crate::app::picker::Picker) -> anyhow::Result<Option<usize>> {
+    use crate::app::picker::Picked;
+    let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
+    loop {
+        guard
+            .terminal
+            .draw(|frame| crate::ui::picker::view(&picker, frame))
+            .context("drawing the list")?;
+        if let crossterm::event::Event::Key(key) =
+            crossterm::event::read().context("reading the terminal")?
+        {
+            match picker.on_key(key) {
+                Picked::Open => {}
+                Picked::Chosen(index) => return Ok(Some(index)),
+                Picked::Cancelled => return Ok(None),
+            }
+        }
+    }
+}

@@ -2700,6 +2700,22 @@ async fn the_double_holds_init_reads_to_what_aws_documents() {
         .await
         .expect_err("eleven services are refused");
     assert_eq!(error.code(), Some("InvalidParameterException"), "{error:?}");
+    // ListClusters and ListServices take maxResults 1-100.
+    let error = ecs
+        .list_clusters()
+        .max_results(101)
+        .send()
+        .await
+        .expect_err("101 a page is refused");
+    assert_eq!(error.code(), Some("InvalidParameterException"), "{error:?}");
+    let listed = ecs
+        .list_services()
+        .cluster(&estate.clusters["blue"])
+        .max_results(100)
+        .send()
+        .await
+        .expect("100 a page");
+    assert_eq!(listed.service_arns().len(), 2);
 }
 
 #[test]
@@ -2741,4 +2757,57 @@ fn the_config_is_found_by_cutover_config_and_in_the_users_config_dir_and_named()
     let output = status(&[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("no config file (looked at --config, $CUTOVER_CONFIG"));
+}
+
+#[test]
+fn init_in_a_terminal_picks_the_cluster_and_both_services_from_filtered_lists() {
+    let estate = Estate::build("init-pick", &["--same-cluster", "--rule", "--second-rule"]);
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("init-pick.toml");
+    let _ = std::fs::remove_file(&path);
+    let log = format!("{}/init-pick.log", env!("CARGO_TARGET_TMPDIR"));
+    let mut pty = support::pty::Pty::spawn_with_env(
+        &[
+            "init",
+            "--config",
+            &path.to_string_lossy(),
+            "--endpoint-url",
+            &moto().endpoint,
+            "--log-file",
+            &log,
+        ],
+        &aws_env(),
+    );
+    pty.wait_for("the cluster of the two services");
+    // Other tests' clusters are listed too: the filter finds this one.
+    pty.send(b"init-pick");
+    let screen = pty.wait_for("1 of ");
+    assert!(screen.contains("› init-pick"), "{screen}");
+    pty.send(b"\r");
+    pty.wait_for("BLUE: the service serving production now in init-pick");
+    pty.send(b"BLUE");
+    pty.wait_for("› init-pick-blue");
+    pty.send(b"\r");
+    let screen = pty.wait_for("GREEN: the service the next build goes to");
+    assert!(
+        !screen.contains("init-pick-blue"),
+        "blue is not offered again: {screen}"
+    );
+    pty.send(b"\r");
+    // Two rules forward to both groups: the second list.
+    pty.wait_for("which listener or rule moves the traffic?");
+    pty.send(b"rule 30");
+    pty.wait_for("› rule 30 on HTTP:80");
+    pty.send(b"\r");
+    let status = pty.wait_exit();
+    assert!(status.success(), "{}", pty.contents());
+    let text = std::fs::read_to_string(&path).expect("init wrote the file");
+    let second = estate.second_rule_arn.as_deref().expect("a second rule");
+    assert!(text.contains(&format!("rule_arn = \"{second}\"")), "{text}");
+    assert!(text.contains("service = \"init-pick-blue\""), "{text}");
+    assert!(text.contains("service = \"init-pick-green\""), "{text}");
+    assert!(
+        !pty.alternate_screen() && pty.cooked(),
+        "the terminal is given back"
+    );
+    assert!(pty.contents().contains("wrote"), "{}", pty.contents());
 }

@@ -165,6 +165,8 @@ fn the_iam_policies_allow_every_call_and_no_more_than_their_job() {
     let watch = [
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",
+        "ecs:ListClusters",
+        "ecs:ListServices",
         "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeRules",
         "elasticloadbalancing:DescribeTargetGroups",

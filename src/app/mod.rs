@@ -4,6 +4,7 @@ mod availability;
 mod event_log;
 mod keymap;
 mod msg;
+pub mod picker;
 mod popup;
 mod state;
 mod update;

@@ -3,12 +3,13 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
+use crate::app::picker::Picker;
 use crate::cli::{GlobalArgs, InitArgs};
 use crate::config::AwsSettings;
 use crate::domain::{Color, Failure};
 use crate::platform::aws::discover::{self, Candidate, Choices, Discovery, ServiceRef};
 use crate::platform::aws::estate::TrafficTarget;
-use crate::platform::aws::sdk_config;
+use crate::platform::aws::{ecs, sdk_config};
 
 /// The example's optional sections, commented out, follow what `init` found.
 const EXAMPLE: &str = include_str!("../../assets/cutover.example.toml");
@@ -24,42 +25,54 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
             path.display()
         )));
     }
-    let (Some(blue), Some(green)) = (&args.blue, &args.green) else {
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let named = |flag: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|text| ServiceRef::parse(text).map_err(|why| bad_input(format!("--{flag} {why}"))))
+            .transpose()
+    };
+    let (blue, green) = (named("blue", &args.blue)?, named("green", &args.green)?);
+    if (blue.is_none() || green.is_none()) && !interactive {
         return Err(bad_input(
             "init needs both services: --blue CLUSTER/SERVICE --green CLUSTER/SERVICE \
-             (e.g. --blue shop/shop-blue --green shop/shop-green)"
+             (e.g. --blue shop/shop-blue --green shop/shop-green); in a terminal it lets you \
+             pick them from lists"
                 .into(),
         ));
-    };
-    let named = |flag: &str, text: &str| {
-        ServiceRef::parse(text).map_err(|why| bad_input(format!("--{flag} {why}")))
-    };
-    let (blue, green) = (named("blue", blue)?, named("green", green)?);
+    }
     let aws = AwsSettings {
         profile: global.profile.clone(),
         region: global.region.clone(),
         endpoint_url: global.endpoint_url.clone(),
     };
     let (sdk, region) = sdk_config(&aws, None, path).await?;
+    let (blue, green) = match (blue, green) {
+        (Some(blue), Some(green)) => (blue, green),
+        (blue, green) => pick_services(&sdk, &region, blue, green).await?,
+    };
     let choices = Choices {
         blue_target_group: args.blue_target_group.clone(),
         green_target_group: args.green_target_group.clone(),
     };
     let found = discover::discover(&sdk, &region, &blue, &green, &choices).await?;
-    let chosen = discover::choose(
-        &found.candidates,
-        args.rule.as_deref(),
-        args.listener.as_deref(),
-    )
-    .map_err(|why| {
-        let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-        let hint = if interactive {
-            ""
-        } else {
-            "\n(not asked: no terminal to ask in)"
-        };
-        bad_input(format!("{why}{hint}"))
-    })?;
+    let flagged = args.rule.is_some() || args.listener.is_some();
+    let chosen = if interactive && !flagged && found.candidates.len() > 1 {
+        let items = found
+            .candidates
+            .iter()
+            .map(|c| format!("{} ({}) {}", c.describe, c.weights, c.target.arn()))
+            .collect();
+        let title = "which listener or rule moves the traffic? (several forward to both groups)";
+        let index = choose_from(Picker::new(title, items))?;
+        found.candidates[index].clone()
+    } else {
+        discover::choose(
+            &found.candidates,
+            args.rule.as_deref(),
+            args.listener.as_deref(),
+        )
+        .map_err(|why| bad_input(format!("{why}\n(not asked: no terminal to ask in)")))?
+    };
     let text = config_text(&found, &chosen, &aws, &region);
     // What is written must load: the same parser every command uses reads it back.
     crate::config::parse(path, &text, &AwsSettings::default())
@@ -71,6 +84,74 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
         ))
     })?;
     Ok(summary(path, &found, &chosen))
+}
+
+/// In a terminal: a cluster from the account's, then the services not named by flags from its
+/// list (green's without the one chosen for blue).
+async fn pick_services(
+    sdk: &aws_config::SdkConfig,
+    region: &str,
+    blue: Option<ServiceRef>,
+    green: Option<ServiceRef>,
+) -> Result<(ServiceRef, ServiceRef), Failure> {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    let read = |what: &str, e: crate::domain::PlatformError| {
+        Failure::Failed(anyhow::Error::new(e).context(format!("listing the {what} in {region}")))
+    };
+    let cluster = match blue.as_ref().or(green.as_ref()) {
+        Some(given) => given.cluster.clone(),
+        None => {
+            let clusters = ecs::cluster_names(&ecs)
+                .await
+                .map_err(|e| read("clusters", e))?;
+            if clusters.is_empty() {
+                return Err(bad_input(format!(
+                    "no ECS cluster in {region}: check --region and --profile"
+                )));
+            }
+            let index = choose_from(Picker::new(
+                "the cluster of the two services",
+                clusters.clone(),
+            ))?;
+            clusters[index].clone()
+        }
+    };
+    let services = ecs::service_names(&ecs, &cluster)
+        .await
+        .map_err(|e| read("services", e))?;
+    let pick = |title: &str, without: Option<&ServiceRef>| -> Result<ServiceRef, Failure> {
+        let items: Vec<String> = services
+            .iter()
+            .filter(|s| without.is_none_or(|w| w.service != **s))
+            .cloned()
+            .collect();
+        if items.is_empty() {
+            return Err(bad_input(format!(
+                "no service to choose in cluster {cluster}: name them with --blue and --green"
+            )));
+        }
+        let index = choose_from(Picker::new(format!("{title} in {cluster}"), items.clone()))?;
+        Ok(ServiceRef {
+            cluster: cluster.clone(),
+            service: items[index].clone(),
+        })
+    };
+    let blue = match blue {
+        Some(blue) => blue,
+        None => pick("BLUE: the service serving production now", green.as_ref())?,
+    };
+    let green = match green {
+        Some(green) => green,
+        None => pick("GREEN: the service the next build goes to", Some(&blue))?,
+    };
+    Ok((blue, green))
+}
+
+/// The picker in the terminal; cancelled, nothing is written.
+fn choose_from(picker: Picker) -> Result<usize, Failure> {
+    crate::terminal::pick(picker)
+        .map_err(Failure::Failed)?
+        .ok_or_else(|| bad_input("cancelled: nothing written".into()))
 }
 
 fn bad_input(message: String) -> Failure {

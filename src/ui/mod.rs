@@ -5,6 +5,7 @@ mod evidence;
 mod header;
 mod hints;
 mod panel;
+pub mod picker;
 mod popup;
 mod status;
 mod theme;

@@ -153,6 +153,7 @@ class EcsChecks:
     - RegisterTaskDefinition refuses an image reference over 255 characters with a
       ClientException, in ECS's own words;
     - DescribeServices takes at most 10 services a call (InvalidParameterException);
+    - ListClusters and ListServices take maxResults 1-100 (InvalidParameterException);
     - test hook POST /_double/ecs-fail-next-rollout?cluster=C&service=S&failed=N: the next
       UpdateService of that service ends as the deployment circuit breaker ends it: the new
       deployment FAILED with N failed tasks, the service rolled back to its previous task
@@ -162,6 +163,8 @@ class EcsChecks:
     REGISTER = "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition"
     UPDATE = "AmazonEC2ContainerServiceV20141113.UpdateService"
     DESCRIBE_SERVICES = "AmazonEC2ContainerServiceV20141113.DescribeServices"
+    LISTS = ("AmazonEC2ContainerServiceV20141113.ListClusters",
+             "AmazonEC2ContainerServiceV20141113.ListServices")
 
     def __init__(self, app):
         self.app = app
@@ -176,7 +179,7 @@ class EcsChecks:
                                       ("Content-Length", str(len(body)))])
             return [body]
         target = environ.get("HTTP_X_AMZ_TARGET")
-        if target not in (self.REGISTER, self.UPDATE, self.DESCRIBE_SERVICES):
+        if target not in (self.REGISTER, self.UPDATE, self.DESCRIBE_SERVICES) + self.LISTS:
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
@@ -185,6 +188,12 @@ class EcsChecks:
             request = json.loads(raw or b"{}")
         except ValueError:
             request = {}
+        if target in self.LISTS:
+            size = request.get("maxResults")
+            if size is not None and not (isinstance(size, int) and 1 <= size <= 100):
+                return refuse(start_response, "InvalidParameterException",
+                              f"maxResults {size} is not in 1-100")
+            return self.app(environ, start_response)
         if target == self.DESCRIBE_SERVICES:
             if len(request.get("services", [])) > 10:
                 return refuse(start_response, "InvalidParameterException",

@@ -112,6 +112,45 @@ pub fn is_attached_to(service: &Service, target_group_arn: &str) -> bool {
         .any(|lb| lb.target_group_arn() == Some(target_group_arn))
 }
 
+/// The name an ECS ARN ends in: `…:cluster/shop` → `shop`, `…:service/shop/shop-blue` →
+/// `shop-blue`.
+fn name_of(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_string()
+}
+
+/// Every cluster's name (`ListClusters`, 100 a page).
+pub async fn cluster_names(client: &Client) -> Result<Vec<String>, PlatformError> {
+    let mut names = Vec::new();
+    let mut pages = client
+        .list_clusters()
+        .max_results(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("ListClusters", e))?;
+        names.extend(page.cluster_arns().iter().map(|a| name_of(a)));
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Every service's name in `cluster` (`ListServices`, 100 a page).
+pub async fn service_names(client: &Client, cluster: &str) -> Result<Vec<String>, PlatformError> {
+    let mut names = Vec::new();
+    let mut pages = client
+        .list_services()
+        .cluster(cluster)
+        .max_results(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("ListServices", e))?;
+        names.extend(page.service_arns().iter().map(|a| name_of(a)));
+    }
+    names.sort();
+    Ok(names)
+}
+
 /// Describes the named services of one cluster in one call; a missing one is an error naming it.
 pub async fn describe_services(
     client: &Client,
