@@ -32,7 +32,7 @@ pub struct Cli {
     pub command: Option<Commands>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Config file naming the listener or rule and both services (default: $CUTOVER_CONFIG,
     /// else ./cutover.toml, else $XDG_CONFIG_HOME/cutover/cutover.toml)

@@ -2545,6 +2545,12 @@ fn init_finds_the_one_rule_that_forwards_to_both_groups() {
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("rule 10 on HTTP:80"), "{said}");
     assert!(said.contains("next: cutover --config"), "{said}");
+    // And status ran on it at once.
+    assert!(
+        said.contains(&format!("config   {}", path.display()))
+            && said.contains("weights  blue 100%  green 0%"),
+        "{said}"
+    );
     // Run again: the file is there, and is kept without --force.
     let before = std::fs::read_to_string(&path).expect("written");
     let output = init_at(&estate, &path, &[]);

@@ -83,7 +83,20 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
             path.display()
         ))
     })?;
-    Ok(summary(path, &found, &chosen))
+    // The file at work at once: status reads it as every command will.
+    let reading = GlobalArgs {
+        config: Some(path.to_path_buf()),
+        ..global.clone()
+    };
+    let status = match super::status::run(&reading, false).await {
+        Ok(table) => table,
+        Err(failure) => format!(
+            "status on it failed: {:#}\n(the file is written; fix what this says and run \
+             `cutover status`)\n",
+            failure.error()
+        ),
+    };
+    Ok(format!("{}\n{status}", summary(path, &found, &chosen)))
 }
 
 /// In a terminal: a cluster from the account's, then the services not named by flags from its
