@@ -70,6 +70,9 @@ pub struct TargetsReport {
 #[derive(Debug, Serialize)]
 pub struct MetricsReport {
     pub window_minutes: u32,
+    /// The end of the window (RFC 3339): the newest whole minute CloudWatch published; the
+    /// window is the `window_minutes` whole minutes before it.
+    pub window_end: Option<String>,
     pub requests: f64,
     pub errors_5xx: f64,
     /// errors_5xx / requests; `null` without requests.
@@ -83,10 +86,15 @@ pub fn report(
     metrics: &MetricsSnapshot,
     now: Timestamp,
 ) -> StatusReport {
+    // Whole minutes to the newest one published, as the console counts them.
+    let end = metrics.complete_until(now);
     let side = |color: Color| {
         let o = observation.side(color);
         let m: &SideMetrics = metrics.side(color);
-        let window = m.window(now, WINDOW_MINUTES);
+        let window = end.map_or_else(
+            || m.window(now, WINDOW_MINUTES),
+            |end| m.window_to(end, WINDOW_MINUTES),
+        );
         SideReport {
             cluster: o.service.cluster.clone(),
             service: o.service.service.clone(),
@@ -104,6 +112,7 @@ pub fn report(
             },
             metrics: MetricsReport {
                 window_minutes: WINDOW_MINUTES,
+                window_end: end.map(crate::audit::rfc3339),
                 requests: window.requests,
                 errors_5xx: window.errors_5xx,
                 error_rate: window.error_rate,
@@ -182,7 +191,16 @@ pub fn table(report: &StatusReport) -> String {
         ));
     }
     out.push_str(&format!(
-        "5xx and latency over the last {WINDOW_MINUTES} minutes; ELB 5xx (shared): {:.0}\n",
+        "5xx and latency over the {WINDOW_MINUTES} whole minutes to {}; ELB 5xx (shared): {:.0}\n",
+        report
+            .blue
+            .metrics
+            .window_end
+            .as_deref()
+            .map_or("now".to_string(), |end| end
+                .get(11..16)
+                .unwrap_or(end)
+                .to_string()),
         report.elb_5xx_shared
     ));
     for route in &report.other_routes {
