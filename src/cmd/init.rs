@@ -71,7 +71,14 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
             args.rule.as_deref(),
             args.listener.as_deref(),
         )
-        .map_err(|why| bad_input(format!("{why}\n(not asked: no terminal to ask in)")))?
+        .map_err(|why| {
+            let unasked = if flagged || interactive {
+                ""
+            } else {
+                "\n(not asked: no terminal to ask in)"
+            };
+            bad_input(format!("{why}{unasked}"))
+        })?
     };
     let text = config_text(&found, &chosen, &aws, &region);
     // What is written must load: the same parser every command uses reads it back.
