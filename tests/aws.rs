@@ -2769,20 +2769,7 @@ fn the_config_is_found_by_cutover_config_and_in_the_users_config_dir_and_named()
 fn init_in_a_terminal_picks_the_cluster_and_both_services_from_filtered_lists() {
     let estate = Estate::build("init-pick", &["--same-cluster", "--rule", "--second-rule"]);
     let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("init-pick.toml");
-    let _ = std::fs::remove_file(&path);
-    let log = format!("{}/init-pick.log", env!("CARGO_TARGET_TMPDIR"));
-    let mut pty = support::pty::Pty::spawn_with_env(
-        &[
-            "init",
-            "--config",
-            &path.to_string_lossy(),
-            "--endpoint-url",
-            &moto().endpoint,
-            "--log-file",
-            &log,
-        ],
-        &aws_env(),
-    );
+    let mut pty = init_in_a_terminal("init-pick", &path, &[]);
     pty.wait_for("the cluster of the two services");
     // Other tests' clusters are listed too: the filter finds this one.
     pty.send(b"init-pick");
@@ -2816,4 +2803,55 @@ fn init_in_a_terminal_picks_the_cluster_and_both_services_from_filtered_lists() 
         "the terminal is given back"
     );
     assert!(pty.contents().contains("wrote"), "{}", pty.contents());
+}
+
+#[test]
+fn a_service_in_two_target_groups_is_asked_about_or_named_by_flag() {
+    let estate = Estate::build("init-groups", &["--same-cluster", "--blue-two-groups"]);
+    let (output, path) = init(&estate, "init-groups", &[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("registers in 2 target groups")
+            && message.contains(estate.group("blue"))
+            && message.contains(estate.group("blue2"))
+            && message.contains("--blue-target-group"),
+        "{message}"
+    );
+    let (output, _) = init(
+        &estate,
+        "init-groups",
+        &["--blue-target-group", estate.group("blue")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_init_wrote(&estate, &path, "listener_arn", &estate.listener_arn);
+
+    // In a terminal it asks.
+    let service = |c: &str| format!("{}/{}", estate.clusters[c], estate.services[c]);
+    let (blue, green) = (service("blue"), service("green"));
+    let mut pty = init_in_a_terminal("init-groups", &path, &["--blue", &blue, "--green", &green]);
+    pty.wait_for("BLUE's target group (init-groups/init-groups-blue registers in several)");
+    pty.send(b"init-groups-blue/");
+    pty.wait_for("1 of 2");
+    pty.send(b"\r");
+    assert!(pty.wait_exit().success(), "{}", pty.contents());
+    assert_init_wrote(&estate, &path, "listener_arn", &estate.listener_arn);
+}
+
+/// `cutover init` in a pseudo-terminal, writing to `path` (removed first).
+fn init_in_a_terminal(name: &str, path: &std::path::Path, extra: &[&str]) -> support::pty::Pty {
+    let _ = std::fs::remove_file(path);
+    let log = format!("{}/{name}.log", env!("CARGO_TARGET_TMPDIR"));
+    let path = path.to_string_lossy();
+    let mut args = vec![
+        "init",
+        "--config",
+        &path,
+        "--endpoint-url",
+        &moto().endpoint,
+        "--log-file",
+        &log,
+    ];
+    args.extend_from_slice(extra);
+    support::pty::Pty::spawn_with_env(&args, &aws_env())
 }

@@ -50,9 +50,11 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
         (Some(blue), Some(green)) => (blue, green),
         (blue, green) => pick_services(&sdk, &region, blue, green).await?,
     };
+    let ask = |title: &str, items: &[String]| choose_from(Picker::new(title, items.to_vec()));
     let choices = Choices {
         blue_target_group: args.blue_target_group.clone(),
         green_target_group: args.green_target_group.clone(),
+        ask: interactive.then_some(&ask as discover::Ask),
     };
     let found = discover::discover(&sdk, &region, &blue, &green, &choices).await?;
     let flagged = args.rule.is_some() || args.listener.is_some();

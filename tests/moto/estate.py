@@ -18,6 +18,7 @@ Usage: estate.py ENDPOINT NAME [--rule] [--second-listener] [--same-cluster] [--
   cutover does not control
 - with --second-rule (and --rule): another rule (priority 30, /api/*) forwards to both groups
 - with --third-group: the forward action names NAME-other too (weight 0)
+- with --blue-two-groups: blue's service registers in a second group too, NAME-blue2
 - with --green-on-other-alb: the forward action names blue only, and green's group is behind a
   second ALB (NAME-alb2) whose listener forwards to it
 - ECS: clusters NAME-blue and NAME-green (or one, NAME, with --same-cluster), a task
@@ -57,6 +58,7 @@ def main():
     parser.add_argument("--second-rule", action="store_true")
     parser.add_argument("--third-group", action="store_true")
     parser.add_argument("--green-on-other-alb", action="store_true")
+    parser.add_argument("--blue-two-groups", action="store_true")
     parser.add_argument("--green-not-attached", action="store_true")
     parser.add_argument("--sidecar", action="store_true",
                         help="task definitions get a second container, envoy")
@@ -98,7 +100,7 @@ def main():
     lb = elb.create_load_balancer(Name=f"{name}-alb", Subnets=subnets, Type="application",
                                   Scheme="internet-facing")["LoadBalancers"][0]
     groups = {}
-    for color in ("blue", "green", "other"):
+    for color in ("blue", "green", "other") + (("blue2",) if args.blue_two_groups else ()):
         groups[color] = elb.create_target_group(
             Name=f"{name}-{color}", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip",
             HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
@@ -199,6 +201,9 @@ def main():
         if not (color == "green" and args.green_not_attached):
             kwargs["loadBalancers"] = [{"targetGroupArn": groups[color], "containerName": "web",
                                         "containerPort": 8080}]
+        if color == "blue" and args.blue_two_groups:
+            kwargs["loadBalancers"].append({"targetGroupArn": groups["blue2"],
+                                            "containerName": "web", "containerPort": 8080})
         if color == "green" and args.green_controller != "ECS":
             kwargs["deploymentController"] = {"type": args.green_controller}
         ecs.create_service(**kwargs)

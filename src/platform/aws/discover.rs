@@ -266,11 +266,16 @@ pub fn choose(
     }
 }
 
-/// What the flags name besides the two services.
-#[derive(Debug, Clone, Default)]
-pub struct Choices {
+/// Asks the operator to choose one of `items` under `title`; the index chosen.
+pub type Ask<'a> = &'a dyn Fn(&str, &[String]) -> Result<usize, Failure>;
+
+/// What the flags name besides the two services, and, in a terminal, how to ask for what
+/// they do not.
+#[derive(Default)]
+pub struct Choices<'a> {
     pub blue_target_group: Option<String>,
     pub green_target_group: Option<String>,
+    pub ask: Option<Ask<'a>>,
 }
 
 /// Reads both services, their target groups and the load balancer's listeners and rules.
@@ -281,7 +286,7 @@ pub async fn discover(
     region: &str,
     blue: &ServiceRef,
     green: &ServiceRef,
-    choices: &Choices,
+    choices: &Choices<'_>,
 ) -> Result<Discovery, Failure> {
     let ecs_client = aws_sdk_ecs::Client::new(sdk);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(sdk);
@@ -306,6 +311,19 @@ pub async fn discover(
                 color.name()
             )));
         };
+        let groups: Vec<String> = service
+            .load_balancers()
+            .iter()
+            .filter_map(|lb| lb.target_group_arn().map(str::to_string))
+            .collect();
+        let asked = match (chosen, choices.ask) {
+            (None, Some(ask)) if groups.len() > 1 => {
+                let title = format!("{color}'s target group ({named} registers in several)");
+                Some(groups[ask(&title, &groups)?].clone())
+            }
+            _ => None,
+        };
+        let chosen = chosen.or(asked.as_deref());
         let group = target_group_of(color, named, service, chosen).map_err(misfit)?;
         sides.push(FoundSide {
             service: named.clone(),
