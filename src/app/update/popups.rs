@@ -112,33 +112,34 @@ fn answer_readable(state: &AppState, at: Instant) -> bool {
 
 pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> {
     let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
-    if let Confirm::Revision { toward, then, .. } = confirm {
-        let text = format!(
-            "yes to traffic toward {}'s build despite the warning",
-            toward.name()
-        );
-        state.note(LogLevel::Warn, LogSource::Operator, text);
-        state.accept_revision(toward);
-        // The action itself, with its own question if it has one.
-        return on_action(state, then);
-    }
-    if let Confirm::DeployOver { image, .. } = confirm {
-        if refused(state, "deploy", None) {
-            return Vec::new();
-        }
-        return deploy(state, image);
-    }
-    let (action, to) = match &confirm {
-        Confirm::Revision { .. } | Confirm::DeployOver { .. } => return Vec::new(),
-        Confirm::LargeJump { to, .. } => ("apply", *to),
-        Confirm::Promote { to, .. } => ("promote", Weights::all_to(*to)),
-        Confirm::ScaleIdle { .. } => ("scale idle", current),
-        Confirm::Adopt { .. } => ("adopt", current),
+    // What the answer writes, for the one check of read-only and ownership first. A yes to
+    // the revision question writes nothing itself: the action it leads to is checked as any
+    // key is.
+    let writes = match &confirm {
+        Confirm::Revision { .. } => None,
+        Confirm::DeployOver { .. } => Some(("deploy", None)),
+        Confirm::LargeJump { to, .. } => Some(("apply", Some(*to))),
+        Confirm::Promote { to, .. } => Some(("promote", Some(Weights::all_to(*to)))),
+        Confirm::ScaleIdle { .. } => Some(("scale idle", Some(current))),
+        Confirm::Adopt { .. } => Some(("adopt", Some(current))),
     };
-    if refused(state, action, Some(to)) {
+    if let Some((action, to)) = writes
+        && refused(state, action, to)
+    {
         return Vec::new();
     }
     match confirm {
+        Confirm::Revision { toward, then, .. } => {
+            let text = format!(
+                "yes to traffic toward {}'s build despite the warning",
+                toward.name()
+            );
+            state.note(LogLevel::Warn, LogSource::Operator, text);
+            state.accept_revision(toward);
+            // The action itself, with its own question if it has one.
+            on_action(state, then)
+        }
+        Confirm::DeployOver { image, .. } => deploy(state, image),
         Confirm::ScaleIdle { side, .. } if !current.is_idle(side) => {
             let text = format!(
                 "not scaled: {} carries {}% now; scale only a side that carries nothing",
@@ -159,7 +160,6 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
             state.note(LogLevel::Info, LogSource::Operator, text);
             vec![Command::Adopt]
         }
-        Confirm::Revision { .. } | Confirm::DeployOver { .. } => Vec::new(),
         Confirm::LargeJump { .. } => apply_staged(state, true),
         Confirm::Promote { to, .. } => {
             // The evidence may have changed while the question was open: ask the guard again.
