@@ -44,11 +44,13 @@ pub fn availability(state: &AppState, action: Action) -> Availability {
     if matches!(action, Help | Quit | LogFilter | LogErrors) {
         return Availability::Available;
     }
-    let scroll = state.log.view().scroll;
-    let oldest = state.log.matching_count().saturating_sub(1);
+    // Counting the log walks it: only for the keys that move through it.
+    let scroll = || state.log.view().scroll;
     match action {
-        LogOlder | LogOldest if scroll >= oldest => return no("the oldest event is shown"),
-        LogNewer | LogNewest if scroll == 0 => return no("the newest events are shown"),
+        LogOlder | LogOldest if scroll() >= state.log.matching_count().saturating_sub(1) => {
+            return no("the oldest event is shown");
+        }
+        LogNewer | LogNewest if scroll() == 0 => return no("the newest events are shown"),
         LogOlder | LogOldest | LogNewer | LogNewest => return Availability::Available,
         _ => {}
     }
