@@ -100,27 +100,31 @@ impl Discovery {
     }
 }
 
-/// The target group a service registers its tasks in: its one `loadBalancers` entry, or the
-/// one `chosen` among several.
+/// The target groups a service registers its tasks in (its `loadBalancers`).
+pub fn groups_of(service: &Service) -> Vec<String> {
+    service
+        .load_balancers()
+        .iter()
+        .filter_map(|lb| lb.target_group_arn().map(str::to_string))
+        .collect()
+}
+
+/// The target group a service registers its tasks in: its one group, or the one `chosen`
+/// among several.
 pub fn target_group_of(
     color: Color,
     named: &ServiceRef,
-    service: &Service,
+    groups: &[String],
     chosen: Option<&str>,
 ) -> Result<String, String> {
-    let groups: Vec<&str> = service
-        .load_balancers()
-        .iter()
-        .filter_map(|lb| lb.target_group_arn())
-        .collect();
     let flag = format!("--{}-target-group", color.name());
-    match (groups.as_slice(), chosen) {
+    match (groups, chosen) {
         ([], _) => Err(format!(
             "{color} service {named} has no target group (its loadBalancers is empty): cutover \
              moves traffic between the target groups two services register in; attach one to \
              the service (a new deployment with loadBalancers) and run init again"
         )),
-        (_, Some(chosen)) if groups.contains(&chosen) => Ok(chosen.to_string()),
+        (_, Some(chosen)) if groups.iter().any(|g| g == chosen) => Ok(chosen.to_string()),
         (_, Some(chosen)) => Err(format!(
             "{flag} {chosen}: {named} does not use it; it uses {}",
             groups.join(", ")
@@ -311,11 +315,7 @@ pub async fn discover(
                 color.name()
             )));
         };
-        let groups: Vec<String> = service
-            .load_balancers()
-            .iter()
-            .filter_map(|lb| lb.target_group_arn().map(str::to_string))
-            .collect();
+        let groups = groups_of(service);
         let asked = match (chosen, choices.ask) {
             (None, Some(ask)) if groups.len() > 1 => {
                 let title = format!("{color}'s target group ({named} registers in several)");
@@ -324,7 +324,7 @@ pub async fn discover(
             _ => None,
         };
         let chosen = chosen.or(asked.as_deref());
-        let group = target_group_of(color, named, service, chosen).map_err(misfit)?;
+        let group = target_group_of(color, named, &groups, chosen).map_err(misfit)?;
         sides.push(FoundSide {
             service: named.clone(),
             target_group_arn: group,
@@ -400,15 +400,15 @@ mod tests {
     #[test]
     fn a_services_target_group_is_its_one_or_the_one_chosen() {
         let named = ServiceRef::parse("shop/shop-blue").unwrap_or_else(|e| panic!("{e}"));
-        let one = service_with(&["tg-a"]);
+        let one = groups_of(&service_with(&["tg-a"]));
         assert_eq!(
             target_group_of(Color::Blue, &named, &one, None),
             Ok("tg-a".into())
         );
-        let none = service_with(&[]);
+        let none = groups_of(&service_with(&[]));
         let error = target_group_of(Color::Blue, &named, &none, None).unwrap_err();
         assert!(error.contains("has no target group"), "{error}");
-        let two = service_with(&["tg-a", "tg-b"]);
+        let two = groups_of(&service_with(&["tg-a", "tg-b"]));
         let error = target_group_of(Color::Blue, &named, &two, None).unwrap_err();
         assert!(
             error.contains("tg-a, tg-b") && error.contains("--blue-target-group"),
