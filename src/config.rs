@@ -177,11 +177,8 @@ pub fn locate(
     variable: Option<&str>,
     user_dir: Option<&Path>,
 ) -> Result<PathBuf, ConfigError> {
-    if let Some(path) = flag {
-        return Ok(path.to_path_buf());
-    }
-    if let Some(path) = variable.filter(|v| !v.trim().is_empty()) {
-        return Ok(PathBuf::from(path));
+    if let Some(path) = named(flag, variable) {
+        return Ok(path);
     }
     let here = PathBuf::from("cutover.toml");
     let user = user_dir.map(|dir| dir.join("cutover").join("cutover.toml"));
@@ -208,6 +205,12 @@ pub fn locate(
     })
 }
 
+/// The file the operator named: `--config`, else `$CUTOVER_CONFIG` (unless empty).
+fn named(flag: Option<&Path>, variable: Option<&str>) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| variable.filter(|v| !v.trim().is_empty()).map(PathBuf::from))
+}
+
 /// [`locate`] with this process's environment.
 pub fn locate_here(flag: Option<&Path>) -> Result<PathBuf, ConfigError> {
     let variable = std::env::var(CONFIG_VARIABLE).ok();
@@ -217,11 +220,7 @@ pub fn locate_here(flag: Option<&Path>) -> Result<PathBuf, ConfigError> {
 /// Where `init` writes: `--config`, else `$CUTOVER_CONFIG`, else `./cutover.toml`.
 pub fn init_target(flag: Option<&Path>) -> PathBuf {
     let variable = std::env::var(CONFIG_VARIABLE).ok();
-    match (flag, variable.filter(|v| !v.trim().is_empty())) {
-        (Some(path), _) => path.to_path_buf(),
-        (None, Some(path)) => PathBuf::from(path),
-        (None, None) => PathBuf::from("cutover.toml"),
-    }
+    named(flag, variable.as_deref()).unwrap_or_else(|| PathBuf::from("cutover.toml"))
 }
 
 pub fn load(path: &Path, overrides: &AwsSettings) -> Result<Config, ConfigError> {
