@@ -112,13 +112,3 @@ pub enum Popup {
     /// The event log's filter, applied as it is typed.
     LogFilter(Input),
 }
-
-impl Popup {
-    /// The question open, if one is.
-    pub fn question(&self) -> Option<&Confirm> {
-        match self {
-            Popup::Confirm(confirm) => Some(confirm),
-            _ => None,
-        }
-    }
-}

@@ -300,6 +300,14 @@ impl AppState {
             .unwrap_or_else(|| roles::fallback(weights))
     }
 
+    /// The question open (a y/n popup), if one is.
+    pub fn question(&self) -> Option<&super::Confirm> {
+        match &self.popup {
+            Some(Popup::Confirm(confirm)) => Some(confirm),
+            _ => None,
+        }
+    }
+
     /// Whether the deploy asked for in this session has its new tasks running and healthy, as
     /// last read.
     pub fn deploy_ready(&self, report: &DeployReport) -> bool {

@@ -112,7 +112,7 @@ pub fn view(state: &AppState, frame: &mut Frame) -> bool {
     status::render(state, frame, status_area);
     hints::render(state, frame, hints_area);
     popup::render(state, frame, area);
-    state.popup.as_ref().is_some_and(|p| p.question().is_some())
+    state.question().is_some()
 }
 
 /// Writes lines top-down into `area`, cut at its width. Cheaper than a `Paragraph` where no

@@ -159,12 +159,7 @@ impl Console {
             },
         );
         self.commands.extend(commands.iter().cloned());
-        if self
-            .state
-            .popup
-            .as_ref()
-            .is_some_and(|p| p.question().is_some())
-        {
+        if self.state.question().is_some() {
             update(&mut self.state, Msg::QuestionDrawn { at });
         }
         commands

@@ -33,10 +33,10 @@ use writes::*;
 
 /// The whole behaviour of the console: a message in, the state changed, commands out.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
-    let asked = state.popup.as_ref().and_then(Popup::question).cloned();
+    let asked = state.question().cloned();
     let mut commands = handle(state, msg);
     // A new question (or none) has not been seen yet.
-    if state.popup.as_ref().and_then(Popup::question) != asked.as_ref() {
+    if state.question() != asked.as_ref() {
         state.question_shown = None;
     }
     commands.extend(retry_rollback_if_due(state));
@@ -107,7 +107,7 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
             on_key(state, key, at)
         }
         Msg::QuestionDrawn { at } => {
-            if state.popup.as_ref().is_some_and(|p| p.question().is_some()) {
+            if state.question().is_some() {
                 state.question_shown.get_or_insert(at);
             }
             Vec::new()
