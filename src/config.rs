@@ -508,8 +508,30 @@ fn guard(raw: Option<RawGuard>) -> Result<(GuardSettings, EvidenceSettings), Str
         }
         evidence.alarms = alarms;
     }
+    if let Some(ms) = evidence.latency.max_p99_ms
+        && ms <= 0.0
+    {
+        return Err(format!(
+            "[guard] max_p99_ms = {ms} is out of range: above 0 milliseconds (a ceiling of 0 \
+             refuses every build)"
+        ));
+    }
+    if guard.first_step > guard.max_step {
+        return Err(format!(
+            "[guard] first_step = {} is over max_step = {}: the first step cannot be larger \
+             than any step may be",
+            guard.first_step, guard.max_step
+        ));
+    }
     for raw in raw.metric.unwrap_or_default() {
-        evidence.metrics.push(metric(raw)?);
+        let metric = metric(raw)?;
+        if evidence.metrics.iter().any(|m| m.name == metric.name) {
+            return Err(format!(
+                "[[guard.metric]] '{}' is named twice: each row of the evidence needs its own name",
+                metric.name
+            ));
+        }
+        evidence.metrics.push(metric);
     }
     Ok((guard, evidence))
 }
@@ -532,6 +554,8 @@ fn metric(raw: RawMetric) -> Result<CustomMetric, String> {
                     "{at}: dimensions and stat belong to a metric, not to an expression"
                 ));
             }
+            unknown_placeholder(&expression)
+                .map_or(Ok(()), |bad| Err(placeholder_error(&at, "expression", bad)))?;
             MetricSource::Expression(expression)
         }
         (None, Some(namespace), Some(metric)) => {
@@ -554,11 +578,24 @@ fn metric(raw: RawMetric) -> Result<CustomMetric, String> {
             if dimensions.len() > MAX_DIMENSIONS {
                 return Err(format!("{at}: at most {MAX_DIMENSIONS} dimensions"));
             }
+            let stat = raw.stat.unwrap_or_else(|| "Average".into());
+            if !is_statistic(&stat) {
+                return Err(format!(
+                    "{at}: stat = \"{stat}\" is not a CloudWatch statistic: SampleCount, \
+                     Average, Sum, Minimum, Maximum, IQM, a percentile such as p99, or tm90, \
+                     wm90, tc90, ts90, TM(10%:90%) and the like"
+                ));
+            }
+            for (key, value) in &dimensions {
+                unknown_placeholder(value).map_or(Ok(()), |bad| {
+                    Err(placeholder_error(&at, &format!("dimension {key}"), bad))
+                })?;
+            }
             MetricSource::Metric {
                 namespace,
                 metric,
                 dimensions,
-                stat: raw.stat.unwrap_or_else(|| "Average".into()),
+                stat,
             }
         }
         _ => {
@@ -578,7 +615,7 @@ fn metric(raw: RawMetric) -> Result<CustomMetric, String> {
         ("max", raw.max, MetricLimit::Ceiling),
     ] {
         if let Some(value) = value {
-            if !value.is_finite() || (key == "max_ratio" && value <= 0.0) {
+            if !value.is_finite() || value < 0.0 || (key == "max_ratio" && value <= 0.0) {
                 return Err(format!("{at}: {key} = {value} is out of range"));
             }
             limits.push(limit(value));
@@ -595,6 +632,60 @@ fn metric(raw: RawMetric) -> Result<CustomMetric, String> {
         source,
         limits,
     })
+}
+
+/// Whether CloudWatch knows `stat`: the plain statistics, percentiles (`p99`, `p99.9`), and
+/// the trimmed and winsorized family (`tm90`, `TM(10%:90%)`, `PR(:300)`), as the CloudWatch
+/// User Guide's "Statistics definitions" lists them.
+fn is_statistic(stat: &str) -> bool {
+    const PLAIN: [&str; 6] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum", "IQM"];
+    if PLAIN.contains(&stat) || stat == "p100" {
+        return true;
+    }
+    let number = |text: &str| {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+        (1..=2).contains(&whole.len())
+            && whole.chars().all(|c| c.is_ascii_digit())
+            && (1..=10).contains(&fraction.len())
+            && fraction.chars().all(|c| c.is_ascii_digit())
+    };
+    let short = ["p", "tm", "wm", "tc", "ts"]
+        .iter()
+        .any(|prefix| stat.strip_prefix(prefix).is_some_and(number));
+    let ranged = ["TM", "WM", "TC", "TS", "PR", "tm", "wm", "tc", "ts"]
+        .iter()
+        .any(|prefix| {
+            stat.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('('))
+                .and_then(|rest| rest.strip_suffix(')'))
+                .is_some_and(|range| range.contains(':') && !range.contains(['(', ')']))
+        });
+    short || ranged
+}
+
+/// The first `{word}` in `text` that is not one of cutover's placeholders, where one is.
+fn unknown_placeholder(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open..];
+        let close = after.find('}')?;
+        let candidate = &after[..=close];
+        let word = &candidate[1..candidate.len() - 1];
+        let looks_like_one =
+            !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        if looks_like_one && !crate::domain::PLACEHOLDERS.contains(&candidate) {
+            return Some(candidate);
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+fn placeholder_error(at: &str, key: &str, bad: &str) -> String {
+    format!(
+        "{at}: {key} uses {bad}, which is not a placeholder: use {}",
+        crate::domain::PLACEHOLDERS.join(", ")
+    )
 }
 
 fn side(name: &str, raw: Option<RawSide>) -> Result<SideConfig, String> {
@@ -959,12 +1050,56 @@ mod tests {
                 "[ui] label = \"\": give 1 to 24 characters",
             ),
             (
+                "[[guard.metric]]\nname = \"q\"\nnamespace = \"shop\"\nmetric = \"m\"\nstat = \"Total\"\nmax = 1\n",
+                "stat = \"Total\" is not a CloudWatch statistic",
+            ),
+            (
+                "[[guard.metric]]\nname = \"q\"\nnamespace = \"shop\"\nmetric = \"m\"\ndimensions = { ServiceName = \"{servce}\" }\nmax = 1\n",
+                "dimension ServiceName uses {servce}, which is not a placeholder",
+            ),
+            (
+                "[[guard.metric]]\nname = \"q\"\nexpression = \"SELECT SUM(x) FROM s WHERE c = '{clster}'\"\nmax = 1\n",
+                "expression uses {clster}, which is not a placeholder",
+            ),
+            (
+                "[[guard.metric]]\nname = \"q\"\nexpression = \"x\"\nmax = 1\n\n[[guard.metric]]\nname = \"q\"\nexpression = \"y\"\nmax = 2\n",
+                "[[guard.metric]] 'q' is named twice",
+            ),
+            (
+                "[guard]\nfirst_step = 30\nmax_step = 20\n",
+                "first_step = 30 is over max_step = 20",
+            ),
+            (
+                "[guard]\nmax_p99_ms = 0\n",
+                "max_p99_ms = 0 is out of range",
+            ),
+            (
                 "[ui]\nlabel = \"PRODUCTION-EU-WEST-1-SHOP-CHECKOUT\"\n",
                 "give 1 to 24 characters",
             ),
         ] {
             let err = parse_text(&format!("{base}\n{extra}")).expect_err(extra);
             assert!(err.message.contains(expected), "{extra}: {err}");
+        }
+    }
+
+    #[test]
+    fn statistics_cloudwatch_knows_are_taken_and_others_refused() {
+        for stat in [
+            "Sum",
+            "Average",
+            "p99",
+            "p99.9",
+            "p100",
+            "IQM",
+            "tm90",
+            "TM(10%:90%)",
+            "PR(:300)",
+        ] {
+            assert!(is_statistic(stat), "{stat}");
+        }
+        for stat in ["Total", "sum", "p", "p999", "p99.", "TM10", "avg", ""] {
+            assert!(!is_statistic(stat), "{stat}");
         }
     }
 

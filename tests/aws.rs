@@ -18,7 +18,8 @@ use cutover::platform::aws::AwsPlatform;
 use cutover::platform::{Platform, PlatformError, WriteIntent};
 use cutover::shift::Verdict;
 use support::moto::{
-    Estate, OIDC_SECRET, allow, aws_env, delay, deny, fail_after, moto, oidc_secret, write_config,
+    Estate, OIDC_SECRET, allow, aws_env, delay, deny, fail_after, hold, moto, oidc_secret,
+    page_size, write_config,
 };
 
 fn cutover(args: &[&str]) -> Output {
@@ -2573,6 +2574,18 @@ fn init_finds_a_listener_default_action() {
 }
 
 #[test]
+fn init_reads_every_page_of_a_busy_listeners_rules() {
+    // Sixty rules come before the one that forwards to both groups, and the listener answers
+    // seven a page: the first page alone holds no rule to find.
+    let estate = Estate::build("init-pages", &["--rule", "--filler-rules", "60"]);
+    page_size(&estate.listener_arn, 7);
+    let (output, path) = init(&estate, "init-pages", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rule = estate.rule_arn.as_deref().expect("a rule");
+    assert_init_wrote(&estate, &path, "rule_arn", rule);
+}
+
+#[test]
 fn init_lists_two_candidate_rules_and_a_flag_picks_one() {
     let estate = Estate::build("init-two", &["--rule", "--second-rule"]);
     let (output, path) = init(&estate, "init-two", &[]);
@@ -2854,4 +2867,270 @@ fn init_in_a_terminal(name: &str, path: &std::path::Path, extra: &[&str]) -> sup
     ];
     args.extend_from_slice(extra);
     support::pty::Pty::spawn_with_env(&args, &aws_env())
+}
+
+#[tokio::test]
+async fn the_weights_write_is_sent_once_and_a_lost_answer_is_read_back() {
+    let estate = Estate::build("once", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    // Every ModifyRule is applied and its answer lost: the SDK would send it again.
+    fail_after("ModifyRule", &rule, 3);
+    let aws = platform("once", &estate.rule_config()).await;
+    aws.observe().await.expect("observe");
+    let report = aws
+        .write_weights(
+            Weights::ALL_BLUE,
+            Weights::with_green(10),
+            WriteIntent::Move,
+        )
+        .await
+        .expect("found applied by reading back");
+    assert_eq!(report.weights, Weights::with_green(10));
+    assert!(
+        report.notes.iter().any(|n| n.contains("answer lost")),
+        "{:?}",
+        report.notes
+    );
+    let calls = aws.call_counts();
+    assert_eq!(
+        calls.get("ModifyRule"),
+        Some(&1),
+        "no copy of the write that cutover does not know about: {calls:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_write_that_lands_after_the_client_gave_up_is_waited_for_and_said() {
+    let estate = Estate::build("held", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    // Held past the client's 8 s attempt timeout, then applied.
+    hold("ModifyRule", &rule, 11.0);
+    let audit = format!("{}/held.audit.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_file(&audit);
+    let output = headless(
+        "held",
+        &estate.rule_config(),
+        &["shift", "--green", "10", "--audit-log", &audit],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("watching the weights"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("applied late"),
+        "{}",
+        stdout(&output)
+    );
+    let lines = audit_lines(&audit);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["result"], "applied");
+    let elb = elb().await;
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 10);
+    assert_rule_intact(&elb, &estate).await;
+}
+
+#[tokio::test]
+async fn a_failed_headless_write_exits_1_and_is_audited_failed() {
+    let estate = Estate::build("denied-write", &["--rule"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    deny("ModifyRule", &rule, "AccessDenied");
+    let audit = format!("{}/denied-write.audit.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_file(&audit);
+    for args in [
+        ["shift", "--green", "10"].as_slice(),
+        ["promote", "--force"].as_slice(),
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--audit-log", &audit]);
+        let output = headless("denied-write", &estate.rule_config(), &args);
+        let said = stderr(&output);
+        assert_ne!(output.status.code(), Some(130), "not a signal: {said}");
+        if said.contains("refused") {
+            // promote may be refused by the guard first: exit 3, nothing sent.
+            assert_eq!(output.status.code(), Some(3), "{said}");
+            continue;
+        }
+        assert_eq!(output.status.code(), Some(1), "{said}");
+        assert!(said.contains("AccessDenied"), "{said}");
+    }
+    let lines = audit_lines(&audit);
+    assert_eq!(lines[0]["result"], "failed", "{lines:?}");
+    assert_eq!(weights_in(&rule_actions(&elb().await, &rule).await)[1].1, 0);
+}
+
+#[tokio::test]
+async fn a_headless_rollback_keeps_trying_while_aws_throttles() {
+    let estate = Estate::build("rb-throttled", &["--rule", "--green-weight", "30"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    deny("ModifyRule", &rule, "Throttling");
+    let (child, audit) = spawn_cutover(
+        "rb-throttled",
+        &estate.rule_config(),
+        &["rollback", "--to", "blue"],
+    );
+    // Two attempts at least (2 s apart), then AWS lets writes through again.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    allow("ModifyRule", &rule);
+    let output = child.wait_with_output().expect("rollback ends");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("rollback attempt 1/8 failed"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(weights_in(&rule_actions(&elb().await, &rule).await)[1].1, 0);
+    let last = audit_lines(&audit).pop().expect("a line");
+    assert_eq!(last["result"], "applied");
+}
+
+#[test]
+fn an_aws_profile_no_file_names_is_bad_input_even_with_keys_in_the_environment() {
+    let estate = Estate::build("env-profile", &["--rule"]);
+    let config = write_config("env-profile", &estate.rule_config());
+    let home = format!("{}/env-profile-home", env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(&home).expect("a home");
+    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "shift",
+            "--green",
+            "10",
+            "--config",
+            &config.to_string_lossy(),
+        ])
+        .args(["--log-file", &format!("{home}/log")])
+        .args(["--audit-log", &format!("{home}/audit.jsonl")])
+        .envs(aws_env())
+        .env("AWS_PROFILE", "no-such-profile")
+        .env("AWS_CONFIG_FILE", format!("{home}/none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", format!("{home}/none"))
+        .output()
+        .expect("cutover runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("'no-such-profile' (AWS_PROFILE in the environment)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        audit_lines(&format!("{home}/audit.jsonl")).len(),
+        0,
+        "nothing was attempted"
+    );
+}
+
+const INSIGHTS_METRICS: &str = r#"
+[[guard.metric]]
+name = "queue depth"
+expression = "SELECT MAX(ApproximateNumberOfMessagesVisible) FROM \"AWS/SQS\" WHERE QueueName = '{service}-jobs'"
+max = 100
+
+[[guard.metric]]
+name = "jobs failed"
+expression = "SELECT SUM(JobsFailed) FROM shop WHERE ServiceName = '{service}'"
+max_increase = 5
+"#;
+
+#[tokio::test]
+async fn metrics_insights_queries_each_get_their_own_call_and_faults_stay_in_their_row() {
+    let estate = Estate::build(
+        "insights",
+        &["--rule", "--green-weight", "10", "--green-metrics", "ok"],
+    );
+    let text = format!("{}{INSIGHTS_METRICS}", estate.rule_config());
+    let aws = platform("insights", &text).await;
+    let observation = aws.observe().await.expect("observe");
+    let before = aws.call_counts();
+    let snapshot = aws
+        .metrics()
+        .await
+        .expect("the double takes one SELECT a request");
+    let calls = aws.call_counts();
+    let made =
+        |op: &str| calls.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    assert_eq!(
+        made("GetMetricData"),
+        1 + 2 * 2,
+        "the load balancer's series together, each SELECT per side alone: {calls:?}"
+    );
+    assert!(
+        snapshot.custom.iter().all(|c| c.problem.is_none()),
+        "{:?}",
+        snapshot.custom
+    );
+
+    // A series CloudWatch could not read, and a query that returns several series.
+    support::moto::series_fault("green_errors", "insights-", "InternalError", 1);
+    support::moto::series_fault("custom1_green", "insights-", "Complete", 2);
+    let snapshot = aws.metrics().await.expect("one refresh");
+    let path = write_config("insights-check", &text);
+    let config = config::load(&path, &AwsSettings::default()).expect("valid config");
+    let evidence = cutover::shift::evidence(
+        &snapshot,
+        Some(&observation),
+        Color::Green,
+        None,
+        aws.now(),
+        &config.evidence,
+    );
+    let row = |label: &str| {
+        evidence
+            .checks
+            .iter()
+            .find(|c| c.kind.label() == label)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {label} row: {:?}", evidence.checks))
+    };
+    assert_eq!(row("5xx").verdict, Verdict::Stale, "{:?}", row("5xx"));
+    assert!(
+        row("5xx").reason.contains("InternalError"),
+        "{:?}",
+        row("5xx")
+    );
+    assert_eq!(row("jobs failed").verdict, Verdict::Stale);
+    assert!(
+        row("jobs failed")
+            .reason
+            .contains("wrap it in SUM() or MAX()"),
+        "{:?}",
+        row("jobs failed")
+    );
+    assert_ne!(
+        row("queue depth").verdict,
+        Verdict::Stale,
+        "the other rows stand"
+    );
+    assert_ne!(
+        row("latency").verdict,
+        Verdict::Stale,
+        "the other rows stand"
+    );
+}
+
+#[tokio::test]
+async fn the_double_refuses_two_metrics_insights_queries_in_one_request() {
+    let client = aws_sdk_cloudwatch::Client::new(&sdk().await);
+    let select = |id: &str| {
+        aws_sdk_cloudwatch::types::MetricDataQuery::builder()
+            .id(id)
+            .expression("SELECT SUM(x) FROM shop")
+            .period(60)
+            .build()
+    };
+    let now = aws_sdk_cloudwatch::primitives::DateTime::from_secs(epoch_secs_from_now(0));
+    let start = aws_sdk_cloudwatch::primitives::DateTime::from_secs(epoch_secs_from_now(-600));
+    let error = client
+        .get_metric_data()
+        .metric_data_queries(select("a"))
+        .metric_data_queries(select("b"))
+        .start_time(start)
+        .end_time(now)
+        .send()
+        .await
+        .expect_err("CloudWatch allows one SELECT a request");
+    assert!(
+        format!("{}", aws_sdk_cloudwatch::error::DisplayErrorContext(&error))
+            .contains("Maximum number of queries (1) exceeded")
+    );
 }

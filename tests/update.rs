@@ -1090,6 +1090,91 @@ fn a_plan_step_whose_answer_was_lost_and_that_lands_late_is_not_an_outside_chang
     assert!(logged(&console, "changed outside cutover: 90/10 → 70/30"));
 }
 
+#[test]
+fn a_late_copy_of_a_lost_write_never_undoes_the_rollback_that_came_after_it() {
+    // From 50/50 the operator sends 40/60; its answer is lost and the re-read still sees
+    // 50/50. The operator rolls back (read back 100/0). Then AWS applies the lost 40/60.
+    let mut console = Console::carrying(50);
+    console.press(ch('l'));
+    let commands = console.press(key(KeyCode::Enter));
+    assert_eq!(writes(&commands), [(WriteKind::Apply, w(50), w(60))]);
+    write_fails(
+        &mut console,
+        PlatformError::Unreachable {
+            operation: "ModifyRule".into(),
+            message: "timed out".into(),
+        },
+    );
+    let commands = console.press(ch('R'));
+    assert!(
+        commands
+            .iter()
+            .any(|c| matches!(c, Command::Write(r) if r.kind == WriteKind::Rollback)),
+        "{commands:?}"
+    );
+    console.finish_write(w(0));
+    seconds_later(&mut console, 6);
+    console.world.set_weights(w(60));
+    let commands = console.observe();
+    assert!(
+        !logged(&console, "changed outside"),
+        "our own copy, not another writer"
+    );
+    assert!(logged(
+        &console,
+        "a late copy of our earlier write to 40/60 landed after the rollback to 100/0"
+    ));
+    assert_eq!(
+        writes(&commands),
+        [(WriteKind::Rollback, w(60), w(0))],
+        "the latest intent is put back at once"
+    );
+    let lines = audits(&console.commands);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.action == "late copy" && l.to == w(60)),
+        "{lines:?}"
+    );
+    // Once the rollback is back, a later change is someone else's again.
+    console.finish_write(w(0));
+    seconds_later(&mut console, 1);
+    console.world.set_weights(w(30));
+    console.observe();
+    assert!(logged(&console, "changed outside cutover: 100/0 → 70/30"));
+}
+
+#[test]
+fn a_write_whose_outcome_is_unknown_is_audited_unknown_and_said_so() {
+    let mut console = Console::new();
+    console.press(ch('l'));
+    console.press(key(KeyCode::Enter));
+    write_fails(
+        &mut console,
+        PlatformError::OutcomeUnknown {
+            target: w(10),
+            error: "ModifyRule: endpoint unreachable: timed out; reading back: DescribeRules: throttled, backing off".into(),
+        },
+    );
+    let line = audits(&console.commands).pop().expect("an audit line");
+    assert_eq!(line.result, cutover::audit::AuditResult::Unknown);
+    assert!(
+        flash_text(&console).contains("outcome unknown"),
+        "{}",
+        flash_text(&console)
+    );
+    assert!(
+        !flash_text(&console).contains("failed"),
+        "{}",
+        flash_text(&console)
+    );
+    // The next read that finds the write resolves it as our own late apply.
+    seconds_later(&mut console, 5);
+    console.world.set_weights(w(10));
+    console.observe();
+    assert!(logged(&console, "applied after all: read 90/10"));
+}
+
 /// What a key press changed that an operator would see as "it did something".
 fn effect(
     before: &cutover::app::AppState,

@@ -16,5 +16,5 @@ pub use event_log::{EventLog, LOG_PAGE, LogView};
 pub use keymap::{Action, Binding, KEYMAP, KeySpec, action_for};
 pub use msg::{Command, Msg};
 pub use popup::{ANSWER_DELAY, Confirm, ImagePrompt, PercentPrompt, Popup};
-pub use state::{AppState, Flash, Settings};
-pub use update::update;
+pub use state::{AppState, Flash, Settings, UnansweredWrite};
+pub use update::{MAX_ROLLBACK_ATTEMPTS, update};

@@ -55,6 +55,17 @@ impl Default for Settings {
     }
 }
 
+/// A write of this process whose answer was lost: AWS may still apply it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnansweredWrite {
+    pub target: Weights,
+    /// Until when its target counts as its late landing.
+    pub until: Timestamp,
+    /// The latest intent applied after it (a rollback, above all), and its kind: if the late
+    /// copy lands after that, it is put back at once.
+    pub superseded_by: Option<(Weights, crate::shift::WriteKind)>,
+}
+
 /// The evidence and the reason behind a write, kept for its audit line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteGrounds {
@@ -136,9 +147,9 @@ pub struct AppState {
     /// When the latest write's outcome read the weights: reads that started before it hold
     /// older weights.
     pub weights_read_at: Option<Timestamp>,
-    /// A write whose answer was lost and which a re-read did not find applied, and until when
-    /// its target counts as our own write landing late rather than an outside change.
-    pub unanswered_write: Option<(Weights, Timestamp)>,
+    /// A write whose answer was lost and which a re-read did not find applied: its target
+    /// showing up later is our own write landing late, not an outside change.
+    pub unanswered_write: Option<UnansweredWrite>,
     /// When a rollback that failed for a passing reason goes again, and its attempts so far.
     pub rollback_retry: Option<(Timestamp, u32)>,
     /// `plan run`: end once the plan is over (done, rolled back or paused) and nothing is

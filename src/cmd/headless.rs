@@ -11,7 +11,13 @@ use crate::domain::{AuditEvent, AuditResult, Color, Failure, Observation, Platfo
 use crate::platform::Platform;
 use crate::platform::read_only::ReadOnly;
 use crate::shift::plan::{OnBreach, PlanSpec};
-use crate::shift::{Shift, WriteKind, WriteOutcome, WriteRequest};
+use crate::shift::{
+    Meaning, RollbackDecision, Shift, WriteKind, WriteOutcome, WriteRequest, judge,
+};
+
+/// Rollback attempts a headless command makes when they fail for a passing reason: the
+/// console's number, so the incident command is as persistent as the key.
+pub const MAX_ROLLBACK_ATTEMPTS: u32 = crate::app::MAX_ROLLBACK_ATTEMPTS;
 
 /// What a headless command works with, whatever the platform: the platform, what it read at
 /// the start, the settings (built once from the config and the flags), the plan to run, and
@@ -54,8 +60,18 @@ pub enum Outcome {
     /// `deploy --wait` / `adopt --wait`: ECS failed the rollout (the circuit breaker tripped,
     /// and rolled back where configured).
     RolloutFailed(String),
+    /// The write was not applied: AWS refused it or could not be reached, and the weights
+    /// read back unchanged.
+    Failed(String),
+    /// The write's answer was lost and the weights could not be read back to tell whether it
+    /// was applied.
+    Unknown(String),
+    /// Stopped by a signal (SIGINT, SIGTERM, SIGHUP), and only that.
     Interrupted(String),
 }
+
+/// `Outcome::Unknown`'s exit code: neither done nor failed is known.
+pub const EXIT_UNKNOWN: u8 = 8;
 
 impl Outcome {
     pub fn exit_code(&self) -> u8 {
@@ -66,6 +82,8 @@ impl Outcome {
             Outcome::RolledBack(_) => 5,
             Outcome::NotReady(_) => 6,
             Outcome::RolloutFailed(_) => 7,
+            Outcome::Failed(_) => 1,
+            Outcome::Unknown(_) => EXIT_UNKNOWN,
             Outcome::Interrupted(_) => 130,
         }
     }
@@ -78,6 +96,8 @@ impl Outcome {
             | Outcome::RolledBack(m)
             | Outcome::NotReady(m)
             | Outcome::RolloutFailed(m)
+            | Outcome::Failed(m)
+            | Outcome::Unknown(m)
             | Outcome::Interrupted(m) => m,
         }
     }
@@ -127,11 +147,11 @@ pub(super) fn not_done(
         locked @ PlatformError::Locked { .. } => {
             Outcome::ChangedOutside(format!("not {done}: {locked}"))
         }
-        _ => Outcome::Interrupted(format!("{error:#}")),
+        _ => Outcome::Failed(format!("{error:#}")),
     };
     record(auditor, platform, action, weights, weights, None, &outcome);
     match outcome {
-        Outcome::Interrupted(_) => Err(Failure::from(error).context(doing)),
+        Outcome::Failed(_) => Err(Failure::from(error).context(doing)),
         refused => Ok(refused),
     }
 }
@@ -148,9 +168,11 @@ pub(super) fn record_noted(
     let result = match outcome {
         Outcome::Done(_) => AuditResult::Applied,
         Outcome::Refused(_) | Outcome::ChangedOutside(_) => AuditResult::Refused,
+        Outcome::Unknown(_) => AuditResult::Unknown,
         Outcome::RolledBack(_)
         | Outcome::NotReady(_)
         | Outcome::RolloutFailed(_)
+        | Outcome::Failed(_)
         | Outcome::Interrupted(_) => AuditResult::Failed,
     };
     let reason = if result == AuditResult::Applied {
@@ -171,8 +193,11 @@ pub(super) fn record_noted(
 }
 
 /// Runs `request` and whatever the shift machine wants after it (a rollback retried over an
-/// outside change, up to its limit); returns the last write's outcome and the platform's
-/// notes on all of them (lock bypassed, answer lost).
+/// outside change, up to its limit); a rollback that fails for a passing reason is tried
+/// again with backoff, as the console does, up to [`MAX_ROLLBACK_ATTEMPTS`]. A write whose
+/// answer was lost is watched for [`LATE_WRITE_WATCH`] before the command ends, since AWS
+/// can still apply it. Returns the last write's outcome and the platform's notes on all of
+/// them (lock bypassed, answer lost).
 pub(super) async fn settle(
     platform: &impl Platform,
     machine: &mut Shift,
@@ -180,6 +205,7 @@ pub(super) async fn settle(
 ) -> (anyhow::Result<WriteOutcome>, Vec<String>) {
     let mut request = first;
     let mut notes = Vec::new();
+    let mut attempts = 1;
     loop {
         let result = platform
             .write_weights(request.expected, request.target, request.kind.intent())
@@ -188,12 +214,43 @@ pub(super) async fn settle(
                 notes.extend(report.notes);
                 report.weights
             });
+        // A rollback tried again needs no watch: a late copy of it lands where the next
+        // attempt goes, and that attempt reads the weights first.
+        let retry = match &result {
+            Err(error) if request.kind == WriteKind::Rollback && error.is_transient() => {
+                (attempts < MAX_ROLLBACK_ATTEMPTS).then(|| error.clone())
+            }
+            _ => None,
+        };
+        let result = match result {
+            Err(error) if retry.is_none() && error.outcome_unknown() => {
+                watch_for_late_landing(platform, &request, error, &mut notes).await
+            }
+            result => result,
+        };
         let Some(outcome) = machine.write_finished(result, platform.now()) else {
             return (
                 Err(anyhow::anyhow!("no write was in flight to finish")),
                 notes,
             );
         };
+        if let Some(error) = retry {
+            let wait = crate::shift::plan::retry_delay(attempts, platform.now());
+            eprintln!(
+                "cutover: rollback attempt {attempts}/{MAX_ROLLBACK_ATTEMPTS} failed ({error}); \
+                 trying again in {}s",
+                wait.as_secs()
+            );
+            tokio::time::sleep(wait).await;
+            attempts += 1;
+            match read_again(platform, machine, request, platform.now()).await {
+                Some(next) => {
+                    request = next;
+                    continue;
+                }
+                None => return (Ok(outcome), notes),
+            }
+        }
         match outcome.next {
             Some(next) => request = next,
             None => return (Ok(outcome), notes),
@@ -201,12 +258,100 @@ pub(super) async fn settle(
     }
 }
 
-/// A finished write as the command's outcome.
+/// The rollback again, from the weights as they are now (compare-and-set against a fresh
+/// read, never against what the failed attempt was based on). None when the weights cannot
+/// be read (the next attempt would fail the same way) or already are at the target.
+async fn read_again(
+    platform: &impl Platform,
+    machine: &mut Shift,
+    failed: WriteRequest,
+    now: crate::domain::Timestamp,
+) -> Option<WriteRequest> {
+    let weights = match platform.weights().await {
+        Ok(weights) => weights,
+        // The write itself reads first: let it say what fails.
+        Err(_) => machine.current()?,
+    };
+    machine.observed(weights);
+    let baseline = failed.target.idle_and_live().1?;
+    match machine.rollback(baseline, now) {
+        RollbackDecision::Write(request) => Some(request),
+        _ => None,
+    }
+}
+
+/// A write whose answer was lost, read back where it was based on (or not read back at all):
+/// AWS may still apply it. Reads the weights every [`LATE_WRITE_POLL`] for
+/// [`LATE_WRITE_WATCH`]: its target showing up is the write applied late; other weights are
+/// another writer; still where they were, it was not applied. A command never exits with
+/// such a write behind it unsaid.
+async fn watch_for_late_landing(
+    platform: &impl Platform,
+    request: &WriteRequest,
+    error: PlatformError,
+    notes: &mut Vec<String>,
+) -> Result<Weights, PlatformError> {
+    eprintln!(
+        "cutover: {error}: watching the weights for {}s in case AWS applies it late",
+        LATE_WRITE_WATCH.as_secs()
+    );
+    let deadline = tokio::time::Instant::now() + LATE_WRITE_WATCH;
+    let mut last_read = None;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(LATE_WRITE_POLL).await;
+        match platform.weights().await {
+            Ok(now) if now == request.target => {
+                notes.push(format!(
+                    "answer lost ({error}); applied late: read back {now}"
+                ));
+                return Ok(now);
+            }
+            Ok(now) if now != request.expected => {
+                return Err(PlatformError::Conflict {
+                    expected: request.expected,
+                    actual: now,
+                });
+            }
+            Ok(now) => last_read = Some(now),
+            Err(read_error) => {
+                tracing::warn!("watching for a late write: {read_error}");
+            }
+        }
+    }
+    match (last_read, error) {
+        (Some(_), PlatformError::OutcomeUnknown { target, error }) => Err(PlatformError::Api {
+            operation: "writing the weights".into(),
+            code: None,
+            message: format!(
+                "not applied: {error}; the weights stayed where they were for {}s after \
+                 (not {target})",
+                LATE_WRITE_WATCH.as_secs()
+            ),
+        }),
+        (Some(_), error) => Err(error),
+        (None, PlatformError::OutcomeUnknown { target, error }) => {
+            Err(PlatformError::OutcomeUnknown { target, error })
+        }
+        (None, error) => Err(PlatformError::OutcomeUnknown {
+            target: request.target,
+            error: error.to_string(),
+        }),
+    }
+}
+
+/// How long a headless command watches for a write whose answer was lost: longer than one
+/// attempt of the AWS client, so a request AWS held past it has landed or never will.
+pub const LATE_WRITE_WATCH: std::time::Duration = std::time::Duration::from_secs(20);
+const LATE_WRITE_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A finished write as the command's outcome: the one judgement of [`judge`], in the words a
+/// pipeline reads.
 pub(super) fn said(outcome: &WriteOutcome, notes: &[String]) -> Outcome {
     let from = outcome.finished.expected;
     let suffix = joined(notes).map_or(String::new(), |n| format!("; {n}"));
-    match &outcome.result {
-        Ok(read_back) if *read_back == outcome.finished.target => {
+    let judged = judge(&outcome.finished, &outcome.result);
+    match (judged.meaning, &outcome.result) {
+        (Meaning::Applied, Ok(read_back)) => {
             let verb = if outcome.finished.kind == WriteKind::Rollback {
                 "rolled back "
             } else {
@@ -216,17 +361,14 @@ pub(super) fn said(outcome: &WriteOutcome, notes: &[String]) -> Outcome {
                 "{verb}{from} → {read_back} (blue/green), read back{suffix}"
             ))
         }
-        Ok(read_back) => Outcome::Interrupted(format!(
-            "wrote {} but read back {read_back}: check the weights",
-            outcome.finished.target
+        (Meaning::Applied, Err(_)) => Outcome::Done(judged.words),
+        (Meaning::ChangedOutside, _) => Outcome::ChangedOutside(judged.words),
+        (Meaning::Refused, _) => Outcome::Refused(judged.words),
+        (Meaning::Failed, _) => Outcome::Failed(judged.words),
+        (Meaning::Unknown, _) => Outcome::Unknown(format!(
+            "{}: check the weights before anything else writes",
+            judged.words
         )),
-        Err(error @ (PlatformError::Conflict { .. } | PlatformError::Locked { .. })) => {
-            Outcome::ChangedOutside(error.to_string())
-        }
-        Err(PlatformError::Refused { reason }) => {
-            Outcome::Refused(format!("not written: {reason}"))
-        }
-        Err(error) => Outcome::Interrupted(format!("writing the weights: {error}")),
     }
 }
 
@@ -234,7 +376,7 @@ pub(super) fn said(outcome: &WriteOutcome, notes: &[String]) -> Outcome {
 pub(super) fn recorded(result: &anyhow::Result<Outcome>) -> Outcome {
     match result {
         Ok(outcome) => outcome.clone(),
-        Err(error) => Outcome::Interrupted(format!("{error:#}")),
+        Err(error) => Outcome::Failed(format!("{error:#}")),
     }
 }
 

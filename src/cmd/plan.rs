@@ -82,6 +82,6 @@ pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome
         Some(PlanState::Paused { reason, .. }) => {
             Outcome::ChangedOutside(format!("plan paused at {at}: {reason}"))
         }
-        _ => Outcome::Interrupted(format!("the plan stopped at {at}")),
+        _ => Outcome::Failed(format!("the plan stopped at {at}")),
     })
 }

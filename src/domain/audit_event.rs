@@ -28,4 +28,7 @@ pub enum AuditResult {
     Applied,
     Refused,
     Failed,
+    /// The write's answer was lost and the weights could not be read back to tell: a later
+    /// line (`resolved`) says what the next successful read found.
+    Unknown,
 }

@@ -130,6 +130,16 @@ impl SideMetrics {
     }
 }
 
+/// A row of the evidence whose data comes from CloudWatch's load balancer metrics or alarms,
+/// named so a read can say which rows it could not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MetricRow {
+    Errors,
+    Latency,
+    LoadBalancer,
+    Alarms,
+}
+
 /// Everything one metrics fetch returned, for both sides at once.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetricsSnapshot {
@@ -143,6 +153,10 @@ pub struct MetricsSnapshot {
     pub alarms: Vec<AlarmStatus>,
     /// The configured custom metrics, in the config's order.
     pub custom: Vec<CustomSeries>,
+    /// Rows CloudWatch answered only in part (a series `PartialData`, `InternalError`,
+    /// `Forbidden`; DescribeAlarms failing), with its words: those rows are stale, the
+    /// others stand. No points then is not zero.
+    pub incomplete: std::collections::BTreeMap<MetricRow, String>,
 }
 
 impl MetricsSnapshot {

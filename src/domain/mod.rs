@@ -22,7 +22,9 @@ pub use config_error::{ConfigError, Failure};
 pub use health::TargetHealth;
 pub use image::image_problem;
 pub use log::{LogEntry, LogLevel, LogSource};
-pub use metrics::{MetricBucket, MetricsSnapshot, SideMetrics, WindowSummary, format_count};
+pub use metrics::{
+    MetricBucket, MetricRow, MetricsSnapshot, SideMetrics, WindowSummary, format_count,
+};
 pub use platform_error::PlatformError;
 pub use reports::{DeployReport, ScaleReport, WriteIntent, WriteReport};
 pub use revision::{Rejection, revision_number, revision_warning};

@@ -35,6 +35,13 @@ pub enum PlatformError {
         written: Weights,
         read_back: Weights,
     },
+    /// A write failed in a way that may have applied it (its answer lost), and the weights
+    /// could not be read back to tell: neither applied nor not applied is known yet. The next
+    /// read that succeeds resolves it.
+    #[error(
+        "outcome unknown: {error}; the weights could not be read back to tell whether {target} was applied"
+    )]
+    OutcomeUnknown { target: Weights, error: String },
 }
 
 impl PlatformError {
@@ -46,6 +53,17 @@ impl PlatformError {
             PlatformError::Throttled { .. }
                 | PlatformError::Unreachable { .. }
                 | PlatformError::ServerError { .. }
+                | PlatformError::OutcomeUnknown { .. }
+        )
+    }
+
+    /// AWS answered the request with a refusal of its own (throttling, an error code in a 4xx
+    /// answer): the request was not carried out. A lost answer, a 5xx or an answer that does
+    /// not parse (no code) prove nothing.
+    pub fn refused_by_aws(&self) -> bool {
+        matches!(
+            self,
+            PlatformError::Throttled { .. } | PlatformError::Api { code: Some(_), .. }
         )
     }
 
@@ -57,12 +75,16 @@ impl PlatformError {
         }
     }
 
-    /// A write that failed like this may have been applied all the same: the answer was lost
-    /// (a timeout, a dropped connection, a server error after the change).
+    /// A write that failed like this may have been applied all the same, or may still be: the
+    /// answer was lost (a timeout, a dropped connection, a server error after the change), or
+    /// the read-back that would have told could not be made. AWS can apply a request after the
+    /// client gave up on it, so such a write is watched for a while.
     pub fn outcome_unknown(&self) -> bool {
         matches!(
             self,
-            PlatformError::Unreachable { .. } | PlatformError::ServerError { .. }
+            PlatformError::Unreachable { .. }
+                | PlatformError::ServerError { .. }
+                | PlatformError::OutcomeUnknown { .. }
         )
     }
 }

@@ -125,6 +125,11 @@ pub struct CustomSeries {
     pub name: String,
     pub blue: Vec<(Timestamp, f64)>,
     pub green: Vec<(Timestamp, f64)>,
+    /// Why these values cannot be judged by: CloudWatch answered the query with an error,
+    /// or only part of the data (`PartialData`, `InternalError`, `Forbidden`), or an
+    /// expression returned several series where one number per side is needed. The row is
+    /// then stale with this reason; the other rows stand.
+    pub problem: Option<String>,
 }
 
 impl CustomSeries {

@@ -24,6 +24,12 @@ pub trait Platform: Send + Sync + 'static {
     /// Both services, their target health and the current weights.
     fn observe(&self) -> impl Future<Output = Result<Observation, PlatformError>> + Send;
 
+    /// The weights alone, as the load balancer holds them now: the cheap read a command makes
+    /// while it watches for a write to land.
+    fn weights(&self) -> impl Future<Output = Result<Weights, PlatformError>> + Send {
+        async { self.observe().await.map(|observation| observation.weights) }
+    }
+
     /// One-minute metric buckets of both sides, fetched in one go.
     fn metrics(&self) -> impl Future<Output = Result<MetricsSnapshot, PlatformError>> + Send;
 

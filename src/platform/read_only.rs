@@ -37,6 +37,10 @@ impl<P: Platform> Platform for ReadOnly<P> {
         }
     }
 
+    fn weights(&self) -> impl Future<Output = Result<Weights, PlatformError>> + Send {
+        self.0.weights()
+    }
+
     fn metrics(&self) -> impl Future<Output = Result<MetricsSnapshot, PlatformError>> + Send {
         self.0.metrics()
     }

@@ -233,9 +233,15 @@ pub fn evidence(
         base: &base,
         settings,
     };
-    let read = |kind: CheckKind, check: &dyn Fn() -> Check| match &stale {
-        Some(why) => Check::new(kind, Verdict::Stale, why.clone()),
-        None => check(),
+    let read = |kind: CheckKind, check: &dyn Fn() -> Check| {
+        let incomplete = kind
+            .metric_row()
+            .and_then(|row| metrics.incomplete.get(&row));
+        match (&stale, incomplete) {
+            (Some(why), _) => Check::new(kind, Verdict::Stale, why.clone()),
+            (None, Some(why)) => Check::new(kind, Verdict::Stale, why.clone()),
+            (None, None) => check(),
+        }
     };
     let mut rows = vec![
         read(CheckKind::Errors, &|| checks::errors::check(&window)),
@@ -685,6 +691,7 @@ mod tests {
             name: "checkout errors".into(),
             blue: vec![(Timestamp(98 * 60_000), 2.0), (Timestamp(99 * 60_000), 2.0)],
             green: vec![(Timestamp(98 * 60_000), 4.0), (Timestamp(99 * 60_000), 6.0)],
+            problem: None,
         }];
         let e = judge_with(&m, None, &settings);
         let checkout = row(&e, "checkout errors");

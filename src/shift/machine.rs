@@ -221,6 +221,26 @@ impl Shift {
         RollbackDecision::Write(self.begin(WriteKind::Rollback, current, all, now))
     }
 
+    /// Writes `intent` again: a stale copy of an earlier write of ours landed after it was
+    /// applied and undid it. Nothing to do while a write is in flight (its read-back decides)
+    /// or when the weights are at the intent already.
+    pub fn restore(
+        &mut self,
+        intent: Weights,
+        kind: WriteKind,
+        now: Timestamp,
+    ) -> Option<WriteRequest> {
+        let current = self.current?;
+        if self.in_flight.is_some() || current == intent {
+            return None;
+        }
+        self.staged = None;
+        if kind == WriteKind::Rollback {
+            self.rollback_retries = 0;
+        }
+        Some(self.begin(kind, current, intent, now))
+    }
+
     /// The write in flight finished with `result` (the weights read back, or an error).
     pub fn write_finished(
         &mut self,

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod evidence;
 pub mod guard;
 mod machine;
+pub mod outcome;
 pub mod plan;
 pub mod roles;
 pub mod stats;
@@ -15,6 +16,7 @@ pub use checks::{Check, CheckKind};
 pub use evidence::{Evidence, EvidenceSettings, LatencyLimits, SideEvidence, Verdict, evidence};
 pub use guard::{GuardDecision, GuardSettings};
 pub use machine::{ApplyDecision, RollbackDecision, Shift, WriteKind, WriteOutcome, WriteRequest};
+pub use outcome::{Judgement, Meaning, judge};
 pub use roles::Role;
 
 /// The default size of one `→`/`←` nudge, in percentage points.

@@ -1,10 +1,20 @@
 """CloudWatch as the API reference documents it, where moto 5.2.5 is more lenient: the input
-constraints of every CloudWatch request cutover sends (GetMetricData, DescribeAlarms).
+constraints of every CloudWatch request cutover sends (GetMetricData, DescribeAlarms), and one
+Metrics Insights query a GetMetricData request ("Maximum number of queries (1) exceeded").
+
+moto cannot run Metrics Insights queries: the double answers each `SELECT` itself with an
+empty, Complete series. Test hooks (loopback only, never sent by cutover):
+- POST /_double/cw-series?id=ID&marker=TEXT&status=InternalError[&series=N]: from now on the
+  results for query ID, in requests where that query's text holds TEXT (an estate's name, so
+  tests running at once do not meet each other's faults), come back with that StatusCode, no points and a message (as CloudWatch does when
+  it could not read a series); with series=N, N series under that one id, each with its own
+  label (what a SEARCH() or GROUP BY returns), status Complete.
 
 Sources: the CloudWatch API Reference pages GetMetricData, MetricDataQuery, MetricStat, Metric,
 Dimension and DescribeAlarms. Each rule answers as CloudWatch does: 400 with the error code the
 reference lists (InvalidParameterValue, InvalidParameterCombination, ValidationError).
 """
+import json
 import re
 
 ID_PATTERN = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
@@ -87,9 +97,54 @@ def check_get_metric_data(request):
             problem = check_metric_stat(query["MetricStat"], where)
             if problem:
                 return problem
+    selects = [q for q in queries if is_insights(q)]
+    if len(selects) > 1:
+        return ("ValidationError", "Maximum number of queries (1) exceeded")
     if not any(q.get("ReturnData", True) for q in queries):
         return ("ValidationError", "at least one query must return data (ReturnData)")
     return None
+
+
+def is_insights(query):
+    return str(query.get("Expression", "")).lstrip()[:6].upper() == "SELECT"
+
+
+SERIES_FAULTS = {}
+
+
+def set_series_fault(query):
+    SERIES_FAULTS[(query["id"], query["marker"])] = (query.get("status", "Complete"),
+                                                     int(query.get("series", "1")))
+
+
+def answer_insights(request):
+    """Takes the Metrics Insights queries out of a GetMetricData request (moto cannot run them)
+    and returns their answers: one empty, Complete series each."""
+    queries = request.get("MetricDataQueries") or []
+    request["MetricDataQueries"] = [q for q in queries if not is_insights(q)]
+    return [{"Id": q["Id"], "Label": q["Id"], "Timestamps": [], "Values": [],
+             "StatusCode": "Complete"} for q in queries if is_insights(q)]
+
+
+def with_series_faults(results, queries):
+    """The results as CloudWatch answers them under the faults set by the hook."""
+    text = {q.get("Id"): json.dumps(q) for q in queries}
+    out = []
+    for result in results:
+        query_id = result.get("Id")
+        fault = next((f for (i, marker), f in SERIES_FAULTS.items()
+                      if i == query_id and marker in text.get(query_id, "")), None)
+        if fault is None:
+            out.append(result)
+            continue
+        status, count = fault
+        if count > 1:
+            out += [dict(result, Label=f"{result.get('Label', result['Id'])} {n}")
+                    for n in range(count)]
+        else:
+            out.append(dict(result, StatusCode=status, Timestamps=[], Values=[],
+                            Messages=[{"Code": status, "Value": "injected by the test double"}]))
+    return out
 
 
 def check_describe_alarms(request):

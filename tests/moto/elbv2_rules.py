@@ -14,7 +14,9 @@ Each check cites the AWS API reference (Elastic Load Balancing API Reference, ve
   it, the existing secret stays. Describe* never returns ClientSecret.
 - `TargetGroupTuple.Weight` is 0-999; a `ForwardActionConfig` names at most 5 target groups.
 - DescribeTargetGroups filters by one of LoadBalancerArn, TargetGroupArns or Names, not two
-  (ValidationError); PageSize is 1-400.
+  (ValidationError); PageSize is 1-400, and so it is for DescribeRules and DescribeListeners.
+- DescribeRules and DescribeListeners answer in pages (`NextMarker`); moto pages rules at 50
+  when no PageSize is given and never pages listeners.
 
 Test hooks (loopback only, never sent by cutover):
 - POST /_double/deny?action=AddTags&arn=ARN[&code=AccessDenied]: answer that action on that
@@ -22,9 +24,14 @@ Test hooks (loopback only, never sent by cutover):
 - POST /_double/allow?action=AddTags&arn=ARN
 - POST /_double/delay?action=ModifyRule&arn=ARN&seconds=S: that action on that resource is
   answered S seconds late (the write applied first), until allowed again
+- POST /_double/hold?action=ModifyRule&arn=ARN&seconds=S: the next such request is held S
+  seconds before it is applied, and applied then even if the client gave up on it meanwhile
+  (AWS can apply a request after the client's timeout)
 - POST /_double/fail-after?action=ModifyRule&arn=ARN&times=N: the next N such requests are
   applied, then answered with a 500 InternalFailure (the answer lost after the write)
 - GET /_double/oidc-secret?arn=ARN: the client secret the rule or listener holds now.
+- POST /_double/page-size?arn=LISTENER&size=N: DescribeRules of that listener answers at most
+  N rules a page, whatever PageSize asked (AWS may answer fewer than asked; a reader must follow NextMarker).
 """
 import io
 import re
@@ -49,6 +56,8 @@ ERRORS = {
 _denied = {}
 _delayed = {}
 _fail_after = {}
+_page_cap = {}
+_held = {}
 _lock = threading.Lock()
 
 
@@ -202,6 +211,14 @@ def hooks(environ, start_response):
         with _lock:
             _fail_after[(query["action"], query["arn"])] = int(query.get("times", "1"))
         return plain(start_response, "failing after")
+    if path == "/_double/hold":
+        with _lock:
+            _held[(query["action"], query["arn"])] = float(query["seconds"])
+        return plain(start_response, "holding")
+    if path == "/_double/page-size":
+        with _lock:
+            _page_cap[query["arn"]] = int(query["size"])
+        return plain(start_response, "paging")
     if path == "/_double/allow":
         with _lock:
             _denied.pop((query["action"], query["arn"]), None)
@@ -220,7 +237,8 @@ class Elbv2Rules:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/_double/") and not path.startswith("/_double/ecs-"):
+        if path.startswith("/_double/") and not path.startswith(("/_double/ecs-",
+                                                                 "/_double/cw-")):
             return hooks(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_X_AMZ_TARGET"):
             return self.app(environ, start_response)
@@ -236,6 +254,7 @@ class Elbv2Rules:
         with _lock:
             denied = next((_denied[(action, a)] for a in arns if (action, a) in _denied), None)
             delay = next((_delayed[(action, a)] for a in arns if (action, a) in _delayed), 0.0)
+            hold = next((_held.pop((action, a)) for a in arns if (action, a) in _held), 0.0)
             lose_answer = False
             for a in arns:
                 if _fail_after.get((action, a), 0) > 0:
@@ -283,11 +302,20 @@ class Elbv2Rules:
                            f"{' and '.join(filters)} cannot be specified together: give one")
             elif size is not None and not (size.isdigit() and 1 <= int(size) <= 400):
                 problem = ("ValidationError", f"PageSize {size} is not in 1-400")
+        elif action in ("DescribeRules", "DescribeListeners"):
+            size = form.get("PageSize")
+            if size is not None and not (size.isdigit() and 1 <= int(size) <= 400):
+                problem = ("ValidationError", f"PageSize {size} is not in 1-400")
+            with _lock:
+                cap = next((_page_cap[a] for a in arns if a in _page_cap), None)
+            if action == "DescribeRules" and cap is not None and not problem:
+                form["PageSize"] = str(min(int(size or 50), cap))
         elif action == "ModifyListener":
             problem, form = check_actions(form, "DefaultActions", form.get("ListenerArn", ""),
                                           listener=True)
         if problem:
             return error(start_response, *problem)
+        time.sleep(hold)
         body = urllib.parse.urlencode(form).encode()
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))

@@ -16,6 +16,8 @@ Usage: estate.py ENDPOINT NAME [--rule] [--second-listener] [--same-cluster] [--
   blue 100 / green 0, stickiness on
 - with --second-listener: another listener (port 8080) forwards to NAME-blue too, traffic
   cutover does not control
+- with --filler-rules N (and --rule): N rules (priorities 100 and up, /filler-N/*) forwarding to
+  NAME-other are made first, so the rules that matter come after them in DescribeRules' pages
 - with --second-rule (and --rule): another rule (priority 30, /api/*) forwards to both groups
 - with --third-group: the forward action names NAME-other too (weight 0)
 - with --blue-two-groups: blue's service registers in a second group too, NAME-blue2
@@ -56,6 +58,7 @@ def main():
     parser.add_argument("--no-metrics", action="store_true")
     parser.add_argument("--second-listener", action="store_true")
     parser.add_argument("--second-rule", action="store_true")
+    parser.add_argument("--filler-rules", type=int, default=0)
     parser.add_argument("--third-group", action="store_true")
     parser.add_argument("--green-on-other-alb", action="store_true")
     parser.add_argument("--blue-two-groups", action="store_true")
@@ -139,6 +142,11 @@ def main():
             DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
                 "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "not here"}}],
         )["Listeners"][0]
+        for i in range(args.filler_rules):
+            elb.create_rule(
+                ListenerArn=listener["ListenerArn"], Priority=100 + i,
+                Conditions=[{"Field": "path-pattern", "Values": [f"/filler-{i}/*"]}],
+                Actions=[{"Type": "forward", "TargetGroupArn": groups["other"]}])
         rule = elb.create_rule(
             ListenerArn=listener["ListenerArn"], Priority=10,
             Conditions=[{"Field": "path-pattern", "Values": ["/shop/*"]}],

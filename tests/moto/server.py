@@ -93,6 +93,13 @@ class CborBridge:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path == "/_double/cw-series":
+            cloudwatch_rules.set_series_fault(
+                dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""))))
+            body = b"armed"
+            start_response("200 OK", [("Content-Type", "text/plain"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
         if not path.startswith(CBOR_PREFIX):
             return self.app(environ, start_response)
         operation = path[len(CBOR_PREFIX):]
@@ -108,6 +115,17 @@ class CborBridge:
                                                ("Content-Length", str(len(out)))])
             return [out]
         request = without_percentiles(request)
+        insights = []
+        asked = list(request.get("MetricDataQueries") or [])
+        if operation == "GetMetricData":
+            insights = cloudwatch_rules.answer_insights(request)
+        if operation == "GetMetricData" and not request["MetricDataQueries"]:
+            out = cbor2.dumps({"MetricDataResults": cloudwatch_rules.with_series_faults(insights, asked),
+                               "Messages": []})
+            start_response("200 OK", [("Content-Type", "application/cbor"),
+                                      ("smithy-protocol", "rpc-v2-cbor"),
+                                      ("Content-Length", str(len(out)))])
+            return [out]
         body = json.dumps(request).encode()
         inner = dict(environ)
         inner["PATH_INFO"] = "/"
@@ -131,6 +149,9 @@ class CborBridge:
             document = json.loads(payload) if payload else {}
         except ValueError:
             document = {"__type": "InternalFailure", "message": payload.decode(errors="replace")}
+        if operation == "GetMetricData" and "MetricDataResults" in document:
+            document["MetricDataResults"] = cloudwatch_rules.with_series_faults(
+                document["MetricDataResults"] + insights, asked)
         out = cbor2.dumps(to_cbor_value(document))
         headers = [(k, v) for k, v in captured["headers"]
                    if k.lower() not in ("content-type", "content-length")]

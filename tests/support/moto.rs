@@ -294,6 +294,35 @@ pub fn fail_after(action: &str, arn: &str, times: u32) {
     assert_eq!(status, 200, "the double took the fault");
 }
 
+/// The next `action` request on `arn` is held `seconds` before it is applied, and applied
+/// then even if the client gave up on it: a write that lands late.
+pub fn hold(action: &str, arn: &str, seconds: f64) {
+    let (status, _) = double_hook(
+        "POST",
+        &format!("/_double/hold?action={action}&arn={arn}&seconds={seconds}"),
+    );
+    assert_eq!(status, 200, "the double took the hold");
+}
+
+/// From now on the results of CloudWatch query `id`, in requests that mention `marker`, come
+/// back with `status` and no points; with `series` above 1, as that many series under the id.
+pub fn series_fault(id: &str, marker: &str, answer: &str, series: u32) {
+    let (status, _) = double_hook(
+        "POST",
+        &format!("/_double/cw-series?id={id}&marker={marker}&status={answer}&series={series}"),
+    );
+    assert_eq!(status, 200, "the double took the series fault");
+}
+
+/// From now on DescribeRules of `listener` answers at most `size` rules a page.
+pub fn page_size(listener: &str, size: u32) {
+    let (status, _) = double_hook(
+        "POST",
+        &format!("/_double/page-size?arn={listener}&size={size}"),
+    );
+    assert_eq!(status, 200, "the double took the page size");
+}
+
 /// The double answers `action` on `arn` as usual again.
 pub fn allow(action: &str, arn: &str) {
     let (status, _) = double_hook("POST", &format!("/_double/allow?action={action}&arn={arn}"));

@@ -4,7 +4,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
 use super::availability::NOT_READ_YET;
-use super::state::WriteGrounds;
+use super::state::{UnansweredWrite, WriteGrounds};
 use super::{
     ANSWER_DELAY, Action, AppState, Availability, Command, Confirm, ImagePrompt, LOG_PAGE, Msg,
     PercentPrompt, Popup, action_for, availability,
@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::shift::plan::{MAX_STEP_ATTEMPTS, PlanState, StepFailure};
 use crate::shift::{
-    ApplyDecision, GuardDecision, RollbackDecision, WriteKind, WriteRequest, roles,
+    ApplyDecision, GuardDecision, Meaning, RollbackDecision, WriteKind, WriteRequest, roles,
 };
 
 mod autopilot;
@@ -128,8 +128,7 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
             result,
         } => {
             state.now = now;
-            on_observed(state, started, result);
-            Vec::new()
+            on_observed(state, started, result)
         }
         Msg::MetricsFetched { now, result } => {
             state.now = now;

@@ -6,7 +6,8 @@ pub(super) fn on_observed(
     state: &mut AppState,
     started: Timestamp,
     result: Result<Observation, PlatformError>,
-) {
+) -> Vec<Command> {
+    let mut commands = Vec::new();
     state.mark_dirty();
     let now = state.now;
     match result {
@@ -34,30 +35,15 @@ pub(super) fn on_observed(
             }
             let before = state.shift.current();
             state.shift.observed(observation.weights);
-            let late = state
-                .unanswered_write
-                .take_if(|(target, until)| *target == observation.weights && now <= *until);
-            if let (Some((target, _)), Some(before)) = (late, before)
+            let late = state.unanswered_write.take_if(|unanswered| {
+                unanswered.target == observation.weights && now <= unanswered.until
+            });
+            if let (Some(late), Some(before)) = (late, before)
                 && state.shift.in_flight().is_none()
-                && before != target
+                && before != late.target
             {
                 // Our own write, whose answer was lost, landed after all: not an outside change.
-                state.last_weight_change = Some(now);
-                if let Some(plan) = state.plan.as_mut() {
-                    plan.step_landed_late(target, now);
-                }
-                let line =
-                    format!("the write whose answer was lost was applied after all: read {target}");
-                state.note(LogLevel::Warn, LogSource::System, line.clone());
-                state.flash(LogLevel::Warn, line);
-                audit(
-                    state,
-                    "late apply",
-                    before,
-                    target,
-                    AuditResult::Applied,
-                    Some("the answer was lost; a later read found the write applied".into()),
-                );
+                commands.extend(landed_late(state, late, before));
             } else if let Some(before) = before
                 && state.shift.in_flight().is_none()
                 && before != observation.weights
@@ -98,6 +84,61 @@ pub(super) fn on_observed(
             state.observed_at = Some(now);
         }
         Err(error) => note_poll_error(state, error, |s| &mut s.state_error),
+    }
+    commands
+}
+
+/// A write of ours whose answer was lost has landed, `before` → its target. With no later
+/// intent it is simply applied late. After a later write that applied (a rollback above all),
+/// it is a stale copy undoing that intent: the latest intent is put back at once.
+fn landed_late(state: &mut AppState, late: UnansweredWrite, before: Weights) -> Vec<Command> {
+    let now = state.now;
+    state.last_weight_change = Some(now);
+    let Some((intent, kind)) = late.superseded_by else {
+        if let Some(plan) = state.plan.as_mut() {
+            plan.step_landed_late(late.target, now);
+        }
+        let target = late.target;
+        let line = format!("the write whose answer was lost was applied after all: read {target}");
+        state.note(LogLevel::Warn, LogSource::System, line.clone());
+        state.flash(LogLevel::Warn, line);
+        audit(
+            state,
+            "late apply",
+            before,
+            target,
+            AuditResult::Applied,
+            Some("the answer was lost; a later read found the write applied".into()),
+        );
+        return Vec::new();
+    };
+    let target = late.target;
+    let line = format!(
+        "a late copy of our earlier write to {target} landed after the {} to {intent}: putting \
+         {intent} back",
+        kind.verb()
+    );
+    state.note(LogLevel::Error, LogSource::System, line.clone());
+    state.flash(LogLevel::Error, line);
+    audit(
+        state,
+        "late copy",
+        before,
+        target,
+        AuditResult::Applied,
+        Some(format!(
+            "an earlier write whose answer was lost landed after the {} to {intent}",
+            kind.verb()
+        )),
+    );
+    if kind == WriteKind::Rollback {
+        state.rollback_reason = Some(format!(
+            "putting back the rollback a late copy of {target} undid"
+        ));
+    }
+    match state.shift.restore(intent, kind, now) {
+        Some(request) => start_write(state, request, LogSource::System),
+        None => Vec::new(),
     }
 }
 

@@ -79,7 +79,6 @@ pub(super) fn on_write_finished(
     let Some(outcome) = state.shift.write_finished(result, now) else {
         return Vec::new();
     };
-    let verb = outcome.finished.kind.verb();
     let weights_moved = match &outcome.result {
         Ok(read_back) => *read_back != outcome.finished.expected,
         Err(PlatformError::Conflict { .. }) => true,
@@ -93,12 +92,24 @@ pub(super) fn on_write_finished(
         }
     }
     // A write whose answer was lost and that a re-read did not find applied may still land
-    // (AWS can apply a change after the client gave up on it): watch for it for a while.
-    state.unanswered_write = match &outcome.result {
-        Err(error) if error.outcome_unknown() => {
-            Some((outcome.finished.target, now.plus(UNANSWERED_WRITE_WATCH)))
+    // (AWS can apply a change after the client gave up on it): watch for it for a while. A
+    // later write that applied is the latest intent: the late copy must not undo it.
+    state.unanswered_write = match (&outcome.result, state.unanswered_write) {
+        (Err(error), _) if error.outcome_unknown() => Some(UnansweredWrite {
+            target: outcome.finished.target,
+            until: now.plus(UNANSWERED_WRITE_WATCH),
+            superseded_by: None,
+        }),
+        (Ok(read_back), Some(earlier))
+            if *read_back == outcome.finished.target && *read_back != earlier.target =>
+        {
+            Some(UnansweredWrite {
+                superseded_by: Some((*read_back, outcome.finished.kind)),
+                ..earlier
+            })
         }
-        _ => None,
+        (Ok(_), _) => None,
+        (Err(_), earlier) => earlier,
     };
     match &outcome.result {
         Err(PlatformError::Locked { holder }) => state.locked_by = Some(holder.clone()),
@@ -112,16 +123,7 @@ pub(super) fn on_write_finished(
     ) {
         state.weights_read_at = Some(now);
     }
-    let (result, reason) = match &outcome.result {
-        Ok(read_back) if *read_back == outcome.finished.target => (AuditResult::Applied, None),
-        Ok(read_back) => (AuditResult::Failed, Some(format!("read back {read_back}"))),
-        Err(
-            error @ (PlatformError::Conflict { .. }
-            | PlatformError::Locked { .. }
-            | PlatformError::Refused { .. }),
-        ) => (AuditResult::Refused, Some(error.to_string())),
-        Err(error) => (AuditResult::Failed, Some(error.to_string())),
-    };
+    let judged = crate::shift::judge(&outcome.finished, &outcome.result);
     let finished = outcome.finished;
     // The line says what the write was decided on, not the evidence since its read-back.
     let grounds = state.write_grounds.take();
@@ -138,8 +140,8 @@ pub(super) fn on_write_finished(
         state,
         finished.kind.verb(),
         (finished.expected, finished.target),
-        result,
-        reason.or(why),
+        judged.audit,
+        judged.reason.clone().or(why),
         evidence,
     );
     if let Some(plan) = state.plan.as_mut() {
@@ -165,13 +167,9 @@ pub(super) fn on_write_finished(
             Err(_) => {}
         }
     }
+    state.note(judged.level, LogSource::System, judged.words.clone());
     match &outcome.result {
-        Ok(read_back) if *read_back == outcome.finished.target => {
-            state.note(
-                LogLevel::Info,
-                LogSource::System,
-                format!("{verb}: read back {read_back}"),
-            );
+        Ok(read_back) if judged.meaning == Meaning::Applied => {
             let stickiness = state
                 .observation
                 .as_ref()
@@ -188,27 +186,8 @@ pub(super) fn on_write_finished(
                 state.flash(LogLevel::Warn, format!("rolled back: {line}"));
             }
         }
-        Ok(read_back) => {
-            let mismatch = PlatformError::ReadBackMismatch {
-                written: outcome.finished.target,
-                read_back: *read_back,
-            };
-            state.note(
-                LogLevel::Error,
-                LogSource::System,
-                format!("{verb}: {mismatch}"),
-            );
-            state.flash(LogLevel::Error, mismatch.to_string());
-        }
-        Err(error) => {
-            let level = if matches!(error, PlatformError::Conflict { .. }) {
-                LogLevel::Warn
-            } else {
-                LogLevel::Error
-            };
-            state.note(level, LogSource::System, format!("{verb} failed: {error}"));
-            state.flash(level, format!("{verb} failed: {error}"));
-        }
+        _ if judged.meaning == Meaning::Applied => {}
+        _ => state.flash(judged.level, judged.words.clone()),
     }
     if finished.kind == WriteKind::Rollback {
         schedule_rollback_retry(state, &outcome.result);

@@ -8,12 +8,13 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
     AlarmType, Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, StateValue,
+    StatusCode,
 };
 
 use super::errors::from_sdk;
 use crate::domain::{
-    AlarmState, AlarmStatus, Color, CustomMetric, CustomSeries, MetricBucket, MetricSource,
-    MetricsSnapshot, Placeholders, SideMetrics, Timestamp,
+    AlarmState, AlarmStatus, Color, CustomMetric, CustomSeries, MetricBucket, MetricRow,
+    MetricSource, MetricsSnapshot, Placeholders, SideMetrics, Timestamp,
 };
 use crate::platform::PlatformError;
 
@@ -48,6 +49,20 @@ impl Series {
             Series::ConnErrors => ("TargetConnectionErrorCount", "Sum"),
             Series::LatencyAvg => ("TargetResponseTime", "Average"),
             Series::LatencyP99 => ("TargetResponseTime", "p99"),
+        }
+    }
+
+    /// The rows of the evidence this series feeds: requests are the denominator of them all.
+    fn rows(self) -> &'static [MetricRow] {
+        match self {
+            Series::Requests => &[
+                MetricRow::Errors,
+                MetricRow::Latency,
+                MetricRow::LoadBalancer,
+            ],
+            Series::Errors => &[MetricRow::Errors],
+            Series::ConnErrors => &[MetricRow::LoadBalancer],
+            Series::LatencyAvg | Series::LatencyP99 => &[MetricRow::Latency],
         }
     }
 
@@ -179,8 +194,14 @@ fn points(result: &MetricDataResult) -> impl Iterator<Item = (Timestamp, f64)> +
 
 /// Folds the query results into one-minute buckets per side. A minute without a
 /// `RequestCount` datapoint had no requests and gets no bucket, as CloudWatch means it.
-/// `custom` names the custom metrics in the order their queries were made.
-pub fn snapshot(results: &[MetricDataResult], custom: &[String]) -> MetricsSnapshot {
+/// `custom` names the custom metrics in the order their queries were made; `failed` holds the
+/// queries whose own call failed (a Metrics Insights query is a call of its own), by id.
+/// A series CloudWatch did not answer `Complete` makes its row stale, never zero.
+pub fn snapshot(
+    results: &[MetricDataResult],
+    custom: &[String],
+    failed: &BTreeMap<String, String>,
+) -> MetricsSnapshot {
     let mut snapshot = MetricsSnapshot::default();
     for color in Color::BOTH {
         let series = |s: Series| -> BTreeMap<Timestamp, f64> {
@@ -212,6 +233,23 @@ pub fn snapshot(results: &[MetricDataResult], custom: &[String]) -> MetricsSnaps
             Color::Blue => &mut snapshot.blue,
             Color::Green => &mut snapshot.green,
         } = SideMetrics { buckets };
+        for series in Series::ALL {
+            let id = query_id(color, series);
+            if let Some(problem) = series_problem(results, &id) {
+                for row in series.rows() {
+                    snapshot
+                        .incomplete
+                        .entry(*row)
+                        .or_insert_with(|| format!("{id}: {problem}"));
+                }
+            }
+        }
+    }
+    if let Some(problem) = series_problem(results, ELB_5XX_ID) {
+        snapshot
+            .incomplete
+            .entry(MetricRow::LoadBalancer)
+            .or_insert_with(|| format!("{ELB_5XX_ID}: {problem}"));
     }
     let mut elb: Vec<(Timestamp, f64)> = results
         .iter()
@@ -234,14 +272,75 @@ pub fn snapshot(results: &[MetricDataResult], custom: &[String]) -> MetricsSnaps
                     .collect();
                 minutes.into_iter().collect()
             };
+            let problem = Color::BOTH.into_iter().find_map(|color| {
+                let id = custom_id(index, color);
+                let problem = failed
+                    .get(&id)
+                    .cloned()
+                    .or_else(|| series_problem(results, &id))?;
+                Some(format!("{} side: {problem}", color.name()))
+            });
             CustomSeries {
                 name: name.clone(),
                 blue: side(Color::Blue),
                 green: side(Color::Green),
+                problem,
             }
         })
         .collect();
     snapshot
+}
+
+/// What makes the series of query `id` unfit to judge by: several series under the one id (a
+/// `SEARCH()` or `GROUP BY`), or an answer other than `Complete` on its last page
+/// (`PartialData`, `InternalError`, `Forbidden`), with CloudWatch's own messages.
+fn series_problem(results: &[MetricDataResult], id: &str) -> Option<String> {
+    let of_id: Vec<&MetricDataResult> = results.iter().filter(|r| r.id() == Some(id)).collect();
+    let labels: std::collections::BTreeSet<&str> =
+        of_id.iter().map(|r| r.label().unwrap_or("")).collect();
+    if labels.len() > 1 {
+        let some: Vec<&str> = labels.iter().take(3).copied().collect();
+        return Some(format!(
+            "returns {} series ({}…), where one number per side is needed: wrap it in SUM() or \
+             MAX()",
+            labels.len(),
+            some.join(", ")
+        ));
+    }
+    let last = of_id.last()?;
+    match last.status_code() {
+        None | Some(StatusCode::Complete) => None,
+        Some(status) => {
+            let messages: Vec<String> = last
+                .messages()
+                .iter()
+                .map(|m| {
+                    [m.code(), m.value()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(": ")
+                })
+                .filter(|m| !m.is_empty())
+                .collect();
+            let said = if messages.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", messages.join("; "))
+            };
+            Some(format!("CloudWatch answered {}{said}", status.as_str()))
+        }
+    }
+}
+
+/// Whether a query is a Metrics Insights `SELECT`: CloudWatch takes one such query per
+/// `GetMetricData` request.
+fn is_insights(query: &MetricDataQuery) -> bool {
+    query.expression().is_some_and(|e| {
+        e.trim_start()
+            .get(..6)
+            .is_some_and(|word| word.eq_ignore_ascii_case("SELECT"))
+    })
 }
 
 /// What one refresh asks CloudWatch: the queries, the custom metrics' names in their order,
@@ -297,19 +396,18 @@ async fn alarms(client: &Client, names: &[String]) -> Result<Vec<AlarmStatus>, P
     }
 }
 
-pub async fn fetch(
+/// One `GetMetricData` request of `queries`, every page of it.
+async fn get_metric_data(
     client: &Client,
-    watch: &Watch,
-    now: Timestamp,
-) -> Result<MetricsSnapshot, PlatformError> {
-    let end = now.plus(Duration::from_secs(60)).floor_minute();
-    let start = Timestamp(end.0.saturating_sub(HISTORY.as_millis() as u64));
+    queries: Vec<MetricDataQuery>,
+    (start, end): (Timestamp, Timestamp),
+) -> Result<Vec<MetricDataResult>, PlatformError> {
     let mut results = Vec::new();
     let mut next_token = None;
     loop {
         let out = client
             .get_metric_data()
-            .set_metric_data_queries(Some(watch.queries.clone()))
+            .set_metric_data_queries(Some(queries.clone()))
             .start_time(DateTime::from_millis(start.0 as i64))
             .end_time(DateTime::from_millis(end.0 as i64))
             .set_next_token(next_token)
@@ -318,14 +416,60 @@ pub async fn fetch(
             .map_err(|e| from_sdk("GetMetricData", e))?;
         results.extend(out.metric_data_results().iter().cloned());
         next_token = out.next_token().map(str::to_string);
-        // Thirty minutes of a few dozen series fit one page; a token means CloudWatch split it.
         if next_token.is_none() {
-            break;
+            return Ok(results);
         }
     }
-    let mut snapshot = snapshot(&results, &watch.custom);
-    if !watch.alarms.is_empty() {
-        snapshot.alarms = alarms(client, &watch.alarms).await?;
+}
+
+/// One refresh: the load balancer's series and every plain custom query in one
+/// `GetMetricData`, each Metrics Insights query in a request of its own (CloudWatch allows one
+/// a request), all at once; the alarms in one `DescribeAlarms`. The load balancer's call
+/// failing fails the refresh; a custom query's call or the alarms failing make only their
+/// own rows stale.
+pub async fn fetch(
+    client: &Client,
+    watch: &Watch,
+    now: Timestamp,
+) -> Result<MetricsSnapshot, PlatformError> {
+    let end = now.plus(Duration::from_secs(60)).floor_minute();
+    let span = (
+        Timestamp(end.0.saturating_sub(HISTORY.as_millis() as u64)),
+        end,
+    );
+    let (insights, together): (Vec<MetricDataQuery>, Vec<MetricDataQuery>) =
+        watch.queries.iter().cloned().partition(is_insights);
+    let alone = futures::future::join_all(insights.into_iter().map(|query| async move {
+        let id = query.id().unwrap_or_default().to_string();
+        (id, get_metric_data(client, vec![query], span).await)
+    }));
+    let alarms = async {
+        if watch.alarms.is_empty() {
+            Ok(Vec::new())
+        } else {
+            alarms(client, &watch.alarms).await
+        }
+    };
+    let (together, alone, alarms) =
+        tokio::join!(get_metric_data(client, together, span), alone, alarms);
+    let mut results = together?;
+    let mut failed = BTreeMap::new();
+    for (id, answer) in alone {
+        match answer {
+            Ok(answer) => results.extend(answer),
+            Err(error) => {
+                failed.insert(id, error.to_string());
+            }
+        }
+    }
+    let mut snapshot = snapshot(&results, &watch.custom, &failed);
+    match alarms {
+        Ok(alarms) => snapshot.alarms = alarms,
+        Err(error) => {
+            snapshot
+                .incomplete
+                .insert(MetricRow::Alarms, error.to_string());
+        }
     }
     Ok(snapshot)
 }
@@ -422,6 +566,67 @@ mod tests {
     }
 
     #[test]
+    fn a_series_cloudwatch_did_not_answer_whole_makes_its_rows_stale_not_zero() {
+        let failed = MetricDataResult::builder()
+            .id("green_errors")
+            .status_code(StatusCode::InternalError)
+            .messages(
+                aws_sdk_cloudwatch::types::MessageData::builder()
+                    .code("InternalError")
+                    .value("try again")
+                    .build(),
+            )
+            .build();
+        let results = [result("green_requests", &[(120, 300.0)]), failed];
+        let snap = snapshot(&results, &[], &BTreeMap::new());
+        let errors = snap.incomplete.get(&MetricRow::Errors).expect("errors row");
+        assert!(
+            errors.contains("green_errors") && errors.contains("InternalError: try again"),
+            "{errors}"
+        );
+        assert!(
+            !snap.incomplete.contains_key(&MetricRow::Latency),
+            "the other rows stand"
+        );
+    }
+
+    #[test]
+    fn a_custom_query_with_several_series_or_a_failed_call_is_a_stale_row_with_the_fix() {
+        let labelled = |label: &str| {
+            MetricDataResult::builder()
+                .id("custom0_green")
+                .label(label)
+                .status_code(StatusCode::Complete)
+                .build()
+        };
+        let results = [labelled("a"), labelled("b")];
+        let snap = snapshot(&results, &["queue".into()], &BTreeMap::new());
+        let problem = snap.custom[0].problem.as_deref().expect("a problem");
+        assert!(
+            problem.contains("2 series") && problem.contains("SUM() or MAX()"),
+            "{problem}"
+        );
+        let failed = BTreeMap::from([(
+            "custom0_blue".to_string(),
+            "GetMetricData: ValidationError: bad query".to_string(),
+        )]);
+        let snap = snapshot(&[], &["queue".into()], &failed);
+        assert_eq!(
+            snap.custom[0].problem.as_deref(),
+            Some("blue side: GetMetricData: ValidationError: bad query")
+        );
+    }
+
+    #[test]
+    fn metrics_insights_queries_are_told_apart() {
+        let expression = |text: &str| MetricDataQuery::builder().id("q").expression(text).build();
+        assert!(is_insights(&expression("SELECT SUM(x) FROM s")));
+        assert!(is_insights(&expression("  select max(x) from s")));
+        assert!(!is_insights(&expression("SEARCH('{shop} x', 'Sum')")));
+        assert!(!is_insights(&expression("m1 / m2")));
+    }
+
+    #[test]
     fn results_fold_into_buckets_with_latency_in_ms() {
         let results = [
             result("blue_requests", &[(120, 600.0), (60, 500.0)]),
@@ -432,7 +637,7 @@ mod tests {
             result("blue_conn_errors", &[(120, 3.0)]),
             result("custom0_green", &[(120, 7.5), (60, 1.0)]),
         ];
-        let snap = snapshot(&results, &["queue".to_string()]);
+        let snap = snapshot(&results, &["queue".to_string()], &BTreeMap::new());
         assert_eq!(snap.blue.buckets.len(), 2);
         let newest = snap.blue.newest().expect("a bucket");
         assert_eq!(newest.start, Timestamp::from_secs(120));

@@ -10,6 +10,9 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 
 use super::errors::from_sdk;
+
+/// The largest page ELBv2's Describe calls return (`PageSize` 1–400): the fewest calls.
+const MAX_PAGE_SIZE: i32 = 400;
 use super::estate::TrafficTarget;
 use crate::domain::{TargetHealth, Weights};
 use crate::platform::PlatformError;
@@ -238,42 +241,48 @@ impl Route {
     }
 }
 
-/// The load balancers each target group is behind (`DescribeTargetGroups`, by ARN: one call).
+/// The load balancers each target group is behind (`DescribeTargetGroups`, by ARN), every
+/// page of the answer.
 pub async fn load_balancers_of(
     client: &Client,
     target_group_arns: &[&str],
 ) -> Result<HashMap<String, Vec<String>>, PlatformError> {
-    let out = client
+    let mut found = HashMap::new();
+    let mut pages = client
         .describe_target_groups()
         .set_target_group_arns(Some(
             target_group_arns.iter().map(|a| a.to_string()).collect(),
         ))
-        .send()
-        .await
-        .map_err(|e| from_sdk("DescribeTargetGroups", e))?;
-    Ok(out
-        .target_groups()
-        .iter()
-        .filter_map(|g| {
-            Some((
-                g.target_group_arn()?.to_string(),
-                g.load_balancer_arns().to_vec(),
-            ))
-        })
-        .collect())
+        .page_size(MAX_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("DescribeTargetGroups", e))?;
+        for group in page.target_groups() {
+            if let Some(arn) = group.target_group_arn() {
+                found.insert(arn.to_string(), group.load_balancer_arns().to_vec());
+            }
+        }
+    }
+    Ok(found)
 }
 
-/// Every listener's rules (default actions included) on the load balancer: one
-/// `DescribeListeners` and one `DescribeRules` per listener.
+/// Every listener's rules (default actions included) on the load balancer, every page of
+/// each: a shared ALB may hold more rules than one page (AWS answers `NextMarker`).
 pub async fn routes(client: &Client, load_balancer_arn: &str) -> Result<Vec<Route>, PlatformError> {
-    let listeners = client
+    let mut listeners = Vec::new();
+    let mut pages = client
         .describe_listeners()
         .load_balancer_arn(load_balancer_arn)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DescribeListeners", e))?;
+        .page_size(MAX_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("DescribeListeners", e))?;
+        listeners.extend(page.listeners().iter().cloned());
+    }
     let mut routes = Vec::new();
-    for listener in listeners.listeners() {
+    for listener in &listeners {
         let Some(listener_arn) = listener.listener_arn() else {
             continue;
         };
@@ -282,21 +291,24 @@ pub async fn routes(client: &Client, load_balancer_arn: &str) -> Result<Vec<Rout
             listener.protocol().map_or("?", |p| p.as_str()),
             listener.port().unwrap_or_default()
         );
-        let rules = client
+        let mut pages = client
             .describe_rules()
             .listener_arn(listener_arn)
-            .send()
-            .await
-            .map_err(|e| from_sdk("DescribeRules", e))?;
-        for rule in rules.rules() {
-            routes.push(Route {
-                rule_arn: rule.rule_arn().unwrap_or_default().to_string(),
-                listener_arn: listener_arn.to_string(),
-                listener: name.clone(),
-                is_default: rule.is_default() == Some(true),
-                priority: rule.priority().unwrap_or("?").to_string(),
-                actions: rule.actions().to_vec(),
-            });
+            .page_size(MAX_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| from_sdk("DescribeRules", e))?;
+            for rule in page.rules() {
+                routes.push(Route {
+                    rule_arn: rule.rule_arn().unwrap_or_default().to_string(),
+                    listener_arn: listener_arn.to_string(),
+                    listener: name.clone(),
+                    is_default: rule.is_default() == Some(true),
+                    priority: rule.priority().unwrap_or("?").to_string(),
+                    actions: rule.actions().to_vec(),
+                });
+            }
         }
     }
     Ok(routes)
@@ -359,16 +371,25 @@ pub async fn read_actions(
     }
 }
 
+/// Writes the actions once: the SDK's own retries are off for this call. A retried write is a
+/// copy cutover does not know about, which can land after a later write (a rollback) and
+/// undo it; cutover retries itself, reading the weights before every attempt.
 pub async fn write_actions(
     client: &Client,
     target: &TrafficTarget,
     actions: Vec<Action>,
 ) -> Result<(), PlatformError> {
+    let once = || {
+        aws_sdk_elasticloadbalancingv2::config::Builder::default()
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+    };
     match target {
         TrafficTarget::Listener(arn) => client
             .modify_listener()
             .listener_arn(arn)
             .set_default_actions(Some(actions))
+            .customize()
+            .config_override(once())
             .send()
             .await
             .map(|_| ())
@@ -377,6 +398,8 @@ pub async fn write_actions(
             .modify_rule()
             .rule_arn(arn)
             .set_actions(Some(actions))
+            .customize()
+            .config_override(once())
             .send()
             .await
             .map(|_| ())

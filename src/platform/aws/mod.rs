@@ -43,8 +43,12 @@ use crate::domain::{ConfigError, Failure};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
-/// The SDK's standard retry mode backs off with jitter on throttling and transient errors.
+/// The SDK's standard retry mode backs off with jitter on throttling and transient errors
+/// (reads only: the weights write is sent once, see `elbv2::write_actions`).
 const MAX_ATTEMPTS: u32 = 3;
+/// How long a write's read-back keeps trying while the read fails for a passing reason.
+const READ_BACK_DEADLINE: Duration = Duration::from_secs(20);
+const READ_BACK_FIRST_WAIT: Duration = Duration::from_millis(250);
 
 pub struct AwsPlatform {
     estate: Estate,
@@ -97,6 +101,15 @@ pub async fn sdk_config(
             ))
         })?;
         loader = loader.profile_name(profile);
+    } else if let Some(profile) = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()) {
+        // The SDK takes keys in the environment before AWS_PROFILE: a misspelt one would be
+        // passed over in silence and the writes made as someone else.
+        profile::check_exists(&profile).map_err(|message| {
+            bad_input(format!(
+                "profile '{profile}' (AWS_PROFILE in the environment): {message}; unset \
+                 AWS_PROFILE or name an existing profile"
+            ))
+        })?;
     }
     if let Some(region) = aws.region.as_deref().or(fallback_region) {
         loader = loader.region(Region::new(region.to_string()));
@@ -395,10 +408,9 @@ impl AwsPlatform {
         Ok(())
     }
 
-    /// The compare-and-set write itself, once the lock question is settled. A write whose
-    /// answer is lost (a timeout, a dropped connection, a server error) is resolved by reading
-    /// again, not guessed: at the target it was applied (the note says the answer was lost),
-    /// at the old split it failed, anywhere else someone else wrote.
+    /// The compare-and-set write itself, once the lock question is settled. Whatever the
+    /// write answered, the weights are read back before anything is decided, so what the
+    /// write did is never guessed: see [`resolve_write`].
     async fn compare_and_write(
         &self,
         expected: Weights,
@@ -422,34 +434,37 @@ impl AwsPlatform {
             code: None,
             message: e.to_string(),
         })?;
-        let mut note = None;
-        if let Err(error) = elbv2::write_actions(&self.elb, &self.estate.traffic, rewritten).await {
-            if !error.outcome_unknown() {
+        let written = elbv2::write_actions(&self.elb, &self.estate.traffic, rewritten).await;
+        if let Err(error) = &written {
+            tracing::warn!("{error}: reading the weights again to learn what happened");
+        }
+        let read_back = self.read_back_patiently().await;
+        resolve_write(expected, target, written, read_back)
+    }
+
+    /// The weights after a write. A read that fails for a passing reason (throttling, an
+    /// endpoint that does not answer) is tried again with backoff up to
+    /// [`READ_BACK_DEADLINE`]: a write whose effect is unknown must not be called failed
+    /// because one read was throttled.
+    async fn read_back_patiently(&self) -> Result<Weights, PlatformError> {
+        let deadline = tokio::time::Instant::now() + READ_BACK_DEADLINE;
+        let mut attempt = 0;
+        loop {
+            let error = match self.read_weights().await {
+                Ok(weights) => return Ok(weights),
+                Err(error) => error,
+            };
+            let now = tokio::time::Instant::now();
+            if !error.is_transient() || now >= deadline {
                 return Err(error);
             }
-            tracing::warn!("{error}: reading the weights again to learn what happened");
-            match self.read_weights().await {
-                Ok(now) if now == target => {
-                    note = Some(format!("answer lost ({error}); read back {now}: applied"));
-                }
-                Ok(now) if now == expected => return Err(error),
-                Ok(now) => {
-                    return Err(PlatformError::Conflict {
-                        expected,
-                        actual: now,
-                    });
-                }
-                Err(_) => return Err(error),
-            }
+            attempt += 1;
+            let wait = READ_BACK_FIRST_WAIT
+                .saturating_mul(1 << attempt.min(5))
+                .min(deadline - now);
+            tracing::warn!("reading the weights back: {error}; again in {wait:?}");
+            tokio::time::sleep(wait).await;
         }
-        let read_back = self.read_weights().await?;
-        if read_back != target {
-            return Err(PlatformError::ReadBackMismatch {
-                written: target,
-                read_back,
-            });
-        }
-        Ok((read_back, note))
     }
 
     /// Deploys `image` to the idle side (the one at 0%): a new task definition revision with
@@ -707,6 +722,47 @@ impl AwsPlatform {
     }
 }
 
+/// What a write did, from what it answered and what was read back after it:
+/// - read back at the target: applied (with a note when the answer was an error: it was lost);
+/// - at the weights it was based on: not applied, the write's own error says why;
+/// - anywhere else: someone else wrote meanwhile (changed outside cutover);
+/// - nothing could be read back: applied if AWS answered the write, not applied if AWS refused
+///   it with an error code, and otherwise **unknown** — never called failed.
+fn resolve_write(
+    expected: Weights,
+    target: Weights,
+    written: Result<(), PlatformError>,
+    read_back: Result<Weights, PlatformError>,
+) -> Result<(Weights, Option<String>), PlatformError> {
+    match (written, read_back) {
+        (Ok(()), Ok(now)) if now == target => Ok((now, None)),
+        (Ok(()), Ok(now)) => Err(PlatformError::ReadBackMismatch {
+            written: target,
+            read_back: now,
+        }),
+        (Ok(()), Err(read_error)) => Ok((
+            target,
+            Some(format!(
+                "AWS answered the write; reading it back failed ({read_error})"
+            )),
+        )),
+        (Err(error), Ok(now)) if now == target => Ok((
+            now,
+            Some(format!("answer lost ({error}); read back {now}: applied")),
+        )),
+        (Err(error), Ok(now)) if now == expected => Err(error),
+        (Err(_), Ok(now)) => Err(PlatformError::Conflict {
+            expected,
+            actual: now,
+        }),
+        (Err(error), Err(_)) if error.refused_by_aws() => Err(error),
+        (Err(error), Err(read_error)) => Err(PlatformError::OutcomeUnknown {
+            target,
+            error: format!("{error}; reading back: {read_error}"),
+        }),
+    }
+}
+
 /// Whether an error's message names `word` in quotes (`service 'shop-green' not found`).
 fn message_names(error: &PlatformError, word: &str) -> bool {
     matches!(error, PlatformError::Api { message, .. } if message.contains(&format!("'{word}'")))
@@ -814,6 +870,10 @@ impl Platform for AwsPlatform {
         self.refresh_lock_if_due().await;
         let (services, actions) = tokio::join!(self.services(), self.read_actions());
         self.observation(&services?, &actions?).await
+    }
+
+    async fn weights(&self) -> Result<Weights, PlatformError> {
+        self.read_weights().await
     }
 
     async fn scale_idle(&self, desired: u32) -> Result<ScaleReport, PlatformError> {
@@ -950,5 +1010,93 @@ impl Platform for AwsPlatform {
         let (weights, lost) = self.compare_and_write(expected, target).await?;
         notes.extend(lost);
         Ok(WriteReport { weights, notes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(green: u8) -> Weights {
+        Weights::with_green(green)
+    }
+
+    fn unreachable() -> PlatformError {
+        PlatformError::Unreachable {
+            operation: "ModifyRule".into(),
+            message: "timed out".into(),
+        }
+    }
+
+    fn throttled(operation: &str) -> PlatformError {
+        PlatformError::Throttled {
+            operation: operation.into(),
+        }
+    }
+
+    #[test]
+    fn what_a_write_did_is_read_back_never_guessed() {
+        let (from, to) = (w(50), w(60));
+        assert_eq!(resolve_write(from, to, Ok(()), Ok(to)), Ok((to, None)));
+        let (weights, note) = resolve_write(from, to, Err(unreachable()), Ok(to)).expect("applied");
+        assert_eq!(weights, to);
+        assert!(note.is_some_and(|n| n.contains("answer lost")));
+        assert_eq!(
+            resolve_write(from, to, Err(unreachable()), Ok(from)),
+            Err(unreachable()),
+            "at the old split: not applied, the write's own error says why"
+        );
+        assert_eq!(
+            resolve_write(from, to, Err(unreachable()), Ok(w(30))),
+            Err(PlatformError::Conflict {
+                expected: from,
+                actual: w(30)
+            })
+        );
+        assert_eq!(
+            resolve_write(from, to, Ok(()), Ok(w(30))),
+            Err(PlatformError::ReadBackMismatch {
+                written: to,
+                read_back: w(30)
+            })
+        );
+    }
+
+    #[test]
+    fn a_write_that_cannot_be_read_back_is_applied_refused_or_unknown_never_failed() {
+        let (from, to) = (w(50), w(60));
+        // AWS answered the write: it applied, whatever the read-back could not say.
+        let (weights, note) =
+            resolve_write(from, to, Ok(()), Err(throttled("DescribeRules"))).expect("applied");
+        assert_eq!(weights, to);
+        assert!(note.is_some_and(|n| n.contains("reading it back failed")));
+        // AWS refused it with a code: not applied.
+        let denied = PlatformError::Api {
+            operation: "ModifyRule".into(),
+            code: Some("AccessDenied".into()),
+            message: "no".into(),
+        };
+        assert_eq!(
+            resolve_write(
+                from,
+                to,
+                Err(denied.clone()),
+                Err(throttled("DescribeRules"))
+            ),
+            Err(denied)
+        );
+        // The answer was lost, and nothing could be read: unknown.
+        let dropped = PlatformError::Api {
+            operation: "ModifyRule".into(),
+            code: None,
+            message: "connection closed before message completed".into(),
+        };
+        for error in [unreachable(), dropped] {
+            let resolved = resolve_write(from, to, Err(error), Err(throttled("DescribeRules")));
+            assert!(
+                matches!(resolved, Err(PlatformError::OutcomeUnknown { target, .. }) if target == to),
+                "{resolved:?}"
+            );
+        }
     }
 }

@@ -239,6 +239,7 @@ impl World {
                 },
             }],
             custom: Vec::new(),
+            incomplete: Default::default(),
         }
     }
 

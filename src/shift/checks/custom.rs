@@ -52,6 +52,9 @@ pub fn check(metric: &CustomMetric, window: &Window) -> Check {
         .custom
         .iter()
         .find(|series| series.name == metric.name);
+    if let Some(problem) = series.and_then(|s| s.problem.as_deref()) {
+        return Check::new(kind, Verdict::Stale, problem.to_string());
+    }
     let value = |color| series.and_then(|s| mean(s.side(color), window.from, window.now));
     let Some(cand) = value(window.candidate) else {
         return Check::new(

@@ -11,7 +11,7 @@ pub mod load_balancer;
 use std::fmt;
 
 use super::evidence::{EvidenceSettings, SideEvidence, Verdict};
-use crate::domain::{Color, MetricsSnapshot, Timestamp};
+use crate::domain::{Color, MetricRow, MetricsSnapshot, Timestamp};
 
 /// What a row judges.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,17 @@ pub enum CheckKind {
 }
 
 impl CheckKind {
+    /// The CloudWatch data this row reads, where a read can answer it only in part.
+    pub fn metric_row(&self) -> Option<MetricRow> {
+        match self {
+            CheckKind::Errors => Some(MetricRow::Errors),
+            CheckKind::Latency => Some(MetricRow::Latency),
+            CheckKind::LoadBalancer => Some(MetricRow::LoadBalancer),
+            CheckKind::Alarms => Some(MetricRow::Alarms),
+            CheckKind::Health | CheckKind::Custom(_) => None,
+        }
+    }
+
     pub fn label(&self) -> &str {
         match self {
             CheckKind::Errors => "5xx",
