@@ -126,6 +126,10 @@ impl Auditor {
         }
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn line(&self, event: &AuditEvent) -> String {
         let line = AuditLine {
             time: rfc3339(event.at),
@@ -149,7 +153,7 @@ impl Auditor {
         if !self.remembers {
             return Vec::new();
         }
-        let text = match fs::read_to_string(&self.path) {
+        let text = match self.trail() {
             Ok(text) => text,
             Err(error) => {
                 tracing::warn!("reading the audit log {}: {error}", self.path.display());
@@ -163,18 +167,96 @@ impl Auditor {
             .collect()
     }
 
-    /// Appends one line; a failure is logged, never fatal: the write itself already happened.
-    pub fn record(&mut self, event: AuditEvent) {
+    /// Appends one line and flushes it to disk. A line that cannot be written is an error
+    /// the caller decides on: an attempt line that fails stops the write it announces (an
+    /// unaudited write is worse than none), except a rollback, which nothing blocks.
+    pub fn record(&mut self, event: AuditEvent) -> Result<(), String> {
         let line = self.line(&event);
         let written = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
-            .and_then(|mut f| writeln!(f, "{line}"));
-        if let Err(error) = written {
-            tracing::error!("writing the audit log {}: {error}", self.path.display());
+            .and_then(|mut f| {
+                writeln!(f, "{line}")?;
+                f.sync_data()
+            });
+        if event.result != AuditResult::Attempt {
+            self.session.push(event);
         }
-        self.session.push(event);
+        written.map_err(|error| {
+            let text = format!("writing the audit log {}: {error}", self.path.display());
+            tracing::error!("{text}");
+            text
+        })
+    }
+
+    /// The trail as written so far. Only a regular file is read back: an audit log sent to a
+    /// device (`/dev/null`, `/dev/full`) or a pipe has nothing to read, and a device that
+    /// answers forever would never end.
+    fn trail(&self) -> std::io::Result<String> {
+        if fs::metadata(&self.path)?.is_file() {
+            fs::read_to_string(&self.path)
+        } else {
+            Ok(String::new())
+        }
+    }
+
+    /// The last attempt on this listener or rule that the trail holds with nothing after it:
+    /// a process that ended (a crash, `kill -9`) between its call and the answer.
+    pub fn unanswered_attempt(&self) -> Option<serde_json::Value> {
+        let text = self.trail().ok()?;
+        let last = text
+            .lines()
+            .rev()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|line| line["target"].as_str() == Some(self.target.as_str()))?;
+        (last["result"] == "attempt").then_some(last)
+    }
+
+    /// Says what the weights read at start tell of an attempt that had no result, in the
+    /// trail and in the returned words: at its target it was applied, at its start it was
+    /// not, anywhere else it is unknown.
+    pub fn resolve_unanswered(
+        &mut self,
+        attempt: &serde_json::Value,
+        now: Weights,
+        at: Timestamp,
+    ) -> String {
+        let split = |w: Weights| SplitJson::from(w);
+        let same = |json: &serde_json::Value, w: Weights| {
+            let w = split(w);
+            json["blue"] == w.blue && json["green"] == w.green
+        };
+        let result = if same(&attempt["to"], now) {
+            AuditResult::Applied
+        } else if same(&attempt["from"], now) {
+            AuditResult::Failed
+        } else {
+            AuditResult::Unknown
+        };
+        let words = format!(
+            "the {} attempted at {} had no result (the process that made it ended first); the \
+             weights read now are {now}: {}",
+            attempt["action"].as_str().unwrap_or("write"),
+            attempt["time"].as_str().unwrap_or("?"),
+            match result {
+                AuditResult::Applied => "it was applied",
+                AuditResult::Failed => "it was not applied",
+                _ => "changed since, outcome unknown",
+            }
+        );
+        // Best effort: the trail was just read; the words reach the operator either way.
+        let _ = self.record(AuditEvent {
+            at,
+            action: "resolved".into(),
+            from: now,
+            to: now,
+            evidence: None,
+            result,
+            reason: Some(words.clone()),
+            rejected: None,
+        });
+        words
     }
 
     /// The session's decision record in markdown, if it made any write; returns its path.
@@ -293,9 +375,12 @@ mod tests {
         let mut here = Auditor::new(&path, "alice".into(), "arn:rule/a".into()).expect("auditor");
         let mut elsewhere =
             Auditor::new(&path, "bob".into(), "arn:rule/b".into()).expect("auditor");
-        here.record(rollback(Some(rejection("example/shop:1.7.0-bad"))));
-        here.record(rollback(None));
-        elsewhere.record(rollback(Some(rejection("example/cart:2.0.0"))));
+        here.record(rollback(Some(rejection("example/shop:1.7.0-bad"))))
+            .expect("written");
+        here.record(rollback(None)).expect("written");
+        elsewhere
+            .record(rollback(Some(rejection("example/cart:2.0.0"))))
+            .expect("written");
         fs::write(
             &path,
             fs::read_to_string(&path).expect("trail") + "not json\n",
@@ -309,5 +394,50 @@ mod tests {
         // The demo's world starts anew each run: it remembers nothing.
         assert_eq!(reader.for_demo().rejections(), vec![]);
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_attempt_with_no_result_after_it_is_found_and_resolved_by_the_weights_now() {
+        let dir = std::env::temp_dir().join(format!("cutover-attempt-{}", std::process::id()));
+        let path = dir.join("audit.jsonl");
+        let _ = fs::remove_file(&path);
+        let at = Timestamp::from_secs(1_795_763_109);
+        let mut auditor =
+            Auditor::new(&path, "alice".into(), "arn:rule/a".into()).expect("auditor");
+        let mut other = Auditor::new(&path, "bob".into(), "arn:rule/b".into()).expect("auditor");
+        let (from, to) = (Weights::with_green(10), Weights::with_green(25));
+        auditor
+            .record(AuditEvent::attempt(at, "plan step", from, to))
+            .expect("written");
+        // Another target's lines after it do not answer it.
+        other
+            .record(AuditEvent::attempt(at, "apply", from, to))
+            .expect("written");
+        let attempt = auditor.unanswered_attempt().expect("an unanswered attempt");
+        assert_eq!(attempt["action"], "plan step");
+        let words = auditor.resolve_unanswered(&attempt, to, at);
+        assert!(words.contains("it was applied"), "{words}");
+        assert_eq!(auditor.unanswered_attempt(), None, "resolved once");
+        assert!(
+            auditor.session.is_empty() || auditor.session.iter().all(|e| e.action == "resolved"),
+            "attempt lines are not decisions"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_log_that_cannot_be_written_says_so() {
+        // A full disk: the file opens, every write fails.
+        let mut auditor = Auditor::new(Path::new("/dev/full"), "alice".into(), "arn:rule".into())
+            .expect("/dev/full opens for appending");
+        let error = auditor
+            .record(AuditEvent::attempt(
+                Timestamp(0),
+                "apply",
+                Weights::ALL_BLUE,
+                Weights::with_green(10),
+            ))
+            .expect_err("a full disk refuses the line");
+        assert!(error.contains("/dev/full"), "{error}");
     }
 }

@@ -113,6 +113,40 @@ struct InFlight {
     queued_writes: VecDeque<WriteRequest>,
     /// Every platform call under way: owned by the loop, so none outlives it.
     tasks: JoinSet<()>,
+    /// Why the audit line just written ahead of a write failed, if it did.
+    unaudited: Option<String>,
+}
+
+/// Writes one audit line; the error, if it could not be written.
+fn record(audit: Option<&mut Auditor>, event: crate::domain::AuditEvent) -> Option<String> {
+    audit.and_then(|auditor| auditor.record(event).err())
+}
+
+/// Queues a write the core decided on, unless its attempt line could not be written: an
+/// unaudited write is worse than none, so it is answered as refused without a call. A
+/// rollback goes out all the same (nothing blocks a rollback), and says the audit failed.
+fn queue_write(request: WriteRequest, tx: &mpsc::UnboundedSender<Msg>, work: &mut InFlight) {
+    let Some(why) = work.unaudited.take() else {
+        work.queued_writes.push_back(request);
+        return;
+    };
+    let now = request.started;
+    if request.kind == crate::shift::WriteKind::Rollback {
+        let _ = tx.send(Msg::WriteNoted {
+            now,
+            note: format!("written without its audit line: {why}"),
+        });
+        work.queued_writes.push_back(request);
+        return;
+    }
+    let _ = tx.send(Msg::WriteFinished {
+        now,
+        result: Err(PlatformError::Refused {
+            reason: format!(
+                "the audit log cannot be written ({why}): nothing is written to AWS without it"
+            ),
+        }),
+    });
 }
 
 /// Runs `command` to its end; a signal (SIGTERM, SIGHUP, SIGINT) meanwhile gives it up to
@@ -204,6 +238,7 @@ where
         writing: false,
         queued_writes: VecDeque::new(),
         tasks: JoinSet::new(),
+        unaudited: None,
     };
 
     terminal.show(state).context("drawing the first frame")?;
@@ -258,9 +293,7 @@ where
             for command in update(state, msg) {
                 match command {
                     Command::Audit(event) => {
-                        if let Some(auditor) = audit.as_deref_mut() {
-                            auditor.record(event);
-                        }
+                        work.unaudited = record(audit.as_deref_mut(), event);
                     }
                     Command::Suspend => suspend(terminal, state)?,
                     command => execute(command, &platform, &tx, &mut work, state),
@@ -321,11 +354,9 @@ where
             for command in update(state, msg) {
                 match command {
                     // A rollback queued behind the write still goes out: nothing blocks it.
-                    Command::Write(request) => work.queued_writes.push_back(request),
+                    Command::Write(request) => queue_write(request, &tx, &mut work),
                     Command::Audit(event) => {
-                        if let Some(auditor) = audit.as_deref_mut() {
-                            auditor.record(event);
-                        }
+                        work.unaudited = record(audit.as_deref_mut(), event);
                     }
                     _ => {}
                 }
@@ -415,7 +446,7 @@ fn execute<P: Platform>(
 ) {
     match command {
         Command::Write(request) => {
-            work.queued_writes.push_back(request);
+            queue_write(request, tx, work);
             start_next_write(platform, tx, work);
         }
         Command::RefreshState => {

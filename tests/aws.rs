@@ -1209,12 +1209,13 @@ fn headless_attempts_are_audited_with_the_caller_identity() {
         .code(),
         Some(3)
     );
-    let lines: Vec<Value> = std::fs::read_to_string(&audit)
-        .expect("the audit log")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON"))
-        .collect();
+    let lines = audit_lines(&audit);
     assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(
+        attempt_lines(&audit).len(),
+        1,
+        "the applied write was announced ahead; the refused one never went out"
+    );
     let rule = estate.rule_arn.clone().expect("rule");
     assert_eq!(lines[0]["target"].as_str(), Some(rule.as_str()));
     assert!(
@@ -1980,8 +1981,24 @@ fn an_external_deployment_controller_is_another_owner() {
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
 }
 
-/// The audit log's lines, parsed.
+/// The audit log's lines with a result, parsed (the lines written ahead of each write,
+/// `"result": "attempt"`, are in [`attempt_lines`]).
 fn audit_lines(path: &str) -> Vec<Value> {
+    every_audit_line(path)
+        .into_iter()
+        .filter(|l| l["result"] != "attempt")
+        .collect()
+}
+
+/// The lines written and flushed ahead of each weights write.
+fn attempt_lines(path: &str) -> Vec<Value> {
+    every_audit_line(path)
+        .into_iter()
+        .filter(|l| l["result"] == "attempt")
+        .collect()
+}
+
+fn every_audit_line(path: &str) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
@@ -3132,5 +3149,79 @@ async fn the_double_refuses_two_metrics_insights_queries_in_one_request() {
     assert!(
         format!("{}", aws_sdk_cloudwatch::error::DisplayErrorContext(&error))
             .contains("Maximum number of queries (1) exceeded")
+    );
+}
+
+#[tokio::test]
+async fn an_audit_log_that_cannot_be_written_stops_a_move_but_never_a_rollback() {
+    let estate = Estate::build(
+        "audit-full",
+        &["--rule", "--green-weight", "10", "--green-metrics", "ok"],
+    );
+    let rule = estate.rule_arn.clone().expect("rule");
+    // A full disk: the file opens, every write to it fails.
+    let output = headless(
+        "audit-full",
+        &estate.rule_config(),
+        &[
+            "shift",
+            "--green",
+            "20",
+            "--force",
+            "--audit-log",
+            "/dev/full",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the audit log cannot be written"),
+        "{}",
+        stderr(&output)
+    );
+    let elb = elb().await;
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 10);
+    let output = headless(
+        "audit-full",
+        &estate.rule_config(),
+        &["rollback", "--to", "blue", "--audit-log", "/dev/full"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("written without its audit line"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+}
+
+#[tokio::test]
+async fn an_attempt_a_dead_process_left_without_a_result_is_resolved_at_the_next_start() {
+    let estate = Estate::build("attempt-left", &["--rule", "--green-weight", "10"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let audit = format!("{}/attempt-left.audit.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    // What a process killed between its ModifyRule and the answer leaves: the line written
+    // ahead, and nothing after it. (The weights never moved: 90/10.)
+    let left = serde_json::json!({
+        "time": "2026-12-03T07:00:00Z", "actor": "alice", "action": "plan step",
+        "target": rule, "from": {"blue": 90, "green": 10}, "to": {"blue": 75, "green": 25},
+        "evidence": null, "result": "attempt", "reason": null,
+    });
+    std::fs::write(&audit, format!("{left}\n")).expect("a trail");
+    let output = headless(
+        "attempt-left",
+        &estate.rule_config(),
+        &["shift", "--green", "20", "--audit-log", &audit],
+    );
+    assert!(
+        stderr(&output).contains("the plan step attempted at 2026-12-03T07:00:00Z had no result")
+            && stderr(&output).contains("it was not applied"),
+        "{}",
+        stderr(&output)
+    );
+    let lines = audit_lines(&audit);
+    assert_eq!(
+        (lines[0]["action"].as_str(), lines[0]["result"].as_str()),
+        (Some("resolved"), Some("failed")),
+        "{lines:?}"
     );
 }

@@ -70,12 +70,18 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     let logged = std::fs::read_to_string(&log).expect("the log file was written");
     assert!(logged.contains("apply 100/0 → 90/10"), "{logged}");
     // Every write attempt is one JSON line; the session's writes leave a decision record.
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
-        .expect("the audit log was written")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let (attempts, lines): (Vec<serde_json::Value>, Vec<serde_json::Value>) =
+        std::fs::read_to_string(&audit)
+            .expect("the audit log was written")
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+            .partition(|l| l["result"] == "attempt");
     assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(
+        attempts.len(),
+        2,
+        "each write was announced ahead of its call: {attempts:?}"
+    );
     assert_eq!(
         (lines[0]["action"].as_str(), lines[0]["result"].as_str()),
         (Some("apply"), Some("applied"))

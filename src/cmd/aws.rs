@@ -69,9 +69,26 @@ pub async fn auditor(global: &GlobalArgs, platform: &AwsPlatform) -> Result<Audi
         .audit_log
         .clone()
         .unwrap_or_else(crate::audit::default_audit_path);
-    Ok(Auditor::new(
+    let mut auditor = Auditor::new(
         &path,
         platform.actor().await,
         platform.estate().traffic.arn().to_string(),
-    )?)
+    )?;
+    // A process that ended between a write and its answer (a crash, kill -9) left an attempt
+    // with no result: the weights read now say what became of it, before anything else writes.
+    if let Some(attempt) = auditor.unanswered_attempt() {
+        match platform.weights().await {
+            Ok(now) => {
+                let words = auditor.resolve_unanswered(&attempt, now, platform.now());
+                tracing::warn!("{words}");
+                eprintln!("cutover: {words}");
+            }
+            Err(error) => {
+                tracing::warn!(
+                    "an earlier attempt has no result, and reading the weights failed: {error}"
+                );
+            }
+        }
+    }
+    Ok(auditor)
 }

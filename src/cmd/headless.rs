@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use crate::app::Settings;
 use crate::audit::Auditor;
-use crate::domain::{AuditEvent, AuditResult, Color, Failure, Observation, PlatformError, Weights};
+use crate::domain::{
+    AuditEvent, AuditResult, Color, ConfigError, Failure, Observation, PlatformError, Weights,
+};
 use crate::platform::Platform;
 use crate::platform::read_only::ReadOnly;
 use crate::shift::plan::{OnBreach, PlanSpec};
@@ -180,7 +182,8 @@ pub(super) fn record_noted(
     } else {
         Some(outcome.message().to_string())
     };
-    auditor.record(AuditEvent {
+    // A line that cannot be written is logged by the auditor; the call it records is over.
+    let _ = auditor.record(AuditEvent {
         at: platform.now(),
         action: action.to_string(),
         from,
@@ -200,13 +203,36 @@ pub(super) fn record_noted(
 /// them (lock bypassed, answer lost).
 pub(super) async fn settle(
     platform: &impl Platform,
+    auditor: &mut Auditor,
     machine: &mut Shift,
     first: WriteRequest,
-) -> (anyhow::Result<WriteOutcome>, Vec<String>) {
+) -> (Result<WriteOutcome, Failure>, Vec<String>) {
     let mut request = first;
     let mut notes = Vec::new();
     let mut attempts = 1;
     loop {
+        // Written ahead: no attempt goes out unaudited (a rollback excepted: nothing blocks
+        // it), and one whose answer never comes leaves a trace for the next start.
+        let attempt = AuditEvent::attempt(
+            platform.now(),
+            request.kind.verb(),
+            request.expected,
+            request.target,
+        );
+        if let Err(why) = auditor.record(attempt) {
+            if request.kind != WriteKind::Rollback {
+                let failure = ConfigError {
+                    path: auditor.path().to_path_buf(),
+                    position: None,
+                    message: format!(
+                        "the audit log cannot be written ({why}): nothing is written to AWS \
+                         without it; name a file with --audit-log PATH"
+                    ),
+                };
+                return (Err(failure.into()), notes);
+            }
+            notes.push(format!("written without its audit line: {why}"));
+        }
         let result = platform
             .write_weights(request.expected, request.target, request.kind.intent())
             .await
@@ -230,7 +256,7 @@ pub(super) async fn settle(
         };
         let Some(outcome) = machine.write_finished(result, platform.now()) else {
             return (
-                Err(anyhow::anyhow!("no write was in flight to finish")),
+                Err(anyhow::anyhow!("no write was in flight to finish").into()),
                 notes,
             );
         };
@@ -373,10 +399,10 @@ pub(super) fn said(outcome: &WriteOutcome, notes: &[String]) -> Outcome {
 }
 
 /// How an attempt is audited: a call that failed is `failed`.
-pub(super) fn recorded(result: &anyhow::Result<Outcome>) -> Outcome {
+pub(super) fn recorded(result: &Result<Outcome, Failure>) -> Outcome {
     match result {
         Ok(outcome) => outcome.clone(),
-        Err(error) => Outcome::Failed(format!("{error:#}")),
+        Err(failure) => Outcome::Failed(format!("{:#}", failure.error())),
     }
 }
 

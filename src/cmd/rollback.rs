@@ -59,7 +59,7 @@ pub async fn rollback<P: Platform>(
             );
         }
     };
-    let (outcome, notes) = settle(&*platform, &mut machine, request).await;
+    let (outcome, notes) = settle(&*platform, &mut headless.auditor, &mut machine, request).await;
     platform.release_lock().await;
     let result = outcome.map(|o| match o.result {
         // The machine retried the rollback over every outside change it met: still another
@@ -89,7 +89,7 @@ pub async fn rollback<P: Platform>(
         &recorded,
         joined(&notes),
     );
-    Ok(result?)
+    result
 }
 
 /// The side a rollback goes to: the baseline the metrics show; without one, the side that

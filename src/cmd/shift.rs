@@ -71,7 +71,8 @@ pub async fn shift<P: Platform>(
                     )
                     .into());
                 };
-                let (outcome, notes) = settle(&*platform, &mut machine, request).await;
+                let (outcome, notes) =
+                    settle(&*platform, &mut headless.auditor, &mut machine, request).await;
                 platform.release_lock().await;
                 let result = outcome.map(|o| said(&o, &notes));
                 let recorded = recorded(&result);
@@ -83,7 +84,7 @@ pub async fn shift<P: Platform>(
                     &recorded,
                     joined(&notes),
                 );
-                return Ok(result?);
+                return result;
             }
         }
     };

@@ -22,9 +22,28 @@ pub struct AuditEvent {
     pub rejected: Option<Rejection>,
 }
 
+impl AuditEvent {
+    /// The line written ahead of a weights write: what is about to be sent.
+    pub fn attempt(at: Timestamp, action: &str, from: Weights, to: Weights) -> Self {
+        AuditEvent {
+            at,
+            action: action.to_string(),
+            from,
+            to,
+            evidence: None,
+            result: AuditResult::Attempt,
+            reason: None,
+            rejected: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuditResult {
+    /// Written and flushed before the call, so that a process that dies before the answer
+    /// leaves a trace: the line with the attempt's result follows it.
+    Attempt,
     Applied,
     Refused,
     Failed,

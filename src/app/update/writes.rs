@@ -67,7 +67,15 @@ pub(super) fn start_write(
             request.target
         ),
     );
-    vec![Command::Write(request)]
+    // Written ahead, and in this order: a write whose attempt line cannot be written is
+    // not made (a rollback excepted), and one that never gets an answer leaves a trace.
+    let attempt = AuditEvent::attempt(
+        state.now,
+        request.kind.verb(),
+        request.expected,
+        request.target,
+    );
+    vec![Command::Audit(attempt), Command::Write(request)]
 }
 
 pub(super) fn on_write_finished(
