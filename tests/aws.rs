@@ -1960,7 +1960,65 @@ async fn a_rollout_the_circuit_breaker_fails_ends_deploy_wait_at_once() {
         "{}",
         stderr(&output)
     );
+    // The deploy's line says what was changed; a second line says ECS rolled it back.
+    let lines = audit_lines(&format!(
+        "{}/audit-dep-fail.jsonl",
+        env!("CARGO_TARGET_TMPDIR")
+    ));
+    let rule = estate.rule_arn.clone().expect("rule");
+    let deploys: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["action"] == "deploy" && l["target"] == rule.as_str())
+        .collect();
+    assert_eq!(deploys.len(), 2, "{lines:?}");
+    assert_eq!(deploys[0]["result"], "applied");
+    assert_eq!(deploys[1]["result"], "failed");
+    assert!(
+        deploys[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("circuit breaker rolled it back")),
+        "{}",
+        deploys[1]
+    );
     assert_rule_intact(&elb().await, &estate).await;
+}
+
+#[test]
+fn deploy_wait_reads_the_deployments_not_a_first_answer_that_is_not_caught_up() {
+    let estate = Estate::build("dep-stale", &["--rule"]);
+    let (status, _) = support::moto::double_hook(
+        "POST",
+        &format!(
+            "/_double/ecs-stale-next-describe?cluster={}&service={}",
+            estate.clusters["green"], estate.services["green"]
+        ),
+    );
+    assert_eq!(status, 200);
+    let output = headless(
+        "dep-stale",
+        &estate.rule_config(),
+        &[
+            "deploy",
+            "--image",
+            "example/shop:1.6.0",
+            "--wait",
+            "--timeout",
+            "60",
+            "--refresh",
+            "1",
+        ],
+    );
+    assert_ne!(
+        output.status.code(),
+        Some(7),
+        "a first read that still shows the old revision is not a rollback: {}",
+        stderr(&output)
+    );
+    let lines = audit_lines(&format!(
+        "{}/audit-dep-stale.jsonl",
+        env!("CARGO_TARGET_TMPDIR")
+    ));
+    assert!(lines.iter().all(|l| l["result"] != "failed"), "{lines:?}");
 }
 
 #[test]

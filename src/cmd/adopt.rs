@@ -46,7 +46,16 @@ pub async fn adopt(
             "{summary} (--wait waits for the rollout)"
         ))),
         Some(timeout) => {
-            wait_for_rollout(global, &platform, &report, timeout, &summary, "steady").await
+            let waited = (&platform, &mut auditor);
+            wait_for_rollout(
+                global,
+                waited,
+                ("adopt", &report),
+                timeout,
+                &summary,
+                "steady",
+            )
+            .await
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::aws::connect;
 use super::headless::{Outcome, not_done, record_noted};
+use crate::audit::Auditor;
 use crate::cli::GlobalArgs;
 use crate::domain::{Failure, PlatformError};
 use crate::platform::aws::AwsPlatform;
@@ -65,8 +66,8 @@ pub async fn deploy(
     };
     wait_for_rollout(
         global,
-        &platform,
-        &report,
+        (&platform, &mut auditor),
+        ("deploy", &report),
         timeout,
         &summary,
         "ready to shift",
@@ -112,21 +113,34 @@ pub(super) async fn idle_side_busy(
 }
 
 /// Polls until `report.idle` runs `report.to` in full with healthy targets and a completed
-/// rollout, or the time is up.
+/// rollout, or the time is up. What became of the rollout is read from the service's
+/// deployments (see [`rollout_failure`]); a rollout ECS failed or rolled back gets an audit
+/// line of its own, `action` named, after the one that recorded the change.
 pub(super) async fn wait_for_rollout(
     global: &GlobalArgs,
-    platform: &AwsPlatform,
-    report: &crate::platform::DeployReport,
+    (platform, auditor): (&AwsPlatform, &mut Auditor),
+    (action, report): (&str, &crate::platform::DeployReport),
     timeout: std::time::Duration,
     summary: &str,
     done: &str,
 ) -> Result<Outcome, Failure> {
     let deadline = tokio::time::Instant::now() + timeout;
+    let mut seen = false;
     loop {
         if let Ok(observation) = platform.observe().await {
             let side = observation.side(report.idle);
-            if let Some(why) = rollout_failure(&side.service, report) {
-                return Ok(Outcome::RolloutFailed(format!("{summary}; {why}")));
+            if let Some(why) = rollout_failure(&side.service, report, &mut seen) {
+                let outcome = Outcome::RolloutFailed(format!("{summary}; {why}"));
+                let weights = observation.weights;
+                record_noted(
+                    auditor,
+                    platform,
+                    (action, weights, weights),
+                    None,
+                    &outcome,
+                    None,
+                );
+                return Ok(outcome);
             }
             let ready = side.service.task_definition == report.to
                 && side.service.rollout == crate::domain::RolloutState::Completed
@@ -151,30 +165,148 @@ pub(super) async fn wait_for_rollout(
     }
 }
 
-/// Rolls back to `baseline`, retrying when the weights change under it; never stopped by the
-/// lock (see [`Platform::write_weights`]). Returns the outcome and the platform's notes (lock
-/// bypassed, answer lost) for the audit line.
-/// Why a rollout cutover started has ended without reaching `report.to`, if it has: ECS marked
-/// it FAILED, or the service runs another revision again (the circuit breaker rolled it back).
-fn rollout_failure(
+/// Why a rollout cutover started has ended without reaching `report.to`, if it has, as the
+/// service's `deployments[]` tell it: the deployment of `report.to` is `FAILED` (and, when a
+/// deployment of another revision is primary, ECS's circuit breaker rolled it back), or it
+/// was seen and is gone (ECS replaced it). Right after `UpdateService` ECS may not list the
+/// new deployment yet (it is eventually consistent): not seen yet is not a failure. `seen`
+/// carries from one read to the next.
+pub fn rollout_failure(
     service: &crate::domain::ServiceStatus,
     report: &crate::platform::DeployReport,
+    seen: &mut bool,
 ) -> Option<String> {
-    let failed = match service.failed_tasks {
-        0 => String::new(),
-        n => format!(" ({n} tasks failed to start)"),
-    };
-    if service.task_definition != report.to {
-        return Some(format!(
-            "the rollout of {} failed{failed}: {} is back on {}, the revision it ran before \
-             (ECS's deployment circuit breaker rolled it back)",
-            report.to, report.idle, service.task_definition
-        ));
-    }
-    (service.rollout == crate::domain::RolloutState::Failed).then(|| {
+    let primary = service
+        .deployments
+        .iter()
+        .find(|d| d.status == "PRIMARY" && d.task_definition != report.to);
+    let rolled_back = |to: &str| {
         format!(
-            "the rollout of {} to {} failed{failed}: ECS marked it FAILED",
-            report.to, report.idle
+            "{} is back on {to}: ECS's deployment circuit breaker rolled it back",
+            report.idle
         )
-    })
+    };
+    match service
+        .deployments
+        .iter()
+        .find(|d| d.task_definition == report.to)
+    {
+        Some(ours) if ours.rollout == crate::domain::RolloutState::Failed => {
+            let failed = match ours.failed_tasks {
+                0 => String::new(),
+                n => format!(" ({n} tasks failed to start)"),
+            };
+            let then = primary.map_or_else(String::new, |p| {
+                format!("; {}", rolled_back(&p.task_definition))
+            });
+            Some(format!(
+                "the rollout of {} to {} failed{failed}: ECS marked it FAILED{then}",
+                report.to, report.idle
+            ))
+        }
+        Some(_) => {
+            *seen = true;
+            None
+        }
+        None if *seen => Some(format!(
+            "the deployment of {} is gone from {}{}",
+            report.to,
+            report.idle,
+            primary.map_or_else(String::new, |p| format!(
+                "; {}",
+                rolled_back(&p.task_definition)
+            ))
+        )),
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Color, Deployment, RolloutState, ServiceStatus, Weights};
+    use crate::platform::DeployReport;
+
+    fn deployment(task_definition: &str, status: &str, rollout: RolloutState) -> Deployment {
+        Deployment {
+            task_definition: task_definition.into(),
+            status: status.into(),
+            rollout,
+            failed_tasks: 0,
+        }
+    }
+
+    fn service(task_definition: &str, deployments: Vec<Deployment>) -> ServiceStatus {
+        ServiceStatus {
+            cluster: "shop".into(),
+            service: "shop-green".into(),
+            task_definition: task_definition.into(),
+            image: "example/shop:1.6.0".into(),
+            desired: 4,
+            running: 4,
+            primary_running: 4,
+            pending: 0,
+            rollout: RolloutState::InProgress,
+            failed_tasks: 0,
+            deployments,
+            events: Vec::new(),
+        }
+    }
+
+    fn report() -> DeployReport {
+        DeployReport {
+            idle: Color::Green,
+            from: "shop:8".into(),
+            to: "shop:9".into(),
+            desired: 4,
+            weights: Weights::ALL_BLUE,
+        }
+    }
+
+    #[test]
+    fn a_rollout_not_listed_yet_is_waited_for_not_called_rolled_back() {
+        let mut seen = false;
+        // Right after UpdateService ECS may still show the old revision alone.
+        let stale = service(
+            "shop:8",
+            vec![deployment("shop:8", "PRIMARY", RolloutState::Completed)],
+        );
+        assert_eq!(rollout_failure(&stale, &report(), &mut seen), None);
+        let rolling = service(
+            "shop:9",
+            vec![
+                deployment("shop:9", "PRIMARY", RolloutState::InProgress),
+                deployment("shop:8", "ACTIVE", RolloutState::Completed),
+            ],
+        );
+        assert_eq!(rollout_failure(&rolling, &report(), &mut seen), None);
+        assert!(seen);
+        // Seen, then gone, with the old revision primary again: rolled back.
+        let why = rollout_failure(&stale, &report(), &mut seen).expect("rolled back");
+        assert!(
+            why.contains("shop:9 is gone") && why.contains("back on shop:8"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_failed_deployment_under_a_new_primary_is_the_circuit_breakers_rollback() {
+        let mut seen = false;
+        let mut failed = deployment("shop:9", "ACTIVE", RolloutState::Failed);
+        failed.failed_tasks = 3;
+        let rolled_back = service(
+            "shop:8",
+            vec![
+                deployment("shop:8", "PRIMARY", RolloutState::InProgress),
+                failed,
+            ],
+        );
+        let why = rollout_failure(&rolled_back, &report(), &mut seen).expect("failed");
+        assert!(
+            why.contains("ECS marked it FAILED")
+                && why.contains("(3 tasks failed to start)")
+                && why.contains("GREEN is back on shop:8"),
+            "{why}"
+        );
+    }
 }

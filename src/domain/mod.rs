@@ -28,7 +28,9 @@ pub use metrics::{
 pub use platform_error::PlatformError;
 pub use reports::{DeployReport, ScaleReport, WriteIntent, WriteReport};
 pub use revision::{Rejection, revision_number, revision_warning};
-pub use service::{Observation, RolloutState, ServiceEvent, ServiceStatus, SideObservation};
+pub use service::{
+    Deployment, Observation, RolloutState, ServiceEvent, ServiceStatus, SideObservation,
+};
 pub use signals::{
     AlarmState, AlarmStatus, CustomMetric, CustomSeries, MetricLimit, MetricSource, PLACEHOLDERS,
     Placeholders,

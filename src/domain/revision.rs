@@ -93,6 +93,7 @@ mod tests {
             pending: 0,
             rollout: RolloutState::Completed,
             failed_tasks: 0,
+            deployments: Vec::new(),
             events: Vec::new(),
         }
     }

@@ -46,8 +46,23 @@ pub struct ServiceStatus {
     pub rollout: RolloutState,
     /// Tasks of the primary deployment that failed to start (ECS's `failedTasks`).
     pub failed_tasks: u32,
+    /// The service's deployments as ECS lists them (`deployments[]`, primary first): what a
+    /// rollout cutover started became is decided from these, never from the service's own
+    /// task definition, which ECS may still show as before right after an update.
+    pub deployments: Vec<Deployment>,
     /// Newest first, as ECS returns them.
     pub events: Vec<ServiceEvent>,
+}
+
+/// One of a service's deployments: the revision it rolls out and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// `family:revision`.
+    pub task_definition: String,
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub rollout: RolloutState,
+    pub failed_tasks: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -326,6 +326,7 @@ mod tests {
                 pending: 0,
                 rollout: crate::domain::RolloutState::Completed,
                 failed_tasks: 0,
+                deployments: Vec::new(),
                 events: Vec::new(),
             },
             targets: crate::domain::TargetHealth {

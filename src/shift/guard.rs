@@ -171,6 +171,7 @@ mod tests {
                 pending: 4 - running,
                 rollout: RolloutState::Completed,
                 failed_tasks: 0,
+                deployments: Vec::new(),
                 events: Vec::new(),
             },
             targets: TargetHealth {

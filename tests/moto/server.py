@@ -175,10 +175,16 @@ class EcsChecks:
       ClientException, in ECS's own words;
     - DescribeServices takes at most 10 services a call (InvalidParameterException);
     - ListClusters and ListServices take maxResults 1-100 (InvalidParameterException);
+    - UpdateService with another task definition starts a new PRIMARY deployment of it, as
+      ECS does (moto keeps the old deployment's revision); moto's tasks start at once, so the
+      old deployment is drained at once too;
     - test hook POST /_double/ecs-fail-next-rollout?cluster=C&service=S&failed=N: the next
-      UpdateService of that service ends as the deployment circuit breaker ends it: the new
-      deployment FAILED with N failed tasks, the service rolled back to its previous task
-      definition.
+      UpdateService of that service ends as the deployment circuit breaker with rollback ends
+      it: the new deployment ACTIVE and FAILED with N failed tasks, and ECS's rollback a new
+      PRIMARY deployment of the previous task definition, which the service runs again;
+    - test hook POST /_double/ecs-stale-next-describe?cluster=C&service=S: the first
+      DescribeServices after the next UpdateService of that service still shows it as it was
+      before (ECS is eventually consistent).
     """
 
     REGISTER = "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition"
@@ -190,8 +196,17 @@ class EcsChecks:
     def __init__(self, app):
         self.app = app
         self.failing = {}
+        self.stale_armed = set()
+        self.stale_views = {}
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_double/ecs-stale-next-describe":
+            query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
+            self.stale_armed.add((query["cluster"], query["service"]))
+            body = b"armed"
+            start_response("200 OK", [("Content-Type", "text/plain"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
         if environ.get("PATH_INFO") == "/_double/ecs-fail-next-rollout":
             query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
             self.failing[(query["cluster"], query["service"])] = int(query.get("failed", "1"))
@@ -219,29 +234,57 @@ class EcsChecks:
             if len(request.get("services", [])) > 10:
                 return refuse(start_response, "InvalidParameterException",
                               "services can have at most 10 items")
-            return self.app(environ, start_response)
+            cluster = request.get("cluster", "default")
+            stale = [(key, self.stale_views.pop(key)) for key in
+                     [(cluster, name.split("/")[-1]) for name in request.get("services", [])]
+                     if key in self.stale_views]
+            services = [(self.service(environ, key), view) for key, view in stale]
+            now = [(svc, (svc.task_definition, svc.deployments)) for svc, _ in services if svc]
+            for svc, (definition, deployments) in services:
+                if svc:
+                    svc.task_definition, svc.deployments = definition, deployments
+            try:
+                return self.app(environ, start_response)
+            finally:
+                for svc, (definition, deployments) in now:
+                    svc.task_definition, svc.deployments = definition, deployments
         if target == self.REGISTER:
             containers = request.get("containerDefinitions", [])
             if any(len(c.get("image", "")) > 255 for c in containers):
                 return refuse(start_response, "ClientException",
                               "Container.image should be 255 characters or less")
             return self.app(environ, start_response)
-        key = (request.get("cluster", "default"), request.get("service", ""))
+        key = (request.get("cluster", "default"), request.get("service", "").split("/")[-1])
+        service = self.service(environ, key)
+        previous = service.task_definition if service else None
+        before = [dict(d) for d in service.deployments] if service else []
+        answer = self.app(environ, start_response)
+        if service is None or service.task_definition == previous or not before:
+            return answer
+        if key in self.stale_armed:
+            self.stale_armed.discard(key)
+            self.stale_views[key] = (previous, before)
+        ours = dict(before[0], id=f"ecs-svc/{abs(hash((key, time.time()))) % 10**12}",
+                    taskDefinition=service.task_definition, status="PRIMARY")
         failed = self.failing.pop(key, None)
         if failed is None:
-            return self.app(environ, start_response)
+            service.deployments = [ours]
+            return answer
+        ours.update(status="ACTIVE", rolloutState="FAILED", failedTasks=failed,
+                    rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.")
+        rollback = dict(before[0], id=f"ecs-svc/{abs(hash((key, 'rollback', time.time()))) % 10**12}",
+                        taskDefinition=previous, status="PRIMARY", rolloutState="IN_PROGRESS",
+                        rolloutStateReason="ECS deployment circuit breaker: rolling back to "
+                                           f"{previous}.")
+        service.deployments = [rollback, ours]
+        service.task_definition = previous
+        return answer
+
+    @staticmethod
+    def service(environ, key):
         from moto.ecs.models import ecs_backends
         backend = ecs_backends["123456789012"][region_of_request(environ)]
-        service = backend.services.get(f"{key[0]}:{key[1]}")
-        previous = service.task_definition if service else None
-        answer = self.app(environ, start_response)
-        if service is not None:
-            for deployment in service.deployments[:1]:
-                deployment.update(rolloutState="FAILED", failedTasks=failed,
-                                  rolloutStateReason="ECS deployment circuit breaker: tasks "
-                                                     "failed to start.")
-            service.task_definition = previous
-        return answer
+        return backend.services.get(f"{key[0]}:{key[1]}")
 
 
 def region_of_request(environ):

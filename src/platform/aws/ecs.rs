@@ -6,7 +6,7 @@ use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{DeploymentControllerType, DeploymentRolloutState, Service};
 
 use super::errors::from_sdk;
-use crate::domain::{RolloutState, ServiceEvent, ServiceStatus, Timestamp};
+use crate::domain::{Deployment, RolloutState, ServiceEvent, ServiceStatus, Timestamp};
 use crate::platform::PlatformError;
 
 /// `family:revision` and the image of a task definition.
@@ -23,12 +23,19 @@ fn primary_deployment(service: &Service) -> Option<&aws_sdk_ecs::types::Deployme
         .find(|d| d.status() == Some("PRIMARY"))
 }
 
+/// ECS's rollout state in the domain's words; `None` where ECS reports none.
+fn rollout(state: Option<&DeploymentRolloutState>) -> Option<RolloutState> {
+    Some(match state? {
+        DeploymentRolloutState::Completed => RolloutState::Completed,
+        DeploymentRolloutState::InProgress => RolloutState::InProgress,
+        DeploymentRolloutState::Failed => RolloutState::Failed,
+        other => RolloutState::Unknown(other.as_str().to_string()),
+    })
+}
+
 pub fn rollout_state(service: &Service) -> RolloutState {
-    match primary_deployment(service).and_then(|d| d.rollout_state()) {
-        Some(DeploymentRolloutState::Completed) => RolloutState::Completed,
-        Some(DeploymentRolloutState::InProgress) => RolloutState::InProgress,
-        Some(DeploymentRolloutState::Failed) => RolloutState::Failed,
-        Some(other) => RolloutState::Unknown(other.as_str().to_string()),
+    match rollout(primary_deployment(service).and_then(|d| d.rollout_state())) {
+        Some(state) => state,
         // Older services report no rollout state: one deployment means nothing is rolling.
         None if service.deployments().len() <= 1 => RolloutState::Completed,
         None => RolloutState::InProgress,
@@ -57,6 +64,17 @@ pub fn service_status(
         pending: count(service.pending_count()),
         rollout: rollout_state(service),
         failed_tasks: count(primary_deployment(service).map_or(0, |d| d.failed_tasks())),
+        deployments: service
+            .deployments()
+            .iter()
+            .map(|d| Deployment {
+                task_definition: short_task_definition(d.task_definition().unwrap_or("?")),
+                status: d.status().unwrap_or("?").to_string(),
+                rollout: rollout(d.rollout_state())
+                    .unwrap_or_else(|| RolloutState::Unknown(String::new())),
+                failed_tasks: count(d.failed_tasks()),
+            })
+            .collect(),
         events: service
             .events()
             .iter()

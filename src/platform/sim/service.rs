@@ -243,6 +243,7 @@ impl SimService {
                 RolloutState::InProgress
             },
             failed_tasks: 0,
+            deployments: Vec::new(),
             events: self.events.iter().cloned().collect(),
         }
     }
