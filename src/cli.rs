@@ -110,6 +110,9 @@ pub enum Commands {
         #[arg(long, value_name = "SECONDS", default_value_t = 600,
               value_parser = timeout_seconds, allow_negative_numbers = true)]
         timeout: u64,
+        /// Adopt an idle build that is older than the live one, or that the guard rejected
+        #[arg(long)]
+        force: bool,
     },
     /// Deploy an image to the idle side (the one at 0%): a new task definition revision with
     /// only that image changed, the service updated and scaled to the live side's size
@@ -160,7 +163,8 @@ pub enum TrafficCommand {
         /// Blue's share, 0 to 100 (the other way to say the same split)
         #[arg(long, value_name = "PCT", value_parser = parse_share, allow_negative_numbers = true)]
         blue: Option<u8>,
-        /// Allow a jump larger than the max step (never past a "worse" verdict)
+        /// Allow a jump larger than the max step, or traffic toward an older or a rejected
+        /// build (never past a "worse" verdict)
         #[arg(long)]
         force: bool,
     },
@@ -176,7 +180,8 @@ pub enum TrafficCommand {
     /// through the guard
     #[command(after_help = "Example:\n  cutover promote --force")]
     Promote {
-        /// Allow the jump beyond the max step (never past a "worse" verdict)
+        /// Allow the jump beyond the max step, or traffic toward an older or a rejected build
+        /// (never past a "worse" verdict)
         #[arg(long)]
         force: bool,
     },

@@ -1644,7 +1644,18 @@ async fn after_the_roles_swap_headless_writes_guard_blue_and_roll_back_to_green(
         stderr(&output)
     );
 
+    // Blue still runs the build green replaced (revision 1 against green's 2): traffic toward
+    // an older build needs --force, as the console asks first.
     let output = headless("hl-swap", &text, &["shift", "--blue", "10"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("example/shop:1.4.2 (hl-swap-shop:1) is older than the live")
+            && stderr(&output).contains("pass --force"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[0].1, 0);
+    let output = headless("hl-swap", &text, &["shift", "--blue", "10", "--force"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output).trim(),
@@ -3282,4 +3293,33 @@ async fn an_attempt_a_dead_process_left_without_a_result_is_resolved_at_the_next
         (Some("resolved"), Some("failed")),
         "{lines:?}"
     );
+}
+
+#[test]
+fn adopting_an_older_idle_build_onto_the_live_side_needs_force() {
+    // Green is live on revision 2; blue, idle, still runs revision 1.
+    let estate = Estate::build(
+        "adopt-old",
+        &[
+            "--rule",
+            "--green-weight",
+            "100",
+            "--green-metrics",
+            "ok",
+            "--blue-metrics",
+            "none",
+            "--promoted-minutes-ago",
+            "10",
+        ],
+    );
+    let output = headless("adopt-old", &estate.rule_config(), &["adopt"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is older than the live")
+            && stderr(&output).contains("pass --force to adopt it"),
+        "{}",
+        stderr(&output)
+    );
+    let output = headless("adopt-old", &estate.rule_config(), &["adopt", "--force"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }

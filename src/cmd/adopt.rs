@@ -4,22 +4,36 @@ use super::aws::connect;
 use super::deploy::wait_for_rollout;
 use super::headless::{Outcome, not_done, record_noted};
 use crate::cli::GlobalArgs;
-use crate::domain::{Failure, PlatformError};
+use crate::domain::{Failure, PlatformError, revision_warning};
 use crate::platform::Platform;
 
 /// `adopt [--wait]`: the live side takes the idle side's revision.
 pub async fn adopt(
     global: &GlobalArgs,
     wait: Option<std::time::Duration>,
+    force: bool,
 ) -> Result<Outcome, Failure> {
     let (platform, _, observation) = connect(global).await?;
     let mut auditor = super::aws::auditor(global, &platform).await?;
     let weights = observation.weights;
-    let result = match &observation.writes_refused {
-        Some(reason) => Err(PlatformError::Refused {
+    // The live side taking an older build, or one the guard rejected, needs --force, as the
+    // console asks first.
+    let build_warning = match weights.idle_and_live() {
+        (Some(idle), Some(live)) => revision_warning(
+            &observation.side(idle).service,
+            &observation.side(live).service,
+            &auditor.rejections(),
+        ),
+        _ => None,
+    };
+    let result = match (&observation.writes_refused, build_warning) {
+        (Some(reason), _) => Err(PlatformError::Refused {
             reason: reason.clone(),
         }),
-        None => platform.adopt().await,
+        (None, Some(warning)) if !force => Err(PlatformError::Refused {
+            reason: format!("{warning}; pass --force to adopt it all the same"),
+        }),
+        (None, _) => platform.adopt().await,
     };
     platform.release_lock().await;
     let report = match result {

@@ -60,9 +60,14 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
             on(headless, command).await.map(Some)
         }
         Some(Commands::ScaleIdle { to }) => scale::scale_idle(global, *to).await.map(Some),
-        Some(Commands::Adopt { wait, timeout }) => adopt::adopt(
+        Some(Commands::Adopt {
+            wait,
+            timeout,
+            force,
+        }) => adopt::adopt(
             global,
             wait.then(|| std::time::Duration::from_secs(*timeout)),
+            *force,
         )
         .await
         .map(Some),

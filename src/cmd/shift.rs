@@ -7,7 +7,7 @@ use anyhow::Context;
 use super::headless::{
     Headless, Outcome, ShiftTarget, joined, record, record_noted, recorded, said, settle,
 };
-use crate::domain::{Failure, Weights};
+use crate::domain::{Failure, Weights, revision_warning};
 use crate::platform::Platform;
 use crate::shift::{ApplyDecision, GuardDecision, Shift, evidence, guard, roles};
 
@@ -43,6 +43,19 @@ pub async fn shift<P: Platform>(
             &settings.evidence,
         );
         let summary = evidence.summary();
+        // Traffic toward an older build, or one the guard rejected, needs --force, as the
+        // console asks first.
+        let live = candidate.other();
+        let build_warning = (target.share(candidate) > current.share(candidate))
+            .then(|| {
+                let read = &headless.observation;
+                revision_warning(
+                    &read.side(candidate).service,
+                    &read.side(live).service,
+                    &headless.auditor.rejections(),
+                )
+            })
+            .flatten();
         let decision = guard::check(
             current,
             target,
@@ -61,6 +74,14 @@ pub async fn shift<P: Platform>(
                 Some(summary),
                 format!("refused {current} → {target}: {why}; pass --force to allow it"),
             )),
+            _ if build_warning.is_some() && !force => Some((
+                Some(summary),
+                format!(
+                    "refused {current} → {target}: {}; pass --force to send it traffic all the \
+                     same",
+                    build_warning.clone().unwrap_or_default()
+                ),
+            )),
             GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {
                 let mut machine = Shift::default();
                 machine.observed(current);
@@ -76,13 +97,17 @@ pub async fn shift<P: Platform>(
                 platform.release_lock().await;
                 let result = outcome.map(|o| said(&o, &notes));
                 let recorded = recorded(&result);
+                let forced = build_warning.map(|w| format!("--force over: {w}"));
                 record_noted(
                     &mut headless.auditor,
                     &*platform,
                     (action, current, target),
                     Some(summary),
                     &recorded,
-                    joined(&notes),
+                    joined(&notes)
+                        .into_iter()
+                        .chain(forced)
+                        .reduce(|a, b| format!("{a}; {b}")),
                 );
                 return result;
             }
