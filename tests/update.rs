@@ -312,25 +312,46 @@ struct Driver {
     outstanding: Vec<cutover::shift::WriteRequest>,
     max_outstanding: usize,
     deploys: usize,
+    /// Writes that left the core without their audit line right before them.
+    unannounced: usize,
 }
 
 impl Driver {
+    /// A driver whose console has the demo's plan: `a` starts it, and its steps leave the
+    /// core too.
+    fn with_plan() -> Self {
+        let mut driver = Driver::new();
+        driver.console.state.plan = Some(cutover::cmd::demo::demo_plan());
+        driver
+    }
+
     fn new() -> Self {
         Driver {
             console: Console::new(),
             outstanding: Vec::new(),
             max_outstanding: 0,
             deploys: 0,
+            unannounced: 0,
         }
     }
 
     fn absorb(&mut self, commands: Vec<Command>) {
+        let mut announced = None;
         for command in commands {
+            let attempt = match &command {
+                Command::Audit(e) if e.result == cutover::audit::AuditResult::Attempt => {
+                    Some((e.from, e.to))
+                }
+                _ => None,
+            };
             match command {
                 Command::Deploy { .. } | Command::ScaleIdle { .. } | Command::Adopt => {
                     self.deploys += 1
                 }
                 Command::Write(request) => {
+                    if announced != Some((request.expected, request.target)) {
+                        self.unannounced += 1;
+                    }
                     self.outstanding.push(request);
                     self.max_outstanding = self.max_outstanding.max(self.outstanding.len());
                 }
@@ -341,6 +362,7 @@ impl Driver {
                 }
                 Command::Quit | Command::Audit(_) | Command::Suspend => {}
             }
+            announced = attempt;
         }
     }
 
@@ -398,6 +420,15 @@ proptest! {
             driver.run(s);
         }
         prop_assert!(driver.max_outstanding <= 1, "{} writes at once", driver.max_outstanding);
+    }
+
+    #[test]
+    fn every_write_has_its_audit_line_written_ahead(steps in prop::collection::vec(step(), 0..60)) {
+        let mut driver = Driver::with_plan();
+        for s in &steps {
+            driver.run(s);
+        }
+        prop_assert_eq!(driver.unannounced, 0, "a write left without its attempt line");
     }
 
     #[test]

@@ -109,7 +109,7 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
                         ),
                     );
                     remember_grounds(state, None);
-                    vec![Command::Write(request)]
+                    written_ahead(state, request)
                 }
                 _ => {
                     if let Some(plan) = state.plan.as_mut() {

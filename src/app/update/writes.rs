@@ -67,8 +67,13 @@ pub(super) fn start_write(
             request.target
         ),
     );
-    // Written ahead, and in this order: a write whose attempt line cannot be written is
-    // not made (a rollback excepted), and one that never gets an answer leaves a trace.
+    written_ahead(state, request)
+}
+
+/// The write, with its audit line written ahead, in this order: a write whose attempt line
+/// cannot be written is not made (a rollback excepted), and one that never gets an answer
+/// leaves a trace. Every weights write leaves the core through here.
+pub(super) fn written_ahead(state: &AppState, request: WriteRequest) -> Vec<Command> {
     let attempt = AuditEvent::attempt(
         state.now,
         request.kind.verb(),
