@@ -22,7 +22,8 @@ Exit codes: 0 done; 1 failed (AWS error, unreachable, estate not as configured);
 (flags, config); 3 refused by the guard (worse, stale, no evidence, an unhealthy candidate, a jump over \
 the max step without --force, read-only, another owner); 4 the weights changed outside cutover \
 (nothing written), another operator holds the lock, or the plan was paused; 5 the plan was rolled back by the guard; 6 a deploy was not ready in time; 7 ECS failed the \
-rollout (circuit breaker); 130 stopped by Ctrl-C, SIGTERM or SIGHUP (a write in flight is waited \
+rollout (circuit breaker); 8 a write's outcome is unknown (its answer was lost and nothing could \
+be read back); 9 plan run held longer than --max-hold; 130 stopped by Ctrl-C, SIGTERM or SIGHUP (a write in flight is waited \
 for and audited; the weights stay at the last applied step)."
 )]
 pub struct Cli {
@@ -196,8 +197,15 @@ pub enum TrafficCommand {
 #[derive(Debug, Clone, Subcommand)]
 pub enum PlanCommand {
     /// Drive the plan to 100%, printing progress; exit 0 at 100%, 5 when the guard rolled back
-    #[command(after_help = "Example:\n  cutover plan run && echo promoted")]
-    Run,
+    #[command(
+        after_help = "Examples:\n  cutover plan run && echo promoted\n  cutover plan run --max-hold 30m"
+    )]
+    Run {
+        /// End the run (exit 9) once the plan has held longer than this, waiting for
+        /// evidence it can step on: 90s, 30m, 2h. The weights stay where they are
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        max_hold: Option<std::time::Duration>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +276,25 @@ fn refresh_seconds(text: &str) -> Result<u64, String> {
 
 fn timeout_seconds(text: &str) -> Result<u64, String> {
     whole_number(text, 1, 24 * 3600)
+}
+
+/// `90s`, `30m`, `2h`, or seconds alone: from a second to a week.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match text.char_indices().last() {
+        Some((at, 's')) => (&text[..at], 1),
+        Some((at, 'm')) => (&text[..at], 60),
+        Some((at, 'h')) => (&text[..at], 3600),
+        _ => (text, 1),
+    };
+    let seconds = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|s| (1..=7 * 24 * 3600).contains(s))
+        .ok_or_else(|| {
+            format!("'{text}' is not a duration from 1s to 168h: give e.g. 90s, 30m or 2h")
+        })?;
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 fn task_count(text: &str) -> Result<u32, String> {

@@ -672,6 +672,9 @@ fn console_after_first_step(name: &str, estate: &Estate) -> support::pty::Pty {
     );
     pty.wait_for("BLUE 100%");
     pty.wait_for(&estate.services["blue"]);
+    // The guard judges the first step by the metrics: wait until they are read (on a loaded
+    // machine the state arrives well before them).
+    pty.wait_for("metrics to ");
     pty.send(b"l");
     pty.send(b"\r");
     pty.wait_for("apply: read back 90/10");
@@ -2695,6 +2698,33 @@ fn init_lists_two_candidate_rules_and_a_flag_picks_one() {
     let (output, path) = init(&estate, "init-two", &["--rule", second]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_init_wrote(&estate, &path, "rule_arn", second);
+}
+
+#[test]
+fn init_backs_off_while_ecs_throttles_and_goes_on_when_it_stops() {
+    let estate = Estate::build("init-throttled", &["--rule"]);
+    let deny = |code: &str| {
+        let (status, _) = support::moto::double_hook(
+            "POST",
+            &format!(
+                "/_double/ecs-deny?cluster={}&code={code}",
+                estate.clusters["blue"]
+            ),
+        );
+        assert_eq!(status, 200);
+    };
+    deny("ThrottlingException");
+    let lifted = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_secs(4));
+            deny("");
+        });
+        init(&estate, "init-throttled", &[])
+    });
+    let (output, path) = lifted;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rule = estate.rule_arn.as_deref().expect("a rule");
+    assert_init_wrote(&estate, &path, "rule_arn", rule);
 }
 
 #[test]

@@ -117,7 +117,7 @@ async fn shift_promote_and_rollback_go_through_the_guard_on_the_simulator() {
 #[tokio::test(start_paused = true)]
 async fn plan_run_reaches_everything_on_a_healthy_green() {
     let mut headless = demo("plan-healthy", Scenario::Healthy).await;
-    let outcome = cutover::cmd::plan::plan_run(&mut headless)
+    let outcome = cutover::cmd::plan::plan_run(&mut headless, None)
         .await
         .expect("plan run");
     assert_eq!(
@@ -131,7 +131,7 @@ async fn plan_run_reaches_everything_on_a_healthy_green() {
 #[tokio::test(start_paused = true)]
 async fn plan_run_on_a_bad_green_is_rolled_back_by_the_guard_and_exits_5() {
     let mut headless = demo("plan-bad", Scenario::BadGreen).await;
-    let outcome = cutover::cmd::plan::plan_run(&mut headless)
+    let outcome = cutover::cmd::plan::plan_run(&mut headless, None)
         .await
         .expect("plan run");
     assert_eq!(outcome.exit_code(), 5, "{outcome:?}");
@@ -168,7 +168,7 @@ async fn each_bad_build_is_stopped_at_the_first_step_by_its_own_row() {
         let name = format!("stopped-{scenario}");
         let mut headless = seeded(&name, scenario, 7).await;
         let started = headless.platform.now();
-        let outcome = cutover::cmd::plan::plan_run(&mut headless)
+        let outcome = cutover::cmd::plan::plan_run(&mut headless, None)
             .await
             .expect("plan run");
         let took = headless.platform.now().since(started);
@@ -198,7 +198,7 @@ async fn a_healthy_green_reaches_everything_with_no_false_stop_over_twenty_seeds
     let mut stops = Vec::new();
     for seed in 1..=20 {
         let mut headless = seeded(&format!("healthy-{seed}"), Scenario::Healthy, seed).await;
-        let outcome = cutover::cmd::plan::plan_run(&mut headless)
+        let outcome = cutover::cmd::plan::plan_run(&mut headless, None)
             .await
             .expect("plan run");
         if outcome.exit_code() != 0 || weights(&headless).await != Weights::ALL_GREEN {
@@ -206,4 +206,24 @@ async fn a_healthy_green_reaches_everything_with_no_false_stop_over_twenty_seeds
         }
     }
     assert!(stops.is_empty(), "false stops: {stops:#?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan_run_held_longer_than_max_hold_ends_with_9_and_leaves_the_weights_where_they_are() {
+    let mut headless = demo("plan-held", Scenario::Healthy).await;
+    // Evidence that can never be enough: past its first step the plan holds for good.
+    headless.settings.evidence.min_requests = u32::MAX / 2;
+    let outcome =
+        cutover::cmd::plan::plan_run(&mut headless, Some(std::time::Duration::from_secs(5 * 60)))
+            .await
+            .expect("plan run");
+    assert_eq!(outcome.exit_code(), 9, "{outcome:?}");
+    assert!(
+        outcome.message().contains("longer than --max-hold 5m")
+            && outcome
+                .message()
+                .ends_with("the weights stay at 90/10 (blue/green)"),
+        "{outcome:?}"
+    );
+    assert_eq!(weights(&headless).await, Weights::with_green(10));
 }

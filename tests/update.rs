@@ -1745,3 +1745,29 @@ fn the_event_log_scrolls_filters_and_shows_errors_only_by_key() {
     console.press(key(KeyCode::Esc));
     assert_eq!(view(&console).filter, "");
 }
+
+#[test]
+fn a_plan_that_holds_says_why_again_every_minute() {
+    let mut console = Console::new();
+    console.state.settings.evidence.min_requests = u32::MAX / 2;
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
+    let commands = console.press(ch('a'));
+    assert_eq!(writes(&commands), [(WriteKind::PlanStep, w(0), w(10))]);
+    console.finish_write(w(10));
+    let reminders = |console: &Console| {
+        console
+            .state
+            .log
+            .newest_first()
+            .filter(|e| e.text.starts_with("plan still holds before 25% green"))
+            .count()
+    };
+    for _ in 0..(8 * 60) {
+        seconds_later(&mut console, 1);
+        tick(&mut console);
+    }
+    assert!(logged(&console, "plan holds before 25% green"));
+    // Held from the end of the two-minute bake: about six minutes, one line a minute.
+    let said = reminders(&console);
+    assert!((5..=7).contains(&said), "{said} reminders");
+}

@@ -155,6 +155,14 @@ pub struct AppState {
     /// `plan run`: end once the plan is over (done, rolled back or paused) and nothing is
     /// being written.
     pub stop_when_plan_ends: bool,
+    /// `plan run --max-hold`: how long the plan may hold before the run ends.
+    pub max_hold: Option<Duration>,
+    /// Since when the plan holds, and when it last said why: a hold is said again at least
+    /// once a minute, so a run that waits is never silent.
+    pub(super) held_since: Option<Timestamp>,
+    pub(super) hold_said_at: Option<Timestamp>,
+    /// Why the run ended for holding longer than `max_hold`, once it did.
+    pub held_too_long: Option<String>,
     /// Ticks seen so far: drives the spinner without a clock in the view.
     pub ticks: u64,
     dirty: bool,
@@ -198,6 +206,10 @@ impl AppState {
             unanswered_write: None,
             weights_read_at: None,
             stop_when_plan_ends: false,
+            max_hold: None,
+            held_since: None,
+            hold_said_at: None,
+            held_too_long: None,
             ticks: 0,
             dirty: true,
         }

@@ -68,6 +68,8 @@ pub enum Outcome {
     /// The write's answer was lost and the weights could not be read back to tell whether it
     /// was applied.
     Unknown(String),
+    /// `plan run --max-hold`: the plan held longer than that; the weights stay where they are.
+    HeldTooLong(String),
     /// Stopped by a signal (SIGINT, SIGTERM, SIGHUP), and only that.
     Interrupted(String),
 }
@@ -86,6 +88,7 @@ impl Outcome {
             Outcome::RolloutFailed(_) => 7,
             Outcome::Failed(_) => 1,
             Outcome::Unknown(_) => EXIT_UNKNOWN,
+            Outcome::HeldTooLong(_) => 9,
             Outcome::Interrupted(_) => 130,
         }
     }
@@ -100,6 +103,7 @@ impl Outcome {
             | Outcome::RolloutFailed(m)
             | Outcome::Failed(m)
             | Outcome::Unknown(m)
+            | Outcome::HeldTooLong(m)
             | Outcome::Interrupted(m) => m,
         }
     }
@@ -175,6 +179,7 @@ pub(super) fn record_noted(
         | Outcome::NotReady(_)
         | Outcome::RolloutFailed(_)
         | Outcome::Failed(_)
+        | Outcome::HeldTooLong(_)
         | Outcome::Interrupted(_) => AuditResult::Failed,
     };
     let reason = if result == AuditResult::Applied {

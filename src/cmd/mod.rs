@@ -150,7 +150,7 @@ pub async fn traffic<P: Platform>(
         }
         TrafficCommand::Rollback { to } => rollback::rollback(headless, *to).await,
         TrafficCommand::Plan {
-            command: PlanCommand::Run,
-        } => plan::plan_run(headless).await,
+            command: PlanCommand::Run { max_hold },
+        } => plan::plan_run(headless, *max_hold).await,
     }
 }

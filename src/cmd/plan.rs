@@ -9,13 +9,19 @@ use crate::app::AppState;
 use crate::domain::{Color, ConfigError, Failure, revision_warning};
 use crate::platform::Platform;
 use crate::runtime::{self, NoScreen, RuntimeConfig};
+
+/// How long `plan run` keeps reading the metrics at its start while AWS throttles.
+const START_PATIENCE: std::time::Duration = std::time::Duration::from_secs(45);
 use crate::shift::plan::{Plan, PlanState};
 use crate::shift::roles;
 
 /// `plan run`: the console's runtime and plan without a screen; progress goes to the log
 /// (and stdout, see `logging`). Ctrl-C, SIGTERM and SIGHUP stop it like a quit: the step in
 /// flight is waited for and audited, then the lock is released.
-pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome, Failure> {
+pub async fn plan_run<P: Platform>(
+    headless: &mut Headless<P>,
+    max_hold: Option<std::time::Duration>,
+) -> Result<Outcome, Failure> {
     let platform = Arc::clone(&headless.platform);
     let settings = headless.settings.clone();
     let Some((spec, on_breach)) = &headless.plan else {
@@ -29,13 +35,19 @@ pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome
     let mut plan = Plan::new(spec, *on_breach)?;
     // The plan moves traffic to the candidate as of now: the metrics say which side that is.
     let current = headless.observation.weights;
-    let metrics = platform.metrics().await.context("reading the metrics")?;
+    let metrics =
+        crate::platform::patience::retry_busy(START_PATIENCE, "reading the metrics", || {
+            platform.metrics()
+        })
+        .await
+        .context("reading the metrics")?;
     let candidate = roles::candidate(current, Some(&metrics), settings.role_bake);
     plan.start(platform.now(), candidate, current);
     let runtime = RuntimeConfig::for_settings(&settings);
     let mut state =
         AppState::new(platform.source(), settings, platform.now()).with_plan(Some(plan));
     state.stop_when_plan_ends = true;
+    state.max_hold = max_hold;
     // Nobody is there to answer "older or rejected build?": such a plan is not started.
     state.rejections = headless.auditor.rejections();
     let read = &headless.observation;
@@ -67,6 +79,10 @@ pub async fn plan_run<P: Platform>(headless: &mut Headless<P>) -> Result<Outcome
         _ if crate::signals::stop_asked() => {
             Outcome::Interrupted(format!("stopped: the weights stay at {at} (blue/green)"))
         }
+        _ if state.held_too_long.is_some() => Outcome::HeldTooLong(format!(
+            "{}; the weights stay at {at} (blue/green)",
+            state.held_too_long.clone().unwrap_or_default()
+        )),
         Some(PlanState::Done) => {
             let side = plan.and_then(|p| p.toward).unwrap_or(Color::Green);
             Outcome::Done(format!("plan done: {} carries all traffic", side.name()))

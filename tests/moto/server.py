@@ -182,6 +182,9 @@ class EcsChecks:
       UpdateService of that service ends as the deployment circuit breaker with rollback ends
       it: the new deployment ACTIVE and FAILED with N failed tasks, and ECS's rollback a new
       PRIMARY deployment of the previous task definition, which the service runs again;
+    - test hook POST /_double/ecs-deny?cluster=C&code=ThrottlingException: every
+      DescribeServices of that cluster is answered with that error, until the same hook is
+      called with no code;
     - test hook POST /_double/ecs-stale-next-describe?cluster=C&service=S: the first
       DescribeServices after the next UpdateService of that service still shows it as it was
       before (ECS is eventually consistent).
@@ -198,8 +201,19 @@ class EcsChecks:
         self.failing = {}
         self.stale_armed = set()
         self.stale_views = {}
+        self.denied = {}
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_double/ecs-deny":
+            query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
+            if query.get("code"):
+                self.denied[query["cluster"]] = query["code"]
+            else:
+                self.denied.pop(query["cluster"], None)
+            body = b"denied"
+            start_response("200 OK", [("Content-Type", "text/plain"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
         if environ.get("PATH_INFO") == "/_double/ecs-stale-next-describe":
             query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
             self.stale_armed.add((query["cluster"], query["service"]))
@@ -235,6 +249,9 @@ class EcsChecks:
                 return refuse(start_response, "InvalidParameterException",
                               "services can have at most 10 items")
             cluster = request.get("cluster", "default")
+            if cluster in self.denied:
+                code = self.denied[cluster]
+                return refuse(start_response, code, f"injected by the test double: {code}")
             stale = [(key, self.stale_views.pop(key)) for key in
                      [(cluster, name.split("/")[-1]) for name in request.get("services", [])]
                      if key in self.stale_views]

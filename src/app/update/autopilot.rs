@@ -6,6 +6,9 @@ use crate::domain::{Color, LogLevel, LogSource, Rejection, Weights};
 use crate::shift::plan::{PlanAction, PlanState};
 use crate::shift::{ApplyDecision, GuardDecision, Verdict};
 
+/// How often a plan that holds says again why: a run that waits is never silent for long.
+const HOLD_REMINDER: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What the plan does now, as commands; nothing while a write is in flight.
 pub(super) fn drive(state: &mut AppState) -> Vec<Command> {
     let now = state.now;
@@ -70,7 +73,10 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
         GuardDecision::Refuse(why) => {
             let newly = !matches!(plan.state, PlanState::Holding { .. });
             plan.hold(why.clone());
+            let before = format!("{}% {}", target.share(candidate), candidate.name());
             if newly {
+                state.held_since = Some(now);
+                state.hold_said_at = Some(now);
                 audit(
                     state,
                     "plan step",
@@ -82,17 +88,44 @@ fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Colo
                 state.note(
                     LogLevel::Info,
                     LogSource::System,
-                    format!(
-                        "plan holds before {}% {}: {why}",
-                        target.share(candidate),
-                        candidate.name()
-                    ),
+                    format!("plan holds before {before}: {why}"),
                 );
+            }
+            let held = now.since(state.held_since.unwrap_or(now));
+            if state
+                .hold_said_at
+                .is_none_or(|at| now.since(at) >= HOLD_REMINDER)
+            {
+                state.hold_said_at = Some(now);
+                let line = format!(
+                    "plan still holds before {before} (for {}): {why}",
+                    crate::domain::format_age(held)
+                );
+                state.note(LogLevel::Info, LogSource::System, line);
+            }
+            if let Some(max) = state.max_hold
+                && held > max
+            {
+                let line = format!(
+                    "plan held before {before} for {}, longer than --max-hold {}: {why}",
+                    crate::domain::format_age(held),
+                    crate::domain::format_age(max)
+                );
+                state.note(LogLevel::Warn, LogSource::System, line.clone());
+                state.held_too_long = Some(line.clone());
+                if let Some(plan) = state.plan.as_mut() {
+                    plan.pause(line);
+                }
             }
             Vec::new()
         }
         // Plan steps were approved as a whole when the operator started the plan.
         GuardDecision::NeedsConfirm(_) | GuardDecision::Allow => {
+            state.held_since = None;
+            state.hold_said_at = None;
+            let Some(plan) = state.plan.as_mut() else {
+                return Vec::new();
+            };
             let (done, total) = plan.progress(current, candidate);
             plan.step_started();
             state.shift.stage(target);

@@ -6,10 +6,12 @@ use std::collections::HashMap;
 
 use aws_sdk_ecs::types::Service;
 
+use super::START_PATIENCE;
 use super::ecs;
 use super::elbv2::{self, Route};
 use super::estate::TrafficTarget;
 use crate::domain::{Color, Failure};
+use crate::platform::patience::retry_busy;
 
 /// A service as the operator names it: `CLUSTER/SERVICE`, or its ARN
 /// (`arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE`).
@@ -300,15 +302,27 @@ pub async fn discover(
         (Color::Blue, blue, choices.blue_target_group.as_deref()),
         (Color::Green, green, choices.green_target_group.as_deref()),
     ] {
-        let found = ecs::describe_services(&ecs_client, &named.cluster, &[&named.service])
-            .await
-            .map_err(|error| {
-                Failure::BadInput(anyhow::anyhow!(
-                    "--{} {named}: {error} — check the cluster and service names, or the region \
-                     ({region})",
-                    color.name()
-                ))
-            })?;
+        let names = [named.service.as_str()];
+        let found = retry_busy(START_PATIENCE, "reading the service", || {
+            ecs::describe_services(&ecs_client, &named.cluster, &names)
+        })
+        .await
+        .map_err(|error| {
+            // Throttling or an endpoint that does not answer is AWS's state, not the flag's.
+            if error.is_transient() {
+                return Failure::Failed(anyhow::anyhow!(
+                    "--{} {named}: {error}; AWS still did not answer after backing off for up \
+                     to {}s — try again later",
+                    color.name(),
+                    START_PATIENCE.as_secs()
+                ));
+            }
+            Failure::BadInput(anyhow::anyhow!(
+                "--{} {named}: {error} — check the cluster and service names, or the region \
+                 ({region})",
+                color.name()
+            ))
+        })?;
         let Some(service) = found.get(&named.service) else {
             return Err(Failure::BadInput(anyhow::anyhow!(
                 "--{} {named}: no such service in {region}",
@@ -342,12 +356,18 @@ pub async fn discover(
         blue.target_group_arn.as_str(),
         green.target_group_arn.as_str(),
     ];
-    let load_balancers = elbv2::load_balancers_of(&elb, &groups)
-        .await
-        .map_err(|e| Failure::Failed(anyhow::Error::new(e).context("reading the target groups")))?;
+    let load_balancers = retry_busy(START_PATIENCE, "reading the target groups", || {
+        elbv2::load_balancers_of(&elb, &groups)
+    })
+    .await
+    .map_err(|e| Failure::Failed(anyhow::Error::new(e).context("reading the target groups")))?;
     let load_balancer_arn =
         shared_load_balancer(groups[0], groups[1], &load_balancers).map_err(misfit)?;
-    let routes = elbv2::routes(&elb, &load_balancer_arn).await.map_err(|e| {
+    let routes = retry_busy(START_PATIENCE, "reading the listeners and rules", || {
+        elbv2::routes(&elb, &load_balancer_arn)
+    })
+    .await
+    .map_err(|e| {
         Failure::Failed(anyhow::Error::new(e).context("reading the load balancer's listeners"))
     })?;
     let candidates = candidates(&routes, groups[0], groups[1]).map_err(misfit)?;

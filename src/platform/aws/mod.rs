@@ -37,6 +37,7 @@ use crate::domain::{
     Color, MetricsSnapshot, Observation, Placeholders, SideObservation, Timestamp, Weights,
 };
 use crate::domain::{ConfigError, Failure};
+use crate::platform::patience::{retry_busy, retry_transient};
 
 /// Generous enough for a slow region, short enough that an unreachable endpoint fails in
 /// well under 30 s instead of hanging.
@@ -48,7 +49,9 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
 const MAX_ATTEMPTS: u32 = 3;
 /// How long a write's read-back keeps trying while the read fails for a passing reason.
 const READ_BACK_DEADLINE: Duration = Duration::from_secs(20);
-const READ_BACK_FIRST_WAIT: Duration = Duration::from_millis(250);
+/// How long the first reads of a command keep trying while AWS throttles or does not answer,
+/// before the command gives up (exit 1).
+pub const START_PATIENCE: Duration = Duration::from_secs(45);
 
 pub struct AwsPlatform {
     estate: Estate,
@@ -196,10 +199,11 @@ impl AwsPlatform {
     /// listener or rule forwards to both groups, both services exist and use their group.
     pub async fn preflight(&self) -> Result<Observation, Failure> {
         let target = &self.estate.traffic;
-        let actions = self
-            .read_actions()
-            .await
-            .with_context(|| format!("reading {}", describe_target(target)))?;
+        let actions = retry_busy(START_PATIENCE, "reading the listener or rule", || {
+            self.read_actions()
+        })
+        .await
+        .with_context(|| format!("reading {}", describe_target(target)))?;
         // After the first read, so that an endpoint that does not answer fails there, once.
         self.check_routes().await?;
         elbv2::weights_of(
@@ -214,7 +218,11 @@ impl AwsPlatform {
                 self.estate.source.display()
             )
         })?;
-        let services = self.services().await.context("reading the ECS services")?;
+        let services = retry_busy(START_PATIENCE, "reading the ECS services", || {
+            self.services()
+        })
+        .await
+        .context("reading the ECS services")?;
         for color in Color::BOTH {
             let side = self.estate.side(color);
             let service = &services[&color];
@@ -447,24 +455,8 @@ impl AwsPlatform {
     /// [`READ_BACK_DEADLINE`]: a write whose effect is unknown must not be called failed
     /// because one read was throttled.
     async fn read_back_patiently(&self) -> Result<Weights, PlatformError> {
-        let deadline = tokio::time::Instant::now() + READ_BACK_DEADLINE;
-        let mut attempt = 0;
-        loop {
-            let error = match self.read_weights().await {
-                Ok(weights) => return Ok(weights),
-                Err(error) => error,
-            };
-            let now = tokio::time::Instant::now();
-            if !error.is_transient() || now >= deadline {
-                return Err(error);
-            }
-            attempt += 1;
-            let wait = READ_BACK_FIRST_WAIT
-                .saturating_mul(1 << attempt.min(5))
-                .min(deadline - now);
-            tracing::warn!("reading the weights back: {error}; again in {wait:?}");
-            tokio::time::sleep(wait).await;
-        }
+        let reading = "reading the weights back";
+        retry_transient(READ_BACK_DEADLINE, reading, || self.read_weights()).await
     }
 
     /// Deploys `image` to the idle side (the one at 0%): a new task definition revision with
