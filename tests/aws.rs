@@ -1911,7 +1911,7 @@ async fn a_default_rules_arn_is_refused_with_the_listener_to_use() {
         "default-rule",
         &text,
         2,
-        "is the default rule of listener HTTP:80",
+        "is the default rule of listener HTTPS:443",
     );
     assert!(
         stderr(&output).contains(&format!("use listener_arn = \"{listener}\" instead")),
@@ -2633,7 +2633,7 @@ fn init_finds_the_one_rule_that_forwards_to_both_groups() {
     let rule = estate.rule_arn.as_deref().expect("a rule");
     assert_init_wrote(&estate, &path, "rule_arn", rule);
     let said = String::from_utf8_lossy(&output.stdout);
-    assert!(said.contains("rule 10 on HTTP:80"), "{said}");
+    assert!(said.contains("rule 10 on HTTPS:443"), "{said}");
     assert!(said.contains("next: cutover --config"), "{said}");
     // And status ran on it at once.
     assert!(
@@ -2686,8 +2686,8 @@ fn init_lists_two_candidate_rules_and_a_flag_picks_one() {
     );
     for needed in [
         "2 listeners or rules forward to both groups",
-        "rule 10 on HTTP:80",
-        "rule 30 on HTTP:80",
+        "rule 10 on HTTPS:443",
+        "rule 30 on HTTPS:443",
         &format!("--rule {first}"),
         &format!("--rule {second}"),
         "no terminal to ask in",
@@ -2918,7 +2918,7 @@ fn init_in_a_terminal_picks_the_cluster_and_both_services_from_filtered_lists() 
     // Two rules forward to both groups: the second list.
     pty.wait_for("which listener or rule moves the traffic?");
     pty.send(b"rule 30");
-    pty.wait_for("› rule 30 on HTTP:80");
+    pty.wait_for("› rule 30 on HTTPS:443");
     pty.send(b"\r");
     let status = pty.wait_exit();
     assert!(status.success(), "{}", pty.contents());
@@ -3352,4 +3352,50 @@ fn adopting_an_older_idle_build_onto_the_live_side_needs_force() {
     );
     let output = headless("adopt-old", &estate.rule_config(), &["adopt", "--force"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[tokio::test]
+async fn the_double_allows_authentication_only_on_https_listeners() {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, AuthenticateOidcActionConfig, ProtocolEnum,
+    };
+    let estate = Estate::build("auth-http", &["--rule"]);
+    let elb = elb().await;
+    let oidc = Action::builder()
+        .r#type(ActionTypeEnum::AuthenticateOidc)
+        .order(1)
+        .authenticate_oidc_config(
+            AuthenticateOidcActionConfig::builder()
+                .issuer("https://idp.example.com")
+                .authorization_endpoint("https://idp.example.com/auth")
+                .token_endpoint("https://idp.example.com/token")
+                .user_info_endpoint("https://idp.example.com/userinfo")
+                .client_id("cutover-shop")
+                .client_secret("s3cret")
+                .build(),
+        )
+        .build();
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .order(2)
+        .target_group_arn(estate.group("blue"))
+        .build();
+    let error = elb
+        .create_listener()
+        .load_balancer_arn(&estate.load_balancer_arn)
+        .protocol(ProtocolEnum::Http)
+        .port(8081)
+        .default_actions(oidc)
+        .default_actions(forward)
+        .send()
+        .await
+        .expect_err("AWS allows authentication on HTTPS listeners only");
+    let said = format!(
+        "{}",
+        aws_sdk_elasticloadbalancingv2::error::DisplayErrorContext(&error)
+    );
+    assert!(
+        said.contains("InvalidConfigurationRequest") && said.contains("HTTPS"),
+        "{said}"
+    );
 }

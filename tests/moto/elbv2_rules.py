@@ -13,6 +13,9 @@ Each check cites the AWS API reference (Elastic Load Balancing API Reference, ve
   refused unless it says UseExistingClientSecret=true (`AuthenticateOidcActionConfig`); with
   it, the existing secret stays. Describe* never returns ClientSecret.
 - `TargetGroupTuple.Weight` is 0-999; a `ForwardActionConfig` names at most 5 target groups.
+- Authentication actions (`authenticate-oidc`, `authenticate-cognito`) are allowed on HTTPS
+  listeners only (ModifyRule, ModifyListener, CreateRule, CreateListener):
+  InvalidConfigurationRequest otherwise.
 - DescribeTargetGroups filters by one of LoadBalancerArn, TargetGroupArns or Names, not two
   (ValidationError); PageSize is 1-400, and so it is for DescribeRules and DescribeListeners.
 - DescribeRules and DescribeListeners answer in pages (`NextMarker`); moto pages rules at 50
@@ -189,6 +192,33 @@ def check_actions(form, field, arn, listener):
     return None, form
 
 
+AUTHENTICATE = ("authenticate-oidc", "authenticate-cognito")
+
+
+def listener_protocol(form, action):
+    """The protocol of the listener a request's actions go on."""
+    if action == "CreateListener" or (action == "ModifyListener" and "Protocol" in form):
+        return form.get("Protocol", "HTTP")
+    if action in ("CreateRule", "ModifyListener"):
+        arn = form.get("ListenerArn", "")
+    else:
+        rule = form.get("RuleArn", "")
+        arn = rule.replace(":listener-rule/", ":listener/").rsplit("/", 1)[0]
+    try:
+        return backend(arn).describe_listeners(None, [arn])[0].protocol
+    except Exception:  # noqa: BLE001 - not found: moto answers that itself
+        return None
+
+
+def authentication_problem(form, action):
+    field = "DefaultActions" if action in ("CreateListener", "ModifyListener") else "Actions"
+    authenticates = any(a.get("Type") in AUTHENTICATE for a in members(form, field).values())
+    if authenticates and listener_protocol(form, action) not in (None, "HTTPS"):
+        return ("InvalidConfigurationRequest",
+                "Authenticate actions are supported only on HTTPS listeners")
+    return None
+
+
 def strip_secrets(payload):
     """Describe never returns an OIDC action's client secret (nor UseExistingClientSecret)."""
     payload = re.sub(rb"<ClientSecret>.*?</ClientSecret>", b"", payload, flags=re.S)
@@ -313,6 +343,9 @@ class Elbv2Rules:
         elif action == "ModifyListener":
             problem, form = check_actions(form, "DefaultActions", form.get("ListenerArn", ""),
                                           listener=True)
+        if problem is None and action in ("ModifyRule", "ModifyListener", "CreateRule",
+                                          "CreateListener"):
+            problem = authentication_problem(form, action)
         if problem:
             return error(start_response, *problem)
         time.sleep(hold)

@@ -7,7 +7,9 @@ Usage: estate.py ENDPOINT NAME [--rule] [--second-listener] [--same-cluster] [--
                                 [--blue-metrics ok|none] [--promoted-minutes-ago N]
                                 [--alarm NAME=STATE ...] [--checkout-errors BLUE,GREEN]
 
-- an ALB with an HTTP listener; target groups NAME-blue, NAME-green and NAME-other
+- an ALB with an HTTPS listener on 443 (an ACM certificate for shop.example.com: AWS allows
+  authentication actions on HTTPS listeners only); target groups NAME-blue, NAME-green and
+  NAME-other
 - with --rule: the listener's default action answers 404; a rule (priority 10, /shop/*)
   authenticates with OIDC (order 1, a client secret Describe never shows) and forwards to
   blue 100 / green 0 with stickiness on (order 2), and a neighbouring rule (priority 20,
@@ -91,6 +93,7 @@ def main():
     elb = client(args.endpoint, "elbv2")
     ecs = client(args.endpoint, "ecs")
     cw = client(args.endpoint, "cloudwatch")
+    acm = client(args.endpoint, "acm")
 
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [
@@ -134,11 +137,13 @@ def main():
             },
         }
 
+    certificate = acm.request_certificate(DomainName=f"{name}.shop.example.com")["CertificateArn"]
+    https = {"Protocol": "HTTPS", "Port": 443, "Certificates": [{"CertificateArn": certificate}]}
     out = {"load_balancer_arn": lb["LoadBalancerArn"], "target_groups": groups}
     blue_weight = 100 - args.green_weight if args.blue_weight is None else args.blue_weight
     if args.rule:
         listener = elb.create_listener(
-            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            LoadBalancerArn=lb["LoadBalancerArn"], **https,
             DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
                 "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "not here"}}],
         )["Listeners"][0]
@@ -165,7 +170,7 @@ def main():
             out.update(second_rule_arn=api["RuleArn"])
     else:
         listener = elb.create_listener(
-            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            LoadBalancerArn=lb["LoadBalancerArn"], **https,
             DefaultActions=[oidc, forward(blue_weight, args.green_weight, 300)],
         )["Listeners"][0]
         out.update(listener_arn=listener["ListenerArn"])
