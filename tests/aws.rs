@@ -3399,3 +3399,25 @@ async fn the_double_allows_authentication_only_on_https_listeners() {
         "{said}"
     );
 }
+
+#[tokio::test]
+async fn plan_run_under_another_operators_lock_pauses_with_4_like_every_command() {
+    let estate = Estate::build("plan-locked", &["--rule", "--green-metrics", "ok"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let elb = elb().await;
+    let theirs = format!("bob@bastion pid 4242 until {}", epoch_secs_from_now(600));
+    put_lock(&elb, &rule, &theirs).await;
+    let text = estate.rule_config() + "\n[plan]\nsteps = [10, 100]\nbake_seconds = 60\n";
+    let (child, audit) = spawn_cutover("plan-locked", &text, &["plan", "run", "--refresh", "1"]);
+    let output = child.wait_with_output().expect("plan run ends");
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("plan paused at 100/0: locked by bob@bastion pid 4242"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
+    let lines = audit_lines(&audit);
+    assert_eq!(lines.len(), 1, "one attempt, refused: {lines:?}");
+    assert_eq!(lines[0]["result"], "refused");
+}

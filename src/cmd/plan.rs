@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::headless::{Headless, Outcome};
-use crate::app::AppState;
+use crate::app::{AppState, Command, Msg, update};
 use crate::domain::{Color, ConfigError, Failure, revision_warning};
 use crate::platform::Platform;
 use crate::runtime::{self, NoScreen, RuntimeConfig};
@@ -48,6 +48,29 @@ pub async fn plan_run<P: Platform>(
         AppState::new(platform.source(), settings, platform.now()).with_plan(Some(plan));
     state.stop_when_plan_ends = true;
     state.max_hold = max_hold;
+    // The metrics read to find the candidate are the plan's first evidence: its first step
+    // is judged on them, not refused for "no metrics read yet" before the first poll answers.
+    // Before any weights are read the core decides nothing but what it logs and audits.
+    let now = platform.now();
+    for command in update(
+        &mut state,
+        Msg::MetricsFetched {
+            now,
+            result: Ok(metrics),
+        },
+    ) {
+        match command {
+            Command::Audit(event) => {
+                let _ = headless.auditor.record(event);
+            }
+            other => {
+                return Err(anyhow::anyhow!(
+                    "the plan asked for {other:?} before any weights were read"
+                )
+                .into());
+            }
+        }
+    }
     // Nobody is there to answer "older or rejected build?": such a plan is not started.
     state.rejections = headless.auditor.rejections();
     let read = &headless.observation;

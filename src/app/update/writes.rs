@@ -163,6 +163,9 @@ pub(super) fn on_write_finished(
             Err(PlatformError::Conflict { expected, actual }) => {
                 plan.pause(format!("changed outside cutover: {expected} → {actual}"))
             }
+            // Another operator's lock is theirs to give back, not a failure of this plan:
+            // paused, as for a change made outside (plan run: exit 4, as the table says).
+            Err(error @ PlatformError::Locked { .. }) => plan.pause(error.to_string()),
             Err(error) if plan.state == PlanState::Applying => {
                 let failure = plan.step_failed(&error.to_string(), error.is_transient(), now);
                 let line = match failure {
