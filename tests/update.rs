@@ -151,6 +151,44 @@ fn rollback_works_over_a_popup() {
     assert!(console.state.popup.is_none());
 }
 
+fn ctrl_r() -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::new(KeyCode::Char('r'), crossterm::event::KeyModifiers::CONTROL)
+}
+
+#[test]
+fn in_a_text_field_r_is_a_letter_and_ctrl_r_rolls_back() {
+    // A deploy goes to a side at 0%: from there a rollback has nothing to move.
+    for (opener, green, rollback) in [
+        ('%', 40, vec![(WriteKind::Rollback, w(40), w(0))]),
+        ('/', 40, vec![(WriteKind::Rollback, w(40), w(0))]),
+        ('D', 0, vec![]),
+    ] {
+        let mut console = Console::new();
+        console.world.set_weights(w(green));
+        console.observe();
+        console.press(ch(opener));
+        assert!(console.state.popup.is_some(), "{opener} opens a field");
+        let commands = console.press(ch('R'));
+        assert!(commands.is_empty(), "{opener}: R wrote {commands:?}");
+        assert!(
+            console.state.popup.is_some(),
+            "{opener}: the field stays open"
+        );
+        let commands = console.press(ctrl_r());
+        assert_eq!(writes(&commands), rollback, "{opener}: Ctrl-R rolls back");
+        assert!(
+            console.state.popup.is_none(),
+            "{opener}: and closes the field"
+        );
+    }
+    // The log's filter took the R as text.
+    let mut console = Console::new();
+    console.press(ch('/'));
+    console.press(ch('R'));
+    console.press(key(KeyCode::Enter));
+    assert_eq!(console.state.log.view().filter, "R");
+}
+
 #[test]
 fn promote_asks_then_sends_everything_to_green() {
     let mut console = Console::carrying(10);
@@ -269,6 +307,8 @@ enum Step {
     Paste(String),
     /// Keys typed a few milliseconds apart, faster than anyone reads (`\r` is Enter).
     Burst(String),
+    /// Ctrl-R: roll back from anywhere.
+    CtrlR,
 }
 
 /// The keys of `text`, `\r` as Enter.
@@ -295,6 +335,7 @@ fn step() -> impl Strategy<Value = Step> {
         Just(Step::Esc),
         Just(Step::Right),
         Just(Step::Left),
+        Just(Step::CtrlR),
         (0u8..3).prop_map(Step::Finish),
         (0u8..=100).prop_map(Step::Outside),
         "[0-9ylPR%\r]{1,6}".prop_map(Step::Paste),
@@ -380,6 +421,7 @@ impl Driver {
             }
             Step::Paste(text) => self.console.paste(text),
             Step::Burst(text) => self.console.type_ahead(&keys_of(text)),
+            Step::CtrlR => self.console.press(ctrl_r()),
         };
         self.absorb(commands);
     }
@@ -411,6 +453,33 @@ impl Driver {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_printable_text_typed_into_any_field_writes_nothing(
+        opener in prop::sample::select(vec!['%', 'D', '/']),
+        text in "[ -~]{1,24}",
+        green in 0u8..=100,
+    ) {
+        let mut console = Console::new();
+        console.world.set_weights(w(green));
+        console.observe();
+        console.press(ch(opener));
+        // A deploy's field opens only while a side is idle.
+        prop_assume!(console.state.popup.is_some());
+        for c in text.chars() {
+            let commands = console.press(ch(c));
+            let wrote: Vec<&Command> = commands
+                .iter()
+                .filter(|c| !matches!(c, Command::Audit(_)))
+                .collect();
+            prop_assert!(wrote.is_empty(), "{:?} typed after {} did {:?}", c, opener, wrote);
+        }
+        prop_assert!(console.state.popup.is_some(), "typing never closes the field");
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
@@ -437,7 +506,8 @@ proptest! {
         for s in &steps {
             driver.run(s);
         }
-        driver.run(&Step::Key('R'));
+        // Ctrl-R works from every state, a text field included (there R is a letter).
+        driver.run(&Step::CtrlR);
         // Let every write finish as the platform would apply it.
         for _ in 0..10 {
             driver.run(&Step::Finish(0));

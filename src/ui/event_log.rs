@@ -47,7 +47,7 @@ fn title(state: &AppState) -> String {
     let mut parts = vec![" EVENTS".to_string()];
     if let Some(Popup::LogFilter(input)) = &state.popup {
         parts.push(format!(
-            "filter: {}▏ (Enter keeps, Esc clears)",
+            "filter: {}▏ (Enter keeps, Esc clears, Ctrl-R rolls back)",
             input.value()
         ));
     } else if !view.filter.is_empty() {

@@ -66,6 +66,10 @@ fn help(state: &AppState, frame: &mut Frame, area: Rect) {
         theme::label(),
     ));
     lines.push(Line::styled(
+        "  Ctrl-R rolls back from anywhere, a text field included (there R is a letter).",
+        theme::label(),
+    ));
+    lines.push(Line::styled(
         "  Ctrl-Z suspends (fg resumes). Esc, ? or q closes this help.",
         theme::label(),
     ));
@@ -172,7 +176,9 @@ fn text_prompt(frame: &mut Frame, area: Rect, prompt: TextPrompt<'_>) {
             Span::styled("Enter", theme::key()),
             Span::raw(format!(" {} · ", prompt.enter)),
             Span::styled("Esc", theme::key()),
-            Span::raw(" cancel"),
+            Span::raw(" cancel · "),
+            Span::styled("Ctrl-R", theme::key()),
+            Span::raw(" roll back"),
         ])),
         help_row,
     );

@@ -18,8 +18,16 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, at: Instant) -> Vec<Co
         // As in any terminal program; an open popup stays open for after `fg`.
         return vec![Command::Suspend];
     }
-    if key.code == KeyCode::Char('R') && state.popup.is_some() {
-        // Rollback is the panic button: it works over any popup (a percentage has no 'R').
+    // Rollback is the panic button: Ctrl-R works from anywhere, a text field included, and R
+    // over any popup that takes no text. In a field R is a letter like any other: a filter or
+    // an image reference may hold one, and typing must never write to production.
+    let control_r = key.code == KeyCode::Char('r') && key.modifiers.contains(KeyModifiers::CONTROL);
+    let takes_text = matches!(
+        state.popup,
+        Some(Popup::Prompt(_) | Popup::Image(_) | Popup::LogFilter(_))
+    );
+    let plain_r = key.code == KeyCode::Char('R') && state.popup.is_some() && !takes_text;
+    if control_r || plain_r {
         state.popup = None;
         state.mark_dirty();
         let target = Weights::all_to(state.baseline());
