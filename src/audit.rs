@@ -260,7 +260,7 @@ impl Auditor {
     }
 
     /// The session's decision record in markdown, if it made any write; returns its path.
-    pub fn write_decision_record(&self, now: Timestamp) -> Option<PathBuf> {
+    pub fn write_decision_record(&self, now: Timestamp, left: &str) -> Option<PathBuf> {
         if !self
             .session
             .iter()
@@ -297,6 +297,7 @@ impl Auditor {
                 e.reason.as_deref().unwrap_or("–").replace('|', "/"),
             ));
         }
+        text.push_str(&format!("\n**On exit:** {left}.\n"));
         match fs::write(&path, text) {
             Ok(()) => Some(path),
             Err(error) => {

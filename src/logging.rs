@@ -55,3 +55,17 @@ pub fn init(path: &Path, progress: bool) -> anyhow::Result<WorkerGuard> {
         .map_err(|e| anyhow::anyhow!("starting the log: {e}"))?;
     Ok(guard)
 }
+
+/// One line to standard error, for the operator, that never fails the caller: a terminal
+/// that went away (an SSH session dropped) makes `eprintln!` panic, and the cleanup after a
+/// console — the write in flight, the lock, the decision record — must run all the same.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The same for a command's result on standard output.
+pub fn say_out(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}

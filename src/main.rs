@@ -25,7 +25,9 @@ fn main() -> ExitCode {
     let _log_guard = match logging::init(&log_path, progress) {
         Ok(guard) => guard,
         Err(error) => {
-            eprintln!("cutover: {error:#}\n  choose another place with --log-file PATH");
+            cutover::logging::say(&format!(
+                "cutover: {error:#}\n  choose another place with --log-file PATH"
+            ));
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
@@ -36,7 +38,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("cutover: starting the async runtime: {error}");
+            cutover::logging::say(&format!("cutover: starting the async runtime: {error}"));
             return ExitCode::from(EXIT_FAILED);
         }
     };
@@ -49,10 +51,10 @@ fn main() -> ExitCode {
             return command.await;
         }
         let waited = runtime::until_signalled(command, QUIT_WAIT, || {
-            eprintln!(
+            cutover::logging::say(&format!(
                 "cutover: stopping: waiting up to {}s for the call in flight",
                 QUIT_WAIT.as_secs()
-            );
+            ));
         })
         .await;
         match waited {
@@ -81,18 +83,18 @@ fn finish(result: Result<Option<Outcome>, Failure>, log_path: &std::path::Path) 
         Ok(Some(outcome)) => {
             tracing::info!(code = outcome.exit_code(), "{}", outcome.message());
             if outcome.exit_code() == 0 {
-                println!("{}", outcome.message());
+                cutover::logging::say_out(outcome.message());
             } else {
-                eprintln!("cutover: {}", outcome.message());
+                cutover::logging::say(&format!("cutover: {}", outcome.message()));
             }
             ExitCode::from(outcome.exit_code())
         }
         Err(failure) => {
             let error = failure.error();
             tracing::error!("{error:#}");
-            eprintln!("cutover: {error:#}");
+            cutover::logging::say(&format!("cutover: {error:#}"));
             if let Failure::Failed(_) = failure {
-                eprintln!("  details in {}", log_path.display());
+                cutover::logging::say(&format!("  details in {}", log_path.display()));
             }
             ExitCode::from(failure.exit_code())
         }

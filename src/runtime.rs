@@ -243,6 +243,8 @@ where
 
     terminal.show(state).context("drawing the first frame")?;
     state.take_dirty();
+    // Set when the terminal went away: the run ends as on a quit, and says why after.
+    let mut terminal_lost: Option<anyhow::Error> = None;
     let mut last_draw = Instant::now();
     let mut draw_due: Option<Instant> = None;
 
@@ -258,8 +260,14 @@ where
                 Some(Ok(Event::Resize(_, _))) => Some(Msg::Resized),
                 Some(Ok(Event::Paste(text))) => Some(Msg::Paste { text }),
                 Some(Ok(_)) => None,
-                Some(Err(error)) => return Err(error).context("reading the terminal"),
-                // The terminal is gone: nothing can be shown or typed any more.
+                // The terminal went away (an SSH session dropped: EIO): nothing can be shown
+                // or typed any more, but the cleanup below still runs — the write in flight
+                // waited for and audited, then the lock and the record by the caller.
+                Some(Err(error)) => {
+                    tracing::error!("reading the terminal: {error}; ending as on a quit");
+                    terminal_lost = Some(anyhow::Error::new(error).context("reading the terminal"));
+                    break;
+                }
                 None => break,
             },
             _ = sleep_until(state_poll.next), if !work.observing => {
@@ -319,7 +327,16 @@ where
         if state.take_dirty() || draw_due.is_some_and(|due| due <= Instant::now()) {
             let due = last_draw + config.min_frame_gap;
             if Instant::now() >= due {
-                let question = terminal.show(state)?;
+                let question = match terminal.show(state) {
+                    Ok(question) => question,
+                    Err(error) => {
+                        // As above: a screen that cannot be drawn ends the run, never its
+                        // cleanup.
+                        tracing::error!("{error:#}; ending as on a quit");
+                        terminal_lost = Some(error);
+                        break;
+                    }
+                };
                 last_draw = Instant::now();
                 draw_due = None;
                 if question {
@@ -366,7 +383,10 @@ where
     }
     // Polls still under way have nothing left to tell anyone.
     work.tasks.abort_all();
-    Ok(())
+    match terminal_lost {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// The longest wait between two polls while the platform throttles or cannot be reached.

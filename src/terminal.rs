@@ -105,9 +105,17 @@ pub async fn run<P: Platform>(
     )
     .await;
     drop(guard);
-    if let Some(record) = audit.and_then(|a| a.write_decision_record(platform.now())) {
+    // What the console leaves behind, said where the operator looks once the screen is gone,
+    // and in the decision record.
+    let left = state.leaving_words();
+    tracing::info!("{left}");
+    crate::logging::say(&format!("cutover: {left}"));
+    if let Some(record) = audit.and_then(|a| a.write_decision_record(platform.now(), &left)) {
         tracing::info!("decision record: {}", record.display());
-        eprintln!("cutover: decision record written to {}", record.display());
+        crate::logging::say(&format!(
+            "cutover: decision record written to {}",
+            record.display()
+        ));
     }
     result
 }

@@ -273,3 +273,45 @@ fn kill_int_stops_with_130_and_restores_the_terminal() {
         pty.contents()
     );
 }
+
+#[test]
+fn q_mid_plan_asks_and_the_exit_says_what_is_left_unwatched() {
+    let audit = log_file("e2e-quit-plan-audit");
+    let _ = std::fs::remove_file(&audit);
+    let mut pty = Pty::spawn(&[
+        "demo",
+        "--speed",
+        "3",
+        "--log-file",
+        &log_file("e2e-quit-plan"),
+        "--audit-log",
+        &audit,
+    ]);
+    pty.wait_for("(service shop-green) has reached a steady state.");
+    pty.send(b"a");
+    pty.wait_for("plan step: read back 90/10");
+    pty.send(b"q");
+    pty.wait_for("Quit and leave it unwatched?");
+    let screen = pty.wait_for("pause first");
+    assert!(screen.contains("a plan is running at 90/10"), "{screen}");
+    // Read, then answered.
+    thread::sleep(Duration::from_millis(600));
+    pty.send(b"y");
+    assert!(pty.wait_exit().success());
+    let screen = pty.wait_for("cutover: left 90/10 (blue/green) as last read");
+    assert!(screen.contains("plan stopped while"), "{screen}");
+    let record = std::fs::read_dir(std::path::Path::new(&audit).parent().expect("a folder"))
+        .expect("the audit folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("demo-decision-"))
+        })
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .find(|text| text.contains("left 90/10 (blue/green) as last read; plan stopped"));
+    assert!(
+        record.is_some(),
+        "the decision record says where traffic was left"
+    );
+}

@@ -871,3 +871,52 @@ async fn scale_down_after_bake_scales_the_old_side_by_itself() {
             .starts_with("BLUE is idle after the bake: scaling it to 0")
     }));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_terminal_that_goes_away_mid_write_still_waits_for_the_write_and_audits_it() {
+    let platform = counted(Scenario::Healthy);
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("flows-tty-gone.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let mut auditor =
+        cutover::audit::Auditor::new(&path, "alice".into(), "demo".into()).expect("an audit log");
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
+    let mut state = AppState::new(platform.source(), Settings::default(), platform.now());
+    let (tx, rx) = unbounded();
+    let run = runtime::run(
+        Arc::clone(&platform) as Arc<Counted>,
+        &mut terminal,
+        rx,
+        &mut state,
+        RuntimeConfig::default(),
+        Some(&mut auditor),
+    );
+    let script = async move {
+        wait(60).await;
+        press(&tx, ch('l'));
+        press(&tx, key(KeyCode::Enter));
+        // The write is on its way (it takes the simulator 0.4 s) when the SSH session drops:
+        // reading the terminal fails.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        tx.unbounded_send(Err(std::io::Error::from_raw_os_error(5)))
+            .expect("console is listening");
+    };
+    let (result, ()) = tokio::join!(run, script);
+    let error = result.expect_err("the run says the terminal went away");
+    assert!(
+        format!("{error:#}").contains("reading the terminal"),
+        "{error:#}"
+    );
+    assert_eq!(platform.writes.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        platform.sim.observe().await.map(|o| o.weights),
+        Ok(Weights::with_green(10)),
+        "the write in flight was carried through"
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+        .expect("the audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let results: Vec<&str> = lines.iter().filter_map(|l| l["result"].as_str()).collect();
+    assert_eq!(results, ["attempt", "applied"], "{lines:?}");
+}

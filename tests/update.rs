@@ -1841,3 +1841,69 @@ fn a_plan_that_holds_says_why_again_every_minute() {
     let said = reminders(&console);
     assert!((5..=7).contains(&said), "{said} reminders");
 }
+
+#[test]
+fn quitting_with_traffic_split_or_a_plan_running_asks_once() {
+    // All traffic on one side, no plan: q quits at once.
+    let mut console = Console::new();
+    assert_eq!(console.press(ch('q')), [Command::Quit]);
+
+    // A split: asked; n stays, and nothing is written.
+    let mut console = Console::carrying(10);
+    assert!(console.press(ch('q')).is_empty());
+    assert!(matches!(
+        console.state.popup,
+        Some(Popup::Confirm(Confirm::Quit))
+    ));
+    let question = cutover::app::AppState::leaving_unwatched(&console.state).expect("a reason");
+    assert!(
+        question.contains("90/10 (blue/green) stays split"),
+        "{question}"
+    );
+    assert!(console.press(ch('n')).is_empty());
+    assert!(!console.state.quit);
+    // Asked once: q (or Ctrl-C) again quits.
+    console.press(ch('q'));
+    assert_eq!(console.press(ch('q')), [Command::Quit]);
+    let mut console = Console::carrying(10);
+    let ctrl_c = crossterm::event::KeyEvent::new(
+        KeyCode::Char('c'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    assert!(console.press(ctrl_c).is_empty());
+    assert_eq!(console.press(ctrl_c), [Command::Quit]);
+
+    // A plan running: Space from the question pauses it, and the console stays.
+    let mut console = Console::new();
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
+    console.press(ch('a'));
+    console.finish_write(w(10));
+    console.press(ch('q'));
+    assert!(
+        console
+            .state
+            .leaving_unwatched()
+            .is_some_and(|why| why.starts_with("a plan is running at 90/10")),
+    );
+    console.press(ch(' '));
+    assert!(console.state.popup.is_none() && !console.state.quit);
+    assert!(matches!(
+        console.state.plan.as_ref().map(|p| &p.state),
+        Some(PlanState::Paused { .. })
+    ));
+    assert!(
+        console
+            .state
+            .leaving_words()
+            .contains("left 90/10 (blue/green) as last read; plan paused"),
+        "{}",
+        console.state.leaving_words()
+    );
+}
+
+#[test]
+fn a_console_that_cannot_write_quits_at_once_whatever_the_split() {
+    let mut console = Console::carrying(10);
+    console.state.settings.read_only = true;
+    assert_eq!(console.press(ch('q')), [Command::Quit]);
+}

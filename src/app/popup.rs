@@ -96,6 +96,8 @@ pub enum Confirm {
         warning: String,
         then: crate::app::Action,
     },
+    /// Quitting would leave a split, or a running plan, with nobody watching: asked once.
+    Quit,
 }
 
 /// How long after a question is drawn a "yes" still counts as typed before it: nobody reads

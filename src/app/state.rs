@@ -169,6 +169,45 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What quitting now would leave with nobody watching, where it would leave anything: a
+    /// running plan, or a split of traffic between the sides. `None` on a console that
+    /// cannot write (read-only, another owner): it never held the traffic.
+    pub fn leaving_unwatched(&self) -> Option<String> {
+        if self.writes_refused().is_some() {
+            return None;
+        }
+        let weights = self.shift.current()?;
+        let plan = self.plan.as_ref().filter(|p| p.is_active());
+        let split = weights.green() > 0 && weights.blue() > 0;
+        match (plan, split) {
+            (Some(_), _) => Some(format!(
+                "a plan is running at {weights} (blue/green): quitting stops it there, and \
+                 nobody watches {}",
+                self.candidate().name()
+            )),
+            (None, true) => Some(format!(
+                "{weights} (blue/green) stays split: nobody watches {} once cutover quits",
+                self.candidate().name()
+            )),
+            (None, false) => None,
+        }
+    }
+
+    /// What the console leaves behind, said on exit and in the decision record: the split as
+    /// last read, and the plan's state.
+    pub fn leaving_words(&self) -> String {
+        let split = self.shift.current().map_or_else(
+            || "the weights were never read".to_string(),
+            |w| format!("left {w} (blue/green) as last read"),
+        );
+        let plan = match &self.plan {
+            Some(plan) if plan.is_active() => format!("plan stopped while {}", plan.state),
+            Some(plan) => format!("plan {}", plan.state),
+            None => "no plan".to_string(),
+        };
+        format!("{split}; {plan}")
+    }
+
     pub fn new(source: SourceInfo, settings: Settings, now: Timestamp) -> Self {
         AppState {
             source,

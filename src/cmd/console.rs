@@ -29,7 +29,9 @@ pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
     } else {
         crate::terminal::run(Arc::clone(&platform), settings, runtime, plan, auditor).await
     };
-    platform.release_lock().await;
+    if platform.release_lock().await {
+        crate::logging::say("cutover: the lock on the listener or rule is given back");
+    }
     tracing::info!(
         seconds = started.elapsed().as_secs(),
         calls = ?platform.call_counts(),

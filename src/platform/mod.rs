@@ -65,9 +65,9 @@ pub trait Platform: Send + Sync + 'static {
     }
 
     /// Gives back the operator lock if this process holds one (after a headless write, on
-    /// quit). Platforms without a lock have nothing to do.
-    fn release_lock(&self) -> impl Future<Output = ()> + Send {
-        async {}
+    /// quit); true when it held one. Platforms without a lock have nothing to do.
+    fn release_lock(&self) -> impl Future<Output = bool> + Send {
+        async { false }
     }
 
     /// Who writes, for the audit log: the cloud identity where the platform knows one, else

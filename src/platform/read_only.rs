@@ -63,7 +63,9 @@ impl<P: Platform> Platform for ReadOnly<P> {
     }
 
     /// Read-only never took one.
-    async fn release_lock(&self) {}
+    async fn release_lock(&self) -> bool {
+        false
+    }
 
     fn actor(&self) -> impl Future<Output = String> + Send {
         self.0.actor()

@@ -192,7 +192,17 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
             .map(|o| o.side(side).service.image.clone())
             .unwrap_or_default()
     };
+    let quitting = matches!(confirm, Confirm::Quit);
     let (title, text) = match confirm {
+        Confirm::Quit => (
+            "quit?",
+            format!(
+                "Quit and leave it unwatched? {}.",
+                state
+                    .leaving_unwatched()
+                    .unwrap_or_else(|| "nothing is left unwatched".into())
+            ),
+        ),
         Confirm::Revision {
             toward,
             warning,
@@ -270,18 +280,35 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
     // Room for the text wrapped at the popup's width, the blank line and the keys.
     let width: u16 = 64;
     let text_lines = (text.chars().count() as u16).div_ceil(width - 6) + 1;
-    let lines = vec![
-        Line::from(text),
-        Line::default(),
-        Line::from(vec![
+    let keys = if quitting {
+        let plan = state.plan.as_ref().is_some_and(|p| p.is_active());
+        let mut keys = vec![
+            Span::styled("y", theme::key()),
+            Span::raw(" quit · "),
+            Span::styled("n", theme::key()),
+            Span::raw("/"),
+            Span::styled("Esc", theme::key()),
+            Span::raw(" stay · "),
+        ];
+        if plan {
+            keys.extend([
+                Span::styled("Space", theme::key()),
+                Span::raw(" pause first · "),
+            ]);
+        }
+        keys.extend([Span::styled("R", theme::key()), Span::raw(" roll back")]);
+        keys
+    } else {
+        vec![
             Span::styled("y", theme::key()),
             Span::raw(" yes, write it · "),
             Span::styled("n", theme::key()),
             Span::raw("/"),
             Span::styled("Esc", theme::key()),
             Span::raw(" no"),
-        ]),
-    ];
+        ]
+    };
+    let lines = vec![Line::from(text), Line::default(), Line::from(keys)];
     let rect = centered(area, width, text_lines + 4);
     frame.render_widget(Clear, rect);
     frame.render_widget(

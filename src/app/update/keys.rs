@@ -12,7 +12,15 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, at: Instant) -> Vec<Co
         return Vec::new();
     }
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        return quit(state);
+        // Asked once, like q: a second Ctrl-C quits.
+        let asked = matches!(state.popup, Some(Popup::Confirm(Confirm::Quit)));
+        state.popup = None;
+        state.mark_dirty();
+        return if asked {
+            quit(state)
+        } else {
+            ask_before_quitting(state)
+        };
     }
     if key.code == KeyCode::Char('z') && key.modifiers.contains(KeyModifiers::CONTROL) {
         // As in any terminal program; an open popup stays open for after `fg`.
@@ -185,7 +193,7 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             state.popup = Some(Popup::Help);
             Vec::new()
         }
-        Action::Quit => quit(state),
+        Action::Quit => ask_before_quitting(state),
     }
 }
 
@@ -395,6 +403,17 @@ pub(super) fn action_target(state: &AppState, action: Action) -> Option<Weights>
 
 pub(super) fn not_read_yet(state: &mut AppState) {
     state.flash(LogLevel::Warn, NOT_READ_YET);
+}
+
+/// `q`, Ctrl-C: quits at once, unless leaving would leave traffic unwatched — a plan running,
+/// or both sides carrying traffic — on a console that may write: then it asks once what
+/// quitting leaves behind, and the keys that make it safe first (Space, R).
+pub(super) fn ask_before_quitting(state: &mut AppState) -> Vec<Command> {
+    if state.leaving_unwatched().is_none() {
+        return quit(state);
+    }
+    state.popup = Some(Popup::Confirm(Confirm::Quit));
+    Vec::new()
 }
 
 pub(super) fn quit(state: &mut AppState) -> Vec<Command> {

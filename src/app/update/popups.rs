@@ -69,6 +69,17 @@ pub(super) fn on_popup_key(
             }
             Vec::new()
         }
+        // Asked once: q again quits; Space pauses the plan first and stays.
+        Popup::Confirm(Confirm::Quit) if key.code == KeyCode::Char('q') => quit(state),
+        Popup::Confirm(Confirm::Quit) if key.code == KeyCode::Char(' ') => {
+            on_action(state, Action::PausePlan)
+        }
+        Popup::Confirm(Confirm::Quit)
+            if matches!(key.code, KeyCode::Char('n' | 'N') | KeyCode::Esc) =>
+        {
+            state.flash(LogLevel::Info, "still here: cutover keeps watching");
+            Vec::new()
+        }
         Popup::Confirm(confirm) => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') if !answer_readable(state, at) => {
                 state.flash(
@@ -116,7 +127,7 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
     // the revision question writes nothing itself: the action it leads to is checked as any
     // key is.
     let writes = match &confirm {
-        Confirm::Revision { .. } => None,
+        Confirm::Revision { .. } | Confirm::Quit => None,
         Confirm::DeployOver { .. } => Some(("deploy", None)),
         Confirm::LargeJump { to, .. } => Some(("apply", Some(*to))),
         Confirm::Promote { to, .. } => Some(("promote", Some(Weights::all_to(*to)))),
@@ -139,6 +150,7 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
             // The action itself, with its own question if it has one.
             on_action(state, then)
         }
+        Confirm::Quit => quit(state),
         Confirm::DeployOver { image, .. } => deploy(state, image),
         Confirm::ScaleIdle { side, .. } if !current.is_idle(side) => {
             let text = format!(

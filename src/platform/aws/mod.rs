@@ -822,7 +822,7 @@ impl Platform for AwsPlatform {
     }
 
     /// Gives the lock back if this process holds it (on quit, after a headless write).
-    async fn release_lock(&self) {
+    async fn release_lock(&self) -> bool {
         let held = self
             .lock_written
             .lock()
@@ -830,7 +830,7 @@ impl Platform for AwsPlatform {
             .take()
             .is_some();
         if !held {
-            return;
+            return false;
         }
         let arn = self.estate.traffic.arn();
         let ours =
@@ -838,6 +838,7 @@ impl Platform for AwsPlatform {
         if ours && let Err(error) = lock::remove(&self.elb, arn).await {
             tracing::warn!("releasing the lock: {error}; it expires by itself");
         }
+        ours
     }
 
     /// Who the credentials belong to (STS `GetCallerIdentity`), for the audit log; `$USER@host`
