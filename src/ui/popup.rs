@@ -194,15 +194,17 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
     };
     let quitting = matches!(confirm, Confirm::Quit);
     let (title, text) = match confirm {
-        Confirm::Quit => (
-            "quit?",
-            format!(
-                "Quit and leave it unwatched? {}.",
-                state
-                    .leaving_unwatched()
-                    .unwrap_or_else(|| "nothing is left unwatched".into())
-            ),
-        ),
+        Confirm::Quit => ("quit?", {
+            let why = state
+                .leaving_unwatched()
+                .unwrap_or_else(|| "nothing is left unwatched".into());
+            let mut letters = why.chars();
+            let why: String = letters
+                .next()
+                .map(|first| first.to_uppercase().chain(letters).collect())
+                .unwrap_or_default();
+            format!("Quit and leave it unwatched? {why}.")
+        }),
         Confirm::Revision {
             toward,
             warning,
