@@ -753,6 +753,13 @@ async fn the_idle_side_is_scaled_down_and_the_live_side_adopts_after_y() {
     let platform = counted(Scenario::Healthy);
     let after = session(Arc::clone(&platform), |tx| async move {
         wait(60).await; // green, idle at 0%, is up
+        // Adopt takes only a build the guard judged ok while it carried traffic: 10% for a
+        // few minutes, then back to blue.
+        press(&tx, ch('l'));
+        press(&tx, key(KeyCode::Enter));
+        wait(5 * 60).await;
+        press(&tx, ch('R'));
+        wait(5).await;
         press(&tx, ch('S'));
         wait(1).await; // the question read
         press(&tx, ch('y'));

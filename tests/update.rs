@@ -1531,6 +1531,8 @@ fn traffic_toward_an_older_revision_asks_first_for_promote_and_adopt() {
     let mut console = Console::swapped();
     let read = console.world.observation();
     let (old, live) = (read.blue.service, read.green.service);
+    // As if the guard had judged blue's build ok earlier in the session: adopt is offered.
+    console.state.judged_ok.push(old.task_definition.clone());
     for opener in ['P', 'A'] {
         let sent = console.press(ch(opener));
         assert!(operator_writes(&sent).is_empty(), "{sent:?}");
@@ -1906,4 +1908,32 @@ fn a_console_that_cannot_write_quits_at_once_whatever_the_split() {
     let mut console = Console::carrying(10);
     console.state.settings.read_only = true;
     assert_eq!(console.press(ch('q')), [Command::Quit]);
+}
+
+#[test]
+fn adopt_is_offered_only_for_a_build_the_guard_judged_ok_while_it_carried_traffic() {
+    // Green is up and idle, and has never served a request.
+    let mut console = Console::new();
+    let sent = console.press(ch('A'));
+    assert!(operator_writes(&sent).is_empty() && console.state.popup.is_none());
+    let said = flash_text(&console);
+    assert!(
+        said.contains("the guard has not judged it ok while it carried traffic"),
+        "{said}"
+    );
+    // Four minutes at 10% with ok evidence: judged; back at 0%, adopt asks, naming both builds.
+    let mut console = Console::carrying(10);
+    assert!(
+        console.state.judged_ok.contains(&"shop:8".to_string()),
+        "{:?}",
+        console.state.judged_ok
+    );
+    console.press(ch('R'));
+    console.finish_write(w(0));
+    console.observe();
+    console.press(ch('A'));
+    assert!(matches!(
+        console.state.popup,
+        Some(Popup::Confirm(Confirm::Adopt { .. }))
+    ));
 }

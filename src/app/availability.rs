@@ -108,6 +108,7 @@ pub fn availability(state: &AppState, action: Action) -> Availability {
         Adopt if !matches!(current.idle_and_live(), (Some(_), Some(_))) => {
             no("adopt needs one side carrying all traffic")
         }
+        Adopt => adopt(state, current),
         _ => Availability::Available,
     }
 }
@@ -135,6 +136,23 @@ fn plan_start(state: &AppState) -> Availability {
         ),
         Some((plan_state, false)) => no(format!("the plan is {plan_state}")),
     }
+}
+
+/// Adopt puts the idle side's build on the side carrying everything: only a build the guard
+/// judged ok while it carried traffic, never one that has not served a request.
+fn adopt(state: &AppState, current: Weights) -> Availability {
+    let (Some(idle), Some(observation)) = (current.idle_and_live().0, &state.observation) else {
+        return no(NOT_READ_YET);
+    };
+    let build = &observation.side(idle).service;
+    if state.judged_ok.contains(&build.task_definition) {
+        return Availability::Available;
+    }
+    no(format!(
+        "adopt puts {} ({}) on the live side, and the guard has not judged it ok while it \
+         carried traffic ({} requests at an ok verdict): give it traffic first",
+        build.image, build.task_definition, state.settings.evidence.min_requests
+    ))
 }
 
 fn deploy(state: &AppState, current: Weights) -> Availability {

@@ -163,12 +163,35 @@ pub struct AppState {
     pub(super) hold_said_at: Option<Timestamp>,
     /// Why the run ended for holding longer than `max_hold`, once it did.
     pub held_too_long: Option<String>,
+    /// The builds (`family:revision`) the guard judged ok while they carried traffic as the
+    /// candidate, this session: only such a build may be adopted onto the live side.
+    pub judged_ok: Vec<String>,
     /// Ticks seen so far: drives the spinner without a clock in the view.
     pub ticks: u64,
     dirty: bool,
 }
 
 impl AppState {
+    /// Remembers the candidate's build when the evidence judges it ok while it carries
+    /// traffic (an ok verdict needs `min_requests` on it): the one proof adopt asks for.
+    pub fn note_judged_build(&mut self) {
+        let (Some(evidence), Some(current), Some(observation)) = (
+            self.evidence(),
+            self.shift.current(),
+            self.observation.as_ref(),
+        ) else {
+            return;
+        };
+        let candidate = evidence.candidate;
+        if evidence.verdict != crate::shift::Verdict::Ok || current.share(candidate) == 0 {
+            return;
+        }
+        let build = &observation.side(candidate).service.task_definition;
+        if !self.judged_ok.contains(build) {
+            self.judged_ok.push(build.clone());
+        }
+    }
+
     /// What quitting now would leave with nobody watching, where it would leave anything: a
     /// running plan, or a split of traffic between the sides. `None` on a console that
     /// cannot write (read-only, another owner): it never held the traffic.
@@ -249,6 +272,7 @@ impl AppState {
             held_since: None,
             hold_said_at: None,
             held_too_long: None,
+            judged_ok: Vec::new(),
             ticks: 0,
             dirty: true,
         }

@@ -270,14 +270,26 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
                 format!("Scale {side} from {desired} tasks to 0? {now}"),
             )
         }
-        Confirm::Adopt { live, revision } => (
-            "adopt",
-            format!(
-                "Roll the live side, {live} ({}), to {revision} ({}), the revision the idle side runs?",
-                image(live),
-                image(live.other())
-            ),
-        ),
+        Confirm::Adopt { live, revision } => {
+            let service = state
+                .observation
+                .as_ref()
+                .map(|o| o.side(live).service.service.clone())
+                .unwrap_or_default();
+            let share = state
+                .shift
+                .current()
+                .map_or("?".into(), |w| w.percent_text(live));
+            (
+                "adopt",
+                format!(
+                    "Roll {service} ({live}, carrying {share}% of traffic) from {} to {}                      ({revision}), the build the guard judged ok on {}? Its tasks are replaced.",
+                    image(live),
+                    image(live.other()),
+                    live.other()
+                ),
+            )
+        }
     };
     // Room for the text wrapped at the popup's width, the blank line and the keys.
     let width: u16 = 64;

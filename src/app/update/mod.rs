@@ -133,6 +133,7 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
         Msg::MetricsFetched { now, result } => {
             state.now = now;
             on_metrics(state, result);
+            state.note_judged_build();
             Vec::new()
         }
         Msg::WriteFinished { now, result } => {
