@@ -70,7 +70,9 @@ impl runtime::Screen for TerminalGuard {
 
     fn suspend(&mut self) -> anyhow::Result<()> {
         leave();
-        eprintln!("cutover: suspended; fg resumes (nothing is written while it is stopped)");
+        crate::logging::say(
+            "cutover: suspended; fg resumes (nothing is written while it is stopped)",
+        );
         // SIGTSTP is ours (to give the terminal back first); SIGSTOP stops as it would have.
         let me = rustix::process::getpid();
         rustix::process::kill_process(me, rustix::process::Signal::STOP)

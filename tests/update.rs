@@ -1937,3 +1937,15 @@ fn adopt_is_offered_only_for_a_build_the_guard_judged_ok_while_it_carried_traffi
         Some(Popup::Confirm(Confirm::Adopt { .. }))
     ));
 }
+
+#[test]
+fn a_key_that_does_nothing_says_so() {
+    let mut console = Console::new();
+    for c in [':', 'j', 'k'] {
+        assert!(console.press(ch(c)).is_empty());
+        assert_eq!(
+            flash_text(&console),
+            format!("no key {c} — ? lists the keys")
+        );
+    }
+}

@@ -54,7 +54,18 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, at: Instant) -> Vec<Co
                 state.mark_dirty();
                 on_action(state, action)
             }
-            None => Vec::new(),
+            // A key that does nothing says so, rather than leave the operator guessing
+            // (k9s habits: `:`, `j`, `k`).
+            None => {
+                if let KeyCode::Char(c) = key.code
+                    && !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                {
+                    state.flash(LogLevel::Info, format!("no key {c} — ? lists the keys"));
+                }
+                Vec::new()
+            }
         },
     }
 }
