@@ -135,7 +135,8 @@ pub fn report(
         stickiness_seconds: observation.stickiness_seconds,
         blue: side(Color::Blue),
         green: side(Color::Green),
-        elb_5xx_shared: metrics.elb_5xx_in_window(now, WINDOW_MINUTES),
+        // `+ 0.0`: the -0.0 of an empty float sum is written 0.0 in JSON too.
+        elb_5xx_shared: metrics.elb_5xx_in_window(now, WINDOW_MINUTES) + 0.0,
         writes_refused: observation.writes_refused.clone(),
     }
 }
@@ -166,14 +167,12 @@ pub fn table(report: &StatusReport) -> String {
         "latency"
     ));
     for (name, side) in [("blue", &report.blue), ("green", &report.green)] {
-        let rate = side
-            .metrics
-            .error_rate
-            .map_or("–".to_string(), |r| format!("{:.2}%", r * 100.0));
-        let latency = side
-            .metrics
-            .latency_avg_ms
-            .map_or("–".to_string(), |l| format!("{l:.0} ms"));
+        let rate = side.metrics.error_rate.map_or("–".to_string(), |r| {
+            format!("{}%", crate::domain::fixed(r * 100.0, 2))
+        });
+        let latency = side.metrics.latency_avg_ms.map_or("–".to_string(), |l| {
+            format!("{} ms", crate::domain::fixed(l, 0))
+        });
         out.push_str(&format!(
             "{:<6} {:<22} {:<14} {:<28} {:>13} {:<11} {:>17} {:>9} {:>10}\n",
             name,
@@ -191,7 +190,7 @@ pub fn table(report: &StatusReport) -> String {
         ));
     }
     out.push_str(&format!(
-        "5xx and latency over the {WINDOW_MINUTES} whole minutes to {}; ELB 5xx (shared): {:.0}\n",
+        "5xx and latency over the {WINDOW_MINUTES} whole minutes to {}; ELB 5xx (shared): {}\n",
         report
             .blue
             .metrics
@@ -201,7 +200,7 @@ pub fn table(report: &StatusReport) -> String {
                 .get(11..16)
                 .unwrap_or(end)
                 .to_string()),
-        report.elb_5xx_shared
+        crate::domain::fixed(report.elb_5xx_shared, 0)
     ));
     for route in &report.other_routes {
         out.push_str(&format!(

@@ -192,6 +192,17 @@ impl MetricsSnapshot {
     }
 }
 
+/// `value` with `decimals` places, never `-0`: a float sum of nothing is -0.0 in Rust, and a
+/// small negative rounds to a zero that keeps its sign. Whatever rounds to zero is `0`.
+pub fn fixed(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.starts_with('-') && text.chars().all(|c| matches!(c, '-' | '0' | '.')) {
+        text[1..].to_string()
+    } else {
+        text
+    }
+}
+
 /// `1 500`: thousands apart, as operators read counts at a glance.
 pub fn format_count(n: f64) -> String {
     // `+ 0.0` turns the -0.0 of an empty float sum into 0.
@@ -208,6 +219,27 @@ pub fn format_count(n: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn no_number_is_ever_written_minus_zero(value in -1.0e6f64..1.0e6, decimals in 0usize..4) {
+            let text = super::fixed(value, decimals);
+            let parsed: f64 = text.parse().expect("a number");
+            prop_assert!(!(text.starts_with('-') && parsed == 0.0), "{} gave {}", value, text);
+            prop_assert!((parsed - value).abs() <= 0.5 * 10f64.powi(-(decimals as i32)) + 1e-9);
+        }
+    }
+
+    #[test]
+    fn negative_zero_and_tiny_negatives_are_written_0() {
+        assert_eq!(super::fixed(-0.0, 0), "0");
+        assert_eq!(super::fixed(-0.3, 0), "0");
+        assert_eq!(super::fixed(-0.004, 2), "0.00");
+        assert_eq!(super::fixed(-0.6, 0), "-1");
+        assert_eq!(super::fixed([].iter().sum::<f64>(), 1), "0.0");
+    }
+
     use super::*;
 
     #[test]

@@ -23,7 +23,7 @@ pub use health::TargetHealth;
 pub use image::image_problem;
 pub use log::{LogEntry, LogLevel, LogSource};
 pub use metrics::{
-    MetricBucket, MetricRow, MetricsSnapshot, SideMetrics, WindowSummary, format_count,
+    MetricBucket, MetricRow, MetricsSnapshot, SideMetrics, WindowSummary, fixed, format_count,
 };
 pub use platform_error::PlatformError;
 pub use reports::{DeployReport, ScaleReport, WriteIntent, WriteReport};

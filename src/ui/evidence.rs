@@ -72,10 +72,10 @@ fn title(state: &AppState, evidence: Option<&Evidence>) -> String {
         && (served - set).abs() > OBSERVED_SHARE_SHOWN_AFTER
     {
         title.push_str(&format!(
-            "· {} served {:.0}% of requests (split {:.0}%) ",
+            "· {} served {}% of requests (split {}%) ",
             candidate.name(),
-            served * 100.0,
-            set * 100.0
+            crate::domain::fixed(served * 100.0, 0),
+            crate::domain::fixed(set * 100.0, 0)
         ));
     }
     title

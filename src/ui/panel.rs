@@ -159,7 +159,9 @@ fn traffic_line(
     let rps = metrics
         .zip(newest)
         .map(|(m, newest)| m.requests_per_sec(newest))
-        .map_or("– req/s".to_string(), |r| format!("{r:.0} req/s"));
+        .map_or("– req/s".to_string(), |r| {
+            format!("{} req/s", crate::domain::fixed(r, 0))
+        });
     // CloudWatch publishes a minute after it ends: say which minute the rate is from.
     let minute = newest.map_or(String::new(), |start| {
         let end = start.plus(std::time::Duration::from_secs(60));
@@ -191,19 +193,21 @@ fn errors_lines(
     let rate = window
         .error_rate
         .map_or("– (no requests)".to_string(), |r| {
-            format!("{:.2}%", r * 100.0)
+            format!("{}%", crate::domain::fixed(r * 100.0, 2))
         });
     let rate_style = rate_style(window.error_rate);
-    let latency = window
-        .latency_avg_ms
-        .map_or("–".to_string(), |l| format!("{l:.0} ms"));
+    let latency = window.latency_avg_ms.map_or("–".to_string(), |l| {
+        format!("{} ms", crate::domain::fixed(l, 0))
+    });
     // The newest minute's p99, only while the side served in the window: an idle side's last
     // p99 is history.
     let p99 = m
         .newest()
         .filter(|_| window.latency_avg_ms.is_some())
         .and_then(|b| b.latency_p99_ms)
-        .map_or(String::new(), |p| format!(" · p99 {p:.0} ms"));
+        .map_or(String::new(), |p| {
+            format!(" · p99 {} ms", crate::domain::fixed(p, 0))
+        });
     let latency_style = latency_style(evidence, color);
     vec![
         Line::from(vec![
@@ -288,9 +292,9 @@ pub fn summary(state: &AppState, evidence: Option<&Evidence>, color: Color) -> L
     ));
     if let Some(m) = state.metrics.as_ref().map(|m| m.side(color)) {
         let (window, _) = whole_minutes(state, m);
-        let rate = window
-            .error_rate
-            .map_or("–".to_string(), |r| format!("{:.2}%", r * 100.0));
+        let rate = window.error_rate.map_or("–".to_string(), |r| {
+            format!("{}%", crate::domain::fixed(r * 100.0, 2))
+        });
         spans.push(Span::raw(" · 5xx "));
         spans.push(Span::styled(rate, rate_style(window.error_rate)));
         if let Some(p99) = m

@@ -17,9 +17,9 @@ fn mean(points: &[(Timestamp, f64)], from: Timestamp, to: Timestamp) -> Option<f
 
 fn number(value: f64) -> String {
     if value.abs() >= 100.0 || value.fract() == 0.0 {
-        format!("{value:.0}")
+        crate::domain::fixed(value, 0)
     } else {
-        format!("{value:.2}")
+        crate::domain::fixed(value, 2)
     }
 }
 

@@ -26,7 +26,7 @@ impl Default for LatencyLimits {
 }
 
 fn ms(value: f64) -> String {
-    format!("{value:.0} ms")
+    format!("{} ms", crate::domain::fixed(value, 0))
 }
 
 pub fn check(window: &Window) -> Check {

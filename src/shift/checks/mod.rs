@@ -148,8 +148,8 @@ pub fn points(half: f64) -> String {
 fn hundredths(fraction: f64) -> String {
     let p = fraction * 100.0;
     if p < 1.0 {
-        format!("{p:.2}")
+        crate::domain::fixed(p, 2)
     } else {
-        format!("{p:.1}")
+        crate::domain::fixed(p, 1)
     }
 }
