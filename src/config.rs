@@ -199,7 +199,8 @@ pub fn locate(
         position: None,
         message: format!(
             "no config file (looked at {}): write one with `cutover init --blue CLUSTER/SERVICE \
-             --green CLUSTER/SERVICE`, or name it with --config PATH",
+             --green CLUSTER/SERVICE`, or name it with --config PATH; `cutover demo` shows the \
+             console without AWS",
             looked.into_iter().flatten().collect::<Vec<_>>().join(", ")
         ),
     })

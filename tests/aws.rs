@@ -2892,6 +2892,11 @@ fn the_config_is_found_by_cutover_config_and_in_the_users_config_dir_and_named()
     let output = status(&[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("no config file (looked at --config, $CUTOVER_CONFIG"));
+    assert!(
+        stderr(&output).contains("`cutover demo` shows the console without AWS"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

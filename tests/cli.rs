@@ -347,3 +347,24 @@ fn every_command_has_a_one_line_help_and_examples() {
     }
     assert!(seen >= 13, "{seen} commands");
 }
+
+#[test]
+fn init_with_one_service_for_both_sides_is_the_flags_mistake() {
+    let path = format!("{}/init-same.toml", env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_file(&path);
+    let output = cutover(&[
+        "init",
+        "--blue",
+        "shop/shop-blue",
+        "--green",
+        "shop/shop-blue",
+        "--config",
+        &path,
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--blue and --green both name shop/shop-blue"),
+        "{}",
+        stderr(&output)
+    );
+}

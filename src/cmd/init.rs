@@ -32,6 +32,14 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
             .transpose()
     };
     let (blue, green) = (named("blue", &args.blue)?, named("green", &args.green)?);
+    if let (Some(blue), Some(green)) = (&blue, &green)
+        && blue == green
+    {
+        return Err(bad_input(format!(
+            "--blue and --green both name {blue}: blue and green are two services, one for each \
+             side"
+        )));
+    }
     if (blue.is_none() || green.is_none()) && !interactive {
         return Err(bad_input(
             "init needs both services: --blue CLUSTER/SERVICE --green CLUSTER/SERVICE \
