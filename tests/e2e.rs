@@ -295,7 +295,7 @@ fn q_mid_plan_asks_and_the_exit_says_what_is_left_unwatched() {
     pty.send(b"q");
     pty.wait_for("Quit and leave it unwatched?");
     let screen = pty.wait_for("pause first");
-    assert!(screen.contains("a plan is running at 90/10"), "{screen}");
+    assert!(screen.contains("A plan is running at 90/10"), "{screen}");
     // Read, then answered.
     thread::sleep(Duration::from_millis(600));
     pty.send(b"y");

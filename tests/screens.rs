@@ -373,7 +373,10 @@ fn from_80x24_the_roles_the_split_the_verdict_the_banner_and_the_keys_show() {
 #[test]
 fn the_older_revision_question_names_both_builds_at_every_size() {
     let mut console = Console::swapped();
-    console.press(ch('P'));
+    // A first step toward blue (promote waits for evidence the guard can judge by).
+    console.press(ch('h'));
+    console.press(support::key(crossterm::event::KeyCode::Enter));
+    assert!(console.state.popup.is_some(), "the question is open");
     for ((w, h), screen) in snapshot_sizes("older_revision", &console.state) {
         // The question wraps; its words are all there.
         let flat = screen.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -755,7 +755,7 @@ fn after_the_roles_swap_traffic_moves_to_blue_and_rollback_returns_it_to_green()
     assert!(
         flash
             .as_deref()
-            .is_some_and(|t| t.starts_with("refused 10/90 → 100/0")),
+            .is_some_and(|t| t.starts_with("promote is refused: not enough evidence yet")),
         "{flash:?}"
     );
     let commands = console.press(ch('R'));
@@ -1484,10 +1484,8 @@ fn traffic_toward_a_build_the_guard_rejected_asks_first_and_names_it() {
         (green.image.as_str(), green.task_definition.as_str())
     );
 
-    for (keys, what) in [
-        (vec![ch('l'), key(KeyCode::Enter)], "l, Enter"),
-        (vec![ch('P')], "P"),
-    ] {
+    // (P waits for evidence the guard can judge by first: not offered yet, nothing asked.)
+    for (keys, what) in [(vec![ch('l'), key(KeyCode::Enter)], "l, Enter")] {
         let mut sent = Vec::new();
         for k in keys {
             sent.extend(console.press(k));
@@ -1526,28 +1524,27 @@ fn traffic_toward_a_build_the_guard_rejected_asks_first_and_names_it() {
 }
 
 #[test]
-fn traffic_toward_an_older_revision_asks_first_for_promote_and_adopt() {
+fn adopting_an_older_revision_asks_first() {
     // After a full cycle blue is the candidate and still runs the old build.
     let mut console = Console::swapped();
     let read = console.world.observation();
     let (old, live) = (read.blue.service, read.green.service);
     // As if the guard had judged blue's build ok earlier in the session: adopt is offered.
     console.state.judged_ok.push(old.task_definition.clone());
-    for opener in ['P', 'A'] {
-        let sent = console.press(ch(opener));
-        assert!(operator_writes(&sent).is_empty(), "{sent:?}");
-        let Some(Popup::Confirm(Confirm::Revision { warning, .. })) = &console.state.popup else {
-            panic!("{opener} asks first: {:?}", console.state.popup);
-        };
-        assert_eq!(
-            warning,
-            &format!(
-                "{} ({}) is older than the live {} ({})",
-                old.image, old.task_definition, live.image, live.task_definition
-            )
-        );
-        console.press(key(KeyCode::Esc));
-    }
+    // (P waits for evidence on blue first: the guard refuses promote before any question.)
+    let sent = console.press(ch('A'));
+    assert!(operator_writes(&sent).is_empty(), "{sent:?}");
+    let Some(Popup::Confirm(Confirm::Revision { warning, .. })) = &console.state.popup else {
+        panic!("A asks first: {:?}", console.state.popup);
+    };
+    assert_eq!(
+        warning,
+        &format!(
+            "{} ({}) is older than the live {} ({})",
+            old.image, old.task_definition, live.image, live.task_definition
+        )
+    );
+    console.press(key(KeyCode::Esc));
     // Yes to the warning, then the adopt's own question.
     console.press(ch('A'));
     console.press(ch('y'));
@@ -1948,4 +1945,37 @@ fn a_key_that_does_nothing_says_so() {
             format!("no key {c} — ? lists the keys")
         );
     }
+}
+
+#[test]
+fn keys_that_would_only_be_refused_are_not_offered_and_say_why() {
+    use cutover::app::{Action, availability};
+    // Read-only: nothing to stage.
+    let mut console = Console::new();
+    console.state.settings.read_only = true;
+    for action in [Action::StageUp, Action::TypePercent] {
+        let why = availability(&console.state, action);
+        assert!(!why.is_available(), "{action:?}");
+        assert!(
+            why.reason().is_some_and(|r| r.contains("nothing to stage")),
+            "{why:?}"
+        );
+    }
+    // Before any evidence on green, promote is refused by the guard: not offered.
+    let console = Console::new();
+    let why = availability(&console.state, Action::Promote);
+    assert!(
+        why.reason()
+            .is_some_and(|r| r.starts_with("promote is refused")),
+        "{why:?}"
+    );
+    // A worse candidate: a plan would roll back at once, so `a` is not "plan".
+    let mut console = Console::carrying_in(cutover::platform::sim::Scenario::BadGreen, 10);
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
+    let why = availability(&console.state, Action::StartPlan);
+    assert!(
+        why.reason()
+            .is_some_and(|r| r.contains("is WORSE") && r.contains("R rolls back")),
+        "{why:?}"
+    );
 }

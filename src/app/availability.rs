@@ -59,6 +59,12 @@ pub fn availability(state: &AppState, action: Action) -> Availability {
     {
         return Availability::WritesRefused(format!("not written: {reason}"));
     }
+    // Staging prepares a write: a console that cannot write has nothing to stage.
+    if matches!(action, StageUp | StageDown | TypePercent | DropStaged)
+        && let Some(reason) = state.writes_refused()
+    {
+        return no(format!("nothing to stage: {reason}"));
+    }
     let Some(current) = state.shift.current() else {
         return no(NOT_READ_YET);
     };
@@ -91,6 +97,11 @@ pub fn availability(state: &AppState, action: Action) -> Availability {
         Promote if current == Weights::all_to(candidate) => {
             no(format!("{} already carries all traffic", candidate.name()))
         }
+        // A key the guard would refuse is not offered as if it would act: it says why.
+        Promote => match state.guard(current, Weights::all_to(candidate)) {
+            crate::shift::GuardDecision::Refuse(why) => no(format!("promote is refused: {why}")),
+            _ => Availability::Available,
+        },
         StartPlan => plan_start(state),
         PausePlan if !state.plan.as_ref().is_some_and(|p| p.is_active()) => {
             no("no plan is running")
@@ -124,8 +135,20 @@ pub fn bindings(state: &AppState) -> impl Iterator<Item = (&'static Binding, Ava
 }
 
 fn plan_start(state: &AppState) -> Availability {
+    // A plan started on a candidate found worse would roll back at once: not a "plan".
+    let worse = state
+        .evidence()
+        .filter(|e| e.verdict == crate::shift::Verdict::Worse)
+        .map(|e| {
+            format!(
+                "{} is WORSE ({}): R rolls back",
+                e.candidate.name(),
+                e.reason
+            )
+        });
     match state.plan.as_ref().map(|p| (&p.state, p.can_start())) {
         None => no("no plan configured: add [plan] to the config (the demo has one)"),
+        Some((_, true)) if worse.is_some() => no(worse.unwrap_or_default()),
         Some((_, true)) => Availability::Available,
         Some((PlanState::RolledBack { reason }, false)) => no(format!(
             "the plan rolled back ({reason}): deploy a new image (D) to run it again"
