@@ -685,6 +685,10 @@ fn console_after_first_step(name: &str, estate: &Estate) -> support::pty::Pty {
 async fn the_console_moves_the_load_balancers_weights() {
     let estate = Estate::build("console", &["--rule"]);
     let mut pty = console_after_first_step("console", &estate);
+    // A local endpoint is no account: the header says where the writes land.
+    let screen = pty.contents();
+    let header = screen.lines().next().unwrap_or_default().to_string();
+    assert!(header.contains("endpoint 127.0.0.1:"), "{header}");
     let elb = elb().await;
     let rule = estate.rule_arn.clone().expect("rule");
     assert_eq!(

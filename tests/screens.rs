@@ -393,3 +393,19 @@ fn the_older_revision_question_names_both_builds_at_every_size() {
         }
     }
 }
+
+#[test]
+fn the_header_marks_metrics_the_evidence_calls_stale() {
+    let mut console = Console::new();
+    assert!(!support::drawn(&console.state, 160, 48).contains("STALE"));
+    // Five minutes on with no metrics read: the evidence is stale, and so says the header.
+    for _ in 0..300 {
+        let later = console.now().plus(std::time::Duration::from_secs(1));
+        console.world.advance_to(later);
+        let now = console.now();
+        cutover::app::update(&mut console.state, cutover::app::Msg::Tick { now });
+    }
+    let screen = support::drawn(&console.state, 160, 48);
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains("STALE"), "{header}");
+}

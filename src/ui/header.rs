@@ -89,18 +89,21 @@ fn state_age(state: &AppState) -> Vec<Span<'static>> {
 fn metrics_age(state: &AppState) -> Vec<Span<'static>> {
     let newest = state.metrics.as_ref().and_then(|m| m.newest_bucket());
     match (state.metrics_at, newest) {
-        (Some(_), Some(minute)) => vec![
-            Span::raw("metrics to "),
-            Span::raw(minute.plus(std::time::Duration::from_secs(60)).clock_utc()[..5].to_string()),
-            Span::raw(format!(
-                " ({} old)",
-                format_age(
-                    state
-                        .now
-                        .since(minute.plus(std::time::Duration::from_secs(60)))
-                )
-            )),
-        ],
+        (Some(_), Some(minute)) => {
+            let end = minute.plus(std::time::Duration::from_secs(60));
+            let age = state.now.since(end);
+            let mut spans = vec![
+                Span::raw("metrics to "),
+                Span::raw(end.clock_utc()[..5].to_string()),
+                Span::raw(format!(" ({} old)", format_age(age))),
+            ];
+            // As the evidence judges them: older than this, no row counts them as ok.
+            if age > state.settings.evidence.stale_after {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled("STALE", theme::error()));
+            }
+            spans
+        }
         (Some(_), None) => vec![Span::raw("metrics: no requests yet")],
         (None, _) => vec![
             Span::raw("metrics "),

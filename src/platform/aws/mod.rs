@@ -810,6 +810,26 @@ impl Platform for AwsPlatform {
             .load_balancer_dimension()
             .unwrap_or_default();
         let account = self.estate.traffic.account().unwrap_or("?");
+        // Where the writes land, as an operator needs to know it: a local endpoint (a test
+        // double) is no account, and the profile says whose credentials write.
+        let endpoint = self.estate.aws.endpoint_url.as_deref().map(|url| {
+            let host = url.split("://").nth(1).unwrap_or(url).trim_end_matches('/');
+            format!("endpoint {host}")
+        });
+        let profile = self
+            .estate
+            .aws
+            .profile
+            .as_deref()
+            .map(|p| format!("profile {p}"));
+        let place = [
+            endpoint.unwrap_or_else(|| account.to_string()),
+            self.region.clone(),
+        ]
+        .into_iter()
+        .chain(profile)
+        .collect::<Vec<_>>()
+        .join(" · ");
         SourceInfo {
             kind: SourceKind::Aws,
             detail: format!(
@@ -817,7 +837,7 @@ impl Platform for AwsPlatform {
                 self.region,
                 self.estate.source.display()
             ),
-            place: format!("{account} · {}", self.region),
+            place,
         }
     }
 
