@@ -702,7 +702,7 @@ async fn the_console_moves_the_load_balancers_weights() {
     pty.wait_for("rollback: read back 100/0");
     assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
     assert_rule_intact(&elb, &estate).await;
-    pty.send(b"q");
+    pty.quit();
     assert!(pty.wait_exit().success());
 }
 
@@ -990,7 +990,7 @@ async fn a_second_operator_is_refused_by_the_lock_but_never_for_a_rollback() {
     );
     assert_rule_intact(&elb, &estate).await;
 
-    console.send(b"q");
+    console.quit();
     assert!(console.wait_exit().success());
 }
 
@@ -1091,7 +1091,7 @@ async fn the_guards_rollback_in_the_console_goes_through_when_tagging_is_throttl
     pty.wait_for("rollback: read back 100/0");
     let elb = elb().await;
     assert_eq!(weights_in(&rule_actions(&elb, &rule).await)[1].1, 0);
-    pty.send(b"q");
+    pty.quit();
     assert!(pty.wait_exit().success());
     let audit = format!(
         "{}/lock-throttled.log.audit.jsonl",
@@ -1116,7 +1116,8 @@ async fn a_write_in_flight_when_q_arrives_is_audited() {
     delay("ModifyRule", &rule, 3.0);
     pty.send(b"R");
     pty.wait_for("rolling back");
-    pty.send(b"q");
+    // 90/10 until the rollback is read back: asked once, then quit.
+    pty.quit();
     pty.wait_for("quitting: waiting up to");
     assert!(pty.wait_exit().success());
     let elb = elb().await;
@@ -1142,7 +1143,7 @@ async fn the_console_releases_its_lock_on_quit() {
     let mut console = console_after_first_step("lock-quit", &estate);
     let elb = elb().await;
     assert!(lock_tag(&elb, &rule).await.is_some());
-    console.send(b"q");
+    console.quit();
     assert!(console.wait_exit().success());
     assert_eq!(lock_tag(&elb, &rule).await, None);
 }
@@ -2321,7 +2322,7 @@ async fn a_slow_poll_never_turns_the_consoles_own_write_into_an_outside_change()
         weights_in(&rule_actions(&elb().await, &rule).await)[1].1,
         10
     );
-    pty.send(b"q");
+    pty.quit();
     assert!(pty.wait_exit().success());
 }
 

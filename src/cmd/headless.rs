@@ -267,19 +267,31 @@ pub(super) async fn settle(
         };
         if let Some(error) = retry {
             let wait = crate::shift::plan::retry_delay(attempts, platform.now());
-            eprintln!(
+            crate::logging::say(&format!(
                 "cutover: rollback attempt {attempts}/{MAX_ROLLBACK_ATTEMPTS} failed ({error}); \
                  trying again in {}s",
                 wait.as_secs()
-            );
+            ));
             tokio::time::sleep(wait).await;
             attempts += 1;
             match read_again(platform, machine, request, platform.now()).await {
-                Some(next) => {
+                Again::Write(next) => {
                     request = next;
                     continue;
                 }
-                None => return (Ok(outcome), notes),
+                // At the target already (a late copy of an attempt, or another writer):
+                // the rollback is done, whatever the failed attempt said.
+                Again::There(weights) => {
+                    notes.push(format!(
+                        "found at {weights} when reading before the next attempt"
+                    ));
+                    let done = WriteOutcome {
+                        result: Ok(weights),
+                        ..outcome
+                    };
+                    return (Ok(done), notes);
+                }
+                Again::Unreadable => return (Ok(outcome), notes),
             }
         }
         match outcome.next {
@@ -289,25 +301,36 @@ pub(super) async fn settle(
     }
 }
 
+/// What reading before a rollback's next attempt found.
+enum Again {
+    /// The rollback again, from the weights as they are now.
+    Write(WriteRequest),
+    /// The weights are at the rollback's target already.
+    There(Weights),
+    /// Nothing to base another attempt on.
+    Unreadable,
+}
+
 /// The rollback again, from the weights as they are now (compare-and-set against a fresh
-/// read, never against what the failed attempt was based on). None when the weights cannot
-/// be read (the next attempt would fail the same way) or already are at the target.
+/// read, never against what the failed attempt was based on).
 async fn read_again(
     platform: &impl Platform,
     machine: &mut Shift,
     failed: WriteRequest,
     now: crate::domain::Timestamp,
-) -> Option<WriteRequest> {
-    let weights = match platform.weights().await {
-        Ok(weights) => weights,
-        // The write itself reads first: let it say what fails.
-        Err(_) => machine.current()?,
+) -> Again {
+    // The write itself reads first: a read that fails here is said by the attempt.
+    let Some(weights) = platform.weights().await.ok().or(machine.current()) else {
+        return Again::Unreadable;
     };
     machine.observed(weights);
-    let baseline = failed.target.idle_and_live().1?;
+    let Some(baseline) = failed.target.idle_and_live().1 else {
+        return Again::Unreadable;
+    };
     match machine.rollback(baseline, now) {
-        RollbackDecision::Write(request) => Some(request),
-        _ => None,
+        RollbackDecision::Write(request) => Again::Write(request),
+        RollbackDecision::AlreadyThere => Again::There(weights),
+        RollbackDecision::Queued | RollbackDecision::NotReadYet => Again::Unreadable,
     }
 }
 
@@ -322,10 +345,10 @@ async fn watch_for_late_landing(
     error: PlatformError,
     notes: &mut Vec<String>,
 ) -> Result<Weights, PlatformError> {
-    eprintln!(
+    crate::logging::say(&format!(
         "cutover: {error}: watching the weights for {}s in case AWS applies it late",
         LATE_WRITE_WATCH.as_secs()
-    );
+    ));
     let deadline = tokio::time::Instant::now() + LATE_WRITE_WATCH;
     let mut last_read = None;
     while tokio::time::Instant::now() < deadline {

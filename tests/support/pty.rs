@@ -165,6 +165,23 @@ impl Pty {
             .hide_cursor()
     }
 
+    /// `q`, and a second `q` if cutover asks first (a split or a plan would be left
+    /// unwatched): the console quits either way.
+    pub fn quit(&mut self) {
+        self.send(b"q");
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if self.contents().contains("Quit and leave it unwatched?") {
+                self.send(b"q");
+                return;
+            }
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + PATIENCE;
         loop {
