@@ -2114,7 +2114,8 @@ fn kill_term(child: &std::process::Child) {
 async fn a_write_whose_answer_is_lost_is_found_applied_by_reading_again() {
     let estate = Estate::build("lost", &["--rule"]);
     let rule = estate.rule_arn.clone().expect("rule");
-    // Every attempt the SDK makes is applied, and its answer lost.
+    // The write is applied and its answer lost (armed for three, as an SDK that retried would
+    // send: cutover sends one, see the_weights_write_is_sent_once_…).
     fail_after("ModifyRule", &rule, 3);
     let audit = format!("{}/lost.audit.jsonl", env!("CARGO_TARGET_TMPDIR"));
     let _ = std::fs::remove_file(&audit);
