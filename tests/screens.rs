@@ -211,7 +211,9 @@ fn help_overlay() {
     let mut console = Console::new();
     console.press(ch('?'));
     let buffer = snapshot("help", &console.state);
-    for (binding, availability) in cutover::app::bindings(&console.state) {
+    for (binding, availability) in
+        cutover::app::bindings(&console.state, console.state.evidence().as_ref())
+    {
         let description = binding.description_text(&console.state.settings);
         let shown = if availability.is_available() {
             description

@@ -1325,7 +1325,10 @@ proptest! {
             if driver.console.state.popup.is_some() {
                 continue;
             }
-            for (binding, availability) in cutover::app::bindings(&driver.console.state) {
+            let evidence = driver.console.state.evidence();
+            for (binding, availability) in
+                cutover::app::bindings(&driver.console.state, evidence.as_ref())
+            {
                 let spec = binding.keys[0];
                 let mut event = key(spec.code);
                 if spec.ctrl {

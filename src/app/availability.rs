@@ -4,6 +4,7 @@
 use super::keymap::{Action, Binding, KEYMAP};
 use super::{AppState, Role};
 use crate::domain::Weights;
+use crate::shift::Evidence;
 use crate::shift::plan::PlanState;
 
 /// Whether an action would do something now, and if not, why not.
@@ -40,6 +41,16 @@ fn no(why: impl Into<String>) -> Availability {
 
 /// Whether `action` can run in `state` now.
 pub fn availability(state: &AppState, action: Action) -> Availability {
+    availability_judged(state, action, state.evidence().as_ref())
+}
+
+/// [`availability`] with the evidence as of now already computed (the view computes it once
+/// a frame; the guard's keys read it rather than compute it again for every key).
+pub fn availability_judged(
+    state: &AppState,
+    action: Action,
+    evidence: Option<&Evidence>,
+) -> Availability {
     use Action::*;
     if matches!(action, Help | Quit | LogFilter | LogErrors) {
         return Availability::Available;
@@ -98,11 +109,11 @@ pub fn availability(state: &AppState, action: Action) -> Availability {
             no(format!("{} already carries all traffic", candidate.name()))
         }
         // A key the guard would refuse is not offered as if it would act: it says why.
-        Promote => match state.guard(current, Weights::all_to(candidate)) {
+        Promote => match state.guard_judged(current, Weights::all_to(candidate), evidence) {
             crate::shift::GuardDecision::Refuse(why) => no(format!("promote is refused: {why}")),
             _ => Availability::Available,
         },
-        StartPlan => plan_start(state),
+        StartPlan => plan_start(state, evidence),
         PausePlan if !state.plan.as_ref().is_some_and(|p| p.is_active()) => {
             no("no plan is running")
         }
@@ -129,15 +140,20 @@ pub fn writes(action: Action) -> bool {
     KEYMAP.iter().any(|b| b.action == action && b.writes)
 }
 
-/// The bindings with what each can do now, in keymap order.
-pub fn bindings(state: &AppState) -> impl Iterator<Item = (&'static Binding, Availability)> + '_ {
-    KEYMAP.iter().map(|b| (b, availability(state, b.action)))
+/// The bindings with what each can do now, in keymap order, judged on `evidence` (the
+/// frame's).
+pub fn bindings<'a>(
+    state: &'a AppState,
+    evidence: Option<&'a Evidence>,
+) -> impl Iterator<Item = (&'static Binding, Availability)> + 'a {
+    KEYMAP
+        .iter()
+        .map(move |b| (b, availability_judged(state, b.action, evidence)))
 }
 
-fn plan_start(state: &AppState) -> Availability {
+fn plan_start(state: &AppState, evidence: Option<&Evidence>) -> Availability {
     // A plan started on a candidate found worse would roll back at once: not a "plan".
-    let worse = state
-        .evidence()
+    let worse = evidence
         .filter(|e| e.verdict == crate::shift::Verdict::Worse)
         .map(|e| {
             format!(

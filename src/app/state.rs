@@ -364,13 +364,23 @@ impl AppState {
     /// What the guard says of moving `from` → `to` now: the one place the console asks it
     /// (keys, promote, plan steps).
     pub fn guard(&self, from: Weights, to: Weights) -> GuardDecision {
+        self.guard_judged(from, to, self.evidence().as_ref())
+    }
+
+    /// [`AppState::guard`] on evidence already computed as of now.
+    pub fn guard_judged(
+        &self,
+        from: Weights,
+        to: Weights,
+        evidence: Option<&crate::shift::Evidence>,
+    ) -> GuardDecision {
         let candidate = self.candidate();
         let scaling = self.scaling.is_some_and(|(side, _)| side == candidate);
         guard::check(
             from,
             to,
             candidate,
-            self.evidence().as_ref(),
+            evidence,
             self.observation.as_ref(),
             scaling,
             &self.settings.guard,

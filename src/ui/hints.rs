@@ -5,6 +5,7 @@ use ratatui::widgets::Paragraph;
 
 use super::theme;
 use crate::app::{AppState, KEYMAP, Settings, bindings};
+use crate::shift::Evidence;
 
 /// The width every hint takes when all of them show.
 fn hint_width(settings: &Settings) -> usize {
@@ -28,10 +29,10 @@ pub fn height(width: u16, settings: &Settings) -> u16 {
 /// Generated from the keymap, the same table that dispatches the keys, showing only the keys
 /// that would do something now (see `app::availability`). Wraps between bindings, never
 /// inside one.
-pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = vec![Line::default()];
     let mut used = 0usize;
-    for (binding, availability) in bindings(state) {
+    for (binding, availability) in bindings(state, evidence) {
         if !availability.is_available() || binding.hint.is_empty() {
             continue;
         }

@@ -110,8 +110,8 @@ pub fn view(state: &AppState, frame: &mut Frame) -> bool {
     traffic::render(state, frame, traffic_area);
     event_log::render(state, frame, log_area);
     status::render(state, frame, status_area);
-    hints::render(state, frame, hints_area);
-    popup::render(state, frame, area);
+    hints::render(state, shown, frame, hints_area);
+    popup::render(state, shown, frame, area);
     state.question().is_some()
 }
 

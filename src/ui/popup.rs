@@ -6,12 +6,13 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use super::theme;
 use crate::app::{Action, AppState, Confirm, ImagePrompt, KEYMAP, PercentPrompt, Popup, bindings};
 use crate::domain::{Color, Weights};
+use crate::shift::Evidence;
 
-pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, area: Rect) {
     match &state.popup {
         // The filter is typed in the event log's own title, over the log it filters.
         None | Some(Popup::LogFilter(_)) => {}
-        Some(Popup::Help) => help(state, frame, area),
+        Some(Popup::Help) => help(state, evidence, frame, area),
         Some(Popup::Prompt(prompt)) => percent_prompt(state, prompt, frame, area),
         Some(Popup::Image(prompt)) => image_prompt(state, prompt, frame, area),
         Some(Popup::Confirm(confirm)) => confirmation(state, confirm.clone(), frame, area),
@@ -37,13 +38,13 @@ fn popup_block(title: &str) -> Block<'_> {
 
 /// Generated from the keymap: the help cannot drift from what the keys do. Keys that would do
 /// nothing now are dimmed and say so (pressing one says why).
-fn help(state: &AppState, frame: &mut Frame, area: Rect) {
+fn help(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, area: Rect) {
     let key_width = KEYMAP
         .iter()
         .map(|b| b.label.chars().count())
         .max()
         .unwrap_or(0);
-    let mut lines: Vec<Line> = bindings(state)
+    let mut lines: Vec<Line> = bindings(state, evidence)
         .map(|(b, availability)| {
             let label = format!("  {:<key_width$}  ", b.label);
             let description = b.description_text(&state.settings);
