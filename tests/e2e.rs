@@ -60,13 +60,7 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     pty.send(b"q");
     let status = pty.wait_exit();
     assert!(status.success(), "exit status {status:?}");
-    thread::sleep(Duration::from_millis(200));
-    let parser = pty.screen.lock().unwrap_or_else(|p| p.into_inner());
-    assert!(
-        !parser.screen().alternate_screen(),
-        "the terminal was restored"
-    );
-    drop(parser);
+    pty.wait_until("the terminal restored", |p| !p.alternate_screen());
     let logged = std::fs::read_to_string(&log).expect("the log file was written");
     assert!(logged.contains("apply 100/0 → 90/10"), "{logged}");
     // Every write attempt is one JSON line; the session's writes leave a decision record.
@@ -130,14 +124,7 @@ fn ctrl_c_quits_and_restores_the_terminal() {
     pty.wait_for("BLUE");
     pty.send(b"\x03");
     assert!(pty.wait_exit().success());
-    thread::sleep(Duration::from_millis(200));
-    assert!(
-        !pty.screen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .screen()
-            .alternate_screen()
-    );
+    pty.wait_until("the main screen back", |p| !p.alternate_screen());
 }
 
 #[test]
@@ -195,8 +182,8 @@ fn a_bracketed_paste_lands_in_the_prompt_as_text_and_writes_nothing() {
     pty.send(b"\x1b");
     pty.send(b"q");
     assert!(pty.wait_exit().success());
-    thread::sleep(Duration::from_millis(200));
-    assert!(!pasting(&pty), "and off again on quit");
+    // What the process wrote last reaches the emulator through its reader thread.
+    pty.wait_until("bracketed paste off again on quit", |p| !pasting(p));
     assert!(
         std::fs::read_to_string(&audit)
             .unwrap_or_default()
@@ -226,7 +213,8 @@ fn ctrl_z_gives_the_terminal_back_and_fg_resumes_in_raw_mode() {
         &audit,
     ]);
     pty.wait_for("BLUE");
-    assert!(taken(&pty));
+    // The screen's words can reach the emulator before the escape that hides the cursor.
+    pty.wait_until("the console taking the terminal", taken);
     for stop in ["Ctrl-Z", "TSTP"] {
         if stop == "Ctrl-Z" {
             pty.send(b"\x1a");
@@ -268,12 +256,7 @@ fn kill_int_stops_with_130_and_restores_the_terminal() {
     pty.signal("INT");
     let status = pty.wait_exit();
     assert_eq!(status.exit_code(), 130, "a signal from outside is a stop");
-    thread::sleep(Duration::from_millis(200));
-    assert!(
-        restored(&pty),
-        "main screen, cursor shown, line mode: {}",
-        pty.contents()
-    );
+    pty.wait_until("main screen, cursor shown, line mode", restored);
 }
 
 #[test]
