@@ -205,11 +205,10 @@ pub fn fixed(value: f64, decimals: usize) -> String {
 
 /// `1 500`: thousands apart, as operators read counts at a glance.
 pub fn format_count(n: f64) -> String {
-    // `+ 0.0` turns the -0.0 of an empty float sum into 0.
-    let digits = format!("{:.0}", n.max(0.0) + 0.0);
+    let digits = fixed(n.max(0.0), 0);
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);

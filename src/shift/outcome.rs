@@ -45,27 +45,27 @@ pub fn judge(finished: &WriteRequest, result: &Result<Weights, PlatformError>) -
         words,
         level,
     };
+    // Read back elsewhere than written is the platform's ReadBackMismatch, whichever way it
+    // was reported: one arm judges both.
+    let elsewhere;
+    let result = match result {
+        Ok(read_back) if *read_back != finished.target => {
+            elsewhere = Err(PlatformError::ReadBackMismatch {
+                written: finished.target,
+                read_back: *read_back,
+            });
+            &elsewhere
+        }
+        result => result,
+    };
     match result {
-        Ok(read_back) if *read_back == finished.target => judgement(
+        Ok(read_back) => judgement(
             Meaning::Applied,
             AuditResult::Applied,
             None,
             format!("{verb}: read back {read_back}"),
             LogLevel::Info,
         ),
-        Ok(read_back) => {
-            let mismatch = PlatformError::ReadBackMismatch {
-                written: finished.target,
-                read_back: *read_back,
-            };
-            judgement(
-                Meaning::ChangedOutside,
-                AuditResult::Failed,
-                Some(format!("read back {read_back}: changed outside cutover")),
-                format!("{verb}: {mismatch}: changed outside cutover"),
-                LogLevel::Error,
-            )
-        }
         Err(error @ PlatformError::ReadBackMismatch { read_back, .. }) => judgement(
             Meaning::ChangedOutside,
             AuditResult::Failed,
