@@ -122,9 +122,10 @@ pub async fn run<P: Platform>(
     result
 }
 
-/// Shows `picker` until the operator chooses (the item's index) or cancels (`None`); the
-/// terminal is given back either way. Blocking: nothing else runs while a person chooses.
-pub fn pick(mut picker: crate::app::picker::Picker) -> anyhow::Result<Option<usize>> {
+/// Shows `picker` until the operator chooses (an item's index), goes back (Esc) or cancels
+/// (Ctrl-C); the terminal is given back in every case. Blocking: nothing else runs while a
+/// person chooses.
+pub fn pick(mut picker: crate::app::picker::Picker) -> anyhow::Result<crate::app::picker::Picked> {
     use crate::app::picker::Picked;
     let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
     loop {
@@ -137,8 +138,7 @@ pub fn pick(mut picker: crate::app::picker::Picker) -> anyhow::Result<Option<usi
         {
             match picker.on_key(key) {
                 Picked::Open => {}
-                Picked::Chosen(index) => return Ok(Some(index)),
-                Picked::Cancelled => return Ok(None),
+                done => return Ok(done),
             }
         }
     }

@@ -2922,8 +2922,12 @@ fn init_in_a_terminal_picks_the_cluster_and_both_services_from_filtered_lists() 
     pty.send(b"\r");
     let screen = pty.wait_for("GREEN: the service the next build goes to");
     assert!(
-        !screen.contains("init-pick-blue"),
+        !listed(&screen, "init-pick/init-pick-blue"),
         "blue is not offered again: {screen}"
+    );
+    assert!(
+        listed(&screen, "init-pick/init-pick-green"),
+        "blue's cluster comes first: {screen}"
     );
     pty.send(b"\r");
     // Two rules forward to both groups: the second list.
@@ -2938,11 +2942,57 @@ fn init_in_a_terminal_picks_the_cluster_and_both_services_from_filtered_lists() 
     assert!(text.contains(&format!("rule_arn = \"{second}\"")), "{text}");
     assert!(text.contains("service = \"init-pick-blue\""), "{text}");
     assert!(text.contains("service = \"init-pick-green\""), "{text}");
+    // The emulator reads the pty on its own thread: it may see the last bytes after the exit.
+    pty.wait_until("the terminal given back", |p| {
+        !p.alternate_screen() && p.cooked()
+    });
+    pty.wait_for("wrote");
+}
+
+/// Whether `item` is a row of the picker on `screen` (selected or not), not only in its title.
+fn listed(screen: &str, item: &str) -> bool {
+    screen
+        .lines()
+        .any(|line| line.trim_matches(|c: char| c == '│' || c == '›' || c.is_whitespace()) == item)
+}
+
+#[test]
+fn init_picks_green_from_another_cluster_and_esc_goes_back_one_list() {
+    // The README's layout: blue in cluster init-apart-blue, green in init-apart-green.
+    let _estate = Estate::build("init-apart", &["--rule"]);
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("init-apart.toml");
+    let mut pty = init_in_a_terminal("init-apart", &path, &[]);
+    // The cluster by its name, then the first (only) service in it for blue.
+    let cluster_then_blue = |pty: &mut support::pty::Pty| {
+        pty.wait_for("the cluster of the two services");
+        pty.send(b"init-apart-blue");
+        pty.wait_for("› init-apart-blue");
+        pty.send(b"\r");
+        pty.wait_for("BLUE: the service serving production now in init-apart-blue");
+        pty.send(b"\r");
+    };
+    cluster_then_blue(&mut pty);
+    let screen = pty.wait_for("GREEN: the service the next build goes to");
     assert!(
-        !pty.alternate_screen() && pty.cooked(),
-        "the terminal is given back"
+        listed(&screen, "init-apart-green/init-apart-green"),
+        "green's cluster is offered too: {screen}"
     );
-    assert!(pty.contents().contains("wrote"), "{}", pty.contents());
+    // A wrong turn: Esc goes back to blue's list, then back to the clusters, and the
+    // choices made again carry on.
+    pty.send(b"\x1b");
+    pty.wait_for("BLUE: the service serving production now in init-apart-blue");
+    pty.send(b"\x1b");
+    cluster_then_blue(&mut pty);
+    pty.wait_for("GREEN: the service the next build goes to");
+    pty.send(b"init-apart-green/");
+    pty.wait_for("› init-apart-green/init-apart-green");
+    pty.send(b"\r");
+    let status = pty.wait_exit();
+    assert!(status.success(), "{}", pty.contents());
+    let text = std::fs::read_to_string(&path).expect("init wrote the file");
+    assert!(text.contains("cluster = \"init-apart-blue\""), "{text}");
+    assert!(text.contains("cluster = \"init-apart-green\""), "{text}");
+    assert_eq!(text.matches("rule_arn = ").count(), 1, "{text}");
 }
 
 #[test]

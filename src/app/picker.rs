@@ -12,6 +12,8 @@ pub struct Picker {
     pub filter: Input,
     /// Among the visible items.
     pub selected: usize,
+    /// Whether Esc goes back to an earlier list (else it cancels: the first list).
+    pub esc_goes_back: bool,
 }
 
 /// What a key did to the picker.
@@ -20,6 +22,9 @@ pub enum Picked {
     Open,
     /// The index of the item chosen, in `items`.
     Chosen(usize),
+    /// Esc: back to the list before this one (the first list has none: it cancels).
+    Back,
+    /// Ctrl-C: nothing chosen, nothing written.
     Cancelled,
 }
 
@@ -30,7 +35,14 @@ impl Picker {
             items,
             filter: Input::default(),
             selected: 0,
+            esc_goes_back: false,
         }
+    }
+
+    /// A list after the first: Esc returns to the one before, keeping what was chosen there.
+    pub fn after_another(mut self) -> Self {
+        self.esc_goes_back = true;
+        self
     }
 
     /// The items the filter lets through (any case, anywhere in the item), with their index.
@@ -51,6 +63,7 @@ impl Picker {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let shown = self.visible().len();
         match key.code {
+            KeyCode::Esc if self.esc_goes_back => Picked::Back,
             KeyCode::Esc => Picked::Cancelled,
             KeyCode::Char('c') if ctrl => Picked::Cancelled,
             KeyCode::Enter => self
@@ -109,5 +122,11 @@ mod tests {
             "nothing to choose"
         );
         assert_eq!(press(&mut picker, KeyCode::Esc), Picked::Cancelled);
+        let mut picker = picker.after_another();
+        assert_eq!(press(&mut picker, KeyCode::Esc), Picked::Back);
+        assert_eq!(
+            picker.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Picked::Cancelled
+        );
     }
 }

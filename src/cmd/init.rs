@@ -54,41 +54,15 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
         endpoint_url: global.endpoint_url.clone(),
     };
     let (sdk, region) = sdk_config(&aws, None, path).await?;
-    let (blue, green) = match (blue, green) {
-        (Some(blue), Some(green)) => (blue, green),
-        (blue, green) => pick_services(&sdk, &region, blue, green).await?,
-    };
-    let ask = |title: &str, items: &[String]| choose_from(Picker::new(title, items.to_vec()));
-    let choices = Choices {
-        blue_target_group: args.blue_target_group.clone(),
-        green_target_group: args.green_target_group.clone(),
-        ask: interactive.then_some(&ask as discover::Ask),
-    };
-    let found = discover::discover(&sdk, &region, &blue, &green, &choices).await?;
-    let flagged = args.rule.is_some() || args.listener.is_some();
-    let chosen = if interactive && !flagged && found.candidates.len() > 1 {
-        let items = found
-            .candidates
-            .iter()
-            .map(|c| format!("{} ({}) {}", c.describe, c.weights, c.target.arn()))
-            .collect();
-        let title = "which listener or rule moves the traffic? (several forward to both groups)";
-        let index = choose_from(Picker::new(title, items))?;
-        found.candidates[index].clone()
-    } else {
-        discover::choose(
-            &found.candidates,
-            args.rule.as_deref(),
-            args.listener.as_deref(),
-        )
-        .map_err(|why| {
-            let unasked = if flagged || interactive {
-                ""
-            } else {
-                "\n(not asked: no terminal to ask in)"
-            };
-            bad_input(format!("{why}{unasked}"))
-        })?
+    let mut picks = ServicePicks::new(&sdk, &region, blue, green);
+    // Esc in a later list (a target group, the rule) returns to the last service picked.
+    let (found, chosen) = loop {
+        let (blue, green) = picks.run().await?;
+        match find_traffic(&sdk, &region, &blue, &green, args, interactive).await {
+            Err(failure) if went_back(&failure) && picks.forget_last() => continue,
+            Err(failure) if went_back(&failure) => return Err(cancelled()),
+            other => break other?,
+        }
     };
     let text = config_text(&found, &chosen, &aws, &region);
     // What is written must load: the same parser every command uses reads it back.
@@ -116,72 +90,270 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
     Ok(format!("{}\n{status}", summary(path, &found, &chosen)))
 }
 
-/// In a terminal: a cluster from the account's, then the services not named by flags from its
-/// list (green's without the one chosen for blue).
-async fn pick_services(
+/// The target groups and the listener or rule that forwards to both: asked in a terminal
+/// where there are several, else chosen by the flags.
+async fn find_traffic(
     sdk: &aws_config::SdkConfig,
     region: &str,
-    blue: Option<ServiceRef>,
-    green: Option<ServiceRef>,
-) -> Result<(ServiceRef, ServiceRef), Failure> {
-    let ecs = aws_sdk_ecs::Client::new(sdk);
-    let read = |what: &str, e: crate::domain::PlatformError| {
-        Failure::Failed(anyhow::Error::new(e).context(format!("listing the {what} in {region}")))
+    blue: &ServiceRef,
+    green: &ServiceRef,
+    args: &InitArgs,
+    interactive: bool,
+) -> Result<(Discovery, Candidate), Failure> {
+    let ask = |title: &str, items: &[String]| choose_from(Picker::new(title, items.to_vec()));
+    let choices = Choices {
+        blue_target_group: args.blue_target_group.clone(),
+        green_target_group: args.green_target_group.clone(),
+        ask: interactive.then_some(&ask as discover::Ask),
     };
-    let cluster = match blue.as_ref().or(green.as_ref()) {
-        Some(given) => given.cluster.clone(),
-        None => {
-            let clusters = ecs::cluster_names(&ecs)
-                .await
-                .map_err(|e| read("clusters", e))?;
-            if clusters.is_empty() {
-                return Err(bad_input(format!(
-                    "no ECS cluster in {region}: check --region and --profile"
-                )));
-            }
-            let index = choose_from(Picker::new(
-                "the cluster of the two services",
-                clusters.clone(),
-            ))?;
-            clusters[index].clone()
-        }
-    };
-    let services = ecs::service_names(&ecs, &cluster)
-        .await
-        .map_err(|e| read("services", e))?;
-    let pick = |title: &str, without: Option<&ServiceRef>| -> Result<ServiceRef, Failure> {
-        let items: Vec<String> = services
+    let found = discover::discover(sdk, region, blue, green, &choices).await?;
+    let flagged = args.rule.is_some() || args.listener.is_some();
+    let chosen = if interactive && !flagged && found.candidates.len() > 1 {
+        let items = found
+            .candidates
             .iter()
-            .filter(|s| without.is_none_or(|w| w.service != **s))
-            .cloned()
+            .map(|c| format!("{} ({}) {}", c.describe, c.weights, c.target.arn()))
             .collect();
-        if items.is_empty() {
-            return Err(bad_input(format!(
-                "no service to choose in cluster {cluster}: name them with --blue and --green"
-            )));
-        }
-        let index = choose_from(Picker::new(format!("{title} in {cluster}"), items.clone()))?;
-        Ok(ServiceRef {
-            cluster: cluster.clone(),
-            service: items[index].clone(),
-        })
+        let title = "which listener or rule moves the traffic? (several forward to both groups)";
+        let index = choose_from(Picker::new(title, items))?;
+        found.candidates[index].clone()
+    } else {
+        discover::choose(
+            &found.candidates,
+            args.rule.as_deref(),
+            args.listener.as_deref(),
+        )
+        .map_err(|why| {
+            let unasked = if flagged || interactive {
+                ""
+            } else {
+                "\n(not asked: no terminal to ask in)"
+            };
+            bad_input(format!("{why}{unasked}"))
+        })?
     };
-    let blue = match blue {
-        Some(blue) => blue,
-        None => pick("BLUE: the service serving production now", green.as_ref())?,
-    };
-    let green = match green {
-        Some(green) => green,
-        None => pick("GREEN: the service the next build goes to", Some(&blue))?,
-    };
-    Ok((blue, green))
+    Ok((found, chosen))
 }
 
-/// The picker in the terminal; cancelled, nothing is written.
+/// In a terminal: a cluster from the account's, then the services not named by flags. Green's
+/// list (or blue's, when green is named) holds every cluster's services, the other side's
+/// cluster first: the two services may live in two clusters. Esc goes back one list and keeps
+/// what was chosen before it; each list is read from AWS once.
+struct ServicePicks<'a> {
+    ecs: aws_sdk_ecs::Client,
+    region: &'a str,
+    given_blue: bool,
+    given_green: bool,
+    cluster: Option<String>,
+    blue: Option<ServiceRef>,
+    green: Option<ServiceRef>,
+    clusters: Option<Vec<String>>,
+    services: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl<'a> ServicePicks<'a> {
+    fn new(
+        sdk: &aws_config::SdkConfig,
+        region: &'a str,
+        blue: Option<ServiceRef>,
+        green: Option<ServiceRef>,
+    ) -> Self {
+        ServicePicks {
+            ecs: aws_sdk_ecs::Client::new(sdk),
+            region,
+            given_blue: blue.is_some(),
+            given_green: green.is_some(),
+            cluster: None,
+            blue,
+            green,
+            clusters: None,
+            services: Default::default(),
+        }
+    }
+
+    fn read_failure(&self, what: &str, e: crate::domain::PlatformError) -> Failure {
+        Failure::Failed(
+            anyhow::Error::new(e).context(format!("listing the {what} in {}", self.region)),
+        )
+    }
+
+    async fn clusters(&mut self) -> Result<Vec<String>, Failure> {
+        if let Some(clusters) = &self.clusters {
+            return Ok(clusters.clone());
+        }
+        let clusters = ecs::cluster_names(&self.ecs)
+            .await
+            .map_err(|e| self.read_failure("clusters", e))?;
+        self.clusters = Some(clusters.clone());
+        Ok(clusters)
+    }
+
+    async fn services(&mut self, cluster: &str) -> Result<Vec<String>, Failure> {
+        if let Some(services) = self.services.get(cluster) {
+            return Ok(services.clone());
+        }
+        let services = ecs::service_names(&self.ecs, cluster)
+            .await
+            .map_err(|e| self.read_failure("services", e))?;
+        self.services.insert(cluster.to_string(), services.clone());
+        Ok(services)
+    }
+
+    /// Every service but `other`, `other`'s cluster first.
+    async fn all_but(&mut self, other: &ServiceRef) -> Result<Vec<ServiceRef>, Failure> {
+        let mut clusters = self.clusters().await?;
+        clusters.sort_by_key(|c| *c != other.cluster);
+        let mut all = Vec::new();
+        for cluster in clusters {
+            for service in self.services(&cluster).await? {
+                let candidate = ServiceRef {
+                    cluster: cluster.clone(),
+                    service,
+                };
+                if candidate != *other {
+                    all.push(candidate);
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// The lists still to answer, from where the operator is; both services once chosen.
+    async fn run(&mut self) -> Result<(ServiceRef, ServiceRef), Failure> {
+        let mut empty: Option<String> = None;
+        loop {
+            match (self.blue.clone(), self.green.clone()) {
+                (Some(blue), Some(green)) => return Ok((blue, green)),
+                (None, None) => match self.cluster.clone() {
+                    None => {
+                        let clusters = self.clusters().await?;
+                        if clusters.is_empty() {
+                            return Err(bad_input(format!(
+                                "no ECS cluster in {}: check --region and --profile",
+                                self.region
+                            )));
+                        }
+                        let title = match empty.take() {
+                            Some(c) => format!(
+                                "the cluster of the two services ({c} has no service: another)"
+                            ),
+                            None => "the cluster of the two services".to_string(),
+                        };
+                        let index =
+                            ask(Picker::new(title, clusters.clone()))?.ok_or_else(cancelled)?;
+                        self.cluster = Some(clusters[index].clone());
+                    }
+                    Some(cluster) => {
+                        let services = self.services(&cluster).await?;
+                        if services.is_empty() {
+                            empty = Some(cluster);
+                            self.cluster = None;
+                            continue;
+                        }
+                        let title =
+                            format!("BLUE: the service serving production now in {cluster}");
+                        match ask(Picker::new(title, services.clone()).after_another())? {
+                            Some(index) => {
+                                self.blue = Some(ServiceRef {
+                                    cluster,
+                                    service: services[index].clone(),
+                                })
+                            }
+                            None => self.cluster = None,
+                        }
+                    }
+                },
+                (Some(blue), None) => {
+                    let title =
+                        format!("GREEN: the service the next build goes to (blue is {blue})");
+                    let back = !self.given_blue;
+                    self.green = self.pick_other(title, &blue, back).await?;
+                    if self.green.is_none() {
+                        self.blue = None;
+                    }
+                }
+                (None, Some(green)) => {
+                    let title =
+                        format!("BLUE: the service serving production now (green is {green})");
+                    self.blue = self.pick_other(title, &green, false).await?;
+                }
+            }
+        }
+    }
+
+    /// A service from every cluster but `other`; `None` when Esc went back (`back`), else Esc
+    /// cancels.
+    async fn pick_other(
+        &mut self,
+        title: String,
+        other: &ServiceRef,
+        back: bool,
+    ) -> Result<Option<ServiceRef>, Failure> {
+        let all = self.all_but(other).await?;
+        if all.is_empty() {
+            return Err(bad_input(format!(
+                "no other service in {}: name both with --blue and --green",
+                self.region
+            )));
+        }
+        let items = all.iter().map(ToString::to_string).collect();
+        let picker = Picker::new(title, items);
+        let picker = if back { picker.after_another() } else { picker };
+        Ok(match ask(picker)? {
+            Some(index) => Some(all[index].clone()),
+            None if back => None,
+            None => return Err(cancelled()),
+        })
+    }
+
+    /// Back from a list after the services: forgets the last service picked (not one named by
+    /// a flag). False when there is none to forget.
+    fn forget_last(&mut self) -> bool {
+        if !self.given_green {
+            self.green = None;
+            true
+        } else if !self.given_blue {
+            self.blue = None;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The picker in the terminal: an index, or `None` when Esc went back.
+fn ask(picker: Picker) -> Result<Option<usize>, Failure> {
+    use crate::app::picker::Picked;
+    match crate::terminal::pick(picker).map_err(Failure::Failed)? {
+        Picked::Chosen(index) => Ok(Some(index)),
+        Picked::Back => Ok(None),
+        Picked::Cancelled | Picked::Open => Err(cancelled()),
+    }
+}
+
+/// Esc in a list after the services: back to the last service list.
+#[derive(Debug)]
+struct WentBack;
+
+impl std::fmt::Display for WentBack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("went back to the service lists")
+    }
+}
+
+impl std::error::Error for WentBack {}
+
+fn went_back(failure: &Failure) -> bool {
+    failure.error().downcast_ref::<WentBack>().is_some()
+}
+
+/// A list after the services (a target group, the rule): Esc returns to the service lists.
 fn choose_from(picker: Picker) -> Result<usize, Failure> {
-    crate::terminal::pick(picker)
-        .map_err(Failure::Failed)?
-        .ok_or_else(|| bad_input("cancelled: nothing written".into()))
+    ask(picker.after_another())?.ok_or_else(|| Failure::BadInput(anyhow::Error::new(WentBack)))
+}
+
+fn cancelled() -> Failure {
+    bad_input("cancelled: nothing written".into())
 }
 
 fn bad_input(message: String) -> Failure {

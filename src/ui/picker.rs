@@ -34,7 +34,11 @@ pub fn view(picker: &Picker, frame: &mut Frame) {
     );
     frame.render_widget(
         Paragraph::new(Line::styled(
-            "type to filter · ↑/↓ move · Enter chooses · Esc cancels",
+            if picker.esc_goes_back {
+                "type to filter · ↑/↓ move · Enter chooses · Esc back · Ctrl-C cancels"
+            } else {
+                "type to filter · ↑/↓ move · Enter chooses · Esc cancels"
+            },
             theme::label(),
         )),
         keys_row,
