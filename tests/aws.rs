@@ -231,8 +231,23 @@ fn status_reads_a_two_cluster_rule_estate() {
     // Seeded: 1200 requests and 3 5xx a minute on blue, at 80 ms; nothing on green.
     let metrics = &blue["metrics"];
     assert_eq!(metrics["window_minutes"], 5);
-    let requests = metrics["requests"].as_f64().unwrap_or(0.0);
-    assert!(requests >= 4800.0 && requests % 1200.0 == 0.0, "{requests}");
+    // Counts are whole numbers in JSON, not CloudWatch's floats.
+    let requests = metrics["requests"].as_u64().unwrap_or(0);
+    assert!(
+        requests >= 4800 && requests.is_multiple_of(1200),
+        "{metrics}"
+    );
+    assert!(metrics["errors_5xx"].is_u64(), "{metrics}");
+    assert!(status["elb_5xx_shared"].is_u64(), "{status}");
+    assert_eq!(blue["role"], "live");
+    assert_eq!(status["green"]["role"], "idle");
+    assert_eq!(status["verdict"]["candidate"], "green");
+    assert!(
+        ["insufficient", "ok", "stale"]
+            .contains(&status["verdict"]["verdict"].as_str().unwrap_or("")),
+        "{status}"
+    );
+    assert_eq!(status["lock"], Value::Null);
     assert_eq!(metrics["error_rate"].as_f64(), Some(0.0025));
     assert_eq!(
         metrics["latency_avg_ms"].as_f64().map(f64::round),
@@ -262,6 +277,21 @@ fn status_prints_a_table_for_people() {
     );
     assert!(text.contains("st-table-green (st-table)"), "{text}");
     assert!(text.contains("0.25%"), "{text}");
+    // Columns line up whatever the names' lengths: each header starts where its cells do.
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .find(|l| l.starts_with("side"))
+        .expect("a header");
+    let at = header.find("taskdef").expect("a taskdef column");
+    for side in ["blue ", "green"] {
+        let row = lines.iter().find(|l| l.starts_with(side)).expect("a row");
+        assert!(
+            row[at..].starts_with("st-table-shop:"),
+            "{side} row out of line:\n{text}"
+        );
+    }
+    assert!(text.contains("\nverdict  "), "{text}");
 }
 
 #[tokio::test]
@@ -742,7 +772,7 @@ async fn headless_shift_goes_through_the_guard_and_reads_back() {
     let output = headless("hl-shift", &text, &["shift", "--green", "20"]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("not enough evidence yet: 5xx: 0 of 200 requests on green"),
+        stderr(&output).contains("not enough evidence yet: 5xx: 0 requests on green since"),
         "{}",
         stderr(&output)
     );
@@ -989,6 +1019,16 @@ async fn a_second_operator_is_refused_by_the_lock_but_never_for_a_rollback() {
         "the console's lock is neither taken nor removed"
     );
     assert_rule_intact(&elb, &estate).await;
+    // Operator two sees who holds the lock before writing anything.
+    let config = write_config("lock-two-status", &estate.rule_config());
+    let status = status_json(&config);
+    let holder = tag.split(" until ").next().unwrap_or_default();
+    assert!(
+        status["lock"]
+            .as_str()
+            .is_some_and(|l| l.starts_with(holder)),
+        "{status}"
+    );
 
     console.quit();
     assert!(console.wait_exit().success());
@@ -1007,12 +1047,21 @@ async fn break_lock_takes_over_once_for_one_write() {
     let aws = AwsPlatform::connect(config.estate, true)
         .await
         .expect("clients");
+    // Every state poll reads the lock: the console shows Bob's before any write.
+    let seen = aws.observe().await.expect("observe").lock_holder;
+    assert!(
+        seen.as_deref()
+            .is_some_and(|h| h.starts_with("bob@desk pid 7 until ")),
+        "{seen:?}"
+    );
     assert_eq!(
         aws.set_weights(Weights::ALL_BLUE, Weights::with_green(10))
             .await,
         Ok(Weights::with_green(10)),
         "--break-lock takes it over for the write it was given"
     );
+    // Ours now: no other holder to show.
+    assert_eq!(aws.observe().await.expect("observe").lock_holder, None);
     // Bob takes it back; the same session does not break it a second time.
     put_lock(&elb, &rule, &theirs).await;
     assert!(
@@ -1646,7 +1695,7 @@ async fn after_the_roles_swap_headless_writes_guard_blue_and_roll_back_to_green(
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(
         stderr(&output).contains(
-            "refused 0/100 → 100/0: not enough evidence yet: 5xx: 0 of 200 requests on blue"
+            "refused 0/100 → 100/0: not enough evidence yet: 5xx: 0 requests on blue since"
         ),
         "{}",
         stderr(&output)

@@ -39,7 +39,7 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     );
 
     pty.send(b"l");
-    pty.wait_for("▲ staged 10% green");
+    pty.wait_for("▲ staged green 10%");
     pty.send(b"\r");
     let screen = pty.wait_for("apply: read back 90/10");
     assert!(screen.contains("BLUE  90%"), "{screen}");
@@ -52,7 +52,7 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     pty.wait_for("roll back: all traffic to the live side, at once");
     pty.send(b"\x1b");
     let deadline = Instant::now() + PATIENCE;
-    while pty.contents().contains("closes this help") {
+    while pty.contents().contains("closes it.") {
         assert!(Instant::now() < deadline, "Esc did not close the help");
         thread::sleep(Duration::from_millis(50));
     }
@@ -142,7 +142,7 @@ fn a_tiny_terminal_says_so() {
         ],
         &[],
     );
-    pty.wait_for("terminal too small");
+    pty.wait_for("the console needs 80×24");
     pty.send(b"q");
     assert!(
         pty.wait_exit().success(),
@@ -235,7 +235,7 @@ fn ctrl_z_gives_the_terminal_back_and_fg_resumes_in_raw_mode() {
         });
         // Raw mode: a key acts at once, no Enter needed.
         pty.send(b"?");
-        pty.wait_for("closes this help");
+        pty.wait_for("closes it.");
         pty.send(b"\x1b");
     }
     pty.send(b"q");

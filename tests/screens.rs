@@ -67,8 +67,8 @@ fn evidence_between_the_panels() {
     let (x, y) = find(&buffer, " OK ").expect("the verdict");
     assert_eq!(buffer[(x, y)].bg, Tint::Green);
     assert!(
-        find(&buffer, "green 0.").is_some_and(|(_, row)| row == y),
-        "the reason beside the verdict"
+        find(&buffer, "green no worse than blue on every check").is_some_and(|(_, row)| row == y),
+        "the verdict's summary beside it"
     );
 }
 
@@ -87,7 +87,7 @@ fn a_slow_green_is_caught_by_the_latency_row_and_its_latency_turns_red() {
     // Worse while green carries traffic: the red line says so, with the key that answers it.
     let (x, y) = find(
         &buffer,
-        "GREEN is WORSE at 10% — R rolls back — latency: green p99",
+        "GREEN is WORSE at 10% since 07:11:00 — R rolls back — latency: green p99",
     )
     .expect("banner");
     assert_eq!(buffer[(x, y)].bg, Tint::Red);
@@ -125,7 +125,13 @@ fn at_80x33_the_verdict_and_the_worst_row_stay_visible() {
     insta::assert_snapshot!("evidence_slow_green_80x33", text(buffer));
     // The verdict badge, then the row that decided it, on one line of the evidence box.
     assert!(find(buffer, "│ WORSE  latency: green p99 3.2× blue's, over 1.5×").is_some());
-    assert!(find(buffer, "GREEN is WORSE at 10% — R rolls back").is_some());
+    assert!(
+        find(
+            buffer,
+            "GREEN is WORSE at 10% since 07:11:00 — R rolls back"
+        )
+        .is_some()
+    );
 }
 
 #[test]
@@ -161,9 +167,12 @@ fn start() {
 fn staged() {
     let mut console = Console::new();
     console.press(ch('l'));
+    // Without evidence the guard allows the first step only: a second is not staged, and
+    // the status line says why.
     console.press(ch('l'));
     let buffer = snapshot("staged", &console.state);
-    assert!(find(&buffer, "▲ staged 20% green").is_some());
+    assert!(find(&buffer, "▲ staged green 10%").is_some());
+    assert!(find(&buffer, "80/20 would be refused: not enough evidence yet").is_some());
 }
 
 #[test]
@@ -248,8 +257,26 @@ fn terminal_too_small() {
     let terminal = draw(&console.state, 70, 20);
     let screen = text(terminal.backend().buffer());
     insta::assert_snapshot!("too_small_70x20", screen);
-    assert!(screen.contains("terminal too small"));
-    assert!(screen.contains("70×20 here; cutover needs at least 80×24"));
+    assert!(screen.contains("terminal 70×20: the console needs 80×24"));
+    // Below the minimum the split and the verdict still show, and the keys that work.
+    assert!(screen.contains("blue 100% · green 0%"), "{screen}");
+    assert!(screen.contains("green INSUFFICIENT: "), "{screen}");
+    assert!(screen.contains("q quits"), "{screen}");
+    assert!(
+        !screen.contains("R rolls back"),
+        "nothing to roll back: {screen}"
+    );
+    let console = Console::carrying_in(Scenario::SlowGreen, 10);
+    let screen = text(draw(&console.state, 60, 20).backend().buffer());
+    insta::assert_snapshot!("too_small_worse_60x20", screen);
+    for needed in [
+        "GREEN is WORSE at 10% since",
+        "blue 90% · green 10%",
+        "green WORSE: latency",
+        "R rolls back · q quits",
+    ] {
+        assert!(screen.contains(needed), "lacks {needed:?}:\n{screen}");
+    }
 }
 
 #[test]
@@ -353,7 +380,7 @@ fn from_80x24_the_roles_the_split_the_verdict_the_banner_and_the_keys_show() {
     let console = Console::carrying_in(Scenario::SlowGreen, 10);
     for ((w, h), screen) in snapshot_sizes("compact_worse", &console.state) {
         for needed in [
-            "GREEN is WORSE at 10% — R rolls back",
+            "GREEN is WORSE at 10% since 07:11:00 — R rolls back",
             " BLUE ",
             " GREEN ",
             "WORSE  latency: green p99",
@@ -366,7 +393,7 @@ fn from_80x24_the_roles_the_split_the_verdict_the_banner_and_the_keys_show() {
                 "{w}×{h} lacks {needed:?}:\n{screen}"
             );
         }
-        assert!(!screen.contains("terminal too small"), "{w}×{h}");
+        assert!(!screen.contains("the console needs"), "{w}×{h}");
         // Panels and sparklines come back as the terminal grows.
         assert_eq!(screen.contains("5xx/min"), h >= 40, "{w}×{h}:\n{screen}");
     }
@@ -410,4 +437,121 @@ fn the_header_marks_metrics_the_evidence_calls_stale() {
     let screen = support::drawn(&console.state, 160, 48);
     let header = screen.lines().next().unwrap_or_default();
     assert!(header.contains("STALE"), "{header}");
+}
+
+#[test]
+fn the_help_at_80x24_is_cut_with_marks_and_scrolls() {
+    let mut console = Console::new();
+    console.press(ch('?'));
+    let screen = text(draw(&console.state, 80, 24).backend().buffer());
+    insta::assert_snapshot!("help_cut_80x24", screen);
+    assert!(screen.contains("↓ "), "how much is below: {screen}");
+    assert!(screen.contains("↑/↓ scroll"), "{screen}");
+    assert!(
+        screen.contains('…'),
+        "a line cut at the edge is marked: {screen}"
+    );
+    for _ in 0..40 {
+        console.press(key(crossterm::event::KeyCode::Down));
+    }
+    let screen = text(draw(&console.state, 80, 24).backend().buffer());
+    insta::assert_snapshot!("help_scrolled_80x24", screen);
+    assert!(
+        screen.contains("Ctrl-Z suspends"),
+        "the last line reached: {screen}"
+    );
+    assert!(screen.contains("↑ "), "how much is above: {screen}");
+    // At 160×48 the help fits: no scrolling is offered, on its frame or in the bar.
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    assert!(!screen.contains("more · ↑/↓ scroll"), "{screen}");
+    let bar = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    assert!(
+        bar.contains("Esc close") && !bar.contains("scroll"),
+        "{bar}"
+    );
+}
+
+#[test]
+fn a_short_evidence_box_says_how_many_rows_it_left_out() {
+    let console = Console::carrying_in(Scenario::SlowGreen, 10);
+    let screen = text(draw(&console.state, 100, 30).backend().buffer());
+    insta::assert_snapshot!("evidence_cut_100x30", screen);
+    assert!(
+        screen.contains("rows not shown") || screen.contains("row not shown"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("latency    worse"),
+        "the worst row stays: {screen}"
+    );
+}
+
+#[test]
+fn traffic_moved_outside_cutover_is_a_banner_until_the_evidence_judges_it() {
+    let mut console = Console::with_scenario(Scenario::Healthy, 4);
+    console.world.set_weights(Weights::with_green(50));
+    console.observe();
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    insta::assert_snapshot!("outside_change_160x48", screen);
+    assert!(
+        screen.contains("TRAFFIC MOVED outside cutover at ")
+            && screen.contains("100/0 → 50/50 (blue/green) — green carries 50%, not yet judged by the evidence — R rolls back"),
+        "{screen}"
+    );
+    // The evidence catches up: the banner goes.
+    let later = console.now().plus(std::time::Duration::from_secs(4 * 60));
+    console.world.advance_to(later);
+    console.observe();
+    console.fetch_metrics();
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    assert!(!screen.contains("TRAFFIC MOVED"), "{screen}");
+}
+
+#[test]
+fn another_operators_lock_read_by_a_poll_is_in_the_header_and_the_log() {
+    let mut console = Console::with_scenario(Scenario::Healthy, 4);
+    let mut observation = console.world.observation();
+    observation.lock_holder = Some("alice@laptop pid 4242 until 07:09:00 UTC".into());
+    console.observe_with(observation);
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    insta::assert_snapshot!("locked_160x48", screen);
+    assert!(
+        screen.contains(" LOCKED by alice@laptop pid 4242 "),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("alice@laptop pid 4242 until 07:09:00 UTC holds the lock"),
+        "{screen}"
+    );
+    // Given up: the header says so at the next poll.
+    let observation = console.world.observation();
+    console.observe_with(observation);
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    assert!(!screen.contains(" LOCKED by"), "{screen}");
+    assert!(screen.contains("the lock is free again"), "{screen}");
+}
+
+#[test]
+fn the_plan_line_names_what_its_first_step_waits_for() {
+    // Green deployed, no task healthy yet: `a` would start a plan that waits.
+    let mut console = Console::with_scenario(Scenario::Healthy, 0);
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    assert!(
+        screen.contains("ready: a starts it, and its first step waits: green"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("→/l green +10"),
+        "staging is refused too: {screen}"
+    );
+    let mut console = Console::with_scenario(Scenario::Healthy, 4);
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    assert!(screen.contains("ready: a starts it"), "{screen}");
+    assert!(!screen.contains("first step waits"), "{screen}");
 }

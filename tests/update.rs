@@ -613,8 +613,8 @@ fn the_guard_refuses_a_second_step_without_evidence_and_says_why() {
     let flash = flash_text(&console);
     assert!(
         flash.starts_with(
-            "refused 100/0 → 80/20: not enough evidence yet: 5xx: 0 of 200 requests on green since"
-        ),
+            "refused 100/0 → 80/20: not enough evidence yet: 5xx: 0 requests on green since"
+        ) && flash.contains(", 200 needed"),
         "{flash}"
     );
 }
@@ -1323,6 +1323,7 @@ proptest! {
         for s in &steps {
             driver.run(s);
             if driver.console.state.popup.is_some() {
+                popup_keys_act(&driver)?;
                 continue;
             }
             let evidence = driver.console.state.evidence();
@@ -1363,6 +1364,68 @@ proptest! {
             }
         }
     }
+}
+
+/// With a popup open the hint bar lists only the popup's keys: none of the main screen's, and
+/// each one listed does what its label says when pressed now.
+fn popup_keys_act(driver: &Driver) -> Result<(), TestCaseError> {
+    let state = &driver.console.state;
+    let evidence = state.evidence();
+    let keys = cutover::app::popup_keys(state, evidence.as_ref())
+        .ok_or_else(|| TestCaseError::fail("a popup is open: its keys are listed"))?;
+    let labels: Vec<&str> = keys.iter().map(|k| k.label).collect();
+    for main in ["→/l", "←/h", "P", "a", "D", "S", "A", "%"] {
+        prop_assert!(
+            !labels.contains(&main),
+            "{main} listed over {:?}",
+            state.popup
+        );
+    }
+    let takes_text = matches!(
+        state.popup,
+        Some(Popup::Prompt(_) | Popup::Image(_) | Popup::LogFilter(_))
+    );
+    prop_assert!(
+        !(takes_text && labels.contains(&"R")),
+        "R is a letter in a field: {labels:?}"
+    );
+    for listed in keys {
+        let mut after = state.clone();
+        // The question has been on screen long enough to be read.
+        let at = driver.console.wall + std::time::Duration::from_secs(5);
+        after.question_shown = Some(driver.console.wall);
+        let now = driver.console.now();
+        let commands = update(
+            &mut after,
+            Msg::Key {
+                key: listed.key,
+                now,
+                at,
+            },
+        );
+        let did = effect(state, &after, &commands)
+            .or_else(|| (after.popup.is_none()).then(|| "closed the popup".to_string()));
+        let said = after
+            .flash
+            .as_ref()
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        match listed.label {
+            // A yes does what was asked, or the guard refuses it on evidence that moved.
+            "y" => prop_assert!(
+                did.as_deref().is_some_and(|d| d != "closed the popup")
+                    || said.starts_with("refused"),
+                "y is listed over {:?} but {did:?} ({said:?})",
+                state.popup
+            ),
+            label => prop_assert!(
+                did.is_some(),
+                "{label} is listed over {:?} but did nothing ({said:?})",
+                state.popup
+            ),
+        }
+    }
+    Ok(())
 }
 
 #[test]
@@ -1981,4 +2044,75 @@ fn keys_that_would_only_be_refused_are_not_offered_and_say_why() {
             .is_some_and(|r| r.contains("is WORSE") && r.contains("R rolls back")),
         "{why:?}"
     );
+}
+
+#[test]
+fn a_status_line_goes_when_the_next_key_acts() {
+    let mut console = Console::carrying(10);
+    console.press(ch('l'));
+    console.press(key(KeyCode::Esc));
+    assert!(flash_text(&console).contains("dropped the staged split"));
+    // The next key that acts replaces it: the line about the drop is not left up.
+    console.press(ch('?'));
+    assert_eq!(flash_text(&console), "");
+}
+
+#[test]
+fn the_turn_to_worse_is_one_event_and_the_banner_says_since_when() {
+    let console = Console::carrying_in(cutover::platform::sim::Scenario::SlowGreen, 10);
+    let turns = |console: &Console| {
+        console
+            .state
+            .log
+            .newest_first()
+            .filter(|e| e.text.contains("green turned WORSE at 10%"))
+            .count()
+    };
+    assert_eq!(turns(&console), 1);
+    let since = console.state.worse_since.expect("since when");
+    let evidence = console.state.evidence();
+    let banner = console.state.banner(evidence.as_ref()).unwrap_or_default();
+    assert!(
+        banner.contains(&format!("WORSE at 10% since {}", since.clock_utc())),
+        "{banner}"
+    );
+    // Another poll with the verdict still worse says nothing new.
+    let mut console = console;
+    console.fetch_metrics();
+    console.observe();
+    assert_eq!(turns(&console), 1);
+    assert_eq!(console.state.worse_since, Some(since));
+}
+
+#[test]
+fn an_outside_change_toward_the_candidate_is_a_banner_until_judged_and_one_away_is_not() {
+    let mut console = Console::with_scenario(cutover::platform::sim::Scenario::Healthy, 4);
+    console.world.set_weights(w(30));
+    console.observe();
+    let (_, from, to) = console.state.outside_change.expect("the banner's change");
+    assert_eq!((from, to), (w(0), w(30)));
+    // Rolled back by hand outside cutover: nothing unjudged carries traffic any more.
+    console.world.set_weights(w(0));
+    console.observe();
+    assert_eq!(console.state.outside_change, None);
+    assert!(logged(&console, "changed outside cutover: 70/30 → 100/0"));
+}
+
+#[test]
+fn a_lock_read_by_a_poll_is_said_and_goes_when_freed() {
+    let mut console = Console::carrying(10);
+    let mut observation = console.world.observation();
+    observation.lock_holder = Some("bob@ci pid 7 until 07:20:00 UTC".into());
+    console.observe_with(observation);
+    assert_eq!(
+        console.state.locked_by.as_deref(),
+        Some("bob@ci pid 7 until 07:20:00 UTC")
+    );
+    assert!(logged(
+        &console,
+        "bob@ci pid 7 until 07:20:00 UTC holds the lock"
+    ));
+    console.observe();
+    assert_eq!(console.state.locked_by, None);
+    assert!(logged(&console, "the lock is free again"));
 }

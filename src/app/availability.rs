@@ -89,6 +89,18 @@ pub fn availability_judged(
         StageDown if staged.unwrap_or(current).blue() == 100 => {
             no("blue already has everything (staged or now)")
         }
+        // Staging what Enter could only be refused is not offered: the key says why now.
+        StageUp | StageDown => {
+            let step = i16::from(state.settings.step_points);
+            let delta = if action == StageUp { step } else { -step };
+            let target = staged.unwrap_or(current).nudged(delta);
+            match state.guard_judged(current, target, evidence) {
+                crate::shift::GuardDecision::Refuse(why) => {
+                    no(format!("{target} would be refused: {why}"))
+                }
+                _ => Availability::Available,
+            }
+        }
         Apply | DropStaged if staged.is_none() => {
             no("nothing is staged: → / ← or % stage a split first")
         }

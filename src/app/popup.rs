@@ -62,6 +62,18 @@ impl ImagePrompt {
     }
 }
 
+/// What the help says under the keys.
+pub const HELP_NOTES: &[&str] = &[
+    "In a prompt: Enter stages, Esc cancels. In a question: y does it, n or Esc does not.",
+    "Ctrl-R rolls back from anywhere, a text field included (there R is a letter).",
+    "Ctrl-Z suspends (fg resumes). ↑/↓ scroll this help; Esc, ? or q closes it.",
+];
+
+/// The help's lines: a key a line, a blank line, the notes.
+pub fn help_lines() -> u16 {
+    (super::KEYMAP.len() + 1 + HELP_NOTES.len()) as u16
+}
+
 /// A y/n question that must be answered before a write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirm {
@@ -107,7 +119,10 @@ pub const ANSWER_DELAY: std::time::Duration = std::time::Duration::from_millis(3
 
 #[derive(Debug, Clone)]
 pub enum Popup {
-    Help,
+    /// The keys, scrolled down `scroll` lines (the view stops at the last page).
+    Help {
+        scroll: u16,
+    },
     Prompt(PercentPrompt),
     Image(ImagePrompt),
     Confirm(Confirm),

@@ -116,9 +116,15 @@ pub struct AppState {
     /// Builds the guard rolled back: this session's, and those the audit trail recorded for
     /// this listener or rule before it.
     pub rejections: Vec<Rejection>,
-    /// Another operator's lock, as the last refused write found it; gone once a write of
-    /// ours lands.
+    /// Another operator's lock, as the last state poll read it (or a refused write found
+    /// it); gone once a poll finds none or a write of ours lands.
     pub locked_by: Option<String>,
+    /// Since when the candidate, carrying traffic, has been judged WORSE (the banner says
+    /// since when; the turn is an event).
+    pub worse_since: Option<Timestamp>,
+    /// Traffic moved toward the candidate outside cutover, and the evidence has not judged
+    /// it since: when, and the weights before and after.
+    pub outside_change: Option<(Timestamp, Weights, Weights)>,
     /// The guard's rejection waiting for the audit line of its rollback.
     pub(super) rejection_pending: Option<Rejection>,
     /// The build (`revision image`) the operator said yes to moving traffic toward despite
@@ -192,6 +198,45 @@ impl AppState {
         }
     }
 
+    /// Says when the verdict on a candidate carrying traffic turns WORSE (an event, and the
+    /// banner's "since"), and ends an outside change's banner once the evidence has judged the
+    /// split it made. Called after every poll.
+    pub fn note_verdict(&mut self) {
+        let evidence = self.evidence();
+        let current = self.shift.current();
+        let carried = |color: Color| current.is_some_and(|w| !w.is_idle(color));
+        let worse = evidence
+            .as_ref()
+            .filter(|e| e.verdict == crate::shift::Verdict::Worse && carried(e.candidate));
+        match (worse, self.worse_since) {
+            (Some(e), None) => {
+                self.worse_since = Some(self.now);
+                let share = current.map_or("?".into(), |w| w.percent_text(e.candidate));
+                let text = format!(
+                    "{} turned WORSE at {share}%: {} — R rolls back",
+                    e.candidate.name(),
+                    e.reason
+                );
+                self.note(LogLevel::Error, LogSource::System, text);
+            }
+            (None, Some(_)) => self.worse_since = None,
+            _ => {}
+        }
+        if let Some((at, _, _)) = self.outside_change {
+            let candidate = self.candidate();
+            let judged = evidence.as_ref().is_some_and(|e| {
+                matches!(
+                    e.verdict,
+                    crate::shift::Verdict::Ok | crate::shift::Verdict::Worse
+                ) && e.from >= at
+            });
+            let moved_since = self.last_weight_change.is_some_and(|c| c > at);
+            if judged || moved_since || !carried(candidate) {
+                self.outside_change = None;
+            }
+        }
+    }
+
     /// What quitting now would leave with nobody watching, where it would leave anything: a
     /// running plan, or a split of traffic between the sides. `None` on a console that
     /// cannot write (read-only, another owner): it never held the traffic.
@@ -252,6 +297,8 @@ impl AppState {
             breach: None,
             rejections: Vec::new(),
             locked_by: None,
+            worse_since: None,
+            outside_change: None,
             rejection_pending: None,
             revision_accepted: None,
             last_weight_change: None,
@@ -327,15 +374,32 @@ impl AppState {
             let candidate = evidence.candidate;
             (evidence.verdict == Verdict::Worse && !weights.is_idle(candidate)).then(|| {
                 // The key first: a narrow screen cuts the end of the line.
+                let since = self
+                    .worse_since
+                    .map_or(String::new(), |at| format!(" since {}", at.clock_utc()));
                 format!(
-                    "{} is WORSE at {}% — R rolls back — {}",
+                    "{} is WORSE at {}%{since} — R rolls back — {}",
                     candidate.label(),
                     weights.percent_text(candidate),
                     evidence.reason
                 )
             })
         };
-        self.unserved_traffic().or_else(worse).or_else(locked)
+        let outside = || {
+            let (at, from, to) = self.outside_change?;
+            let candidate = self.candidate();
+            Some(format!(
+                "TRAFFIC MOVED outside cutover at {}: {from} → {to} (blue/green) — {} carries {}%, not \
+                 yet judged by the evidence — R rolls back",
+                at.clock_utc(),
+                candidate.name(),
+                to.percent_text(candidate)
+            ))
+        };
+        self.unserved_traffic()
+            .or_else(worse)
+            .or_else(outside)
+            .or_else(locked)
     }
 
     /// A side that carries traffic with no healthy target, as last read, in the words of the

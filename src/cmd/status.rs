@@ -20,7 +20,7 @@ pub struct StatusReport {
     pub blue: SideReport,
     pub green: SideReport,
     /// `HTTPCode_ELB_5XX_Count` over the window: the load balancer's own, blamed on neither side.
-    pub elb_5xx_shared: f64,
+    pub elb_5xx_shared: u64,
     /// Why cutover would not write here (another owner of the traffic, read-only), if so.
     pub writes_refused: Option<String>,
     /// Other listeners and rules forwarding to either group: traffic cutover does not move,
@@ -28,6 +28,20 @@ pub struct StatusReport {
     pub other_routes: Vec<String>,
     /// The forward action's stickiness duration, when stickiness is on.
     pub stickiness_seconds: Option<u32>,
+    /// The guard's verdict on the candidate against the live side, and why.
+    pub verdict: VerdictReport,
+    /// Another operator's live lock on the weights (`alice@laptop pid 4242 until 10:15:00
+    /// UTC`): writes from here would be refused.
+    pub lock: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerdictReport {
+    /// `ok`, `insufficient`, `worse` or `stale`.
+    pub verdict: String,
+    pub reason: String,
+    /// The side judged: `blue` or `green`.
+    pub candidate: String,
 }
 
 /// Percentages of the two groups, exact (`99.9`/`0.1` for ALB weights 999:1), and the ALB's
@@ -47,6 +61,8 @@ pub struct AlbWeights {
 
 #[derive(Debug, Serialize)]
 pub struct SideReport {
+    /// `live`, `candidate`, `rollback target` or `idle` (see the console's panels).
+    pub role: String,
     pub cluster: String,
     pub service: String,
     pub task_definition: String,
@@ -73,11 +89,21 @@ pub struct MetricsReport {
     /// The end of the window (RFC 3339): the newest whole minute CloudWatch published; the
     /// window is the `window_minutes` whole minutes before it.
     pub window_end: Option<String>,
-    pub requests: f64,
-    pub errors_5xx: f64,
+    /// Counts: CloudWatch sums them as floats, they are whole numbers.
+    pub requests: u64,
+    pub errors_5xx: u64,
     /// errors_5xx / requests; `null` without requests.
     pub error_rate: Option<f64>,
     pub latency_avg_ms: Option<f64>,
+}
+
+/// A count CloudWatch summed as a float, as the whole number it is.
+fn count(sum: f64) -> u64 {
+    if sum.is_finite() && sum > 0.0 {
+        sum.round() as u64
+    } else {
+        0
+    }
 }
 
 pub fn report(
@@ -85,9 +111,21 @@ pub fn report(
     observation: &Observation,
     metrics: &MetricsSnapshot,
     now: Timestamp,
+    settings: &crate::app::Settings,
 ) -> StatusReport {
     // Whole minutes to the newest one published, as the console counts them.
     let end = metrics.complete_until(now);
+    let weights = observation.weights;
+    let baseline = crate::shift::roles::baseline(weights, Some(metrics), settings.role_bake);
+    let candidate = baseline.other();
+    let judged = crate::shift::evidence(
+        metrics,
+        Some(observation),
+        candidate,
+        None,
+        now,
+        &settings.evidence,
+    );
     let side = |color: Color| {
         let o = observation.side(color);
         let m: &SideMetrics = metrics.side(color);
@@ -96,6 +134,7 @@ pub fn report(
             |end| m.window_to(end, WINDOW_MINUTES),
         );
         SideReport {
+            role: crate::shift::roles::role(color, weights, baseline).to_string(),
             cluster: o.service.cluster.clone(),
             service: o.service.service.clone(),
             task_definition: o.service.task_definition.clone(),
@@ -113,8 +152,8 @@ pub fn report(
             metrics: MetricsReport {
                 window_minutes: WINDOW_MINUTES,
                 window_end: end.map(crate::audit::rfc3339),
-                requests: window.requests,
-                errors_5xx: window.errors_5xx,
+                requests: count(window.requests),
+                errors_5xx: count(window.errors_5xx),
                 error_rate: window.error_rate,
                 latency_avg_ms: window.latency_avg_ms,
             },
@@ -135,13 +174,18 @@ pub fn report(
         stickiness_seconds: observation.stickiness_seconds,
         blue: side(Color::Blue),
         green: side(Color::Green),
-        // `+ 0.0`: the -0.0 of an empty float sum is written 0.0 in JSON too.
-        elb_5xx_shared: metrics.elb_5xx_in_window(now, WINDOW_MINUTES) + 0.0,
+        elb_5xx_shared: count(metrics.elb_5xx_in_window(now, WINDOW_MINUTES)),
         writes_refused: observation.writes_refused.clone(),
+        verdict: VerdictReport {
+            verdict: judged.verdict.to_string(),
+            reason: judged.reason.clone(),
+            candidate: candidate.name().to_string(),
+        },
+        lock: observation.lock_holder.clone(),
     }
 }
 
-/// A compact table for people.
+/// A compact table for people: columns as wide as what they hold.
 pub fn table(report: &StatusReport) -> String {
     let mut out = report
         .config
@@ -154,9 +198,9 @@ pub fn table(report: &StatusReport) -> String {
         report.weights.alb.blue,
         report.weights.alb.green
     );
-    out.push_str(&format!(
-        "{:<6} {:<22} {:<14} {:<28} {:>13} {:<11} {:>17} {:>9} {:>10}\n",
+    let header = [
         "side",
+        "role",
         "service (cluster)",
         "taskdef",
         "image",
@@ -164,8 +208,9 @@ pub fn table(report: &StatusReport) -> String {
         "rollout",
         "targets ok/bad/init",
         "5xx",
-        "latency"
-    ));
+        "latency",
+    ];
+    let mut rows = vec![header.map(String::from).to_vec()];
     for (name, side) in [("blue", &report.blue), ("green", &report.green)] {
         let rate = side.metrics.error_rate.map_or("–".to_string(), |r| {
             format!("{}%", crate::domain::fixed(r * 100.0, 2))
@@ -173,21 +218,44 @@ pub fn table(report: &StatusReport) -> String {
         let latency = side.metrics.latency_avg_ms.map_or("–".to_string(), |l| {
             format!("{} ms", crate::domain::fixed(l, 0))
         });
-        out.push_str(&format!(
-            "{:<6} {:<22} {:<14} {:<28} {:>13} {:<11} {:>17} {:>9} {:>10}\n",
-            name,
+        rows.push(vec![
+            name.to_string(),
+            side.role.clone(),
             format!("{} ({})", side.service, side.cluster),
-            side.task_definition,
-            side.image,
+            side.task_definition.clone(),
+            side.image.clone(),
             format!("{}/{} ({})", side.running, side.desired, side.pending),
-            side.rollout,
+            side.rollout.clone(),
             format!(
                 "{}/{}/{}",
                 side.targets.healthy, side.targets.unhealthy, side.targets.initial
             ),
             rate,
-            latency
-        ));
+            latency,
+        ]);
+    }
+    // Numbers right-aligned, words left; every column as wide as its widest cell.
+    let right = [
+        false, false, false, false, false, true, false, true, true, true,
+    ];
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .zip(right)
+            .map(|((cell, &width), right)| {
+                if right {
+                    format!("{cell:>width$}")
+                } else {
+                    format!("{cell:<width$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
     }
     out.push_str(&format!(
         "5xx and latency over the {WINDOW_MINUTES} whole minutes to {}; ELB 5xx (shared): {}\n",
@@ -200,8 +268,19 @@ pub fn table(report: &StatusReport) -> String {
                 .get(11..16)
                 .unwrap_or(end)
                 .to_string()),
-        crate::domain::fixed(report.elb_5xx_shared, 0)
+        report.elb_5xx_shared
     ));
+    out.push_str(&format!(
+        "verdict  {} on {}: {}\n",
+        report.verdict.verdict.to_uppercase(),
+        report.verdict.candidate,
+        report.verdict.reason
+    ));
+    if let Some(holder) = &report.lock {
+        out.push_str(&format!(
+            "LOCKED by {holder}: writes from here are refused until it ends (--break-lock takes it)\n"
+        ));
+    }
     for route in &report.other_routes {
         out.push_str(&format!(
             "not moved by cutover: {route} (its requests count in the metrics above)\n"
@@ -216,7 +295,11 @@ pub fn table(report: &StatusReport) -> String {
 pub async fn run(global: &GlobalArgs, json: bool) -> Result<String, Failure> {
     let (platform, config, observation) = connect(global).await?;
     let metrics = platform.metrics().await.context("reading CloudWatch")?;
-    let mut report = report("aws", &observation, &metrics, platform.now());
+    let settings = config.settings(
+        std::time::Duration::from_secs(global.refresh),
+        global.read_only,
+    );
+    let mut report = report("aws", &observation, &metrics, platform.now(), &settings);
     report.config = Some(config.estate.source.display().to_string());
     tracing::info!(calls = ?platform.call_counts(), "status");
     if json {

@@ -86,6 +86,9 @@ pub struct Observation {
     /// The forward action's stickiness duration, when stickiness is on: a client stuck to a
     /// group keeps reaching it that long after its weight went to 0.
     pub stickiness_seconds: Option<u32>,
+    /// Another operator's live lock on the weights, as read with this observation
+    /// (`alice@laptop pid 4242 until 10:15:00 UTC`): our writes would be refused.
+    pub lock_holder: Option<String>,
 }
 
 impl Observation {

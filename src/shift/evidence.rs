@@ -341,6 +341,7 @@ mod tests {
             writes_refused: None,
             other_routes: Vec::new(),
             stickiness_seconds: None,
+            lock_holder: None,
         }
     }
 
@@ -428,7 +429,8 @@ mod tests {
         let e = judge(&m, None);
         assert_eq!(e.verdict, Verdict::Insufficient);
         assert!(
-            e.reason.starts_with("5xx: 150 of 200 requests on green"),
+            e.reason.starts_with("5xx: 150 requests on green at ")
+                && e.reason.contains(", 200 needed"),
             "{}",
             e.reason
         );
@@ -656,7 +658,7 @@ mod tests {
             e.reason,
             "health: green carries 10% with no healthy target (0 registered, 0 running)"
         );
-        // At 0% it is no news for the evidence (the guard refuses traffic to it).
+        // At 0% it is not worse, and not ok either: there is nothing healthy to judge.
         o.weights = crate::domain::Weights::ALL_BLUE;
         let e = evidence(
             &m,
@@ -666,7 +668,14 @@ mod tests {
             NOW,
             &EvidenceSettings::default(),
         );
-        assert_eq!(row(&e, "health").verdict, Verdict::Ok);
+        assert_eq!(row(&e, "health").verdict, Verdict::Insufficient);
+        assert!(
+            row(&e, "health")
+                .reason
+                .starts_with("green has no healthy target yet (0 registered"),
+            "{}",
+            row(&e, "health").reason
+        );
     }
 
     #[test]

@@ -192,6 +192,7 @@ mod tests {
             writes_refused: None,
             other_routes: Vec::new(),
             stickiness_seconds: None,
+            lock_holder: None,
         }
     }
 

@@ -103,8 +103,8 @@ pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, 
         .border_type(BorderType::Rounded)
         .title(title(state, evidence));
     let inner = block.inner(area);
-    frame.render_widget(block, area);
     let Some(evidence) = evidence else {
+        frame.render_widget(block, area);
         super::draw_lines(
             frame.buffer_mut(),
             inner,
@@ -112,6 +112,25 @@ pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, 
         );
         return;
     };
+    let room = usize::from(inner.height).saturating_sub(1);
+    let mut rows: Vec<&Check> = evidence.checks.iter().collect();
+    let cut = rows.len().saturating_sub(room);
+    if cut > 0 {
+        rows.sort_by_key(|c| std::cmp::Reverse(severity(c.verdict)));
+        rows.truncate(room);
+    }
+    // Rows left out say so on the frame: the least severe went, and how many.
+    let block = match cut {
+        0 => block,
+        n => block.title_bottom(
+            Line::from(format!(
+                " +{n} {} not shown ",
+                if n == 1 { "row" } else { "rows" }
+            ))
+            .style(theme::warning()),
+        ),
+    };
+    frame.render_widget(block, area);
     // After the guard's rollback the window starts again with nothing in it: the verdict that
     // made the rollback stays, with its time, until the next move or deploy.
     let (verdict, reason) = match &state.breach {
@@ -123,6 +142,8 @@ pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, 
                 format!("at {}, rolled back: {why}", at.clock_utc()),
             )
         }
+        // Every row shown below: the verdict line sums them up rather than repeat one.
+        _ if cut == 0 => (evidence.verdict, summary(evidence)),
         _ => (evidence.verdict, evidence.reason.clone()),
     };
     let mut lines = vec![Line::from(vec![
@@ -133,12 +154,35 @@ pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, 
         Span::raw(" "),
         Span::raw(reason),
     ])];
-    let room = usize::from(inner.height).saturating_sub(1);
-    let mut rows: Vec<&Check> = evidence.checks.iter().collect();
-    if rows.len() > room {
-        rows.sort_by_key(|c| std::cmp::Reverse(severity(c.verdict)));
-        rows.truncate(room);
-    }
     lines.extend(rows.into_iter().map(row_line));
     super::draw_lines_marking_cuts(frame.buffer_mut(), inner, &lines);
+}
+
+/// The verdict in a few words over the rows that decide it, which are shown below it. A worse
+/// row is repeated: it is what the operator must read first.
+fn summary(evidence: &Evidence) -> String {
+    let (candidate, baseline) = (evidence.candidate.name(), evidence.candidate.other().name());
+    let deciding = || {
+        evidence
+            .checks
+            .iter()
+            .filter(|c| c.verdict == evidence.verdict)
+            .map(|c| c.kind.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match evidence.verdict {
+        Verdict::Worse => evidence.reason.clone(),
+        Verdict::Ok => format!(
+            "{candidate} no worse than {baseline} on every check since {}",
+            evidence.from.clock_utc()
+        ),
+        Verdict::Insufficient => {
+            format!(
+                "not enough yet to judge {candidate}: {} (below)",
+                deciding()
+            )
+        }
+        Verdict::Stale => format!("no fresh data: {} (below)", deciding()),
+    }
 }

@@ -48,6 +48,15 @@ fn spans(state: &AppState, compact: bool) -> Vec<Span<'static>> {
         spans.push(Span::styled(" WATCH ONLY ", theme::alert_badge()));
         spans.push(Span::raw(" "));
     }
+    // Another operator's lock, as the last poll read it: our writes would be refused.
+    if let Some(holder) = &state.locked_by {
+        let who = holder.split(" until ").next().unwrap_or(holder);
+        spans.push(Span::styled(
+            format!(" LOCKED by {who} "),
+            theme::alert_badge(),
+        ));
+        spans.push(Span::raw(" "));
+    }
     // Where writes land stays when the line is short: the account and region, at least.
     let place = if compact {
         state.source.place.clone()

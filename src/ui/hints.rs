@@ -4,7 +4,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
-use crate::app::{AppState, KEYMAP, Settings, bindings};
+use crate::app::{AppState, KEYMAP, Popup, Settings, bindings, popup_keys};
 use crate::shift::Evidence;
 
 /// The width every hint takes when all of them show.
@@ -29,21 +29,45 @@ pub fn height(width: u16, settings: &Settings) -> u16 {
 /// Generated from the keymap, the same table that dispatches the keys, showing only the keys
 /// that would do something now (see `app::availability`). Wraps between bindings, never
 /// inside one.
-pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, area: Rect) {
+/// While a popup is open the bar lists only the keys it answers to: a question's answers, a
+/// field's keys.
+pub fn render(
+    state: &AppState,
+    evidence: Option<&Evidence>,
+    screen: Rect,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let hints: Vec<(&str, String)> = match popup_keys(state, evidence) {
+        Some(keys) => {
+            let mut hints: Vec<(&str, String)> = keys
+                .into_iter()
+                .map(|k| (k.label, k.hint.to_string()))
+                .collect();
+            if matches!(state.popup, Some(Popup::Help { .. })) && super::popup::help_is_cut(screen)
+            {
+                hints.insert(1, ("↑/↓", "scroll".into()));
+            }
+            hints
+        }
+        None => bindings(state, evidence)
+            .filter(|(binding, availability)| {
+                availability.is_available() && !binding.hint.is_empty()
+            })
+            .map(|(binding, _)| (binding.label, binding.hint_text(&state.settings)))
+            .collect(),
+    };
     let mut lines: Vec<Line> = vec![Line::default()];
     let mut used = 0usize;
-    for (binding, availability) in bindings(state, evidence) {
-        if !availability.is_available() || binding.hint.is_empty() {
-            continue;
-        }
-        let text = format!(" {}  ", binding.hint_text(&state.settings));
-        let width = binding.label.chars().count() + text.chars().count();
+    for (label, hint) in hints {
+        let text = format!(" {hint}  ");
+        let width = label.chars().count() + text.chars().count();
         if used > 0 && used + width > usize::from(area.width) {
             lines.push(Line::default());
             used = 0;
         }
         if let Some(line) = lines.last_mut() {
-            line.push_span(Span::styled(binding.label, theme::key()));
+            line.push_span(Span::styled(label.to_string(), theme::key()));
             line.push_span(Span::raw(text));
         }
         used += width;

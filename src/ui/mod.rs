@@ -14,7 +14,6 @@ mod traffic;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::AppState;
 use crate::domain::Color;
@@ -107,10 +106,10 @@ pub fn view(state: &AppState, frame: &mut Frame) -> bool {
         panel::render(state, shown, Color::Green, wide, frame, green_area);
     }
     evidence::render(state, shown, frame, evidence_area);
-    traffic::render(state, frame, traffic_area);
+    traffic::render(state, shown, frame, traffic_area);
     event_log::render(state, frame, log_area);
     status::render(state, frame, status_area);
-    hints::render(state, shown, frame, hints_area);
+    hints::render(state, shown, area, frame, hints_area);
     popup::render(state, shown, frame, area);
     state.question().is_some()
 }
@@ -135,29 +134,63 @@ fn draw_lines_marking_cuts(buf: &mut ratatui::buffer::Buffer, area: Rect, lines:
     }
 }
 
+/// Below the minimum the console still says what matters most, top-down, each line cut with
+/// `…`: what needs the operator now, the split, the verdict, and the keys that still work.
 fn too_small(state: &AppState, frame: &mut Frame, area: Rect) {
-    let mut text = vec![
-        Line::from("terminal too small"),
-        Line::from(format!(
-            "{}×{} here; cutover needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
-            area.width, area.height
-        )),
-        Line::from("enlarge the window, or press q to quit"),
-    ];
+    let evidence = state.evidence();
+    let mut lines = Vec::new();
     // A plan keeps writing unseen: that is said first, with the keys that still work.
     if state.plan.as_ref().is_some_and(|p| p.is_active()) {
-        text.insert(
-            0,
-            Line::styled(
-                "A PLAN IS RUNNING and moves traffic: Space pauses it, R rolls back",
-                theme::banner(),
-            ),
-        );
+        lines.push(Line::styled(
+            "A PLAN IS RUNNING and moves traffic: Space pauses it, R rolls back",
+            theme::banner(),
+        ));
     }
-    frame.render_widget(
-        Paragraph::new(text)
-            .style(theme::warning())
-            .wrap(Wrap { trim: true }),
-        area,
-    );
+    if let Some(banner) = state.banner(evidence.as_ref()) {
+        lines.push(Line::styled(banner, theme::banner()));
+    }
+    lines.push(match state.shift.current() {
+        Some(w) => Line::styled(
+            format!(
+                "blue {}% · green {}%{}",
+                w.percent_text(Color::Blue),
+                w.percent_text(Color::Green),
+                state
+                    .shift
+                    .in_flight()
+                    .map_or(String::new(), |write| format!(
+                        " → {} writing…",
+                        write.target
+                    ))
+            ),
+            theme::value(),
+        ),
+        None => Line::styled("weights: reading…", theme::label()),
+    });
+    if let Some(e) = &evidence {
+        lines.push(Line::from(format!(
+            "{} {}: {}",
+            e.candidate.name(),
+            e.verdict.to_string().to_uppercase(),
+            e.reason
+        )));
+    }
+    lines.push(Line::styled(
+        format!(
+            "terminal {}×{}: the console needs {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        ),
+        theme::warning(),
+    ));
+    let rollback =
+        crate::app::availability_judged(state, crate::app::Action::Rollback, evidence.as_ref());
+    lines.push(Line::styled(
+        if rollback.is_available() {
+            "R rolls back · q quits · enlarge the window for the rest"
+        } else {
+            "q quits · enlarge the window for the rest"
+        },
+        theme::key(),
+    ));
+    draw_lines_marking_cuts(frame.buffer_mut(), area, &lines);
 }

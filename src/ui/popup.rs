@@ -4,7 +4,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::theme;
-use crate::app::{Action, AppState, Confirm, ImagePrompt, KEYMAP, PercentPrompt, Popup, bindings};
+use crate::app::{
+    Action, AppState, Confirm, HELP_NOTES, ImagePrompt, KEYMAP, PercentPrompt, Popup, bindings,
+};
 use crate::domain::{Color, Weights};
 use crate::shift::Evidence;
 
@@ -12,7 +14,7 @@ pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, 
     match &state.popup {
         // The filter is typed in the event log's own title, over the log it filters.
         None | Some(Popup::LogFilter(_)) => {}
-        Some(Popup::Help) => help(state, evidence, frame, area),
+        Some(Popup::Help { scroll }) => help(state, evidence, *scroll, frame, area),
         Some(Popup::Prompt(prompt)) => percent_prompt(state, prompt, frame, area),
         Some(Popup::Image(prompt)) => image_prompt(state, prompt, frame, area),
         Some(Popup::Confirm(confirm)) => confirmation(state, confirm.clone(), frame, area),
@@ -38,7 +40,67 @@ fn popup_block(title: &str) -> Block<'_> {
 
 /// Generated from the keymap: the help cannot drift from what the keys do. Keys that would do
 /// nothing now are dimmed and say so (pressing one says why).
-fn help(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, area: Rect) {
+fn help(state: &AppState, evidence: Option<&Evidence>, scroll: u16, frame: &mut Frame, area: Rect) {
+    let lines = help_text(state, evidence);
+    let width = lines.iter().map(|l| l.width() as u16).max().unwrap_or(40) + 4;
+    let rect = centered(area, width, lines.len() as u16 + 2);
+    let block = popup_block("keys");
+    let visible = usize::from(block.inner(rect).height);
+    let first = usize::from(scroll).min(lines.len().saturating_sub(visible));
+    let above = first;
+    let below = lines.len().saturating_sub(first + visible);
+    // A cut help says so on its frame, with how much is out of sight and how to reach it.
+    let block = match (above, below) {
+        (0, 0) => block,
+        _ => block.title_bottom(
+            Line::from(format!(
+                " {}{}↑/↓ scroll ",
+                if above > 0 {
+                    format!("↑ {above} more · ")
+                } else {
+                    String::new()
+                },
+                if below > 0 {
+                    format!("↓ {below} more · ")
+                } else {
+                    String::new()
+                },
+            ))
+            .style(theme::key()),
+        ),
+    };
+    let inner = block.inner(rect);
+    let cut: Vec<bool> = lines
+        .iter()
+        .skip(first)
+        .take(visible)
+        .map(|line| line.width() > usize::from(inner.width))
+        .collect();
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((first as u16, 0)).block(block),
+        rect,
+    );
+    // A line cut at a narrow terminal's edge ends in `…`, as everywhere else.
+    let buf = frame.buffer_mut();
+    for (y, _) in (inner.top()..inner.bottom())
+        .zip(cut)
+        .filter(|(_, cut)| *cut)
+    {
+        if inner.width > 0 {
+            buf[(inner.right() - 1, y)].set_symbol("…");
+        }
+    }
+}
+
+/// Whether the help, open in `area`, shows less than all of it.
+pub fn help_is_cut(area: Rect) -> bool {
+    crate::app::help_lines() + 2 > area.height
+}
+
+/// Generated from the keymap: the help cannot drift from what the keys do. Keys that would do
+/// nothing now are dimmed and say so (pressing one says why).
+fn help_text(state: &AppState, evidence: Option<&Evidence>) -> Vec<Line<'static>> {
     let key_width = KEYMAP
         .iter()
         .map(|b| b.label.chars().count())
@@ -62,22 +124,10 @@ fn help(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, area: 
         })
         .collect();
     lines.push(Line::default());
-    lines.push(Line::styled(
-        "  In a prompt: Enter stages, Esc cancels. In a question: y does it, n or Esc does not.",
-        theme::label(),
-    ));
-    lines.push(Line::styled(
-        "  Ctrl-R rolls back from anywhere, a text field included (there R is a letter).",
-        theme::label(),
-    ));
-    lines.push(Line::styled(
-        "  Ctrl-Z suspends (fg resumes). Esc, ? or q closes this help.",
-        theme::label(),
-    ));
-    let width = lines.iter().map(|l| l.width() as u16).max().unwrap_or(40) + 4;
-    let rect = centered(area, width, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(popup_block("keys")), rect);
+    for note in HELP_NOTES {
+        lines.push(Line::styled(format!("  {note}"), theme::label()));
+    }
+    lines
 }
 
 fn percent_prompt(state: &AppState, prompt: &PercentPrompt, frame: &mut Frame, area: Rect) {
@@ -212,16 +262,22 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
             then,
         } => (
             "older or rejected build",
-            format!(
-                "{warning}. {} toward {} anyway?",
-                match then {
-                    Action::Adopt => "Adopt it",
-                    Action::Promote => "Promote",
-                    Action::StartPlan => "Run the plan",
-                    _ => "Move traffic",
-                },
-                toward.name()
-            ),
+            match then {
+                // Adopt moves no traffic: it puts the build on the live side.
+                Action::Adopt => format!(
+                    "{warning}. Put it on {}, the live side, anyway?",
+                    toward.other().name()
+                ),
+                _ => format!(
+                    "{warning}. {} toward {} anyway?",
+                    match then {
+                        Action::Promote => "Promote",
+                        Action::StartPlan => "Run the plan",
+                        _ => "Move traffic",
+                    },
+                    toward.name()
+                ),
+            },
         ),
         Confirm::LargeJump { from, to } => {
             let side = if to.green() > from.green() {
@@ -284,7 +340,8 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
             (
                 "adopt",
                 format!(
-                    "Roll {service} ({live}, carrying {share}% of traffic) from {} to {}                      ({revision}), the build the guard judged ok on {}? Its tasks are replaced.",
+                    "Roll {service} ({live}, carrying {share}% of traffic) from {} to {} \
+                     ({revision}), the build the guard judged ok on {}? Its tasks are replaced.",
                     image(live),
                     image(live.other()),
                     live.other()

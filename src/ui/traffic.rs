@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 use super::theme;
 use crate::app::AppState;
 use crate::domain::{Color, Weights};
-use crate::shift::Shift;
 use crate::shift::plan::PlanState;
+use crate::shift::{Evidence, Shift};
 
 pub const HEIGHT: u16 = 6;
 const LABEL_WIDTH: u16 = 11;
@@ -17,7 +17,7 @@ const BLUE_CELL: &str = "█";
 /// A different glyph as well as a different colour, so the split reads without colour too.
 const GREEN_CELL: &str = "▓";
 
-pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, area: Rect) {
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .title(" TRAFFIC · forward action ");
@@ -46,7 +46,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Some(current) => {
             SplitBar { weights: current }.render(bar_row, frame.buffer_mut());
             if let Some(staged) = state.shift.staged() {
-                render_marker(staged, marker_row, frame.buffer_mut());
+                render_marker(staged, state.candidate(), marker_row, frame.buffer_mut());
             }
         }
         None => frame.render_widget(
@@ -59,11 +59,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     }
     let buf = frame.buffer_mut();
     super::draw_lines_marking_cuts(buf, status_row, &[status_line(state)]);
-    super::draw_lines_marking_cuts(buf, plan_row, &[plan_line(state)]);
+    super::draw_lines_marking_cuts(buf, plan_row, &[plan_line(state, evidence)]);
 }
 
 /// The plan: its steps with the current one marked, its state, and the countdown.
-fn plan_line(state: &AppState) -> Line<'static> {
+fn plan_line(state: &AppState, evidence: Option<&Evidence>) -> Line<'static> {
     let Some(plan) = &state.plan else {
         return Line::styled("no plan configured: move traffic by hand", theme::label());
     };
@@ -90,7 +90,7 @@ fn plan_line(state: &AppState) -> Line<'static> {
     }
     spans.push(Span::raw(format!("  step {done}/{total}  ")));
     let (text, style) = match &plan.state {
-        PlanState::Ready => ("ready: a starts it".to_string(), theme::label()),
+        PlanState::Ready => ready(state, evidence, plan, current, toward),
         PlanState::Baking { next_at } => {
             let next = plan
                 .next_target(current, toward)
@@ -145,6 +145,33 @@ fn plan_line(state: &AppState) -> Line<'static> {
     Line::from(spans)
 }
 
+/// A plan that has not started: whether `a` would start it, and what its first step waits for
+/// if the guard would not let it go now.
+fn ready(
+    state: &AppState,
+    evidence: Option<&Evidence>,
+    plan: &crate::shift::plan::Plan,
+    current: Weights,
+    toward: Color,
+) -> (String, Style) {
+    let start = crate::app::availability_judged(state, crate::app::Action::StartPlan, evidence);
+    if let Some(why) = start.reason() {
+        return (format!("not ready: {why}"), theme::warning());
+    }
+    let first = plan.next_target(current, toward);
+    let waits = first.and_then(|to| match state.guard_judged(current, to, evidence) {
+        crate::shift::GuardDecision::Refuse(why) => Some(why),
+        _ => None,
+    });
+    match waits {
+        Some(why) => (
+            format!("ready: a starts it, and its first step waits: {why}"),
+            theme::warning(),
+        ),
+        None => ("ready: a starts it".to_string(), theme::label()),
+    }
+}
+
 /// The current split as a two-part bar, both shares written out.
 pub struct SplitBar {
     pub weights: Weights,
@@ -190,14 +217,15 @@ fn cells(bar_width: u16, permille: u16) -> u16 {
 }
 
 /// A `▲` under the bar where the staged split would put the boundary.
-fn render_marker(staged: Weights, row: Rect, buf: &mut Buffer) {
+fn render_marker(staged: Weights, candidate: Color, row: Rect, buf: &mut Buffer) {
     if row.width <= 2 * LABEL_WIDTH {
         return;
     }
     let bar_width = row.width - 2 * LABEL_WIDTH;
     let at =
         row.x + LABEL_WIDTH + cells(bar_width, staged.permille(Color::Blue)).min(bar_width - 1);
-    let text = format!("▲ staged {}% green", staged.green());
+    // Named by the side the operator moves traffic to (blue in a second cycle).
+    let text = format!("▲ staged {} {}%", candidate.name(), staged.share(candidate));
     let style = Style::new()
         .fg(ratatui::style::Color::Yellow)
         .add_modifier(Modifier::BOLD);
@@ -206,7 +234,7 @@ fn render_marker(staged: Weights, row: Rect, buf: &mut Buffer) {
         buf.set_string(at, row.y, &text, style);
     } else {
         // Near the right edge the words go to the left of the marker.
-        let text = format!("staged {}% green ▲", staged.green());
+        let text = format!("staged {} {}% ▲", candidate.name(), staged.share(candidate));
         buf.set_string((at + 1).saturating_sub(len).max(row.x), row.y, &text, style);
     }
 }

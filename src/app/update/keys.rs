@@ -88,6 +88,8 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             return Vec::new();
         }
     }
+    // A line about an earlier key does not stay up over what this one does.
+    state.flash = None;
     if asked_about_revision(state, action) {
         return Vec::new();
     }
@@ -201,7 +203,7 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::Help => {
-            state.popup = Some(Popup::Help);
+            state.popup = Some(Popup::Help { scroll: 0 });
             Vec::new()
         }
         Action::Quit => ask_before_quitting(state),

@@ -128,12 +128,15 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
             result,
         } => {
             state.now = now;
-            on_observed(state, started, result)
+            let commands = on_observed(state, started, result);
+            state.note_verdict();
+            commands
         }
         Msg::MetricsFetched { now, result } => {
             state.now = now;
             on_metrics(state, result);
             state.note_judged_build();
+            state.note_verdict();
             Vec::new()
         }
         Msg::WriteFinished { now, result } => {

@@ -26,6 +26,7 @@ pub(super) fn on_observed(
                     .service_events(color, &observation.side(color).service.events);
             }
             settle_scaling(state, &observation);
+            note_lock(state, &observation);
             state.observation = Some(observation);
             state.observed_at = Some(now);
         }
@@ -63,6 +64,12 @@ pub(super) fn on_observed(
                         observation.weights
                     ),
                 );
+                // More traffic on the candidate than anyone here decided: a banner until the
+                // evidence has judged the new split.
+                let candidate = state.candidate();
+                if observation.weights.permille(candidate) > before.permille(candidate) {
+                    state.outside_change = Some((now, before, observation.weights));
+                }
             }
             for color in Color::BOTH {
                 state
@@ -80,6 +87,7 @@ pub(super) fn on_observed(
                 state.deploy = None;
             }
             settle_scaling(state, &observation);
+            note_lock(state, &observation);
             state.observation = Some(observation);
             state.observed_at = Some(now);
         }
@@ -140,6 +148,22 @@ fn landed_late(state: &mut AppState, late: UnansweredWrite, before: Weights) -> 
         Some(request) => start_write(state, request, LogSource::System),
         None => Vec::new(),
     }
+}
+
+/// Another operator's lock as this poll read it: taken and given up are events.
+fn note_lock(state: &mut AppState, observation: &Observation) {
+    if state.locked_by == observation.lock_holder {
+        return;
+    }
+    match &observation.lock_holder {
+        Some(holder) => state.note(
+            LogLevel::Warn,
+            LogSource::System,
+            format!("{holder} holds the lock: writes from here are refused, R still rolls back"),
+        ),
+        None => state.note(LogLevel::Info, LogSource::System, "the lock is free again"),
+    }
+    state.locked_by = observation.lock_holder.clone();
 }
 
 /// A scale asked for is over for the guard once a read shows its desired count (the tasks

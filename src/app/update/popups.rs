@@ -9,14 +9,22 @@ pub(super) fn on_popup_key(
     at: Instant,
 ) -> Vec<Command> {
     match popup {
-        Popup::Help => {
-            let closes = matches!(
-                key.code,
-                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('?') | KeyCode::Char('q')
-            );
-            if !closes {
-                state.popup = Some(Popup::Help);
-            }
+        Popup::Help { scroll } => {
+            let page = 10;
+            let scroll = match key.code {
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('?') | KeyCode::Char('q') => {
+                    return Vec::new();
+                }
+                KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+                KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+                KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(page),
+                KeyCode::PageUp => scroll.saturating_sub(page),
+                KeyCode::Home | KeyCode::Char('g') => 0,
+                _ => scroll,
+            };
+            // The view stops at the last page; past the help's length is nothing to show.
+            let scroll = scroll.min(crate::app::help_lines());
+            state.popup = Some(Popup::Help { scroll });
             Vec::new()
         }
         Popup::Prompt(mut prompt) => {

@@ -238,10 +238,32 @@ impl AwsPlatform {
                 .into());
             }
         }
-        Ok(self
+        let mut observation = self
             .observation(&services, &actions)
             .await
-            .context("reading the estate")?)
+            .context("reading the estate")?;
+        let lock = self.read_lock().await;
+        observation.lock_holder = self.held_by_another(lock.flatten());
+        Ok(observation)
+    }
+
+    /// The lock tag as it is now; `None` when it could not be read (said in the log).
+    async fn read_lock(&self) -> Option<Option<lock::Lock>> {
+        lock::read(&self.elb, self.estate.traffic.arn())
+            .await
+            .inspect_err(|error| tracing::warn!("reading the lock: {error}"))
+            .ok()
+    }
+
+    /// `lock` described, when it is another operator's live lock: our writes would be
+    /// refused by it.
+    fn held_by_another(&self, lock: Option<lock::Lock>) -> Option<String> {
+        let theirs = lock?;
+        let gone = lock::holder_is_gone(&theirs, &crate::platform::whoami::hostname());
+        match lock::decide(Some(&theirs), &self.holder, wall_clock(), false, gone) {
+            lock::LockDecision::HeldBy(held) => Some(held.describe()),
+            lock::LockDecision::Take => None,
+        }
     }
 
     /// Reads every listener and rule of the load balancer: a rule ARN that is a listener's
@@ -327,6 +349,7 @@ impl AwsPlatform {
                 .unwrap_or_else(|p| p.into_inner())
                 .clone(),
             stickiness_seconds: elbv2::stickiness_seconds(actions),
+            lock_holder: None,
         })
     }
 
@@ -376,29 +399,28 @@ impl AwsPlatform {
         Ok(())
     }
 
-    /// Keeps a held lock alive; called with every state poll. Reads the tag first and never
-    /// overwrites another holder: someone who broke our lock on purpose keeps it, and our
-    /// next write asks for the lock again.
-    async fn refresh_lock_if_due(&self) {
+    /// Keeps a held lock alive; called with every state poll and the tag as that poll read
+    /// it. Never overwrites another holder: someone who broke our lock on purpose keeps it,
+    /// and our next write asks for the lock again.
+    async fn refresh_lock_if_due(&self, read: Option<&lock::Lock>) {
         let now = wall_clock();
         let written = *self.lock_written.lock().unwrap_or_else(|p| p.into_inner());
         if written.is_none_or(|at| now.since(at) < lock::LOCK_REFRESH_AFTER) {
             return;
         }
-        match lock::read(&self.elb, self.estate.traffic.arn()).await {
-            Ok(Some(theirs)) if theirs.holder != self.holder => {
+        match read {
+            Some(theirs) if theirs.holder != self.holder => {
                 tracing::warn!(
                     "the lock was taken over by {}: not refreshed",
                     theirs.describe()
                 );
                 *self.lock_written.lock().unwrap_or_else(|p| p.into_inner()) = None;
             }
-            Ok(_) => {
+            _ => {
                 if let Err(error) = self.write_lock(now).await {
                     tracing::warn!("refreshing the lock: {error}");
                 }
             }
-            Err(error) => tracing::warn!("reading the lock before refreshing it: {error}"),
         }
     }
 
@@ -880,9 +902,16 @@ impl Platform for AwsPlatform {
     }
 
     async fn observe(&self) -> Result<Observation, PlatformError> {
-        self.refresh_lock_if_due().await;
-        let (services, actions) = tokio::join!(self.services(), self.read_actions());
-        self.observation(&services?, &actions?).await
+        // The lock is read with every poll, so another operator's is seen before a write of
+        // ours is refused by it.
+        let (services, actions, lock) =
+            tokio::join!(self.services(), self.read_actions(), self.read_lock());
+        if let Some(read) = &lock {
+            self.refresh_lock_if_due(read.as_ref()).await;
+        }
+        let mut observation = self.observation(&services?, &actions?).await?;
+        observation.lock_holder = self.held_by_another(lock.flatten());
+        Ok(observation)
     }
 
     async fn weights(&self) -> Result<Weights, PlatformError> {

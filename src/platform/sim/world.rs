@@ -216,6 +216,7 @@ impl World {
             writes_refused: None,
             other_routes: Vec::new(),
             stickiness_seconds: None,
+            lock_holder: None,
         }
     }
 

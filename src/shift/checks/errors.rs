@@ -69,10 +69,10 @@ pub fn check(window: &Window) -> Check {
         return row(
             Verdict::Insufficient,
             format!(
-                "{} of {} requests on {cand_name}{at} since {} ({base_name} {})",
+                "{} requests on {cand_name}{at} since {}, {} needed ({base_name} {})",
                 format_count(cand.requests),
-                window.settings.min_requests,
                 window.from.clock_utc(),
+                window.settings.min_requests,
                 rate_text(base.errors, base.requests)
             ),
         );

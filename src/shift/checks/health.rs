@@ -29,6 +29,14 @@ pub fn check(observation: Option<&Observation>, candidate: Color) -> Check {
             Verdict::Ok,
             format!("{name} {healthy} of {total} targets healthy at {share}"),
         ),
+        // Nothing to judge a side by that has no healthy target, and it may take no traffic.
+        (false, 0) => row(
+            Verdict::Insufficient,
+            format!(
+                "{name} has no healthy target yet ({total} registered, {} of {} tasks running)",
+                side.service.running, side.service.desired
+            ),
+        ),
         (false, _) => row(
             Verdict::Ok,
             format!("{name} {healthy} of {total} targets healthy, no traffic yet"),

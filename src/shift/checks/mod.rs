@@ -123,10 +123,10 @@ impl Window<'_> {
         }
         if self.cand.requests < f64::from(self.settings.min_requests) {
             return Some(format!(
-                "{} of {} requests on {cand_name} since {} ({base_name} {} requests)",
+                "{} requests on {cand_name} since {}, {} needed ({base_name} {} requests)",
                 crate::domain::format_count(self.cand.requests),
-                self.settings.min_requests,
                 self.from.clock_utc(),
+                self.settings.min_requests,
                 crate::domain::format_count(self.base.requests)
             ));
         }
