@@ -29,6 +29,10 @@ for and audited; the weights stay at the last applied step)."
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Record the console's screen to FILE as an asciicast v2 file (`asciinema play FILE`
+    /// replays it); the decision record names it
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Commands>,
 }
@@ -247,6 +251,9 @@ pub struct DemoArgs {
     #[arg(long, global = true, value_name = "N", default_value_t = 1, value_parser = seed,
           allow_negative_numbers = true)]
     pub seed: u64,
+    /// Record the demo's screen to FILE as an asciicast v2 file (`asciinema play FILE`)
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// A headless command on the simulator instead of the console (`cutover demo plan run
     /// --scenario bad-green --speed 50` exits 5 and says why); green is deployed and healthy
     /// when it starts

@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod logging;
 pub mod platform;
+pub mod recording;
 pub mod runtime;
 pub mod shift;
 pub mod signals;

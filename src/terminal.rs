@@ -7,23 +7,32 @@ use anyhow::Context;
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
 use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen};
-use ratatui::DefaultTerminal;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
 
 use crate::app::{AppState, Settings};
 use crate::audit::Auditor;
 use crate::platform::Platform;
+use crate::recording::{Output, Recorder};
 use crate::runtime::{self, RuntimeConfig};
 use crate::shift::plan::Plan;
 
 /// Restores the terminal when dropped: on quit, on error, and while a panic unwinds.
 /// (`ratatui::try_init` also installs a panic hook that restores it before the message prints.)
 pub struct TerminalGuard {
-    pub terminal: DefaultTerminal,
+    pub terminal: Terminal<CrosstermBackend<Output>>,
 }
 
 impl TerminalGuard {
     pub fn enter() -> std::io::Result<Self> {
-        let terminal = ratatui::try_init()?;
+        Self::recording(None)
+    }
+
+    /// [`TerminalGuard::enter`], every frame also written to `recorder`.
+    pub fn recording(recorder: Option<Recorder>) -> std::io::Result<Self> {
+        // Raw mode, the alternate screen and the panic hook; the frames go through `Output`.
+        drop(ratatui::try_init()?);
+        let terminal = Terminal::new(CrosstermBackend::new(Output::new(recorder)))?;
         // A paste arrives as one event, never as typed keys: pasted "60⏎⏎y" must not stage,
         // apply and confirm.
         crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
@@ -89,11 +98,20 @@ pub async fn run<P: Platform>(
     config: RuntimeConfig,
     plan: Option<Plan>,
     mut audit: Option<Auditor>,
+    record: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let mut state = AppState::new(platform.source(), settings, platform.now()).with_plan(plan);
     // Builds the guard rolled back before, from the audit trail: traffic toward one asks.
     state.rejections = audit.as_ref().map(Auditor::rejections).unwrap_or_default();
-    let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
+    // A recording that cannot be created stops the start: the operator asked for it.
+    let recorder = match record {
+        Some(path) => {
+            let size = crossterm::terminal::size().unwrap_or((80, 24));
+            Some(Recorder::create(path, size)?)
+        }
+        None => None,
+    };
+    let mut guard = TerminalGuard::recording(recorder).context("setting up the terminal")?;
     let events = EventStream::new();
     // A signal ends the console like `q`: the write in flight is waited for and audited.
     let result = runtime::run_until(
@@ -107,9 +125,15 @@ pub async fn run<P: Platform>(
     )
     .await;
     drop(guard);
+    let recorded = record.map(|p| p.display().to_string());
     // What the console leaves behind, said where the operator looks once the screen is gone,
     // and in the decision record.
-    let left = state.leaving_words();
+    let mut left = state.leaving_words();
+    if let Some(path) = recorded {
+        left.push_str(&format!(
+            "; the screen was recorded to {path} (asciinema play {path})"
+        ));
+    }
     tracing::info!("{left}");
     crate::logging::say(&format!("cutover: {left}"));
     if let Some(record) = audit.and_then(|a| a.write_decision_record(platform.now(), &left)) {

@@ -17,6 +17,8 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     let audit_dir = format!("{}/e2e-audit", env!("CARGO_TARGET_TMPDIR"));
     let _ = std::fs::remove_dir_all(&audit_dir);
     let audit = format!("{audit_dir}/audit.jsonl");
+    let cast = format!("{}/e2e-demo.cast", env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_file(&cast);
     let mut pty = Pty::spawn(&[
         "demo",
         "--speed",
@@ -27,6 +29,8 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
         &log,
         "--audit-log",
         &audit,
+        "--record",
+        &cast,
     ]);
     pty.wait_for("BLUE 100%");
     pty.wait_for("(service shop-green) has reached a steady state.");
@@ -108,6 +112,46 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     assert!(
         record.contains("| apply | 100/0 → 90/10 | Applied |"),
         "{record}"
+    );
+    // What the operator saw, as an asciicast v2 file the decision record names.
+    assert!(record.contains(&format!("recorded to {cast}")), "{record}");
+    let text = std::fs::read_to_string(&cast).expect("the recording");
+    let mut lines = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"));
+    let header = lines.next().expect("a header");
+    assert_eq!(header["version"], 2);
+    assert!(
+        header["width"].as_u64().is_some_and(|w| w >= 80),
+        "{header}"
+    );
+    let frames: Vec<serde_json::Value> = lines.collect();
+    // Replayed as a terminal would: every screen the operator saw, in order.
+    let size = |key: &str| header[key].as_u64().unwrap_or(0) as u16;
+    let mut terminal = vt100::Parser::new(size("height"), size("width"), 0);
+    let screens: Vec<String> = frames
+        .iter()
+        .filter(|f| f[1] == "o")
+        .filter_map(|f| f[2].as_str())
+        .map(|bytes| {
+            terminal.process(bytes.as_bytes());
+            terminal.screen().contents()
+        })
+        .collect();
+    for seen in [
+        "BLUE 100%",
+        "apply: read back 90/10",
+        "rollback: read back 100/0",
+    ] {
+        assert!(
+            screens.iter().any(|s| s.contains(seen)),
+            "the recording lacks {seen:?}"
+        );
+    }
+    let times: Vec<f64> = frames.iter().filter_map(|f| f[0].as_f64()).collect();
+    assert!(
+        times.windows(2).all(|t| t[0] <= t[1]) && times.len() > 3,
+        "timed frames in order: {times:?}"
     );
 }
 

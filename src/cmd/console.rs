@@ -11,7 +11,7 @@ use crate::platform::read_only::ReadOnly;
 use crate::runtime::RuntimeConfig;
 use crate::shift::plan::Plan;
 
-pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
+pub async fn run(global: &GlobalArgs, record: Option<&std::path::Path>) -> Result<(), Failure> {
     let (platform, config, _) = connect(global).await?;
     let platform = Arc::new(platform);
     let settings = config.settings(Duration::from_secs(global.refresh), global.read_only);
@@ -25,9 +25,17 @@ pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
     let auditor = Some(auditor);
     let result = if settings.read_only {
         let watched = Arc::new(ReadOnly(Arc::clone(&platform)));
-        crate::terminal::run(watched, settings, runtime, plan, auditor).await
+        crate::terminal::run(watched, settings, runtime, plan, auditor, record).await
     } else {
-        crate::terminal::run(Arc::clone(&platform), settings, runtime, plan, auditor).await
+        crate::terminal::run(
+            Arc::clone(&platform),
+            settings,
+            runtime,
+            plan,
+            auditor,
+            record,
+        )
+        .await
     };
     if platform.release_lock().await {
         crate::logging::say("cutover: the lock on the listener or rule is given back");

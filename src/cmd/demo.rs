@@ -119,10 +119,11 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<(), Failure> {
     let runtime = RuntimeConfig::for_settings(&settings);
     let auditor = demo_auditor(global)?;
     let (plan, auditor) = (Some(demo_plan()), Some(auditor));
+    let record = args.record.as_deref();
     if settings.read_only {
         let watched = Arc::new(ReadOnly(platform));
-        Ok(crate::terminal::run(watched, settings, runtime, plan, auditor).await?)
+        Ok(crate::terminal::run(watched, settings, runtime, plan, auditor, record).await?)
     } else {
-        Ok(crate::terminal::run(platform, settings, runtime, plan, auditor).await?)
+        Ok(crate::terminal::run(platform, settings, runtime, plan, auditor, record).await?)
     }
 }

@@ -84,7 +84,9 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
         )
         .await
         .map(Some),
-        None => console::run(global).await.map(|()| ended_by()),
+        None => console::run(global, cli.record.as_deref())
+            .await
+            .map(|()| ended_by()),
     }
 }
 
