@@ -268,7 +268,9 @@ impl Auditor {
         {
             return None;
         }
-        let stamp = rfc3339(now).replace(':', "");
+        // Named by the machine's clock, so records sort as sessions happened (a demo's
+        // simulated clock starts wherever it likes); the text keeps the session's time.
+        let stamp = rfc3339(crate::platform::wall_clock()).replace(':', "");
         let path = self
             .path
             .with_file_name(format!("{}-{stamp}.md", self.record_name));

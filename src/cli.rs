@@ -38,6 +38,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Config file naming the listener or rule and both services (default: $CUTOVER_CONFIG,
     /// else ./cutover.toml, else $XDG_CONFIG_HOME/cutover/cutover.toml)
@@ -240,8 +241,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// What the simulated world does
-    #[arg(long, global = true, value_name = "NAME", default_value = "healthy", value_parser = parse_scenario,
-          long_help = Scenario::help())]
+    #[arg(long, global = true, value_name = "NAME", default_value = "healthy", value_parser = ScenarioParser)]
     pub scenario: Scenario,
     /// Run simulated time N times faster (0.1 to 100)
     #[arg(long, global = true, value_name = "N", default_value_t = 1.0, value_parser = parse_speed,
@@ -324,8 +324,32 @@ fn parse_side(text: &str) -> Result<Color, String> {
     }
 }
 
-fn parse_scenario(text: &str) -> Result<Scenario, String> {
-    text.parse()
+/// `--scenario`: our message for a wrong name, and the names for shell completion (a plain
+/// function parser would leave completion offering file names).
+#[derive(Debug, Clone, Copy)]
+struct ScenarioParser;
+
+impl clap::builder::TypedValueParser for ScenarioParser {
+    type Value = Scenario;
+
+    fn parse_ref(
+        &self,
+        _command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Scenario, clap::Error> {
+        value.to_string_lossy().parse().map_err(|why: String| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, why + "\n")
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(Scenario::ALL.into_iter().map(|scenario| {
+            clap::builder::PossibleValue::new(scenario.name()).help(scenario.describe())
+        })))
+    }
 }
 
 fn parse_speed(text: &str) -> Result<f64, String> {

@@ -311,9 +311,46 @@ fn the_man_page_is_roff_with_every_command() {
         page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH cutover"),
         "{page}"
     );
-    for word in ["init", "status", "demo", "completions", "\\-\\-config"] {
+    for word in [
+        "init",
+        "status",
+        "demo",
+        "completions",
+        "\\-\\-config",
+        ".SH FILES",
+        ".SH ENVIRONMENT",
+        "CUTOVER_CONFIG",
+        "audit.jsonl",
+    ] {
         assert!(page.contains(word), "the man page names {word}");
     }
+    // One page: no cutover-init(1) and the like, which are not installed.
+    assert!(
+        !page.contains("cutover\\-init(1)") && !page.contains("cutover-init(1)"),
+        "{page}"
+    );
+}
+
+#[test]
+fn completion_offers_the_scenarios_and_help_sets_global_flags_apart() {
+    let output = cutover(&["completions", "bash"]);
+    let script = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        script.contains(
+            "compgen -W \"healthy bad-green slow-green crashy-green alarm-green flaky-api\""
+        ),
+        "--scenario completes its names, not file names"
+    );
+    let output = cutover(&["status", "--help"]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    let (own, global) = help
+        .split_once("Global options:")
+        .expect("a heading for the global flags");
+    assert!(
+        own.contains("--json") && !own.contains("--profile"),
+        "{help}"
+    );
+    assert!(global.contains("--profile"), "{help}");
 }
 
 #[test]

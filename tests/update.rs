@@ -1495,11 +1495,51 @@ fn the_deploy_prompt_takes_only_a_new_image_reference_and_says_why_not() {
             error(&console)
         );
     }
+    // A moving tag is said once: the rollback target could change under the same name.
+    for _ in 0..40 {
+        console.press(key(KeyCode::Backspace));
+    }
+    console.type_text("example/shop:latest");
+    assert_eq!(deploys(&console.press(key(KeyCode::Enter))), 0);
+    assert!(
+        error(&console).contains("names a moving tag") && error(&console).contains("Enter again"),
+        "{}",
+        error(&console)
+    );
+    // Another image is judged afresh; a pinned one goes at once.
     for _ in 0..40 {
         console.press(key(KeyCode::Backspace));
     }
     console.type_text("example/shop:1.6.0");
     assert_eq!(deploys(&console.press(key(KeyCode::Enter))), 1);
+}
+
+#[test]
+fn a_moving_tag_deploys_on_a_second_enter_after_the_warning() {
+    let mut console = Console::with_scenario(cutover::platform::sim::Scenario::Healthy, 4);
+    console.press(ch('D'));
+    for _ in 0..40 {
+        console.press(key(KeyCode::Backspace));
+    }
+    console.type_text("registry.local:5000/shop:latest");
+    let deploys = |commands: Vec<Command>| {
+        commands
+            .iter()
+            .filter(|c| matches!(c, Command::Deploy { .. }))
+            .count()
+    };
+    assert_eq!(
+        deploys(console.press(key(KeyCode::Enter))),
+        0,
+        "warned first"
+    );
+    assert_eq!(
+        deploys(console.press(key(KeyCode::Enter))),
+        1,
+        "then deployed"
+    );
+    assert!(!cutover::app::moving_tag("registry.local:5000/shop:1.6.0"));
+    assert!(!cutover::app::moving_tag("shop:latest@sha256:abc"));
 }
 
 #[test]

@@ -34,6 +34,8 @@ pub struct ImagePrompt {
     pub error: Option<String>,
     /// The image the idle side runs, prefilled: Enter on it unchanged deploys nothing.
     pub prefilled: String,
+    /// A moving tag warned about: Enter again on the same text deploys it.
+    pub warned: Option<String>,
 }
 
 impl ImagePrompt {
@@ -42,6 +44,7 @@ impl ImagePrompt {
             input: Input::new(current.to_string()),
             error: None,
             prefilled: current.to_string(),
+            warned: None,
         }
     }
 
@@ -55,10 +58,33 @@ impl ImagePrompt {
             Some(format!(
                 "the idle side runs {value} already: type the new image (Ctrl-U clears)"
             ))
+        } else if let Some(why) = image_problem(value) {
+            Some(why)
+        } else if moving_tag(value) && self.warned.as_deref() != Some(value) {
+            self.warned = Some(value.to_string());
+            Some(format!(
+                "{value} names a moving tag: what it is may change, and a rollback to it may not \
+                 bring this build back. Enter again deploys it; a version tag or @sha256 digest \
+                 is safer"
+            ))
         } else {
-            image_problem(value)
+            None
         };
         self.error.is_none().then(|| value.to_string())
+    }
+}
+
+/// An image reference whose build can change under the same name: no tag, or `:latest`
+/// (a digest pins it whatever the tag).
+pub fn moving_tag(image: &str) -> bool {
+    if image.contains('@') {
+        return false;
+    }
+    // The tag follows the last `:` after the last `/` (a registry's `host:port/` is not one).
+    let name = image.rsplit('/').next().unwrap_or(image);
+    match name.rsplit_once(':') {
+        None => true,
+        Some((_, tag)) => tag == "latest",
     }
 }
 

@@ -1,13 +1,14 @@
 //! `cutover demo`: the console on the embedded simulator.
 
+use crate::platform::wall_clock;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::headless::Headless;
 use crate::app::Settings;
 use crate::audit::Auditor;
 use crate::cli::{DemoArgs, GlobalArgs};
-use crate::domain::{Failure, Timestamp};
+use crate::domain::Failure;
 use crate::platform::Platform;
 use crate::platform::read_only::ReadOnly;
 use crate::platform::sim::CHECKOUT_ALARM;
@@ -97,13 +98,6 @@ pub async fn headless(
         source: "the demo".into(),
         auditor: demo_auditor(global)?,
     })
-}
-
-fn wall_clock() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| Timestamp(d.as_millis() as u64))
-        .unwrap_or_default()
 }
 
 pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<(), Failure> {

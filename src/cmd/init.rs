@@ -410,8 +410,9 @@ pub fn config_text(
     region: &str,
 ) -> String {
     let mut text = String::from(
-        "# cutover.toml, written by `cutover init` from what AWS reported. What cutover watches\n\
-         # and moves; every setting is explained in assets/cutover.example.toml.\n\n",
+        "# cutover.toml, written by `cutover init` from what AWS reported: what cutover watches\n\
+         # and moves. The optional settings (plan, guard, metrics) follow, commented out, each\n\
+         # with what it does.\n\n",
     );
     let watch_only: Vec<&str> = Color::BOTH
         .iter()

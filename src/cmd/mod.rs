@@ -39,11 +39,7 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
             Ok(None)
         }
         Some(Commands::Man) => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-                .render(&mut out)
-                .map_err(|e| Failure::Failed(anyhow::anyhow!("writing the man page: {e}")))?;
-            print!("{}", String::from_utf8_lossy(&out));
+            print!("{}", man_page()?);
             Ok(None)
         }
         Some(Commands::Init(args)) => {
@@ -154,5 +150,65 @@ pub async fn traffic<P: Platform>(
         TrafficCommand::Plan {
             command: PlanCommand::Run { max_hold },
         } => plan::plan_run(headless, *max_hold).await,
+    }
+}
+
+/// One man page for the whole tool: clap's sections, the commands listed here (there are no
+/// cutover-COMMAND(1) pages to point to), and where cutover reads and writes.
+fn man_page() -> Result<String, Failure> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let man = clap_mangen::Man::new(command.clone());
+    let mut out = Vec::new();
+    let failed = |e: std::io::Error| Failure::Failed(anyhow::anyhow!("writing the man page: {e}"));
+    man.render_title(&mut out).map_err(failed)?;
+    man.render_name_section(&mut out).map_err(failed)?;
+    man.render_synopsis_section(&mut out).map_err(failed)?;
+    man.render_description_section(&mut out).map_err(failed)?;
+    man.render_options_section(&mut out).map_err(failed)?;
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    text.push_str(".SH COMMANDS\n");
+    for sub in command.get_subcommands() {
+        let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+        text.push_str(&format!(
+            ".TP\n\\fBcutover {}\\fR\n{}\n",
+            sub.get_name(),
+            roff_escape(&about)
+        ));
+    }
+    text.push_str(concat!(
+        ".PP\n`cutover COMMAND --help` shows a command's flags and examples.\n",
+        ".SH FILES\n",
+        ".TP\n\\fB./cutover.toml\\fR, \\fB$XDG_CONFIG_HOME/cutover/cutover.toml\\fR\n",
+        "The config file (also \\fB--config\\fR, \\fB$CUTOVER_CONFIG\\fR); ",
+        "\\fBcutover init\\fR writes one.\n",
+        ".TP\n\\fB$XDG_STATE_HOME/cutover/audit.jsonl\\fR\n",
+        "Every write attempt and its outcome, one JSON line each (\\fB--audit-log\\fR); ",
+        "decision records are written beside it.\n",
+        ".TP\n\\fB$XDG_STATE_HOME/cutover/cutover.log\\fR\n",
+        "The log (\\fB--log-file\\fR).\n",
+        ".SH ENVIRONMENT\n",
+        ".TP\n\\fBCUTOVER_CONFIG\\fR\nThe config file, when \\fB--config\\fR is not given.\n",
+        ".TP\n\\fBAWS_PROFILE\\fR, \\fBAWS_REGION\\fR, \\fBAWS_ACCESS_KEY_ID\\fR, ",
+        "\\fBAWS_SECRET_ACCESS_KEY\\fR, \\fBAWS_SESSION_TOKEN\\fR\n",
+        "The AWS credential chain and region, as every AWS tool reads them ",
+        "(\\fB--profile\\fR and \\fB--region\\fR win).\n",
+        ".TP\n\\fBXDG_CONFIG_HOME\\fR, \\fBXDG_STATE_HOME\\fR\n",
+        "Where the config is looked for and the audit log and log go ",
+        "(default ~/.config and ~/.local/state).\n",
+        ".TP\n\\fBCUTOVER_LOG\\fR\nThe log's level and filter (default info; e.g. debug).\n",
+    ));
+    let mut rest = Vec::new();
+    man.render_extra_section(&mut rest).map_err(failed)?;
+    man.render_version_section(&mut rest).map_err(failed)?;
+    text.push_str(&String::from_utf8_lossy(&rest));
+    Ok(text)
+}
+
+/// Text safe in a roff paragraph: a leading `.` or `'` would be read as a request.
+fn roff_escape(text: &str) -> String {
+    let text = text.replace('\\', "\\\\");
+    match text.chars().next() {
+        Some('.' | '\'') => format!("\\&{text}"),
+        _ => text,
     }
 }

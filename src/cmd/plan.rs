@@ -28,7 +28,7 @@ pub async fn plan_run<P: Platform>(
         return Err(ConfigError {
             path: headless.source.clone(),
             position: None,
-            message: "no [plan]: add one (see assets/cutover.example.toml) to use plan run".into(),
+            message: "no [plan]: add one to use plan run (the file `cutover init` writes has one, commented out)".into(),
         }
         .into());
     };

@@ -11,6 +11,14 @@ pub mod whoami;
 use std::future::Future;
 
 use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+
+/// The machine's clock, for the shell: AWS's time, the demo's start, file names.
+pub fn wall_clock() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| Timestamp(d.as_millis() as u64))
+        .unwrap_or_default()
+}
 // The words every layer shares live in the domain; the platform speaks them.
 pub use crate::domain::{
     DeployReport, PlatformError, ScaleReport, SourceInfo, SourceKind, WriteIntent, WriteReport,

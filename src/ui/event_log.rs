@@ -102,11 +102,30 @@ fn entry_lines(entry: &LogEntry, text_width: usize) -> Vec<Line<'static>> {
 }
 
 /// `text` in lines of at most `width` characters, broken at spaces where it can be.
+/// The words of `text` at its spaces, a number's thousands kept with it: `58 500` is one
+/// word, never `58` at a line's end and `500` at the next one's start.
+fn words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for piece in text.split(' ') {
+        let group = piece.len() >= 3
+            && piece.chars().take(3).all(|c| c.is_ascii_digit())
+            && !piece.chars().nth(3).is_some_and(|c| c.is_ascii_digit());
+        match words.last_mut() {
+            Some(last) if group && last.ends_with(|c: char| c.is_ascii_digit()) => {
+                last.push(' ');
+                last.push_str(piece);
+            }
+            _ => words.push(piece.to_string()),
+        }
+    }
+    words
+}
+
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split(' ') {
-        let mut word = word.to_string();
+    for word in words(text) {
+        let mut word = word;
         loop {
             let used = line.chars().count();
             let needed = word.chars().count() + usize::from(used > 0);
@@ -139,6 +158,20 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::wrap;
+
+    #[test]
+    fn a_number_is_never_split_at_its_thousands() {
+        assert_eq!(
+            wrap("blue served 1 058 500 requests", 16),
+            ["blue served", "1 058 500", "requests"]
+        );
+        // Three digits after a number that are a word of their own are still a group:
+        // the rule is about digits, and reads the same either way.
+        assert_eq!(
+            wrap("over 24 483 requests", 12),
+            ["over 24 483", "requests"]
+        );
+    }
 
     #[test]
     fn long_text_wraps_at_spaces_and_cuts_only_words_longer_than_a_line() {

@@ -190,6 +190,19 @@ struct TextPrompt<'a> {
     width: u16,
 }
 
+/// `text` cut to what `area` shows wrapped, ending in `…` when cut. Word wrapping leaves up
+/// to a word's width unused on each line: that much is kept in reserve.
+fn fitted(text: &str, area: Rect) -> String {
+    let width = usize::from(area.width);
+    let reserve = 12.min(width / 3);
+    let room = usize::from(area.height) * width.saturating_sub(reserve);
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(room.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
+}
+
 /// A one-line text field with a question above, the inline error below, and the keys.
 fn text_prompt(frame: &mut Frame, area: Rect, prompt: TextPrompt<'_>) {
     let rect = centered(area, prompt.width, 7);
@@ -216,9 +229,9 @@ fn text_prompt(frame: &mut Frame, area: Rect, prompt: TextPrompt<'_>) {
     let cursor = prompt.input.visual_cursor().saturating_sub(scroll) as u16;
     frame.set_cursor_position(Position::new(input_row.x + 2 + cursor, input_row.y));
     if let Some(error) = prompt.error {
+        let text = fitted(&format!("✗ {error}"), feedback);
         frame.render_widget(
-            Paragraph::new(Span::styled(format!("✗ {error}"), theme::error()))
-                .wrap(Wrap { trim: true }),
+            Paragraph::new(Span::styled(text, theme::error())).wrap(Wrap { trim: true }),
             feedback,
         );
     }

@@ -15,10 +15,11 @@ pub mod estate;
 pub mod lock;
 mod profile;
 
+use crate::platform::wall_clock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use aws_config::BehaviorVersion;
@@ -811,13 +812,6 @@ fn lock_holder() -> String {
         &crate::platform::whoami::hostname(),
         std::process::id(),
     )
-}
-
-fn wall_clock() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| Timestamp(d.as_millis() as u64))
-        .unwrap_or_default()
 }
 
 impl Platform for AwsPlatform {

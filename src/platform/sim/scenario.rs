@@ -42,19 +42,6 @@ impl Scenario {
         }
     }
 
-    /// `--help`'s list: every scenario with what it does and which row of the evidence stops it.
-    pub fn help() -> String {
-        let mut text = String::from("What the simulated world does:");
-        for scenario in Scenario::ALL {
-            text.push_str(&format!(
-                "\n  {:<14}{}",
-                scenario.name(),
-                scenario.describe()
-            ));
-        }
-        text
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Healthy => "healthy",
