@@ -20,7 +20,7 @@ use crate::shift::plan::Plan;
 /// Restores the terminal when dropped: on quit, on error, and while a panic unwinds.
 /// (`ratatui::try_init` also installs a panic hook that restores it before the message prints.)
 pub struct TerminalGuard {
-    pub terminal: Terminal<CrosstermBackend<Output>>,
+    pub terminal: std::mem::ManuallyDrop<Terminal<CrosstermBackend<Output>>>,
 }
 
 impl TerminalGuard {
@@ -32,7 +32,9 @@ impl TerminalGuard {
     pub fn recording(recorder: Option<Recorder>) -> std::io::Result<Self> {
         // Raw mode, the alternate screen and the panic hook; the frames go through `Output`.
         drop(ratatui::try_init()?);
-        let terminal = Terminal::new(CrosstermBackend::new(Output::new(recorder)))?;
+        let terminal = std::mem::ManuallyDrop::new(Terminal::new(CrosstermBackend::new(
+            Output::new(recorder),
+        ))?);
         // A paste arrives as one event, never as typed keys: pasted "60⏎⏎y" must not stage,
         // apply and confirm.
         crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
@@ -57,14 +59,26 @@ impl TerminalGuard {
 }
 
 /// Raw mode off, the main screen back, the cursor shown, pastes as the shell expects them.
+/// Errors are ignored: a terminal that went away (an SSH session dropped) cannot be restored,
+/// and saying so on it would fail again (`ratatui::restore` prints to stderr, and printing to a
+/// hung-up terminal panics).
 fn leave() {
     let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste, Show);
-    ratatui::restore();
+    let _ = ratatui::try_restore();
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        // ratatui's `Terminal` shows a hidden cursor when dropped and prints to stderr if it
+        // cannot, which panics on a terminal that went away and aborts the cleanup after it
+        // (the audit, the lock, the decision record). The cursor is shown here; where it
+        // cannot be, the terminal is gone and the `Terminal` is let go without its drop.
+        let shown = self.terminal.show_cursor().is_ok();
         leave();
+        if shown {
+            // SAFETY: dropped once, here, and never used again.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.terminal) };
+        }
     }
 }
 

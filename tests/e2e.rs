@@ -344,3 +344,87 @@ fn q_mid_plan_asks_and_the_exit_says_what_is_left_unwatched() {
         "the decision record says where traffic was left"
     );
 }
+
+#[test]
+fn r_typed_in_a_field_is_a_letter_and_ctrl_r_rolls_back_from_it() {
+    let audit = log_file("e2e-fields-audit");
+    let _ = std::fs::remove_file(&audit);
+    let mut pty = Pty::spawn(&[
+        "demo",
+        "--speed",
+        "20",
+        "--log-file",
+        &log_file("e2e-fields"),
+        "--audit-log",
+        &audit,
+    ]);
+    pty.wait_for("(service shop-green) has reached a steady state.");
+    pty.send(b"l");
+    pty.send(b"\r");
+    pty.wait_for("apply: read back 90/10");
+    // The event log's filter takes R as text: nothing is written, the filter shows it.
+    pty.send(b"/");
+    pty.send(b"R");
+    pty.wait_for("filter: R");
+    pty.send(b"\x1b");
+    // So does the % field: "2R" is no share, and no rollback.
+    pty.send(b"%");
+    pty.send(b"2R");
+    let screen = pty.wait_for("> 2R");
+    assert!(screen.contains("BLUE  90%"), "{screen}");
+    // Ctrl-R rolls back from inside the field.
+    pty.send(b"\x12");
+    pty.wait_for("rollback: read back 100/0");
+    pty.quit();
+    assert!(pty.wait_exit().success());
+    let actions: Vec<String> = std::fs::read_to_string(&audit)
+        .expect("the audit log")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["result"] != "attempt")
+        .filter_map(|l| l["action"].as_str().map(String::from))
+        .collect();
+    assert_eq!(actions, ["apply", "rollback"], "no write from typing");
+}
+
+#[test]
+fn a_terminal_that_goes_away_still_audits_releases_and_writes_the_record() {
+    let dir = format!("{}/e2e-hangup", env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let audit = format!("{dir}/audit.jsonl");
+    let mut pty = Pty::spawn(&[
+        "demo",
+        "--speed",
+        "20",
+        "--log-file",
+        &log_file("e2e-hangup"),
+        "--audit-log",
+        &audit,
+    ]);
+    pty.wait_for("(service shop-green) has reached a steady state.");
+    pty.send(b"l");
+    pty.send(b"\r");
+    pty.wait_for("apply: read back 90/10");
+    // The SSH session drops: the pty's master side is closed under the running console.
+    pty.hang_up();
+    let status = pty.wait_exit();
+    assert_eq!(
+        status.exit_code(),
+        130,
+        "the hang-up ends the run as a signal: {status:?}"
+    );
+    let record = std::fs::read_dir(&dir)
+        .expect("the audit folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("demo-decision-"))
+        })
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .expect("a decision record, written with nobody to read the screen");
+    assert!(
+        record.contains("left 90/10 (blue/green) as last read"),
+        "{record}"
+    );
+}

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -15,9 +16,12 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// The binary running in a pty, with a terminal emulator reading what it draws.
 pub struct Pty {
     pub screen: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
+    writer: Option<Box<dyn Write + Send>>,
     child: Box<dyn Child + Send + Sync>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Option<Box<dyn MasterPty + Send>>,
+    /// Set to stop the emulator's reader, which holds a descriptor of the pty's master side.
+    stop_reading: Arc<AtomicBool>,
+    reader: Option<thread::JoinHandle<()>>,
 }
 
 impl Pty {
@@ -48,25 +52,60 @@ impl Pty {
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let writer = pair.master.take_writer().expect("pty writer");
+        let fd = pair.master.as_raw_fd().expect("the pty's descriptor");
         let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let feed = Arc::clone(&screen);
-        thread::spawn(move || {
+        let stop_reading = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&stop_reading);
+        let reader = thread::spawn(move || {
             let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
+            while !stop.load(Ordering::SeqCst) {
+                // Waits a little for output at a time, so that a hang-up can stop this reader
+                // (and close its descriptor) without the child writing anything.
+                // The master lives until this thread has ended (`hang_up`, `drop`).
+                let master = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                let mut ready = [rustix::event::PollFd::new(
+                    &master,
+                    rustix::event::PollFlags::IN,
+                )];
+                let wait = rustix::event::Timespec {
+                    tv_sec: 0,
+                    tv_nsec: 50_000_000,
+                };
+                match rustix::event::poll(&mut ready, Some(&wait)) {
+                    Ok(0) => continue,
+                    Ok(_) => {}
+                    Err(_) => break,
                 }
-                feed.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .process(&buf[..n]);
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => feed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .process(&buf[..n]),
+                }
             }
         });
         Pty {
             screen,
-            writer,
+            writer: Some(writer),
             child,
-            _master: pair.master,
+            master: Some(pair.master),
+            stop_reading,
+            reader: Some(reader),
         }
+    }
+
+    /// The terminal goes away, as when an SSH session drops: every descriptor of the pty's
+    /// master side is closed, and the kernel hangs up cutover's terminal (SIGHUP, then EIO on
+    /// its reads and writes).
+    pub fn hang_up(&mut self) {
+        self.stop_reading.store(true, Ordering::SeqCst);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.writer = None;
+        self.master = None;
     }
 
     pub fn contents(&self) -> String {
@@ -93,8 +132,9 @@ impl Pty {
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("typing into the pty");
-        self.writer.flush().expect("flushing the pty");
+        let writer = self.writer.as_mut().expect("the pty is still there");
+        writer.write_all(bytes).expect("typing into the pty");
+        writer.flush().expect("flushing the pty");
         // Keys typed one after another, as a person would; a lone Esc must not run into the
         // next byte or it reads as Alt+key.
         thread::sleep(Duration::from_millis(150));
@@ -117,7 +157,11 @@ impl Pty {
     /// Whether the terminal is in line mode (ICANON and ECHO on): raw mode given back.
     pub fn cooked(&self) -> bool {
         use std::os::fd::BorrowedFd;
-        let fd = self._master.as_raw_fd().expect("the pty's descriptor");
+        let fd = self
+            .master
+            .as_ref()
+            .and_then(|m| m.as_raw_fd())
+            .expect("the pty's descriptor");
         // The master lives as long as `self`.
         let fd = unsafe { BorrowedFd::borrow_raw(fd) };
         let modes = rustix::termios::tcgetattr(fd)
@@ -201,5 +245,9 @@ impl Pty {
 impl Drop for Pty {
     fn drop(&mut self) {
         let _ = self.child.kill();
+        self.stop_reading.store(true, Ordering::SeqCst);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
     }
 }
