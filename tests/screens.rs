@@ -542,7 +542,7 @@ fn the_plan_line_names_what_its_first_step_waits_for() {
     console.state.plan = Some(cutover::cmd::demo::demo_plan());
     let screen = text(draw(&console.state, 160, 48).backend().buffer());
     assert!(
-        screen.contains("ready: a starts it, and its first step waits: green"),
+        screen.contains("ready: a starts it; its step to 10% waits: green"),
         "{screen}"
     );
     assert!(
@@ -553,5 +553,5 @@ fn the_plan_line_names_what_its_first_step_waits_for() {
     console.state.plan = Some(cutover::cmd::demo::demo_plan());
     let screen = text(draw(&console.state, 160, 48).backend().buffer());
     assert!(screen.contains("ready: a starts it"), "{screen}");
-    assert!(!screen.contains("first step waits"), "{screen}");
+    assert!(!screen.contains("waits:"), "{screen}");
 }

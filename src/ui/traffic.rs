@@ -158,14 +158,14 @@ fn ready(
     if let Some(why) = start.reason() {
         return (format!("not ready: {why}"), theme::warning());
     }
-    let first = plan.next_target(current, toward);
-    let waits = first.and_then(|to| match state.guard_judged(current, to, evidence) {
-        crate::shift::GuardDecision::Refuse(why) => Some(why),
+    let next = plan.next_target(current, toward);
+    let waits = next.and_then(|to| match state.guard_judged(current, to, evidence) {
+        crate::shift::GuardDecision::Refuse(why) => Some((to.share(toward), why)),
         _ => None,
     });
     match waits {
-        Some(why) => (
-            format!("ready: a starts it, and its first step waits: {why}"),
+        Some((share, why)) => (
+            format!("ready: a starts it; its step to {share}% waits: {why}"),
             theme::warning(),
         ),
         None => ("ready: a starts it".to_string(), theme::label()),
