@@ -2678,6 +2678,8 @@ fn assert_init_wrote(estate: &Estate, path: &std::path::Path, traffic_key: &str,
         );
     }
     assert_eq!(status["weights"]["blue"], 100);
+    // Nothing points to a file an installed cutover does not have.
+    assert!(!text.contains("assets/"), "{text}");
 }
 
 #[test]

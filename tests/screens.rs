@@ -358,6 +358,68 @@ fn roles_swapped_after_a_full_cycle() {
     assert!(find(&buffer, " BLUE  idle ").is_some());
     assert!(find(&buffer, " GREEN  live ").is_some());
     assert!(find(&buffer, "EVIDENCE · blue vs green").is_some());
+    // In the second cycle `h` moves traffic to blue, and the marker says so by blue's share.
+    let mut console = console;
+    console.press(ch('h'));
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    assert!(screen.contains("▲ staged blue 10%"), "{screen}");
+    assert!(!screen.contains("% green"), "{screen}");
+}
+
+#[test]
+fn the_plan_line_over_a_worse_candidate_says_a_would_not_start_it() {
+    let mut console = Console::carrying_in(Scenario::SlowGreen, 10);
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    assert!(
+        screen.contains("not ready: green is WORSE (latency"),
+        "{screen}"
+    );
+    let bar = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    assert!(!bar.contains("a plan"), "{bar}");
+}
+
+#[test]
+fn the_adopt_question_about_an_older_build_names_the_live_side_not_a_direction() {
+    let mut console = Console::swapped();
+    console.state.popup = Some(cutover::app::Popup::Confirm(
+        cutover::app::Confirm::Revision {
+            toward: cutover::domain::Color::Blue,
+            warning:
+                "example/shop:1.4.2 (shop:7) is older than the live example/shop:1.5.0 (shop:8)"
+                    .into(),
+            then: cutover::app::Action::Adopt,
+        },
+    ));
+    let screen = text(draw(&console.state, 160, 48).backend().buffer());
+    assert!(
+        screen.contains("Put it on green, the live side,"),
+        "{screen}"
+    );
+    assert!(!screen.contains("toward"), "{screen}");
+}
+
+#[test]
+fn a_deploy_error_too_long_for_its_lines_ends_in_an_ellipsis() {
+    let mut console = Console::with_scenario(Scenario::Healthy, 4);
+    console.press(ch('D'));
+    for _ in 0..40 {
+        console.press(key(KeyCode::Backspace));
+    }
+    console.type_text(&format!("example/{};:1.0", "x".repeat(120)));
+    console.press(key(KeyCode::Enter));
+    let screen = text(draw(&console.state, 80, 24).backend().buffer());
+    assert!(screen.contains("✗ "), "{screen}");
+    let error_lines: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("✗ "))
+        .take(2)
+        .collect();
+    assert!(error_lines.iter().any(|l| l.contains('…')), "{screen}");
 }
 
 const SMALL_TO_LARGE: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];

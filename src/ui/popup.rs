@@ -190,17 +190,18 @@ struct TextPrompt<'a> {
     width: u16,
 }
 
-/// `text` cut to what `area` shows wrapped, ending in `…` when cut. Word wrapping leaves up
-/// to a word's width unused on each line: that much is kept in reserve.
-fn fitted(text: &str, area: Rect) -> String {
+/// `text` wrapped to `area`, the last line ending in `…` when more would not fit.
+fn fitted(text: &str, area: Rect) -> Vec<Line<'static>> {
     let width = usize::from(area.width);
-    let reserve = 12.min(width / 3);
-    let room = usize::from(area.height) * width.saturating_sub(reserve);
-    if text.chars().count() <= room {
-        return text.to_string();
+    let mut lines = super::event_log::wrap(text, width);
+    if lines.len() > usize::from(area.height) {
+        lines.truncate(usize::from(area.height));
+        if let Some(last) = lines.last_mut() {
+            let kept: String = last.chars().take(width.saturating_sub(1)).collect();
+            *last = format!("{}…", kept.trim_end());
+        }
     }
-    let kept: String = text.chars().take(room.saturating_sub(1)).collect();
-    format!("{}…", kept.trim_end())
+    lines.into_iter().map(Line::from).collect()
 }
 
 /// A one-line text field with a question above, the inline error below, and the keys.
@@ -229,11 +230,8 @@ fn text_prompt(frame: &mut Frame, area: Rect, prompt: TextPrompt<'_>) {
     let cursor = prompt.input.visual_cursor().saturating_sub(scroll) as u16;
     frame.set_cursor_position(Position::new(input_row.x + 2 + cursor, input_row.y));
     if let Some(error) = prompt.error {
-        let text = fitted(&format!("✗ {error}"), feedback);
-        frame.render_widget(
-            Paragraph::new(Span::styled(text, theme::error())).wrap(Wrap { trim: true }),
-            feedback,
-        );
+        let lines = fitted(&format!("✗ {error}"), feedback);
+        frame.render_widget(Paragraph::new(lines).style(theme::error()), feedback);
     }
     frame.render_widget(
         Paragraph::new(Line::from(vec![
