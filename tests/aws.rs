@@ -18,8 +18,8 @@ use cutover::platform::aws::AwsPlatform;
 use cutover::platform::{Platform, PlatformError, WriteIntent};
 use cutover::shift::Verdict;
 use support::moto::{
-    Estate, OIDC_SECRET, allow, aws_env, delay, deny, fail_after, hold, moto, oidc_secret,
-    page_size, write_config,
+    Estate, OIDC_SECRET, allow, aws_env, delay, deny, fail_after, hold, moto, native_clock,
+    oidc_secret, page_size, write_config,
 };
 
 fn cutover(args: &[&str]) -> Output {
@@ -3535,4 +3535,199 @@ async fn plan_run_under_another_operators_lock_pauses_with_4_like_every_command(
     let lines = audit_lines(&audit);
     assert_eq!(lines.len(), 1, "one attempt, refused: {lines:?}");
     assert_eq!(lines[0]["result"], "refused");
+}
+
+/// The double's ECS-native deployments, driven through the real SDK as cutover will drive
+/// them: what issue 21's driver builds on, checked before any code of cutover uses it.
+#[tokio::test]
+async fn the_double_runs_an_ecs_native_linear_deployment_gate_by_gate() {
+    use aws_sdk_ecs::types::{
+        DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus, ServiceDeploymentStatus,
+        StopServiceDeploymentStopType,
+    };
+    let estate = Estate::build("native-lin", &["--rule", "--native", "LINEAR"]);
+    let (ecs, elb) = (ecs().await, elb().await);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
+    let green_weight = |actions: &[Action]| {
+        weights_in(actions)
+            .into_iter()
+            .find(|(name, _)| estate.group("green").contains(name.as_str()))
+            .map(|(_, weight)| weight)
+    };
+    // A new build on the native service starts a service deployment.
+    ecs.update_service()
+        .cluster(cluster)
+        .service(service)
+        .task_definition(&estate.task_definitions["green"])
+        .send()
+        .await
+        .expect("UpdateService");
+    let listed = ecs
+        .list_service_deployments()
+        .cluster(cluster)
+        .service(service)
+        .send()
+        .await
+        .expect("ListServiceDeployments");
+    let arn = listed.service_deployments()[0]
+        .service_deployment_arn()
+        .expect("an ARN")
+        .to_string();
+    let describe = || async {
+        ecs.describe_service_deployments()
+            .service_deployment_arns(&arn)
+            .send()
+            .await
+            .expect("DescribeServiceDeployments")
+            .service_deployments()[0]
+            .clone()
+    };
+    // Six stages of 30 s before production traffic, then the gate before the first step.
+    native_clock(cluster, service, 180.0);
+    let at_gate = describe().await;
+    assert_eq!(
+        at_gate.lifecycle_stage().map(|s| s.as_str()),
+        Some("PRE_PRODUCTION_TRAFFIC_SHIFT")
+    );
+    let hook = &at_gate.lifecycle_hook_details()[0];
+    assert_eq!(
+        hook.status(),
+        Some(&DeploymentLifecycleHookStatus::AwaitingAction)
+    );
+    assert_eq!(
+        hook.timeout_action(),
+        Some(&DeploymentLifecycleHookAction::Rollback)
+    );
+    let first_hook = hook.hook_id().expect("a hook id").to_string();
+    assert_eq!(green_weight(&rule_actions(&elb, &rule).await), Some(0));
+    // CONTINUE: ECS shifts the first 20% in the production rule.
+    ecs.continue_service_deployment()
+        .service_deployment_arn(&arn)
+        .hook_id(&first_hook)
+        .action(DeploymentLifecycleHookAction::Continue)
+        .send()
+        .await
+        .expect("ContinueServiceDeployment");
+    assert_eq!(green_weight(&rule_actions(&elb, &rule).await), Some(200));
+    let step = describe().await;
+    assert_eq!(
+        step.target_service_revision()
+            .and_then(|r| r.requested_production_traffic_weight()),
+        Some(20.0)
+    );
+    // That hook is spent: continuing it again is refused.
+    let again = ecs
+        .continue_service_deployment()
+        .service_deployment_arn(&arn)
+        .hook_id(&first_hook)
+        .action(DeploymentLifecycleHookAction::Continue)
+        .send()
+        .await
+        .expect_err("a hook not awaiting action");
+    assert_eq!(again.code(), Some("InvalidParameterException"));
+    // After the step's bake, the next gate with a fresh hook id.
+    native_clock(cluster, service, 60.0);
+    let next = describe().await;
+    assert_eq!(
+        next.lifecycle_stage().map(|s| s.as_str()),
+        Some("PRE_PRODUCTION_TRAFFIC_SHIFT")
+    );
+    let second_hook = next.lifecycle_hook_details()[0]
+        .hook_id()
+        .unwrap_or_default();
+    assert!(!second_hook.is_empty() && second_hook != first_hook);
+    // The documented limits.
+    let many: Vec<String> = (0..21).map(|i| format!("{arn}-{i}")).collect();
+    let too_many = ecs
+        .describe_service_deployments()
+        .set_service_deployment_arns(Some(many))
+        .send()
+        .await
+        .expect_err("21 ARNs");
+    assert_eq!(too_many.code(), Some("InvalidParameterException"));
+    let missing = ecs
+        .describe_service_deployments()
+        .service_deployment_arns(format!("{arn}-gone"))
+        .send()
+        .await
+        .expect("an unknown ARN is a failure, not an error");
+    assert_eq!(missing.failures()[0].reason(), Some("MISSING"));
+    let unknown = ecs
+        .continue_service_deployment()
+        .service_deployment_arn(format!("{arn}-gone"))
+        .hook_id(second_hook)
+        .action(DeploymentLifecycleHookAction::Continue)
+        .send()
+        .await
+        .expect_err("an unknown deployment");
+    assert_eq!(unknown.code(), Some("ServiceDeploymentNotFoundException"));
+    // Rollback: all production traffic back on the source revision, at once.
+    ecs.stop_service_deployment()
+        .service_deployment_arn(&arn)
+        .stop_type(StopServiceDeploymentStopType::Rollback)
+        .send()
+        .await
+        .expect("StopServiceDeployment");
+    assert_eq!(green_weight(&rule_actions(&elb, &rule).await), Some(0));
+    assert_eq!(
+        describe().await.status(),
+        Some(&ServiceDeploymentStatus::RollbackSuccessful)
+    );
+    let over = ecs
+        .stop_service_deployment()
+        .service_deployment_arn(&arn)
+        .stop_type(StopServiceDeploymentStopType::Rollback)
+        .send()
+        .await
+        .expect_err("a finished deployment");
+    assert_eq!(over.code(), Some("ConflictException"));
+}
+
+#[tokio::test]
+async fn the_double_refuses_native_configurations_ecs_refuses() {
+    use aws_sdk_ecs::types::{
+        DeploymentConfiguration, DeploymentLifecycleHook, DeploymentLifecycleHookStage,
+        DeploymentLifecycleHookTargetType, DeploymentStrategy, LinearConfiguration,
+    };
+    let estate = Estate::build("native-bad-config", &["--rule", "--native", "LINEAR"]);
+    let ecs = ecs().await;
+    let update = |config: DeploymentConfiguration| {
+        ecs.update_service()
+            .cluster(&estate.clusters["blue"])
+            .service(&estate.services["blue"])
+            .deployment_configuration(config)
+            .send()
+    };
+    let pause_at = |stage: DeploymentLifecycleHookStage| {
+        DeploymentConfiguration::builder()
+            .strategy(DeploymentStrategy::Linear)
+            .lifecycle_hooks(
+                DeploymentLifecycleHook::builder()
+                    .target_type(DeploymentLifecycleHookTargetType::Pause)
+                    .lifecycle_stages(stage)
+                    .build(),
+            )
+            .build()
+    };
+    let refused = update(pause_at(
+        DeploymentLifecycleHookStage::ProductionTrafficShift,
+    ))
+    .await
+    .expect_err("no PAUSE at PRODUCTION_TRAFFIC_SHIFT");
+    assert_eq!(refused.code(), Some("InvalidParameterException"));
+    let refused = update(
+        DeploymentConfiguration::builder()
+            .strategy(DeploymentStrategy::Linear)
+            .linear_configuration(LinearConfiguration::builder().step_percent(2.0).build())
+            .build(),
+    )
+    .await
+    .expect_err("a step under 3%");
+    assert_eq!(refused.code(), Some("InvalidParameterException"));
+    update(pause_at(
+        DeploymentLifecycleHookStage::PreProductionTrafficShift,
+    ))
+    .await
+    .expect("a PAUSE before each production step is allowed");
 }

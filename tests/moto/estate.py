@@ -67,6 +67,10 @@ def main():
     parser.add_argument("--green-not-attached", action="store_true")
     parser.add_argument("--sidecar", action="store_true",
                         help="task definitions get a second container, envoy")
+    parser.add_argument("--native", choices=("BLUE_GREEN", "LINEAR", "CANARY"), default=None,
+                        help="blue's service deploys ECS-natively with this strategy (needs "
+                             "--rule): green's group is its alternate, the rule its production "
+                             "rule, a PAUSE hook before every production traffic step")
     parser.add_argument("--green-weight", type=int, default=0,
                         help="green's starting weight (blue gets 100 minus it)")
     parser.add_argument("--blue-weight", type=int, default=None,
@@ -219,6 +223,23 @@ def main():
                                             "containerName": "web", "containerPort": 8080})
         if color == "green" and args.green_controller != "ECS":
             kwargs["deploymentController"] = {"type": args.green_controller}
+        if color == "blue" and args.native:
+            kwargs["loadBalancers"][0]["advancedConfiguration"] = {
+                "alternateTargetGroupArn": groups["green"],
+                "productionListenerRule": out["rule_arn"],
+                "roleArn": f"arn:aws:iam::123456789012:role/{name}-ecs-infrastructure",
+            }
+            kwargs["deploymentConfiguration"] = {
+                "strategy": args.native,
+                "bakeTimeInMinutes": 1,
+                "linearConfiguration": {"stepPercent": 20.0, "stepBakeTimeInMinutes": 1},
+                "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 2},
+                "lifecycleHooks": [{
+                    "targetType": "PAUSE",
+                    "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+                    "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"},
+                }],
+            }
         ecs.create_service(**kwargs)
     out["clusters"] = clusters
     out["services"] = {c: f"{name}-{c}" for c in ("blue", "green")}

@@ -27,6 +27,7 @@ from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 import cloudwatch_rules
+from ecs_native import EcsNative
 from elbv2_rules import Elbv2Rules
 
 CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
@@ -324,7 +325,8 @@ def main():
     port = int(sys.argv[1])
     if len(sys.argv) > 2:
         threading.Thread(target=exit_with_parent, args=(int(sys.argv[2]),), daemon=True).start()
-    app = Elbv2Rules(EcsChecks(CborBridge(DomainDispatcherApplication(create_backend_app))))
+    app = Elbv2Rules(EcsChecks(EcsNative(CborBridge(DomainDispatcherApplication(
+        create_backend_app)))))
     server = make_server("127.0.0.1", port, app, threaded=True)
     print(f"ready {port}", flush=True)
     server.serve_forever()

@@ -171,6 +171,8 @@ pub struct Estate {
     pub target_groups: std::collections::HashMap<String, String>,
     pub clusters: std::collections::HashMap<String, String>,
     pub services: std::collections::HashMap<String, String>,
+    /// Each side's task definition ARN, as registered.
+    pub task_definitions: std::collections::HashMap<String, String>,
 }
 
 impl Estate {
@@ -327,4 +329,16 @@ pub fn page_size(listener: &str, size: u32) {
 pub fn allow(action: &str, arn: &str) {
     let (status, _) = double_hook("POST", &format!("/_double/allow?action={action}&arn={arn}"));
     assert_eq!(status, 200, "the double dropped the fault");
+}
+
+/// Moves the double's ECS-native deployment clock of one service on by `seconds`: stages
+/// whose time is up end, pause hooks past `expiresAt` take their timeout action.
+pub fn native_clock(cluster: &str, service: &str, seconds: f64) {
+    let (status, _) = double_hook(
+        "POST",
+        &format!(
+            "/_double/ecs-native-advance?cluster={cluster}&service={service}&seconds={seconds}"
+        ),
+    );
+    assert_eq!(status, 200, "the double moved its clock");
 }
