@@ -44,6 +44,17 @@ BEFORE_TRAFFIC = ["RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_U
 EPOCH = 1_800_000_000.0
 
 
+def json_request(environ):
+    """The request's JSON body (left readable for the app behind), or {}."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+
+
 class Invalid(Exception):
     def __init__(self, code, message):
         super().__init__(message)
@@ -304,13 +315,7 @@ class EcsNative:
         call = target[len(TARGET):] if target.startswith(TARGET) else None
         if call not in self.CALLS:
             return self.app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(raw)
-        try:
-            request = json.loads(raw or b"{}")
-        except ValueError:
-            request = {}
+        request = json_request(environ)
         try:
             if call in ("CreateService", "UpdateService"):
                 return self.service_call(call, request, environ, start_response)

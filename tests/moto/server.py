@@ -27,7 +27,7 @@ from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 import cloudwatch_rules
-from ecs_native import EcsNative
+from ecs_native import EcsNative, json_request
 from elbv2_rules import Elbv2Rules
 
 CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
@@ -232,13 +232,7 @@ class EcsChecks:
         target = environ.get("HTTP_X_AMZ_TARGET")
         if target not in (self.REGISTER, self.UPDATE, self.DESCRIBE_SERVICES) + self.LISTS:
             return self.app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(raw)
-        try:
-            request = json.loads(raw or b"{}")
-        except ValueError:
-            request = {}
+        request = json_request(environ)
         if target in self.LISTS:
             size = request.get("maxResults")
             if size is not None and not (isinstance(size, int) and 1 <= size <= 100):
