@@ -3731,3 +3731,27 @@ async fn the_double_refuses_native_configurations_ecs_refuses() {
     .await
     .expect("a PAUSE before each production step is allowed");
 }
+
+#[test]
+fn a_native_service_behind_the_rule_is_watched_and_never_written() {
+    let estate = Estate::build("native-watch", &["--rule", "--native", "LINEAR"]);
+    let config = write_config("native-watch", &estate.rule_config());
+    let status = status_json(&config);
+    assert!(
+        status["writes_refused"]
+            .as_str()
+            .is_some_and(|why| why.contains("ECS blue/green owns the traffic")),
+        "{status}"
+    );
+    let output = headless(
+        "native-watch",
+        &estate.rule_config(),
+        &["shift", "--green", "10"],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not written"),
+        "{}",
+        stderr(&output)
+    );
+}
