@@ -3537,6 +3537,21 @@ async fn plan_run_under_another_operators_lock_pauses_with_4_like_every_command(
     assert_eq!(lines[0]["result"], "refused");
 }
 
+/// The newest service deployment of a service, as ListServiceDeployments lists it.
+async fn newest_deployment_arn(ecs: &aws_sdk_ecs::Client, cluster: &str, service: &str) -> String {
+    let listed = ecs
+        .list_service_deployments()
+        .cluster(cluster)
+        .service(service)
+        .send()
+        .await
+        .expect("ListServiceDeployments");
+    listed.service_deployments()[0]
+        .service_deployment_arn()
+        .expect("an ARN")
+        .to_string()
+}
+
 /// The double's ECS-native deployments, driven through the real SDK as cutover will drive
 /// them: what issue 21's driver builds on, checked before any code of cutover uses it.
 #[tokio::test]
@@ -3563,17 +3578,23 @@ async fn the_double_runs_an_ecs_native_linear_deployment_gate_by_gate() {
         .send()
         .await
         .expect("UpdateService");
-    let listed = ecs
-        .list_service_deployments()
+    let arn = newest_deployment_arn(&ecs, cluster, service).await;
+    // DescribeServices says which deployment runs and how (moto alone drops both).
+    let described = ecs
+        .describe_services()
         .cluster(cluster)
-        .service(service)
+        .services(service)
         .send()
         .await
-        .expect("ListServiceDeployments");
-    let arn = listed.service_deployments()[0]
-        .service_deployment_arn()
-        .expect("an ARN")
-        .to_string();
+        .expect("DescribeServices");
+    let now = &described.services()[0];
+    assert_eq!(now.current_service_deployment(), Some(arn.as_str()));
+    assert_eq!(
+        now.deployment_configuration()
+            .and_then(|c| c.strategy())
+            .map(|s| s.as_str()),
+        Some("LINEAR")
+    );
     let describe = || async {
         ecs.describe_service_deployments()
             .service_deployment_arns(&arn)
@@ -3583,6 +3604,41 @@ async fn the_double_runs_an_ecs_native_linear_deployment_gate_by_gate() {
             .service_deployments()[0]
             .clone()
     };
+    // The two revisions, and which group each registers in: the new build the idle one.
+    let first = describe().await;
+    let revision_arns = [
+        first.source_service_revisions()[0]
+            .arn()
+            .unwrap_or_default()
+            .to_string(),
+        first
+            .target_service_revision()
+            .and_then(|r| r.arn())
+            .unwrap_or_default()
+            .to_string(),
+    ];
+    let revisions = ecs
+        .describe_service_revisions()
+        .set_service_revision_arns(Some(revision_arns.to_vec()))
+        .send()
+        .await
+        .expect("DescribeServiceRevisions");
+    let group_of = |i: usize| {
+        revisions.service_revisions()[i]
+            .resolved_configuration()
+            .map(|c| {
+                c.load_balancers()[0]
+                    .target_group_arn()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+    };
+    assert_eq!(group_of(0).as_deref(), Some(estate.group("blue")));
+    assert_eq!(group_of(1).as_deref(), Some(estate.group("green")));
+    assert_eq!(
+        revisions.service_revisions()[1].task_definition(),
+        Some(estate.task_definitions["green"].as_str())
+    );
     // Six stages of 30 s before production traffic, then the gate before the first step.
     native_clock(cluster, service, 180.0);
     let at_gate = describe().await;
@@ -3754,4 +3810,86 @@ fn a_native_service_behind_the_rule_is_watched_and_never_written() {
         "{}",
         stderr(&output)
     );
+}
+
+#[tokio::test]
+async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_live() {
+    use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, ServiceDeploymentStatus};
+    let estate = Estate::build("native-end", &["--rule", "--native", "LINEAR"]);
+    let (ecs, elb) = (ecs().await, elb().await);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
+    let deploy = |task_definition: String| {
+        let ecs = ecs.clone();
+        async move {
+            ecs.update_service()
+                .cluster(cluster)
+                .service(service)
+                .task_definition(task_definition)
+                .send()
+                .await
+                .expect("UpdateService");
+        }
+    };
+    let latest = || async {
+        let arn = newest_deployment_arn(&ecs, cluster, service).await;
+        ecs.describe_service_deployments()
+            .service_deployment_arns(arn)
+            .send()
+            .await
+            .expect("DescribeServiceDeployments")
+            .service_deployments()[0]
+            .clone()
+    };
+    deploy(estate.task_definitions["green"].clone()).await;
+    // Five gates of 20%: continued at each, the bakes run out on the double's clock.
+    let mut gates = 0;
+    for _ in 0..30 {
+        let now = latest().await;
+        if now.status() == Some(&ServiceDeploymentStatus::Successful) {
+            break;
+        }
+        if let Some(hook) = now.lifecycle_hook_details().first() {
+            ecs.continue_service_deployment()
+                .service_deployment_arn(now.service_deployment_arn().unwrap_or_default())
+                .hook_id(hook.hook_id().unwrap_or_default())
+                .action(DeploymentLifecycleHookAction::Continue)
+                .send()
+                .await
+                .expect("ContinueServiceDeployment");
+            gates += 1;
+        }
+        native_clock(cluster, service, 120.0);
+    }
+    assert_eq!(gates, 5, "a gate before each 20% step");
+    assert_eq!(
+        latest().await.status(),
+        Some(&ServiceDeploymentStatus::Successful)
+    );
+    let weights = weights_in(&rule_actions(&elb, &rule).await);
+    let green = weights
+        .iter()
+        .find(|(name, _)| estate.group("green").contains(name.as_str()))
+        .map(|(_, w)| *w);
+    assert_eq!(green, Some(1000), "{weights:?}");
+    // The next deployment shifts back: its new revision registers in blue's group.
+    deploy(estate.task_definitions["blue"].clone()).await;
+    let next = latest().await;
+    let target = next
+        .target_service_revision()
+        .and_then(|r| r.arn())
+        .unwrap_or_default()
+        .to_string();
+    let revision = ecs
+        .describe_service_revisions()
+        .service_revision_arns(target)
+        .send()
+        .await
+        .expect("DescribeServiceRevisions");
+    let group = revision.service_revisions()[0]
+        .resolved_configuration()
+        .and_then(|c| c.load_balancers().first())
+        .and_then(|l| l.target_group_arn())
+        .map(String::from);
+    assert_eq!(group.as_deref(), Some(estate.group("blue")));
 }

@@ -18,6 +18,12 @@ What the double keeps and does, each from the ECS API reference (2026):
   ContinueServiceDeployment or its timeout action) and PRODUCTION_TRAFFIC_SHIFT (the weighted
   forward written into moto's production rule), the step's bake, then BAKE_TIME and CLEAN_UP.
   Every other stage takes 30 s.
+- DescribeServices answers carry what moto drops: `deploymentConfiguration` and
+  `currentServiceDeployment`. Each deployment's source and target are service revisions
+  (DescribeServiceRevisions, 1-20 ARNs, unknown ones MISSING) whose
+  `resolvedConfiguration.loadBalancers` names the group their tasks register in: the target
+  takes the group not carrying production, and once the deployment succeeds it is the live
+  one, so the next deployment shifts back.
 - ListServiceDeployments (maxResults 1-100), DescribeServiceDeployments (at most 20 ARNs;
   unknown ones in `failures` with reason MISSING), ContinueServiceDeployment (only while the
   deployment is IN_PROGRESS and the hook AWAITING_ACTION with that id, else
@@ -140,20 +146,24 @@ def pause_hook(config, stage):
 
 
 class Deployment:
-    def __init__(self, arn, cluster, service, config, source, target, balancer, now):
+    """`source` and `target` are service revisions (dicts as DescribeServiceRevisions answers
+    them); `state` the service's own, whose live group becomes the target's on success."""
+
+    def __init__(self, arn, cluster, service, state, source, target, now):
         self.arn = arn
         self.cluster = cluster
         self.service = service
-        self.config = config
+        self.state = state
+        self.config = state["config"]
         self.source = source
         self.target = target
-        self.balancer = balancer
+        self.balancer = (state["balancers"] or [{}])[0]
         self.status = "IN_PROGRESS"
         self.status_reason = None
         self.created = now
         self.finished = None
         self.plan = [(stage, None) for stage in BEFORE_TRAFFIC]
-        for share in steps(config):
+        for share in steps(self.config):
             self.plan.append(("PRE_PRODUCTION_TRAFFIC_SHIFT", share))
             self.plan.append(("PRODUCTION_TRAFFIC_SHIFT", share))
         self.plan += [("POST_PRODUCTION_TRAFFIC_SHIFT", None), ("BAKE_TIME", None),
@@ -215,6 +225,8 @@ class Deployment:
         if self.index >= len(self.plan):
             self.status = "SUCCESSFUL"
             self.finished = now
+            # The target's group carries production now: the next deployment shifts back.
+            self.state["live_group"] = group_of(self.target)
             return
         self.enter(now)
 
@@ -232,11 +244,11 @@ class Deployment:
         self.finished = now
 
     def write_weights(self, share):
-        """The production rule's forward: `share`% to the target revision's group."""
+        """The production rule's forward: `share`% to the target revision's group, the rest
+        to the source's."""
         advanced = self.balancer.get("advancedConfiguration") or {}
         rule = advanced.get("productionListenerRule")
-        primary = self.balancer.get("targetGroupArn")
-        alternate = advanced.get("alternateTargetGroupArn")
+        primary, alternate = group_of(self.source), group_of(self.target)
         if not (rule and primary and alternate):
             return
         region = rule.split(":")[3]
@@ -265,11 +277,13 @@ class Deployment:
             "startedAt": self.created,
             "status": self.status,
             "lifecycleStage": self.stage,
-            "sourceServiceRevisions": [{"arn": self.source, "requestedTaskCount": 4,
+            "sourceServiceRevisions": [{"arn": self.source["serviceRevisionArn"],
+                                        "requestedTaskCount": 4,
                                         "runningTaskCount": 4, "pendingTaskCount": 0,
                                         "requestedProductionTrafficWeight":
                                             round(100.0 - self.weight, 1)}],
-            "targetServiceRevision": {"arn": self.target, "requestedTaskCount": 4,
+            "targetServiceRevision": {"arn": self.target["serviceRevisionArn"],
+                                      "requestedTaskCount": 4,
                                       "runningTaskCount": 4, "pendingTaskCount": 0,
                                       "requestedProductionTrafficWeight": self.weight},
             "deploymentConfiguration": self.config,
@@ -285,11 +299,18 @@ class Deployment:
         return out
 
 
+def group_of(revision):
+    """The target group a service revision's tasks register in."""
+    balancers = (revision.get("resolvedConfiguration") or {}).get("loadBalancers") or [{}]
+    return balancers[0].get("targetGroupArn")
+
+
 class EcsNative:
     """The middleware: in front of moto's ECS, behind the other checks."""
 
-    CALLS = ("CreateService", "UpdateService", "ListServiceDeployments",
-             "DescribeServiceDeployments", "ContinueServiceDeployment", "StopServiceDeployment")
+    CALLS = ("CreateService", "UpdateService", "DescribeServices", "ListServiceDeployments",
+             "DescribeServiceDeployments", "ContinueServiceDeployment", "StopServiceDeployment",
+             "DescribeServiceRevisions")
 
     def __init__(self, app):
         self.app = app
@@ -297,6 +318,7 @@ class EcsNative:
         self.clocks = {}
         self.services = {}
         self.deployments = {}
+        self.revisions = {}
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == "/_double/ecs-native-advance":
@@ -319,6 +341,8 @@ class EcsNative:
         try:
             if call in ("CreateService", "UpdateService"):
                 return self.service_call(call, request, environ, start_response)
+            if call == "DescribeServices":
+                return self.describe_services(request, environ, start_response)
             return getattr(self, call.lower())(request, environ, start_response)
         except Invalid as invalid:
             return answer(start_response, {"__type": invalid.code, "message": invalid.message},
@@ -331,11 +355,14 @@ class EcsNative:
         cluster = request.get("cluster", "default").split("/")[-1]
         name = (request.get("serviceName") or request.get("service", "")).split("/")[-1]
         key = (cluster, name)
-        kept = self.services.setdefault(key, {"config": {}, "balancers": []})
+        kept = self.services.setdefault(key, {"config": {}, "balancers": [], "live_group": None,
+                                              "current": None})
         if config is not None:
             kept["config"] = config
         if request.get("loadBalancers"):
             kept["balancers"] = request["loadBalancers"]
+            kept["live_group"] = kept["live_group"] or request["loadBalancers"][0].get(
+                "targetGroupArn")
         before = self.task_definition(environ, key)
         answered = self.app(environ, start_response)
         after = self.task_definition(environ, key)
@@ -345,13 +372,79 @@ class EcsNative:
             region = region[2] if len(region) > 2 else "us-east-1"
             arn = (f"arn:aws:ecs:{region}:{ACCOUNT}:service-deployment/{cluster}/{name}/"
                    f"{secrets.token_hex(8)}")
-            balancer = (kept["balancers"] or [{}])[0]
             now = self.clocks.get(key, EPOCH)
-            deployment = Deployment(arn, cluster, name, kept["config"], before, after, balancer,
-                                    now)
+            balancer = (kept["balancers"] or [{}])[0]
+            groups = [balancer.get("targetGroupArn"),
+                      (balancer.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")]
+            live = kept["live_group"]
+            idle = next((g for g in groups if g != live), None)
+            source = self.revision(region, key, before, live, balancer, now)
+            target = self.revision(region, key, after, idle, balancer, now)
+            deployment = Deployment(arn, cluster, name, kept, source, target, now)
             deployment.enter(now)
             self.deployments[arn] = deployment
+            kept["current"] = arn
         return answered
+
+    def revision(self, region, key, task_definition, group, balancer, now):
+        """The service revision of `task_definition` registering in `group` (one per pair)."""
+        for revision in self.revisions.values():
+            if (revision["_key"] == key and revision["taskDefinition"] == task_definition
+                    and group_of(revision) == group):
+                return revision
+        cluster, name = key
+        arn = (f"arn:aws:ecs:{region}:{ACCOUNT}:service-revision/{cluster}/{name}/"
+               f"{secrets.token_hex(8)}")
+        rule = (balancer.get("advancedConfiguration") or {}).get("productionListenerRule")
+        revision = {
+            "_key": key,
+            "serviceRevisionArn": arn,
+            "serviceArn": f"arn:aws:ecs:{region}:{ACCOUNT}:service/{cluster}/{name}",
+            "clusterArn": f"arn:aws:ecs:{region}:{ACCOUNT}:cluster/{cluster}",
+            "taskDefinition": task_definition,
+            "loadBalancers": [dict(balancer)],
+            "resolvedConfiguration": {"loadBalancers": [
+                {"targetGroupArn": group, "productionListenerRule": rule}]},
+            "createdAt": now,
+        }
+        self.revisions[arn] = revision
+        return revision
+
+    def describe_services(self, request, environ, start_response):
+        """moto's answer, with what it drops: the deployment configuration and the current
+        service deployment of a native service."""
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+
+        body = b"".join(self.app(environ, capture))
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            start_response(captured["status"], captured["headers"])
+            return [body]
+        for service in payload.get("services", []):
+            cluster = service.get("clusterArn", "").split("/")[-1]
+            kept = self.services.get((cluster, service.get("serviceName")))
+            if not kept:
+                continue
+            if kept["config"]:
+                service["deploymentConfiguration"] = dict(
+                    service.get("deploymentConfiguration") or {}, **kept["config"])
+            if kept["current"]:
+                service["currentServiceDeployment"] = kept["current"]
+        return answer(start_response, payload, captured["status"])
+
+    def describeservicerevisions(self, request, environ, start_response):
+        arns = request.get("serviceRevisionArns") or []
+        if not 1 <= len(arns) <= 20:
+            raise Invalid("InvalidParameterException",
+                          "serviceRevisionArns must have 1 to 20 items")
+        known = [{k: v for k, v in self.revisions[a].items() if not k.startswith("_")}
+                 for a in arns if a in self.revisions]
+        failures = [{"arn": a, "reason": "MISSING"} for a in arns if a not in self.revisions]
+        return answer(start_response, {"serviceRevisions": known, "failures": failures})
 
     @staticmethod
     def task_definition(environ, key):
@@ -386,7 +479,8 @@ class EcsNative:
         listed.sort(key=lambda d: d.created, reverse=True)
         return answer(start_response, {"serviceDeployments": [
             {"serviceDeploymentArn": d.arn, "status": d.status, "createdAt": d.created,
-             "targetServiceRevisionArn": d.target} for d in listed[: size or 20]]})
+             "targetServiceRevisionArn": d.target["serviceRevisionArn"]}
+            for d in listed[: size or 20]]})
 
     def describeservicedeployments(self, request, environ, start_response):
         arns = request.get("serviceDeploymentArns") or []
