@@ -3552,6 +3552,20 @@ async fn newest_deployment_arn(ecs: &aws_sdk_ecs::Client, cluster: &str, service
         .to_string()
 }
 
+/// Puts `color`'s task definition on the native service (blue's), and returns the service
+/// deployment that starts.
+async fn native_deploy(ecs: &aws_sdk_ecs::Client, estate: &Estate, color: &str) -> String {
+    let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
+    ecs.update_service()
+        .cluster(cluster)
+        .service(service)
+        .task_definition(&estate.task_definitions[color])
+        .send()
+        .await
+        .expect("UpdateService");
+    newest_deployment_arn(ecs, cluster, service).await
+}
+
 /// The double's ECS-native deployments, driven through the real SDK as cutover will drive
 /// them: what issue 21's driver builds on, checked before any code of cutover uses it.
 #[tokio::test]
@@ -3571,14 +3585,7 @@ async fn the_double_runs_an_ecs_native_linear_deployment_gate_by_gate() {
             .map(|(_, weight)| weight)
     };
     // A new build on the native service starts a service deployment.
-    ecs.update_service()
-        .cluster(cluster)
-        .service(service)
-        .task_definition(&estate.task_definitions["green"])
-        .send()
-        .await
-        .expect("UpdateService");
-    let arn = newest_deployment_arn(&ecs, cluster, service).await;
+    let arn = native_deploy(&ecs, &estate, "green").await;
     // DescribeServices says which deployment runs and how (moto alone drops both).
     let described = ecs
         .describe_services()
@@ -3819,18 +3826,7 @@ async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_liv
     let (ecs, elb) = (ecs().await, elb().await);
     let rule = estate.rule_arn.clone().expect("rule");
     let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
-    let deploy = |task_definition: String| {
-        let ecs = ecs.clone();
-        async move {
-            ecs.update_service()
-                .cluster(cluster)
-                .service(service)
-                .task_definition(task_definition)
-                .send()
-                .await
-                .expect("UpdateService");
-        }
-    };
+
     let latest = || async {
         let arn = newest_deployment_arn(&ecs, cluster, service).await;
         ecs.describe_service_deployments()
@@ -3841,7 +3837,7 @@ async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_liv
             .service_deployments()[0]
             .clone()
     };
-    deploy(estate.task_definitions["green"].clone()).await;
+    native_deploy(&ecs, &estate, "green").await;
     // Five gates of 20%: continued at each, the bakes run out on the double's clock.
     let mut gates = 0;
     for _ in 0..30 {
@@ -3873,7 +3869,7 @@ async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_liv
         .map(|(_, w)| *w);
     assert_eq!(green, Some(1000), "{weights:?}");
     // The next deployment shifts back: its new revision registers in blue's group.
-    deploy(estate.task_definitions["blue"].clone()).await;
+    native_deploy(&ecs, &estate, "blue").await;
     let next = latest().await;
     let target = next
         .target_service_revision()
@@ -3892,4 +3888,42 @@ async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_liv
         .and_then(|l| l.target_group_arn())
         .map(String::from);
     assert_eq!(group.as_deref(), Some(estate.group("blue")));
+}
+
+#[tokio::test]
+async fn a_native_deployment_over_a_rule_that_authenticates_fails_before_traffic_moves() {
+    use aws_sdk_ecs::types::ServiceDeploymentStatus;
+    let estate = Estate::build(
+        "native-oidc",
+        &["--rule", "--native", "LINEAR", "--native-keep-oidc"],
+    );
+    let (ecs, elb) = (ecs().await, elb().await);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
+    let before = rule_actions(&elb, &rule).await;
+    let arn = native_deploy(&ecs, &estate, "green").await;
+    native_clock(cluster, service, 300.0);
+    let failed = ecs
+        .describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send()
+        .await
+        .expect("DescribeServiceDeployments")
+        .service_deployments()[0]
+        .clone();
+    assert_eq!(
+        failed.status(),
+        Some(&ServiceDeploymentStatus::RollbackSuccessful)
+    );
+    assert!(
+        failed
+            .status_reason()
+            .is_some_and(|r| r.contains("authenticate-oidc")),
+        "{failed:?}"
+    );
+    assert_eq!(
+        weights_in(&rule_actions(&elb, &rule).await),
+        weights_in(&before),
+        "no traffic moved"
+    );
 }

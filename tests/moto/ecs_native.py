@@ -31,6 +31,9 @@ What the double keeps and does, each from the ECS API reference (2026):
   StopServiceDeployment (stopType ROLLBACK, only from PENDING or IN_PROGRESS, else
   ConflictException): a rollback puts all production traffic back on the source revision's
   target group and ends ROLLBACK_SUCCESSFUL.
+- A production rule with an action other than forward (an OIDC authentication, say) fails the
+  deployment at TEST_TRAFFIC_SHIFT, before any traffic moves: rolled back (there is no FAILED
+  status), with the reason in statusReason and rollback.reason.
 """
 
 import io
@@ -190,6 +193,16 @@ class Deployment:
                          "timeoutAction": timeout.get("action", "ROLLBACK")}
             self.stage_ends = None
             return
+        if stage == "TEST_TRAFFIC_SHIFT":
+            others = [a.type for a in self.rule_actions() if a.type != "forward"]
+            if others:
+                # ServiceDeploymentStatus has no FAILED: a failed deployment is rolled back.
+                self.status_reason = (
+                    "The production listener rule has actions other than forward ("
+                    + ", ".join(others) + "): ECS blue/green deployments need a rule that only "
+                    "forwards")
+                self.rollback(now, self.status_reason)
+                return
         if stage == "PRODUCTION_TRAFFIC_SHIFT":
             self.weight = share
             self.write_weights(share)
@@ -236,7 +249,9 @@ class Deployment:
         self.next(now)
 
     def rollback(self, now, reason):
-        self.write_weights(0.0)
+        # Production traffic back on the source's group, where any had moved.
+        if self.weight > 0:
+            self.write_weights(0.0)
         self.weight = 0.0
         self.hook = None
         self.status = "ROLLBACK_SUCCESSFUL"
@@ -251,20 +266,26 @@ class Deployment:
         primary, alternate = group_of(self.source), group_of(self.target)
         if not (rule and primary and alternate):
             return
-        region = rule.split(":")[3]
-        backend = elbv2_backends[ACCOUNT][region]
-        try:
-            actions = backend.describe_rules(None, [rule])[0].actions
-        except Exception:  # noqa: BLE001 - a listener's ARN: its default actions
-            actions = backend.describe_listeners(None, [rule])[0].default_actions
         weight = int(round(share * 10))
-        for action in actions:
+        for action in self.rule_actions():
             forward = action.data.get("ForwardConfig") if action.type == "forward" else None
             for group in (forward or {}).get("TargetGroups", []):
                 if group.get("TargetGroupArn") == alternate:
                     group["Weight"] = weight
                 elif group.get("TargetGroupArn") == primary:
                     group["Weight"] = 1000 - weight
+
+    def rule_actions(self):
+        """The actions moto holds for the production listener rule (or listener)."""
+        advanced = self.balancer.get("advancedConfiguration") or {}
+        rule = advanced.get("productionListenerRule")
+        if not rule:
+            return []
+        backend = elbv2_backends[ACCOUNT][rule.split(":")[3]]
+        try:
+            return backend.describe_rules(None, [rule])[0].actions
+        except Exception:  # noqa: BLE001 - a listener's ARN: its default actions
+            return backend.describe_listeners(None, [rule])[0].default_actions
 
     def describe(self):
         out = {

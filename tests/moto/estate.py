@@ -71,6 +71,9 @@ def main():
                         help="blue's service deploys ECS-natively with this strategy (needs "
                              "--rule): green's group is its alternate, the rule its production "
                              "rule, a PAUSE hook before every production traffic step")
+    parser.add_argument("--native-keep-oidc", action="store_true",
+                        help="with --native, the rule keeps its OIDC action before the forward "
+                             "(ECS-native deployments fail on such a rule)")
     parser.add_argument("--green-weight", type=int, default=0,
                         help="green's starting weight (blue gets 100 minus it)")
     parser.add_argument("--blue-weight", type=int, default=None,
@@ -145,6 +148,11 @@ def main():
     https = {"Protocol": "HTTPS", "Port": 443, "Certificates": [{"CertificateArn": certificate}]}
     out = {"load_balancer_arn": lb["LoadBalancerArn"], "target_groups": groups}
     blue_weight = 100 - args.green_weight if args.blue_weight is None else args.blue_weight
+    # ECS-native deployments need a rule that only forwards.
+    if args.native and not args.native_keep_oidc:
+        rule_actions = [dict(forward(blue_weight, args.green_weight, 120), Order=1)]
+    else:
+        rule_actions = [oidc, forward(blue_weight, args.green_weight, 120)]
     if args.rule:
         listener = elb.create_listener(
             LoadBalancerArn=lb["LoadBalancerArn"], **https,
@@ -159,7 +167,7 @@ def main():
         rule = elb.create_rule(
             ListenerArn=listener["ListenerArn"], Priority=10,
             Conditions=[{"Field": "path-pattern", "Values": ["/shop/*"]}],
-            Actions=[oidc, forward(blue_weight, args.green_weight, 120)])["Rules"][0]
+            Actions=rule_actions)["Rules"][0]
         neighbour = elb.create_rule(
             ListenerArn=listener["ListenerArn"], Priority=20,
             Conditions=[{"Field": "path-pattern", "Values": ["/other/*"]}],
