@@ -3927,3 +3927,74 @@ async fn a_native_deployment_over_a_rule_that_authenticates_fails_before_traffic
         "no traffic moved"
     );
 }
+
+#[tokio::test]
+async fn a_native_gate_left_waiting_takes_its_timeout_action_and_canary_has_two_steps() {
+    use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, ServiceDeploymentStatus};
+    let (ecs, elb) = (ecs().await, elb().await);
+    let describe = |arn: String| {
+        let ecs = ecs.clone();
+        async move {
+            ecs.describe_service_deployments()
+                .service_deployment_arns(arn)
+                .send()
+                .await
+                .expect("DescribeServiceDeployments")
+                .service_deployments()[0]
+                .clone()
+        }
+    };
+    // Nobody at the gate: after its 60 minutes ECS takes the hook's action, ROLLBACK.
+    let estate = Estate::build("native-wait", &["--rule", "--native", "LINEAR"]);
+    let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
+    let arn = native_deploy(&ecs, &estate, "green").await;
+    native_clock(cluster, service, 180.0 + 59.0 * 60.0);
+    assert_eq!(
+        describe(arn.clone()).await.status(),
+        Some(&ServiceDeploymentStatus::InProgress),
+        "still waiting a minute before its timeout"
+    );
+    native_clock(cluster, service, 60.0);
+    let timed_out = describe(arn).await;
+    assert_eq!(
+        timed_out.status(),
+        Some(&ServiceDeploymentStatus::RollbackSuccessful)
+    );
+    assert!(
+        timed_out
+            .rollback()
+            .and_then(|r| r.reason())
+            .is_some_and(|r| r.contains("timed out")),
+        "{timed_out:?}"
+    );
+    // CANARY: one gate before the canary's 10%, one before the rest.
+    let estate = Estate::build("native-canary", &["--rule", "--native", "CANARY"]);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
+    let arn = native_deploy(&ecs, &estate, "green").await;
+    let mut shares = Vec::new();
+    for _ in 0..20 {
+        native_clock(cluster, service, 120.0);
+        let now = describe(arn.clone()).await;
+        if now.status() == Some(&ServiceDeploymentStatus::Successful) {
+            break;
+        }
+        if let Some(hook) = now.lifecycle_hook_details().first() {
+            ecs.continue_service_deployment()
+                .service_deployment_arn(&arn)
+                .hook_id(hook.hook_id().unwrap_or_default())
+                .action(DeploymentLifecycleHookAction::Continue)
+                .send()
+                .await
+                .expect("ContinueServiceDeployment");
+            let weights = weights_in(&rule_actions(&elb, &rule).await);
+            shares.extend(
+                weights
+                    .iter()
+                    .find(|(name, _)| estate.group("green").contains(name.as_str()))
+                    .map(|(_, w)| *w),
+            );
+        }
+    }
+    assert_eq!(shares, [100, 1000], "the canary's 10%, then everything");
+}
