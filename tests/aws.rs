@@ -3664,6 +3664,19 @@ async fn the_double_runs_an_ecs_native_linear_deployment_gate_by_gate() {
     );
     let first_hook = hook.hook_id().expect("a hook id").to_string();
     assert_eq!(green_weight(&rule_actions(&elb, &rule).await), Some(0));
+    // cutover's own reading of it: the stage by name, the gate that waits, what a timeout does.
+    let read = cutover::platform::aws::native::newest(&ecs, cluster, service)
+        .await
+        .expect("reading the deployment")
+        .expect("a deployment");
+    assert_eq!(
+        read.stage(),
+        Some(cutover::domain::Stage::PreProductionTrafficShift)
+    );
+    let gate = read.awaiting_gate().expect("a gate waits");
+    assert_eq!(gate.hook_id, first_hook);
+    assert_eq!(gate.on_timeout, Some(cutover::domain::GateAction::Rollback));
+    assert!(gate.expires_at.is_some());
     // CONTINUE: ECS shifts the first 20% in the production rule.
     ecs.continue_service_deployment()
         .service_deployment_arn(&arn)

@@ -7,6 +7,7 @@ mod health;
 mod image;
 mod log;
 mod metrics;
+mod native;
 mod platform_error;
 mod reports;
 mod revision;
@@ -25,6 +26,7 @@ pub use log::{LogEntry, LogLevel, LogSource};
 pub use metrics::{
     MetricBucket, MetricRow, MetricsSnapshot, SideMetrics, WindowSummary, fixed, format_count,
 };
+pub use native::{GateAction, NativeDeployment, PauseGate, Stage};
 pub use platform_error::PlatformError;
 pub use reports::{DeployReport, ScaleReport, WriteIntent, WriteReport};
 pub use revision::{Rejection, revision_number, revision_warning};

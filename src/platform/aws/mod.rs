@@ -13,6 +13,7 @@ pub mod elbv2;
 mod errors;
 pub mod estate;
 pub mod lock;
+pub mod native;
 mod profile;
 
 use crate::platform::wall_clock;
