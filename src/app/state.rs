@@ -180,12 +180,11 @@ pub struct AppState {
 impl AppState {
     /// Remembers the candidate's build when the evidence judges it ok while it carries
     /// traffic (an ok verdict needs `min_requests` on it): the one proof adopt asks for.
-    pub fn note_judged_build(&mut self) {
-        let (Some(evidence), Some(current), Some(observation)) = (
-            self.evidence(),
-            self.shift.current(),
-            self.observation.as_ref(),
-        ) else {
+    /// `evidence` is [`AppState::evidence`] as of now.
+    pub fn note_judged_build(&mut self, evidence: Option<&Evidence>) {
+        let (Some(evidence), Some(current), Some(observation)) =
+            (evidence, self.shift.current(), self.observation.as_ref())
+        else {
             return;
         };
         let candidate = evidence.candidate;
@@ -200,14 +199,12 @@ impl AppState {
 
     /// Says when the verdict on a candidate carrying traffic turns WORSE (an event, and the
     /// banner's "since"), and ends an outside change's banner once the evidence has judged the
-    /// split it made. Called after every poll.
-    pub fn note_verdict(&mut self) {
-        let evidence = self.evidence();
+    /// split it made. Called after every poll, with [`AppState::evidence`] as of now.
+    pub fn note_verdict(&mut self, evidence: Option<&Evidence>) {
         let current = self.shift.current();
         let carried = |color: Color| current.is_some_and(|w| !w.is_idle(color));
-        let worse = evidence
-            .as_ref()
-            .filter(|e| e.verdict == crate::shift::Verdict::Worse && carried(e.candidate));
+        let worse =
+            evidence.filter(|e| e.verdict == crate::shift::Verdict::Worse && carried(e.candidate));
         match (worse, self.worse_since) {
             (Some(e), None) => {
                 self.worse_since = Some(self.now);
@@ -224,7 +221,7 @@ impl AppState {
         }
         if let Some((at, _, _)) = self.outside_change {
             let candidate = self.candidate();
-            let judged = evidence.as_ref().is_some_and(|e| {
+            let judged = evidence.is_some_and(|e| {
                 matches!(
                     e.verdict,
                     crate::shift::Verdict::Ok | crate::shift::Verdict::Worse

@@ -129,14 +129,17 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
         } => {
             state.now = now;
             let commands = on_observed(state, started, result);
-            state.note_verdict();
+            let evidence = state.evidence();
+            state.note_verdict(evidence.as_ref());
             commands
         }
         Msg::MetricsFetched { now, result } => {
             state.now = now;
             on_metrics(state, result);
-            state.note_judged_build();
-            state.note_verdict();
+            // Computed once for both: it walks every bucket of the window.
+            let evidence = state.evidence();
+            state.note_judged_build(evidence.as_ref());
+            state.note_verdict(evidence.as_ref());
             Vec::new()
         }
         Msg::WriteFinished { now, result } => {
