@@ -260,12 +260,26 @@ impl AwsPlatform {
     /// `lock` described, when it is another operator's live lock: our writes would be
     /// refused by it.
     fn held_by_another(&self, lock: Option<lock::Lock>) -> Option<String> {
-        let theirs = lock?;
-        let gone = lock::holder_is_gone(&theirs, &crate::platform::whoami::hostname());
-        match lock::decide(Some(&theirs), &self.holder, wall_clock(), false, gone) {
+        match self.judge_lock(lock.as_ref(), wall_clock(), false).0 {
             lock::LockDecision::HeldBy(held) => Some(held.describe()),
             lock::LockDecision::Take => None,
         }
+    }
+
+    /// What the lock tag means for us at `now`: another's live lock, or ours to take; and
+    /// whether its holder, on this host, is gone (its process ended).
+    fn judge_lock(
+        &self,
+        existing: Option<&lock::Lock>,
+        now: Timestamp,
+        break_lock: bool,
+    ) -> (lock::LockDecision, bool) {
+        let gone =
+            existing.is_some_and(|l| lock::holder_is_gone(l, &crate::platform::whoami::hostname()));
+        (
+            lock::decide(existing, &self.holder, now, break_lock, gone),
+            gone,
+        )
     }
 
     /// Reads every listener and rule of the load balancer: a rule ARN that is a listener's
@@ -363,15 +377,11 @@ impl AwsPlatform {
         let now = wall_clock();
         let existing = lock::read(&self.elb, arn).await?;
         let break_lock = self.break_lock.swap(false, Ordering::SeqCst);
-        let gone = existing
-            .as_ref()
-            .is_some_and(|l| lock::holder_is_gone(l, &crate::platform::whoami::hostname()));
+        let (decision, gone) = self.judge_lock(existing.as_ref(), now, break_lock);
         if gone && let Some(dead) = &existing {
             tracing::warn!("taking over {}: its process is gone", dead.describe());
         }
-        if let lock::LockDecision::HeldBy(theirs) =
-            lock::decide(existing.as_ref(), &self.holder, now, break_lock, gone)
-        {
+        if let lock::LockDecision::HeldBy(theirs) = decision {
             return Err(PlatformError::Locked {
                 holder: theirs.describe(),
             });
