@@ -41,7 +41,8 @@ import json
 import secrets
 import urllib.parse
 
-from moto.elbv2.models import elbv2_backends
+from elbv2_rules import backend as elbv2_backend
+from elbv2_rules import plain
 
 ACCOUNT = "123456789012"
 TARGET = "AmazonEC2ContainerServiceV20141113."
@@ -69,6 +70,27 @@ class Invalid(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def region_of_request(environ):
+    """The region in the request's SigV4 credential scope."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        return auth.split("Credential=")[1].split("/")[2]
+    except IndexError:
+        return "us-east-1"
+
+
+def ecs_service(environ, key):
+    """moto's ECS service `key` = (cluster, name) in the request's region, or None."""
+    from moto.ecs.models import ecs_backends
+    backend = ecs_backends[ACCOUNT][region_of_request(environ)]
+    return backend.services.get(f"{key[0]}:{key[1]}")
+
+
+def refuse(start_response, code, message):
+    """An ECS error answer, as ECS words it (JSON 1.1, 400)."""
+    return answer(start_response, {"__type": code, "message": message}, "400 Bad Request")
 
 
 def answer(start_response, payload, status="200 OK"):
@@ -261,10 +283,8 @@ class Deployment:
     def write_weights(self, share):
         """The production rule's forward: `share`% to the target revision's group, the rest
         to the source's."""
-        advanced = self.balancer.get("advancedConfiguration") or {}
-        rule = advanced.get("productionListenerRule")
         primary, alternate = group_of(self.source), group_of(self.target)
-        if not (rule and primary and alternate):
+        if not (primary and alternate):
             return
         weight = int(round(share * 10))
         for action in self.rule_actions():
@@ -281,7 +301,7 @@ class Deployment:
         rule = advanced.get("productionListenerRule")
         if not rule:
             return []
-        backend = elbv2_backends[ACCOUNT][rule.split(":")[3]]
+        backend = elbv2_backend(rule)
         try:
             return backend.describe_rules(None, [rule])[0].actions
         except Exception:  # noqa: BLE001 - a listener's ARN: its default actions
@@ -345,15 +365,12 @@ class EcsNative:
         if environ.get("PATH_INFO") == "/_double/ecs-native-advance":
             query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
             key = (query.get("cluster", ""), query.get("service", ""))
-            now = self.clocks.get(key, EPOCH) + float(query.get("seconds", "0"))
+            now = self.clock(key) + float(query.get("seconds", "0"))
             self.clocks[key] = now
             for deployment in self.deployments.values():
                 if (deployment.cluster, deployment.service) == key:
                     deployment.advance(now)
-            body = str(now).encode()
-            start_response("200 OK", [("Content-Type", "text/plain"),
-                                      ("Content-Length", str(len(body)))])
-            return [body]
+            return plain(start_response, str(now))
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         call = target[len(TARGET):] if target.startswith(TARGET) else None
         if call not in self.CALLS:
@@ -366,8 +383,7 @@ class EcsNative:
                 return self.describe_services(request, environ, start_response)
             return getattr(self, call.lower())(request, environ, start_response)
         except Invalid as invalid:
-            return answer(start_response, {"__type": invalid.code, "message": invalid.message},
-                          "400 Bad Request")
+            return refuse(start_response, invalid.code, invalid.message)
 
     def service_call(self, call, request, environ, start_response):
         config = request.get("deploymentConfiguration")
@@ -389,11 +405,10 @@ class EcsNative:
         after = self.task_definition(environ, key)
         native = kept["config"].get("strategy") in ("BLUE_GREEN", "LINEAR", "CANARY")
         if call == "UpdateService" and native and before and after and before != after:
-            region = environ.get("HTTP_AUTHORIZATION", "").split("Credential=")[-1].split("/")
-            region = region[2] if len(region) > 2 else "us-east-1"
+            region = region_of_request(environ)
             arn = (f"arn:aws:ecs:{region}:{ACCOUNT}:service-deployment/{cluster}/{name}/"
                    f"{secrets.token_hex(8)}")
-            now = self.clocks.get(key, EPOCH)
+            now = self.clock(key)
             balancer = (kept["balancers"] or [{}])[0]
             groups = [balancer.get("targetGroupArn"),
                       (balancer.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")]
@@ -469,17 +484,15 @@ class EcsNative:
 
     @staticmethod
     def task_definition(environ, key):
-        from moto.ecs.models import ecs_backends
-        auth = environ.get("HTTP_AUTHORIZATION", "")
-        try:
-            region = auth.split("Credential=")[1].split("/")[2]
-        except IndexError:
-            region = "us-east-1"
-        service = ecs_backends[ACCOUNT][region].services.get(f"{key[0]}:{key[1]}")
+        service = ecs_service(environ, key)
         return service.task_definition if service else None
 
+    def clock(self, key):
+        """The time on the clock of service `key` = (cluster, name)."""
+        return self.clocks.get(key, EPOCH)
+
     def now(self, deployment):
-        return self.clocks.get((deployment.cluster, deployment.service), EPOCH)
+        return self.clock((deployment.cluster, deployment.service))
 
     def found(self, arn):
         if arn not in self.deployments:

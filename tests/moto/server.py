@@ -27,7 +27,7 @@ from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 import cloudwatch_rules
-from ecs_native import EcsNative, json_request
+from ecs_native import EcsNative, ecs_service, json_request, refuse
 from elbv2_rules import Elbv2Rules
 
 CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
@@ -162,14 +162,6 @@ class CborBridge:
         return [out]
 
 
-def refuse(start_response, code, message):
-    """An ECS error answer, as ECS words it (JSON 1.1, 400)."""
-    body = json.dumps({"__type": code, "message": message}).encode()
-    start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
-                                       ("Content-Length", str(len(body)))])
-    return [body]
-
-
 class EcsChecks:
     """ECS as it behaves where moto 5.2.5 does not:
     - RegisterTaskDefinition refuses an image reference over 255 characters with a
@@ -250,7 +242,7 @@ class EcsChecks:
             stale = [(key, self.stale_views.pop(key)) for key in
                      [(cluster, name.split("/")[-1]) for name in request.get("services", [])]
                      if key in self.stale_views]
-            services = [(self.service(environ, key), view) for key, view in stale]
+            services = [(ecs_service(environ, key), view) for key, view in stale]
             now = [(svc, (svc.task_definition, svc.deployments)) for svc, _ in services if svc]
             for svc, (definition, deployments) in services:
                 if svc:
@@ -267,7 +259,7 @@ class EcsChecks:
                               "Container.image should be 255 characters or less")
             return self.app(environ, start_response)
         key = (request.get("cluster", "default"), request.get("service", "").split("/")[-1])
-        service = self.service(environ, key)
+        service = ecs_service(environ, key)
         previous = service.task_definition if service else None
         before = [dict(d) for d in service.deployments] if service else []
         answer = self.app(environ, start_response)
@@ -291,21 +283,6 @@ class EcsChecks:
         service.deployments = [rollback, ours]
         service.task_definition = previous
         return answer
-
-    @staticmethod
-    def service(environ, key):
-        from moto.ecs.models import ecs_backends
-        backend = ecs_backends["123456789012"][region_of_request(environ)]
-        return backend.services.get(f"{key[0]}:{key[1]}")
-
-
-def region_of_request(environ):
-    """The region in the request's SigV4 credential scope."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    try:
-        return auth.split("Credential=")[1].split("/")[2]
-    except IndexError:
-        return "us-east-1"
 
 
 def exit_with_parent(parent):
