@@ -3566,6 +3566,55 @@ async fn native_deploy(ecs: &aws_sdk_ecs::Client, estate: &Estate, color: &str) 
     newest_deployment_arn(ecs, cluster, service).await
 }
 
+/// One service deployment, as DescribeServiceDeployments answers it.
+async fn describe_deployment(
+    ecs: &aws_sdk_ecs::Client,
+    arn: &str,
+) -> aws_sdk_ecs::types::ServiceDeployment {
+    ecs.describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send()
+        .await
+        .expect("DescribeServiceDeployments")
+        .service_deployments()[0]
+        .clone()
+}
+
+/// CONTINUE at the gate `deployment` waits at, if it waits at one; true when it did.
+async fn continue_at_gate(
+    ecs: &aws_sdk_ecs::Client,
+    deployment: &aws_sdk_ecs::types::ServiceDeployment,
+) -> bool {
+    let Some(hook) = deployment.lifecycle_hook_details().first() else {
+        return false;
+    };
+    ecs.continue_service_deployment()
+        .service_deployment_arn(deployment.service_deployment_arn().unwrap_or_default())
+        .hook_id(hook.hook_id().unwrap_or_default())
+        .action(aws_sdk_ecs::types::DeploymentLifecycleHookAction::Continue)
+        .send()
+        .await
+        .expect("ContinueServiceDeployment");
+    true
+}
+
+/// The weight `color`'s target group has in a forward, as moto holds it.
+fn group_weight(estate: &Estate, color: &str, actions: &[Action]) -> Option<i32> {
+    weights_in(actions)
+        .into_iter()
+        .find(|(name, _)| estate.group(color).contains(name.as_str()))
+        .map(|(_, weight)| weight)
+}
+
+/// The target group a service revision's tasks register in.
+fn revision_group(revision: &aws_sdk_ecs::types::ServiceRevision) -> Option<String> {
+    revision
+        .resolved_configuration()
+        .and_then(|c| c.load_balancers().first())
+        .and_then(|l| l.target_group_arn())
+        .map(String::from)
+}
+
 /// The double's ECS-native deployments, driven through the real SDK as cutover will drive
 /// them: what issue 21's driver builds on, checked before any code of cutover uses it.
 #[tokio::test]
@@ -3578,12 +3627,7 @@ async fn the_double_runs_an_ecs_native_linear_deployment_gate_by_gate() {
     let (ecs, elb) = (ecs().await, elb().await);
     let rule = estate.rule_arn.clone().expect("rule");
     let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
-    let green_weight = |actions: &[Action]| {
-        weights_in(actions)
-            .into_iter()
-            .find(|(name, _)| estate.group("green").contains(name.as_str()))
-            .map(|(_, weight)| weight)
-    };
+    let green_weight = |actions: &[Action]| group_weight(&estate, "green", actions);
     // A new build on the native service starts a service deployment.
     let arn = native_deploy(&ecs, &estate, "green").await;
     // DescribeServices says which deployment runs and how (moto alone drops both).
@@ -3602,15 +3646,7 @@ async fn the_double_runs_an_ecs_native_linear_deployment_gate_by_gate() {
             .map(|s| s.as_str()),
         Some("LINEAR")
     );
-    let describe = || async {
-        ecs.describe_service_deployments()
-            .service_deployment_arns(&arn)
-            .send()
-            .await
-            .expect("DescribeServiceDeployments")
-            .service_deployments()[0]
-            .clone()
-    };
+    let describe = || describe_deployment(&ecs, &arn);
     // The two revisions, and which group each registers in: the new build the idle one.
     let first = describe().await;
     let revision_arns = [
@@ -3630,16 +3666,7 @@ async fn the_double_runs_an_ecs_native_linear_deployment_gate_by_gate() {
         .send()
         .await
         .expect("DescribeServiceRevisions");
-    let group_of = |i: usize| {
-        revisions.service_revisions()[i]
-            .resolved_configuration()
-            .map(|c| {
-                c.load_balancers()[0]
-                    .target_group_arn()
-                    .unwrap_or_default()
-                    .to_string()
-            })
-    };
+    let group_of = |i: usize| revision_group(&revisions.service_revisions()[i]);
     assert_eq!(group_of(0).as_deref(), Some(estate.group("blue")));
     assert_eq!(group_of(1).as_deref(), Some(estate.group("green")));
     assert_eq!(
@@ -3834,21 +3861,14 @@ fn a_native_service_behind_the_rule_is_watched_and_never_written() {
 
 #[tokio::test]
 async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_live() {
-    use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, ServiceDeploymentStatus};
+    use aws_sdk_ecs::types::ServiceDeploymentStatus;
     let estate = Estate::build("native-end", &["--rule", "--native", "LINEAR"]);
     let (ecs, elb) = (ecs().await, elb().await);
     let rule = estate.rule_arn.clone().expect("rule");
     let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
 
     let latest = || async {
-        let arn = newest_deployment_arn(&ecs, cluster, service).await;
-        ecs.describe_service_deployments()
-            .service_deployment_arns(arn)
-            .send()
-            .await
-            .expect("DescribeServiceDeployments")
-            .service_deployments()[0]
-            .clone()
+        describe_deployment(&ecs, &newest_deployment_arn(&ecs, cluster, service).await).await
     };
     native_deploy(&ecs, &estate, "green").await;
     // Five gates of 20%: continued at each, the bakes run out on the double's clock.
@@ -3858,14 +3878,7 @@ async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_liv
         if now.status() == Some(&ServiceDeploymentStatus::Successful) {
             break;
         }
-        if let Some(hook) = now.lifecycle_hook_details().first() {
-            ecs.continue_service_deployment()
-                .service_deployment_arn(now.service_deployment_arn().unwrap_or_default())
-                .hook_id(hook.hook_id().unwrap_or_default())
-                .action(DeploymentLifecycleHookAction::Continue)
-                .send()
-                .await
-                .expect("ContinueServiceDeployment");
+        if continue_at_gate(&ecs, &now).await {
             gates += 1;
         }
         native_clock(cluster, service, 120.0);
@@ -3875,12 +3888,13 @@ async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_liv
         latest().await.status(),
         Some(&ServiceDeploymentStatus::Successful)
     );
-    let weights = weights_in(&rule_actions(&elb, &rule).await);
-    let green = weights
-        .iter()
-        .find(|(name, _)| estate.group("green").contains(name.as_str()))
-        .map(|(_, w)| *w);
-    assert_eq!(green, Some(1000), "{weights:?}");
+    let actions = rule_actions(&elb, &rule).await;
+    assert_eq!(
+        group_weight(&estate, "green", &actions),
+        Some(1000),
+        "{:?}",
+        weights_in(&actions)
+    );
     // The next deployment shifts back: its new revision registers in blue's group.
     native_deploy(&ecs, &estate, "blue").await;
     let next = latest().await;
@@ -3895,12 +3909,10 @@ async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_liv
         .send()
         .await
         .expect("DescribeServiceRevisions");
-    let group = revision.service_revisions()[0]
-        .resolved_configuration()
-        .and_then(|c| c.load_balancers().first())
-        .and_then(|l| l.target_group_arn())
-        .map(String::from);
-    assert_eq!(group.as_deref(), Some(estate.group("blue")));
+    assert_eq!(
+        revision_group(&revision.service_revisions()[0]).as_deref(),
+        Some(estate.group("blue"))
+    );
 }
 
 #[tokio::test]
@@ -3916,14 +3928,7 @@ async fn a_native_deployment_over_a_rule_that_authenticates_fails_before_traffic
     let before = rule_actions(&elb, &rule).await;
     let arn = native_deploy(&ecs, &estate, "green").await;
     native_clock(cluster, service, 300.0);
-    let failed = ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .expect("DescribeServiceDeployments")
-        .service_deployments()[0]
-        .clone();
+    let failed = describe_deployment(&ecs, &arn).await;
     assert_eq!(
         failed.status(),
         Some(&ServiceDeploymentStatus::RollbackSuccessful)
@@ -3943,32 +3948,20 @@ async fn a_native_deployment_over_a_rule_that_authenticates_fails_before_traffic
 
 #[tokio::test]
 async fn a_native_gate_left_waiting_takes_its_timeout_action_and_canary_has_two_steps() {
-    use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, ServiceDeploymentStatus};
+    use aws_sdk_ecs::types::ServiceDeploymentStatus;
     let (ecs, elb) = (ecs().await, elb().await);
-    let describe = |arn: String| {
-        let ecs = ecs.clone();
-        async move {
-            ecs.describe_service_deployments()
-                .service_deployment_arns(arn)
-                .send()
-                .await
-                .expect("DescribeServiceDeployments")
-                .service_deployments()[0]
-                .clone()
-        }
-    };
     // Nobody at the gate: after its 60 minutes ECS takes the hook's action, ROLLBACK.
     let estate = Estate::build("native-wait", &["--rule", "--native", "LINEAR"]);
     let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
     let arn = native_deploy(&ecs, &estate, "green").await;
     native_clock(cluster, service, 180.0 + 59.0 * 60.0);
     assert_eq!(
-        describe(arn.clone()).await.status(),
+        describe_deployment(&ecs, &arn).await.status(),
         Some(&ServiceDeploymentStatus::InProgress),
         "still waiting a minute before its timeout"
     );
     native_clock(cluster, service, 60.0);
-    let timed_out = describe(arn).await;
+    let timed_out = describe_deployment(&ecs, &arn).await;
     assert_eq!(
         timed_out.status(),
         Some(&ServiceDeploymentStatus::RollbackSuccessful)
@@ -3988,25 +3981,16 @@ async fn a_native_gate_left_waiting_takes_its_timeout_action_and_canary_has_two_
     let mut shares = Vec::new();
     for _ in 0..20 {
         native_clock(cluster, service, 120.0);
-        let now = describe(arn.clone()).await;
+        let now = describe_deployment(&ecs, &arn).await;
         if now.status() == Some(&ServiceDeploymentStatus::Successful) {
             break;
         }
-        if let Some(hook) = now.lifecycle_hook_details().first() {
-            ecs.continue_service_deployment()
-                .service_deployment_arn(&arn)
-                .hook_id(hook.hook_id().unwrap_or_default())
-                .action(DeploymentLifecycleHookAction::Continue)
-                .send()
-                .await
-                .expect("ContinueServiceDeployment");
-            let weights = weights_in(&rule_actions(&elb, &rule).await);
-            shares.extend(
-                weights
-                    .iter()
-                    .find(|(name, _)| estate.group("green").contains(name.as_str()))
-                    .map(|(_, w)| *w),
-            );
+        if continue_at_gate(&ecs, &now).await {
+            shares.extend(group_weight(
+                &estate,
+                "green",
+                &rule_actions(&elb, &rule).await,
+            ));
         }
     }
     assert_eq!(shares, [100, 1000], "the canary's 10%, then everything");
