@@ -11,6 +11,39 @@ fn log_file(name: &str) -> String {
     format!("{}/{name}.log", env!("CARGO_TARGET_TMPDIR"))
 }
 
+/// The texts of the demo's decision records written beside `audit`.
+fn decision_records(audit: &str) -> Vec<String> {
+    let folder = std::path::Path::new(audit).parent().expect("a folder");
+    std::fs::read_dir(folder)
+        .expect("the audit folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("demo-decision-"))
+        })
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect()
+}
+
+/// The demo at 20×, green up, after a first 10% applied by hand (`l`, Enter).
+fn demo_at_90_10(name: &str, audit: &str) -> Pty {
+    let mut pty = Pty::spawn(&[
+        "demo",
+        "--speed",
+        "20",
+        "--log-file",
+        &log_file(name),
+        "--audit-log",
+        audit,
+    ]);
+    pty.wait_for("(service shop-green) has reached a steady state.");
+    pty.send(b"l");
+    pty.send(b"\r");
+    pty.wait_for("apply: read back 90/10");
+    pty
+}
+
 #[test]
 fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
     let log = log_file("e2e-demo");
@@ -94,17 +127,9 @@ fn the_demo_moves_traffic_rolls_back_shows_help_and_quits_cleanly() {
             .as_str()
             .is_some_and(|a| a.ends_with("(demo)"))
     );
-    let records: Vec<_> = std::fs::read_dir(&audit_dir)
-        .expect("audit dir")
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("demo-decision-")
-        })
-        .collect();
+    let records = decision_records(&audit);
     assert_eq!(records.len(), 1, "one decision record, named as the demo's");
-    let record = std::fs::read_to_string(records[0].path()).expect("readable");
+    let record = &records[0];
     assert!(
         record.starts_with("# cutover demo decision record (simulated"),
         "{record}"
@@ -329,15 +354,8 @@ fn q_mid_plan_asks_and_the_exit_says_what_is_left_unwatched() {
     assert!(pty.wait_exit().success());
     let screen = pty.wait_for("cutover: left 90/10 (blue/green) as last read");
     assert!(screen.contains("plan stopped while"), "{screen}");
-    let record = std::fs::read_dir(std::path::Path::new(&audit).parent().expect("a folder"))
-        .expect("the audit folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("demo-decision-"))
-        })
-        .filter_map(|p| std::fs::read_to_string(p).ok())
+    let record = decision_records(&audit)
+        .into_iter()
         .find(|text| text.contains("left 90/10 (blue/green) as last read; plan stopped"));
     assert!(
         record.is_some(),
@@ -349,19 +367,7 @@ fn q_mid_plan_asks_and_the_exit_says_what_is_left_unwatched() {
 fn r_typed_in_a_field_is_a_letter_and_ctrl_r_rolls_back_from_it() {
     let audit = log_file("e2e-fields-audit");
     let _ = std::fs::remove_file(&audit);
-    let mut pty = Pty::spawn(&[
-        "demo",
-        "--speed",
-        "20",
-        "--log-file",
-        &log_file("e2e-fields"),
-        "--audit-log",
-        &audit,
-    ]);
-    pty.wait_for("(service shop-green) has reached a steady state.");
-    pty.send(b"l");
-    pty.send(b"\r");
-    pty.wait_for("apply: read back 90/10");
+    let mut pty = demo_at_90_10("e2e-fields", &audit);
     // The event log's filter takes R as text: nothing is written, the filter shows it.
     pty.send(b"/");
     pty.send(b"R");
@@ -392,19 +398,7 @@ fn a_terminal_that_goes_away_still_audits_releases_and_writes_the_record() {
     let dir = format!("{}/e2e-hangup", env!("CARGO_TARGET_TMPDIR"));
     let _ = std::fs::remove_dir_all(&dir);
     let audit = format!("{dir}/audit.jsonl");
-    let mut pty = Pty::spawn(&[
-        "demo",
-        "--speed",
-        "20",
-        "--log-file",
-        &log_file("e2e-hangup"),
-        "--audit-log",
-        &audit,
-    ]);
-    pty.wait_for("(service shop-green) has reached a steady state.");
-    pty.send(b"l");
-    pty.send(b"\r");
-    pty.wait_for("apply: read back 90/10");
+    let mut pty = demo_at_90_10("e2e-hangup", &audit);
     // The SSH session drops: the pty's master side is closed under the running console.
     pty.hang_up();
     let status = pty.wait_exit();
@@ -413,15 +407,8 @@ fn a_terminal_that_goes_away_still_audits_releases_and_writes_the_record() {
         130,
         "the hang-up ends the run as a signal: {status:?}"
     );
-    let record = std::fs::read_dir(&dir)
-        .expect("the audit folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("demo-decision-"))
-        })
-        .and_then(|p| std::fs::read_to_string(p).ok())
+    let record = decision_records(&audit)
+        .pop()
         .expect("a decision record, written with nobody to read the screen");
     assert!(
         record.contains("left 90/10 (blue/green) as last read"),

@@ -50,9 +50,20 @@ impl Pty {
         }
         let child = pair.slave.spawn_command(command).expect("cutover starts");
         drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().expect("pty reader");
-        let writer = pair.master.take_writer().expect("pty writer");
-        let fd = pair.master.as_raw_fd().expect("the pty's descriptor");
+        // Our own descriptors of the master side (close-on-exec dups): closing them does no
+        // more than close them, where portable-pty's writer types a newline and EOF into the
+        // console on drop, and the reader can wait on its own descriptor.
+        let master_fd = pair.master.as_raw_fd().expect("the pty's descriptor");
+        // SAFETY: the master is open for the whole of this function.
+        let master_fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(master_fd) };
+        let dup = || {
+            std::fs::File::from(
+                master_fd
+                    .try_clone_to_owned()
+                    .expect("a descriptor of the pty"),
+            )
+        };
+        let (mut reader, writer) = (dup(), dup());
         let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let feed = Arc::clone(&screen);
         let stop_reading = Arc::new(AtomicBool::new(false));
@@ -62,10 +73,8 @@ impl Pty {
             while !stop.load(Ordering::SeqCst) {
                 // Waits a little for output at a time, so that a hang-up can stop this reader
                 // (and close its descriptor) without the child writing anything.
-                // The master lives until this thread has ended (`hang_up`, `drop`).
-                let master = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
                 let mut ready = [rustix::event::PollFd::new(
-                    &master,
+                    &reader,
                     rustix::event::PollFlags::IN,
                 )];
                 let wait = rustix::event::Timespec {
@@ -88,7 +97,7 @@ impl Pty {
         });
         Pty {
             screen,
-            writer: Some(writer),
+            writer: Some(Box::new(writer)),
             child,
             master: Some(pair.master),
             stop_reading,
@@ -99,13 +108,15 @@ impl Pty {
     /// The terminal goes away, as when an SSH session drops: every descriptor of the pty's
     /// master side is closed, and the kernel hangs up cutover's terminal (SIGHUP, then EIO on
     /// its reads and writes).
+    /// The reader goes on draining output until it stops (within 50 ms), as a terminal does
+    /// until it is gone: the console is never left blocked on a full pty.
     pub fn hang_up(&mut self) {
         self.stop_reading.store(true, Ordering::SeqCst);
+        self.writer = None;
+        self.master = None;
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }
-        self.writer = None;
-        self.master = None;
     }
 
     pub fn contents(&self) -> String {
