@@ -3,6 +3,7 @@
 mod audit_event;
 mod color;
 mod config_error;
+mod driver;
 mod health;
 mod image;
 mod log;
@@ -20,6 +21,7 @@ mod weights;
 pub use audit_event::{AuditEvent, AuditResult};
 pub use color::Color;
 pub use config_error::{ConfigError, Failure};
+pub use driver::{ADD_PAUSE_HOOK, Driver, GateStep, NativeService, NativeStrategy, percent};
 pub use health::TargetHealth;
 pub use image::image_problem;
 pub use log::{LogEntry, LogLevel, LogSource};

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use super::{Color, TargetHealth, Timestamp, Weights};
+use super::{Color, Driver, TargetHealth, Timestamp, Weights};
 
 /// The rollout state of a service's primary deployment, as ECS reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +89,9 @@ pub struct Observation {
     /// Another operator's live lock on the weights, as read with this observation
     /// (`alice@laptop pid 4242 until 10:15:00 UTC`): our writes would be refused.
     pub lock_holder: Option<String>,
+    /// Who moves the traffic: cutover (a weighted pair) or ECS (a native deployment, read
+    /// with this observation).
+    pub driver: Driver,
 }
 
 impl Observation {

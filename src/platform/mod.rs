@@ -10,7 +10,7 @@ pub mod whoami;
 
 use std::future::Future;
 
-use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+use crate::domain::{Driver, GateStep, MetricsSnapshot, Observation, Timestamp, Weights};
 
 /// The machine's clock, for the shell: AWS's time, the demo's start, file names.
 pub fn wall_clock() -> Timestamp {
@@ -69,6 +69,19 @@ pub trait Platform: Send + Sync + 'static {
                     weights,
                     notes: Vec::new(),
                 })
+        }
+    }
+
+    /// Answers a gate of a deployment that moves its own weights (ECS-native): continue or
+    /// roll back, or stops it with a rollback; then reads the driver back. A platform whose
+    /// estate is a weighted pair refuses. Like a weights write, a rollback passes the lock.
+    fn steer(&self, step: GateStep) -> impl Future<Output = Result<Driver, PlatformError>> + Send {
+        let _ = step;
+        async {
+            Err(PlatformError::Refused {
+                reason: "this estate is a weighted pair: cutover writes its weights, no gate waits"
+                    .into(),
+            })
         }
     }
 

@@ -62,6 +62,13 @@ impl<P: Platform> Platform for ReadOnly<P> {
         refused()
     }
 
+    async fn steer(
+        &self,
+        _step: crate::domain::GateStep,
+    ) -> Result<crate::domain::Driver, PlatformError> {
+        refused()
+    }
+
     /// Read-only never took one.
     async fn release_lock(&self) -> bool {
         false

@@ -342,6 +342,7 @@ mod tests {
             other_routes: Vec::new(),
             stickiness_seconds: None,
             lock_holder: None,
+            driver: crate::domain::Driver::WeightedPair,
         }
     }
 

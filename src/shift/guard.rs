@@ -193,6 +193,7 @@ mod tests {
             other_routes: Vec::new(),
             stickiness_seconds: None,
             lock_holder: None,
+            driver: crate::domain::Driver::WeightedPair,
         }
     }
 

@@ -5,6 +5,7 @@
 //! CloudWatch-like one-minute buckets. Everything is driven by a seeded RNG and simulated time.
 
 mod clock;
+mod native;
 mod scenario;
 mod service;
 mod traffic;
@@ -21,7 +22,7 @@ pub use scenario::Scenario;
 pub use world::{CHECKOUT_ALARM, World};
 
 use super::{DeployReport, Platform, PlatformError, ScaleReport, SourceInfo, SourceKind};
-use crate::domain::{MetricsSnapshot, Observation, Timestamp, Weights};
+use crate::domain::{Driver, GateStep, MetricsSnapshot, Observation, Timestamp, Weights};
 
 /// How long a simulated weight write takes, in real time: long enough to see the spinner.
 const WRITE_LATENCY: Duration = Duration::from_millis(400);
@@ -164,6 +165,22 @@ impl Platform for SimPlatform {
             .map_err(|reason| PlatformError::Refused { reason })
     }
 
+    async fn steer(&self, step: GateStep) -> Result<Driver, PlatformError> {
+        tokio::time::sleep(WRITE_LATENCY).await;
+        let operation = match step {
+            GateStep::Answer { .. } => "ContinueServiceDeployment",
+            GateStep::Stop { .. } => "StopServiceDeployment",
+        };
+        self.maybe_fail(operation)?;
+        self.world()
+            .steer(&step)
+            .map_err(|message| PlatformError::Api {
+                operation: operation.into(),
+                code: message.split(':').next().map(str::to_string),
+                message,
+            })
+    }
+
     async fn set_weights(
         &self,
         expected: Weights,
@@ -172,6 +189,12 @@ impl Platform for SimPlatform {
         tokio::time::sleep(WRITE_LATENCY).await;
         self.maybe_fail("ModifyRule")?;
         let mut world = self.world();
+        if world.is_native() {
+            return Err(PlatformError::Refused {
+                reason: "ECS moves the weights of a native service: cutover never writes them"
+                    .into(),
+            });
+        }
         let actual = world.weights();
         if actual != expected {
             return Err(PlatformError::Conflict { expected, actual });

@@ -19,26 +19,51 @@ pub enum Scenario {
     AlarmGreen,
     /// A share of API calls fail or are throttled.
     FlakyApi,
+    /// One ECS service deploying itself LINEAR 20% at a time, a PAUSE gate before each step;
+    /// the new revision is healthy.
+    NativeLinear,
+    /// ECS-native CANARY: 10% first, then the rest, a gate before each.
+    NativeCanary,
+    /// ECS-native LINEAR whose new revision fails once it carries traffic.
+    NativeBad,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Healthy,
         Scenario::BadGreen,
         Scenario::SlowGreen,
         Scenario::CrashyGreen,
         Scenario::AlarmGreen,
         Scenario::FlakyApi,
+        Scenario::NativeLinear,
+        Scenario::NativeCanary,
+        Scenario::NativeBad,
     ];
+
+    /// How ECS moves the weights in a native scenario; `None` for the weighted pair.
+    pub fn native(self) -> Option<crate::domain::NativeStrategy> {
+        use crate::domain::NativeStrategy;
+        match self {
+            Scenario::NativeLinear | Scenario::NativeBad => {
+                Some(NativeStrategy::Linear { step: 20.0 })
+            }
+            Scenario::NativeCanary => Some(NativeStrategy::Canary { percent: 10.0 }),
+            _ => None,
+        }
+    }
 
     /// How green's build fails once it carries traffic, in this scenario.
     pub fn green_fault(self) -> Option<Fault> {
         match self {
-            Scenario::BadGreen => Some(Fault::Errors),
+            Scenario::BadGreen | Scenario::NativeBad => Some(Fault::Errors),
             Scenario::SlowGreen => Some(Fault::Slow),
             Scenario::CrashyGreen => Some(Fault::Crashes),
             Scenario::AlarmGreen => Some(Fault::Alarm),
-            Scenario::Healthy | Scenario::FlakyApi => None,
+            Scenario::Healthy
+            | Scenario::FlakyApi
+            | Scenario::NativeLinear
+            | Scenario::NativeCanary => None,
         }
     }
 
@@ -50,6 +75,9 @@ impl Scenario {
             Scenario::CrashyGreen => "crashy-green",
             Scenario::AlarmGreen => "alarm-green",
             Scenario::FlakyApi => "flaky-api",
+            Scenario::NativeLinear => "native-linear",
+            Scenario::NativeCanary => "native-canary",
+            Scenario::NativeBad => "native-bad",
         }
     }
 
@@ -69,6 +97,17 @@ impl Scenario {
                  minute after green carries traffic (the alarms row stops it)"
             }
             Scenario::FlakyApi => "a quarter of API calls fail or are throttled",
+            Scenario::NativeLinear => {
+                "one ECS service deploying itself LINEAR 20%: ECS moves the weights, a PAUSE gate \
+                 waits before each of 5 steps (c continues, R rolls back)"
+            }
+            Scenario::NativeCanary => {
+                "ECS-native CANARY: 10% after the first gate, the rest after the second"
+            }
+            Scenario::NativeBad => {
+                "ECS-native LINEAR whose new revision fails: the guard refuses c once it carries \
+                 traffic, and the autopilot rolls back"
+            }
         }
     }
 }

@@ -6,17 +6,20 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::Scenario;
+use super::native::NativeSim;
 use super::service::{Fault, SimService};
 use super::traffic::{MinuteBuckets, Second};
 use crate::domain::{
-    AlarmState, AlarmStatus, Color, MetricsSnapshot, Observation, SideObservation, Timestamp,
-    Weights,
+    AlarmState, AlarmStatus, Color, Driver, GateStep, MetricsSnapshot, Observation,
+    SideObservation, Timestamp, Weights,
 };
 use crate::domain::{DeployReport, ScaleReport};
 
 /// Requests per second the simulated shop receives, before noise and the daily swell.
 const BASE_REQUESTS_PER_SEC: f64 = 200.0;
 const TASKS_PER_SIDE: u32 = 4;
+/// Requests a second ECS's test listener sends to a native deployment's new revision.
+const TEST_REQUESTS_PER_SEC: f64 = 8.0;
 /// How much history exists when the demo starts, so sparklines are not empty.
 const HISTORY_MINUTES: u64 = 30;
 const METRICS_MINUTES: u64 = 30;
@@ -59,6 +62,8 @@ pub struct World {
     /// When each side (blue, green) began carrying traffic on the revision it runs: a faulty
     /// build's errors climb from then.
     serving_since: [Option<Timestamp>; 2],
+    /// In a native scenario, ECS deploying the one service and moving the weights itself.
+    native: Option<NativeSim>,
 }
 
 fn index(color: Color) -> usize {
@@ -72,10 +77,16 @@ impl World {
     /// Blue has served all traffic for a while; at `start` green begins its deployment.
     pub fn new(scenario: Scenario, seed: u64, start: Timestamp) -> Self {
         let history_start = Timestamp(start.0.saturating_sub(HISTORY_MINUTES * 60_000));
-        let mut blue = SimService::new("shop-blue", "shop-blue", "shop", 7, "example/shop:1.4.2");
+        // A native service is one ECS service whose two revisions sit behind the two groups.
+        let native = scenario.native().map(NativeSim::new);
+        let (blue_name, green_name) = if native.is_some() {
+            ("shop", "shop")
+        } else {
+            ("shop-blue", "shop-green")
+        };
+        let mut blue = SimService::new(blue_name, blue_name, "shop", 7, "example/shop:1.4.2");
         blue.settle_at(TASKS_PER_SIDE, history_start);
-        let mut green =
-            SimService::new("shop-green", "shop-green", "shop", 8, "example/shop:1.5.0");
+        let mut green = SimService::new(green_name, green_name, "shop", 8, "example/shop:1.5.0");
         green.fault = scenario.green_fault();
         let mut world = World {
             now: history_start,
@@ -90,9 +101,13 @@ impl World {
             alarm_since: None,
             alarm_calm_since: None,
             serving_since: [None, None],
+            native,
         };
         world.advance_to(start);
         world.green.scale_to(TASKS_PER_SIDE, start, &mut world.rng);
+        if let Some(native) = world.native.as_mut() {
+            native.start(Color::Blue, start);
+        }
         world
     }
 
@@ -119,6 +134,12 @@ impl World {
     /// Deploys `image` to the side at 0%; `Err` with the reason when both carry traffic.
     pub fn deploy(&mut self, image: &str) -> Result<DeployReport, String> {
         let weights = self.weights;
+        if self.native.as_ref().is_some_and(NativeSim::running) {
+            return Err(
+                "an ECS deployment is still running: continue it to the end or roll it back first"
+                    .into(),
+            );
+        }
         let Some(idle) = weights.idle_and_live().0 else {
             return Err(format!(
                 "both sides carry traffic ({weights} blue/green): a deploy goes to the side \
@@ -139,6 +160,9 @@ impl World {
         service.fault = Fault::of_image(image);
         let to = format!("{}:{}", service.family, service.revision);
         self.serving_since[index(idle)] = None;
+        if let Some(native) = self.native.as_mut() {
+            native.start(idle.other(), now);
+        }
         Ok(DeployReport {
             idle,
             from,
@@ -217,6 +241,9 @@ impl World {
             other_routes: Vec::new(),
             stickiness_seconds: None,
             lock_holder: None,
+            driver: self.native.as_ref().map_or(Driver::WeightedPair, |native| {
+                Driver::EcsNative(Box::new(native.service()))
+            }),
         }
     }
 
@@ -267,13 +294,35 @@ impl World {
         }
     }
 
+    /// Whether ECS moves the weights here (a native scenario).
+    pub fn is_native(&self) -> bool {
+        self.native.is_some()
+    }
+
+    /// The operator's answer to ECS at a gate, or a stop with a rollback.
+    pub fn steer(&mut self, step: &GateStep) -> Result<Driver, String> {
+        let now = self.now;
+        let native = self
+            .native
+            .as_mut()
+            .ok_or("the simulated estate is a weighted pair: it has no ECS deployment")?;
+        if let Some(weights) = native.answer(step, now)? {
+            self.weights = weights;
+        }
+        Ok(Driver::EcsNative(Box::new(native.service())))
+    }
+
     fn step_second(&mut self) {
         let now = self.now;
+        if let Some(weights) = self.native.as_mut().and_then(|n| n.step(now)) {
+            self.weights = weights;
+        }
         self.blue.step(now, &mut self.rng);
         self.green.step(now, &mut self.rng);
+        let tested = self.native.as_ref().and_then(NativeSim::test_traffic);
         for color in Color::BOTH {
             let since = &mut self.serving_since[index(color)];
-            if self.weights.share(color) > 0 && since.is_none() {
+            if (self.weights.share(color) > 0 || tested == Some(color)) && since.is_none() {
                 *since = Some(now);
             }
         }
@@ -288,7 +337,12 @@ impl World {
                 Color::Blue => f64::from(self.weights.blue()),
                 Color::Green => f64::from(self.weights.green()),
             } / 100.0;
-            let requests = (total * share + self.rng.random::<f64>()).floor();
+            let test = if tested == Some(color) {
+                TEST_REQUESTS_PER_SEC
+            } else {
+                0.0
+            };
+            let requests = (total * share + test + self.rng.random::<f64>()).floor();
             if requests <= 0.0 {
                 continue;
             }
