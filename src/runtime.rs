@@ -509,6 +509,18 @@ fn execute<P: Platform>(
                 });
             });
         }
+        Command::Steer(step) => {
+            let platform = Arc::clone(platform);
+            let tx = tx.clone();
+            work.tasks.spawn(async move {
+                let result = platform.steer(step.clone()).await;
+                let _ = tx.send(Msg::Steered {
+                    now: platform.now(),
+                    step,
+                    result,
+                });
+            });
+        }
         Command::Quit => state.quit = true,
         // The loop suspends: it holds the screen.
         Command::Suspend => {}

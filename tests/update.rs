@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use cutover::app::{ANSWER_DELAY, Command, Confirm, Msg, Popup, update};
 use cutover::domain::{Color, PercentError, Weights, parse_percent};
 use cutover::platform::PlatformError;
+use cutover::platform::sim::Scenario;
 use cutover::shift::WriteKind;
 use cutover::shift::plan::PlanState;
 use support::{Console, ch, key};
@@ -401,7 +402,7 @@ impl Driver {
                     let more = self.console.observe();
                     self.absorb(more);
                 }
-                Command::Quit | Command::Audit(_) | Command::Suspend => {}
+                Command::Quit | Command::Audit(_) | Command::Suspend | Command::Steer(_) => {}
             }
             announced = attempt;
         }
@@ -2155,4 +2156,215 @@ fn a_lock_read_by_a_poll_is_said_and_goes_when_freed() {
     console.observe();
     assert_eq!(console.state.locked_by, None);
     assert!(logged(&console, "the lock is free again"));
+}
+
+// ECS-native: the driver that moves its own weights, on the simulator's ECS.
+
+fn steps(commands: &[Command]) -> Vec<cutover::domain::GateStep> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Steer(step) => Some(step.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn deployment_status(console: &Console) -> Option<String> {
+    console
+        .state
+        .observation
+        .as_ref()
+        .and_then(|o| o.driver.native())
+        .and_then(|n| n.deployment.as_ref())
+        .map(|d| d.status.clone())
+}
+
+/// Waits (a poll every 10 s) until a gate awaits; how long it took.
+fn until_a_gate(console: &mut Console) -> u64 {
+    for waited in (10..=900).step_by(10) {
+        console.later(10);
+        let awaits = console
+            .state
+            .observation
+            .as_ref()
+            .and_then(|o| o.driver.native())
+            .is_some_and(|n| n.awaiting().is_some());
+        if awaits {
+            return waited;
+        }
+    }
+    panic!("no gate awaited within 15 minutes");
+}
+
+#[test]
+fn a_native_linear_deployment_is_stepped_through_five_gates_by_keypress() {
+    use cutover::domain::{GateAction, GateStep};
+    let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
+    let mut hooks = Vec::new();
+    for expected in [20, 40, 60, 80, 100] {
+        until_a_gate(&mut console);
+        // The evidence needs the new split judged: a minute of it at every gate.
+        console.later(60);
+        assert_eq!(console.press(ch('c')), Vec::new(), "c asks first");
+        let Some(Popup::Confirm(Confirm::ContinueGate { to, .. })) = &console.state.popup else {
+            panic!("no question: {:?}", flash_text(&console));
+        };
+        assert_eq!(to.green(), expected);
+        let sent = console.press(ch('y'));
+        let step = steps(&sent);
+        let [
+            GateStep::Answer {
+                hook_id,
+                action: GateAction::Continue,
+                ..
+            },
+        ] = step.as_slice()
+        else {
+            panic!("not one continue: {sent:?}");
+        };
+        hooks.push(hook_id.clone());
+        // Audited ahead: the attempt line leaves before the step.
+        let attempt = sent.iter().position(
+            |c| matches!(c, Command::Audit(e) if e.result == cutover::audit::AuditResult::Attempt),
+        );
+        let steer = sent.iter().position(|c| matches!(c, Command::Steer(_)));
+        assert!(attempt < steer && attempt.is_some(), "{sent:?}");
+        console.steered(&sent);
+        assert!(
+            audits(&console.commands)
+                .iter()
+                .any(|e| e.action == "continue" && e.result == cutover::audit::AuditResult::Applied)
+        );
+        console.later(5);
+        assert_eq!(console.state.shift.current(), Some(w(expected)));
+        assert!(logged(&console, "ECS moved the weights"));
+        assert!(!logged(&console, "changed outside cutover"));
+    }
+    hooks.dedup();
+    assert_eq!(hooks.len(), 5, "a fresh hook id at every gate");
+    console.later(400);
+    assert_eq!(deployment_status(&console).as_deref(), Some("SUCCESSFUL"));
+    assert!(
+        console
+            .commands
+            .iter()
+            .all(|c| !matches!(c, Command::Write(_)))
+    );
+}
+
+#[test]
+fn on_a_native_service_the_weight_keys_write_nothing_and_say_who_moves_them() {
+    let mut console = Console::with_scenario(Scenario::NativeLinear, 4);
+    for key_event in [key(KeyCode::Right), ch('%'), ch('P'), key(KeyCode::Enter)] {
+        let commands = console.press(key_event);
+        assert!(writes(&commands).is_empty() && steps(&commands).is_empty());
+        assert!(
+            flash_text(&console).contains("ECS moves the weights of shop/shop"),
+            "{}",
+            flash_text(&console)
+        );
+    }
+    assert!(console.state.popup.is_none());
+}
+
+#[test]
+fn rollback_on_a_native_service_answers_the_gate_or_stops_the_deployment() {
+    use cutover::domain::{GateAction, GateStep};
+    // At a gate: the gate is answered ROLLBACK, at once, no question.
+    let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
+    until_a_gate(&mut console);
+    let sent = console.press(ch('R'));
+    assert!(matches!(
+        steps(&sent).as_slice(),
+        [GateStep::Answer {
+            action: GateAction::Rollback,
+            ..
+        }]
+    ));
+    console.steered(&sent);
+    console.later(5);
+    assert_eq!(
+        deployment_status(&console).as_deref(),
+        Some("ROLLBACK_SUCCESSFUL")
+    );
+
+    // Mid-step, with a continue in flight: the rollback is queued behind it, then stops the
+    // deployment (no gate waits any more).
+    let mut console = Console::with_scenario(Scenario::NativeCanary, 0);
+    until_a_gate(&mut console);
+    console.later(60);
+    console.press(ch('c'));
+    let sent = console.press(ch('y'));
+    assert_eq!(steps(&sent).len(), 1);
+    assert!(
+        steps(&console.press(ch('R'))).is_empty(),
+        "queued, not sent twice"
+    );
+    assert!(logged(&console, "rollback queued"));
+    let after = console.steered(&sent);
+    let queued = steps(&after);
+    assert!(
+        matches!(queued.as_slice(), [GateStep::Stop { .. }]),
+        "{after:?}"
+    );
+    console.steered(&after);
+    console.later(5);
+    assert_eq!(console.state.shift.current(), Some(w(0)));
+    assert_eq!(
+        deployment_status(&console).as_deref(),
+        Some("ROLLBACK_SUCCESSFUL")
+    );
+}
+
+#[test]
+fn native_bad_is_refused_at_the_first_gate_and_the_autopilot_rolls_back() {
+    use cutover::domain::{GateAction, GateStep};
+    let mut console = Console::with_scenario(Scenario::NativeBad, 0);
+    until_a_gate(&mut console);
+    // ECS's test traffic has reached the new revision: its 5xx is judged before production.
+    console.later(60);
+    assert!(steps(&console.press(ch('c'))).is_empty());
+    assert!(console.state.popup.is_none());
+    let flash = flash_text(&console);
+    assert!(
+        flash.starts_with("continue is refused: green is worse"),
+        "{flash}"
+    );
+    // The autopilot, started as the deployment begins, rolls back at that gate once the
+    // evidence is worse, without waiting for its bake.
+    let mut console = Console::with_scenario(Scenario::NativeBad, 0);
+    console.press(ch('a'));
+    assert!(logged(&console, "plan started"));
+    until_a_gate(&mut console);
+    console.later(60);
+    // Caught on ECS's test traffic, at the gate or before it: never a continue.
+    let sent = steps(&console.commands);
+    assert!(
+        matches!(
+            sent.as_slice(),
+            [GateStep::Answer {
+                action: GateAction::Rollback,
+                ..
+            } | GateStep::Stop { .. }]
+        ),
+        "{sent:?}"
+    );
+    assert!(logged(&console, "plan: green is worse, rolling back"));
+    assert_eq!(
+        console.state.shift.current(),
+        Some(w(0)),
+        "no production traffic moved"
+    );
+}
+
+#[test]
+fn on_a_weighted_pair_c_says_there_is_no_gate() {
+    let mut console = Console::carrying(10);
+    assert!(console.press(ch('c')).is_empty());
+    assert!(
+        flash_text(&console).contains("weighted pair")
+            || flash_text(&console).contains("cutover writes this pair")
+    );
+    assert!(steps(&console.commands).is_empty());
 }

@@ -76,6 +76,10 @@ pub fn availability_judged(
     {
         return no(format!("nothing to stage: {reason}"));
     }
+    // A driver that moves its own weights answers for the keys that would move them.
+    if let Some(answer) = by_driver(state, action, evidence) {
+        return answer;
+    }
     let Some(current) = state.shift.current() else {
         return no(NOT_READ_YET);
     };
@@ -145,6 +149,75 @@ pub fn availability_judged(
         Adopt => adopt(state, current),
         _ => Availability::Available,
     }
+}
+
+/// What the driver says about `action`: `None` when the weighted pair's rules below decide.
+/// ECS-native: the weight keys are ECS's, `c` answers an awaiting gate through the guard, `R`
+/// rolls back while a deployment runs, `a` continues at each gate, `D` starts a deployment.
+fn by_driver(
+    state: &AppState,
+    action: Action,
+    evidence: Option<&Evidence>,
+) -> Option<Availability> {
+    use Action::*;
+    let native = state.observation.as_ref().and_then(|o| o.driver.native());
+    let Some(native) = native else {
+        return (action == ContinueGate).then(|| {
+            no(
+                "c continues an ECS-native deployment at its gate: cutover writes this pair's \
+                weights itself (→/←, a, P)",
+            )
+        });
+    };
+    let owner = state
+        .observation
+        .as_ref()
+        .and_then(|o| o.driver.weights_owner())
+        .unwrap_or_default();
+    Some(match action {
+        StageUp | StageDown | TypePercent | DropStaged | Apply | Promote | NextStep | ScaleIdle
+        | Adopt => no(owner),
+        ContinueGate => match crate::app::update::continue_availability(state, evidence) {
+            Ok(()) => Availability::Available,
+            Err(why) => no(why),
+        },
+        Rollback if state.steering.is_some() && state.rollback_after_steer() => {
+            no("a rollback is queued behind the step in flight")
+        }
+        Rollback if state.steering.is_some() => Availability::Available,
+        Rollback => match native.rollback_step() {
+            Ok(_) => Availability::Available,
+            Err(why) => no(why),
+        },
+        StartPlan if !native.gated => no(format!(
+            "{} has no PAUSE gate: ECS goes on by itself and the plan has nothing to answer \
+             ({})",
+            native.name,
+            crate::domain::ADD_PAUSE_HOOK
+        )),
+        StartPlan if native.running().is_none() => {
+            no("no ECS deployment is running: D deploys a new image, then a follows its gates")
+        }
+        StartPlan if state.plan.as_ref().is_some_and(|p| p.is_active()) => {
+            no("the plan is running")
+        }
+        StartPlan => match evidence.filter(|e| e.verdict == crate::shift::Verdict::Worse) {
+            Some(e) => no(format!(
+                "{} is WORSE ({}): R rolls back",
+                e.candidate.name(),
+                e.reason
+            )),
+            None => Availability::Available,
+        },
+        Deploy if native.running().is_some() => {
+            no("an ECS deployment is running: continue it to the end (c) or roll it back (R) first")
+        }
+        Deploy if state.deploy.as_ref().is_some_and(|(_, r)| r.is_none()) => {
+            no("a deploy is already being asked for")
+        }
+        Deploy => Availability::Available,
+        _ => return None,
+    })
 }
 
 /// Whether the keymap says `action` writes to AWS.

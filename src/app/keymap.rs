@@ -9,6 +9,8 @@ pub enum Action {
     Apply,
     DropStaged,
     Rollback,
+    /// Continue an ECS-native deployment at its awaiting gate.
+    ContinueGate,
     Promote,
     StartPlan,
     PausePlan,
@@ -128,6 +130,14 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::Rollback,
         hint: "rollback",
         description: "roll back: all traffic to the live side, at once (works over any popup)",
+        writes: true,
+    },
+    Binding {
+        keys: &[key('c')],
+        label: "c",
+        action: Action::ContinueGate,
+        hint: "continue",
+        description: "ECS-native: continue at the awaiting gate, after y (guarded like an increase)",
         writes: true,
     },
     Binding {
@@ -290,6 +300,7 @@ mod tests {
             Action::Apply,
             Action::DropStaged,
             Action::Rollback,
+            Action::ContinueGate,
             Action::Promote,
             Action::StartPlan,
             Action::PausePlan,
@@ -340,7 +351,7 @@ mod tests {
         );
         assert_eq!(
             action_for(&press(KeyCode::Char('c'), KeyModifiers::NONE)),
-            None
+            Some(Action::ContinueGate)
         );
     }
 }

@@ -3,8 +3,8 @@ use std::time::Instant;
 use crossterm::event::KeyEvent;
 
 use crate::domain::{
-    AuditEvent, DeployReport, MetricsSnapshot, Observation, PlatformError, ScaleReport, Timestamp,
-    Weights,
+    AuditEvent, DeployReport, Driver, GateStep, MetricsSnapshot, Observation, PlatformError,
+    ScaleReport, Timestamp, Weights,
 };
 use crate::shift::WriteRequest;
 
@@ -65,6 +65,12 @@ pub enum Msg {
         now: Timestamp,
         result: Result<DeployReport, PlatformError>,
     },
+    /// A gate step (continue, roll back, stop) was answered: the driver read back after it.
+    Steered {
+        now: Timestamp,
+        step: GateStep,
+        result: Result<Driver, PlatformError>,
+    },
     Resized,
     /// Text the operator pasted (bracketed paste): typed into an open prompt, never a key.
     Paste {
@@ -81,6 +87,8 @@ pub enum Msg {
 pub enum Command {
     /// A compare-and-set write of the weights, then a read-back.
     Write(WriteRequest),
+    /// A gate step for a driver that moves its own weights (ECS-native), then a read-back.
+    Steer(GateStep),
     /// Read the state again now instead of at the next refresh.
     RefreshState,
     /// Deploy this image to the idle side.

@@ -134,6 +134,12 @@ pub enum Confirm {
         warning: String,
         then: crate::app::Action,
     },
+    /// Continue an ECS-native deployment at its awaiting gate: ECS moves `from` to `to`.
+    ContinueGate {
+        step: crate::domain::GateStep,
+        from: Weights,
+        to: Weights,
+    },
     /// Quitting would leave a split, or a running plan, with nobody watching: asked once.
     Quit,
 }

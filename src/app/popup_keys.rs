@@ -90,6 +90,12 @@ fn yes_acts(state: &AppState, confirm: &Confirm) -> bool {
     }
     match confirm {
         Confirm::ScaleIdle { side, .. } => state.shift.current().is_some_and(|w| w.is_idle(*side)),
+        Confirm::ContinueGate { step, .. } => state
+            .observation
+            .as_ref()
+            .and_then(|o| o.driver.native())
+            .and_then(|n| n.continue_step().ok())
+            .is_some_and(|awaiting| awaiting == *step),
         _ => true,
     }
 }

@@ -174,6 +174,17 @@ pub struct AppState {
     pub judged_ok: Vec<String>,
     /// Ticks seen so far: drives the spinner without a clock in the view.
     pub ticks: u64,
+    /// The gate step sent to a driver that moves its own weights (ECS-native), until its
+    /// answer; and the split it leads to, for its audit line.
+    pub steering: Option<crate::domain::GateStep>,
+    pub(super) steer_target: Option<Weights>,
+    /// A rollback asked for while a step was in flight: sent once it is answered.
+    pub(super) rollback_after_steer: bool,
+    /// The awaiting gate (hook id) and since when this console has seen it: the autopilot's
+    /// bake at a gate starts there.
+    pub gate_seen: Option<(String, Timestamp)>,
+    /// A gate step was answered and the weights it moved have not been read since.
+    pub(super) steered_unread: bool,
     dirty: bool,
 }
 
@@ -318,6 +329,11 @@ impl AppState {
             held_too_long: None,
             judged_ok: Vec::new(),
             ticks: 0,
+            steering: None,
+            steer_target: None,
+            rollback_after_steer: false,
+            gate_seen: None,
+            steered_unread: false,
             dirty: true,
         }
     }
@@ -437,6 +453,15 @@ impl AppState {
     ) -> GuardDecision {
         let candidate = self.candidate();
         let scaling = self.scaling.is_some_and(|(side, _)| side == candidate);
+        // A driver that moves its own weights sets the step size (the operator chose it in
+        // ECS's deployment configuration): the guard judges the evidence, not the step.
+        let settings = match self.observation.as_ref().map(|o| &o.driver) {
+            Some(driver) if driver.steps_by_gates() => GuardSettings {
+                max_step: 100,
+                first_step: self.settings.guard.first_step.max(to.share(candidate)),
+            },
+            _ => self.settings.guard,
+        };
         guard::check(
             from,
             to,
@@ -444,7 +469,7 @@ impl AppState {
             evidence,
             self.observation.as_ref(),
             scaling,
-            &self.settings.guard,
+            &settings,
         )
     }
 
@@ -452,6 +477,17 @@ impl AppState {
     /// session (a split can outlast the metrics' history; `update` reads it from every metrics
     /// fetch); without one, the side with all the traffic, or blue.
     pub fn baseline(&self) -> Color {
+        // A driver that deploys itself says which revision is the new one: the other side is
+        // where a rollback goes.
+        if let Some(candidate) = self
+            .observation
+            .as_ref()
+            .and_then(|o| o.driver.native())
+            .filter(|n| n.running().is_some())
+            .and_then(|n| n.candidate)
+        {
+            return candidate.other();
+        }
         let weights = self.shift.current().unwrap_or(Weights::ALL_BLUE);
         self.settled_baseline
             .unwrap_or_else(|| roles::fallback(weights))
@@ -546,6 +582,11 @@ impl AppState {
         self.observation.as_ref()?.writes_refused.as_deref()
     }
 
+    /// Whether a rollback waits for the gate step in flight to be answered.
+    pub fn rollback_after_steer(&self) -> bool {
+        self.rollback_after_steer
+    }
+
     /// A console with a plan to drive.
     pub fn with_plan(mut self, plan: Option<Plan>) -> Self {
         self.plan = plan;
@@ -554,7 +595,7 @@ impl AppState {
 
     /// Whether something animates (a spinner) and needs frames between ticks.
     pub fn animating(&self) -> bool {
-        self.shift.in_flight().is_some()
+        self.shift.in_flight().is_some() || self.steering.is_some()
     }
 
     /// One line in the event log, at the console's time now.

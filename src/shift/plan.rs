@@ -120,6 +120,11 @@ pub enum PlanState {
     RolledBack {
         reason: String,
     },
+    /// The platform moves the traffic itself (an ECS-native deployment) and the plan waits
+    /// for it: a stage in flight, ECS's bake, the next gate.
+    Waiting {
+        reason: String,
+    },
 }
 
 impl fmt::Display for PlanState {
@@ -135,6 +140,7 @@ impl fmt::Display for PlanState {
             PlanState::Paused { reason, .. } => write!(f, "paused: {reason}"),
             PlanState::Done => f.write_str("done"),
             PlanState::RolledBack { reason } => write!(f, "rolled back: {reason}"),
+            PlanState::Waiting { reason } => write!(f, "waiting: {reason}"),
         }
     }
 }
@@ -228,6 +234,7 @@ impl Plan {
                 | PlanState::Applying
                 | PlanState::Holding { .. }
                 | PlanState::Retrying { .. }
+                | PlanState::Waiting { .. }
         )
     }
 
@@ -250,6 +257,7 @@ impl Plan {
             PlanState::Holding { .. }
             | PlanState::Baking { .. }
             | PlanState::Applying
+            | PlanState::Waiting { .. }
             | PlanState::RolledBack { .. } => false,
         }
     }
@@ -353,6 +361,49 @@ impl Plan {
     }
 
     /// The guard let the step go: it is being written.
+    /// A plan over a deployment that moves its own weights (ECS-native): it has no steps of
+    /// its own; at each of the platform's gates it waits `bake`, then continues through the
+    /// guard.
+    pub fn gates(bake: Duration) -> Plan {
+        Plan {
+            targets: Vec::new(),
+            bake,
+            on_breach: OnBreach::Rollback,
+            state: PlanState::Ready,
+            toward: None,
+            attempts: 0,
+            failed: None,
+        }
+    }
+
+    /// The platform's stage goes on; the plan waits for it (and says what for).
+    pub fn wait(&mut self, reason: impl Into<String>) {
+        if self.is_active() {
+            self.state = PlanState::Waiting {
+                reason: reason.into(),
+            };
+        }
+    }
+
+    /// The platform finished the deployment the plan followed.
+    pub fn finished(&mut self) {
+        if self.is_active() {
+            self.state = PlanState::Done;
+        }
+    }
+
+    /// The guard judged the candidate worse: the plan ends in a rollback.
+    pub fn rolled_back(&mut self, reason: impl Into<String>) {
+        self.state = PlanState::RolledBack {
+            reason: reason.into(),
+        };
+    }
+
+    /// Whether the plan already holds, for `why`: said once, not at every poll.
+    pub fn holds_for(&self, why: &str) -> bool {
+        matches!(&self.state, PlanState::Holding { reason } if reason == why)
+    }
+
     pub fn step_started(&mut self) {
         self.state = PlanState::Applying;
     }

@@ -4,6 +4,7 @@ mod event_log;
 mod evidence;
 mod header;
 mod hints;
+mod native;
 mod panel;
 pub mod picker;
 mod popup;

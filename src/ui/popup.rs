@@ -307,6 +307,31 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
                 ),
             )
         }
+        Confirm::ContinueGate { step, from, to } => {
+            let candidate = state.candidate();
+            let timeout = state
+                .observation
+                .as_ref()
+                .and_then(|o| o.driver.native())
+                .and_then(|n| n.awaiting())
+                .and_then(|(_, gate)| gate.on_timeout)
+                .map(|action| match action {
+                    crate::domain::GateAction::Continue => "ECS would continue by itself",
+                    crate::domain::GateAction::Rollback => "ECS would roll back by itself",
+                });
+            (
+                "continue at the gate",
+                format!(
+                    "{}: ECS shifts {} from {}% to {}% (blue/green {from} → {to}), bakes, and \
+                     stops at the next gate{}. Continue?",
+                    step.describe(),
+                    candidate.name(),
+                    from.share(candidate),
+                    to.share(candidate),
+                    timeout.map_or(String::new(), |t| format!(" (unanswered, {t})"))
+                ),
+            )
+        }
         Confirm::Promote { from, to } => (
             "promote",
             format!(

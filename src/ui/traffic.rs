@@ -18,9 +18,15 @@ const BLUE_CELL: &str = "█";
 const GREEN_CELL: &str = "▓";
 
 pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, area: Rect) {
+    let native = state.observation.as_ref().and_then(|o| o.driver.native());
+    let title = if native.is_some() {
+        " TRAFFIC · forward action, moved by ECS "
+    } else {
+        " TRAFFIC · forward action "
+    };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .title(" TRAFFIC · forward action ");
+        .title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height < 4 {
@@ -58,6 +64,19 @@ pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, 
         ),
     }
     let buf = frame.buffer_mut();
+    // A driver that moves its own weights: its stages, its weights and its gate instead of
+    // the staged marker, the write status and the plan's steps.
+    if let (Some(native), Some(current)) = (native, state.shift.current()) {
+        let lines = [
+            (marker_row, super::native::strip(native)),
+            (status_row, super::native::weights(state, native, current)),
+            (plan_row, super::native::gate(state, native)),
+        ];
+        for (row, line) in lines {
+            super::draw_lines_marking_cuts(buf, row, &[line]);
+        }
+        return;
+    }
     super::draw_lines_marking_cuts(buf, status_row, &[status_line(state)]);
     super::draw_lines_marking_cuts(buf, plan_row, &[plan_line(state, evidence)]);
 }
@@ -140,6 +159,7 @@ fn plan_line(state: &AppState, evidence: Option<&Evidence>) -> Line<'static> {
             theme::ok(),
         ),
         PlanState::RolledBack { reason } => (format!("ROLLED BACK: {reason}"), theme::error()),
+        PlanState::Waiting { reason } => (format!("waiting: {reason}"), theme::value()),
     };
     spans.push(Span::styled(text, style));
     Line::from(spans)

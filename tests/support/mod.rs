@@ -125,6 +125,45 @@ impl Console {
         commands
     }
 
+    /// `seconds` of simulated time pass; then a state and a metrics poll.
+    pub fn later(&mut self, seconds: u64) -> Vec<Command> {
+        let at = self.now().plus(std::time::Duration::from_secs(seconds));
+        self.world.advance_to(at);
+        let mut commands = self.observe();
+        commands.extend(self.fetch_metrics());
+        commands
+    }
+
+    /// As the runtime does for each `Command::Steer` among `commands`: the world (ECS) takes
+    /// the step, and the console hears its answer. Returns what the console did then.
+    pub fn steered(&mut self, commands: &[Command]) -> Vec<Command> {
+        let mut out = Vec::new();
+        for command in commands {
+            if let Command::Steer(step) = command {
+                let result =
+                    self.world
+                        .steer(step)
+                        .map_err(|message| cutover::domain::PlatformError::Api {
+                            operation: "ContinueServiceDeployment".into(),
+                            code: message.split(':').next().map(str::to_string),
+                            message,
+                        });
+                let now = self.now();
+                let more = update(
+                    &mut self.state,
+                    Msg::Steered {
+                        now,
+                        step: step.clone(),
+                        result,
+                    },
+                );
+                self.commands.extend(more.iter().cloned());
+                out.extend(more);
+            }
+        }
+        out
+    }
+
     /// The metrics poll: the world's CloudWatch-like buckets reach the console.
     pub fn fetch_metrics(&mut self) -> Vec<Command> {
         let now = self.now();

@@ -11,6 +11,14 @@ const HOLD_REMINDER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What the plan does now, as commands; nothing while a write is in flight.
 pub(super) fn drive(state: &mut AppState) -> Vec<Command> {
+    // A driver that moves its own weights is steered at its gates.
+    if state
+        .observation
+        .as_ref()
+        .is_some_and(|o| o.driver.steps_by_gates())
+    {
+        return super::gates::drive(state);
+    }
     let now = state.now;
     let Some(current) = state.shift.current() else {
         return Vec::new();

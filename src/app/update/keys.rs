@@ -112,6 +112,7 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::Rollback => rollback(state),
+        Action::ContinueGate => super::gates::ask_to_continue(state),
         Action::Promote => {
             let to = state.candidate();
             match state.shift.current() {
@@ -131,6 +132,19 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::StartPlan => {
             let now = state.now;
             let candidate = state.candidate();
+            // A driver that gates its own steps needs no steps of ours: the plan answers its
+            // gates, baking at each as a configured plan bakes its steps.
+            if let Some(observation) = &state.observation
+                && observation.driver.steps_by_gates()
+            {
+                let bake = state.plan.as_ref().map_or(GATE_BAKE, |p| p.bake);
+                let under_way = state.plan.as_ref().is_some_and(|p| {
+                    p.targets.is_empty() && matches!(p.state, PlanState::Paused { .. })
+                });
+                if !under_way {
+                    state.plan = Some(crate::shift::plan::Plan::gates(bake));
+                }
+            }
             let current = state.shift.current().unwrap_or(Weights::ALL_BLUE);
             if let Some(plan) = state.plan.as_mut() {
                 let resumed = plan.state != PlanState::Ready && plan.state != PlanState::Done;
@@ -357,6 +371,10 @@ pub(super) fn on_apply_decision(state: &mut AppState, decision: ApplyDecision) -
     }
 }
 
+/// How long the autopilot watches at an ECS gate before it continues, when no `[plan]` says
+/// its bake.
+const GATE_BAKE: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub(super) fn rollback(state: &mut AppState) -> Vec<Command> {
     if let Some(plan) = state.plan.as_mut() {
         plan.aborted("rolled back by the operator");
@@ -395,6 +413,7 @@ pub(super) fn action_name(action: Action) -> &'static str {
     match action {
         Action::Apply => "apply",
         Action::Rollback => "rollback",
+        Action::ContinueGate => "continue",
         Action::Promote => "promote",
         Action::StartPlan => "plan start",
         Action::NextStep => "plan step",

@@ -9,6 +9,8 @@ use super::{
     ANSWER_DELAY, Action, AppState, Availability, Command, Confirm, ImagePrompt, LOG_PAGE, Msg,
     PercentPrompt, Popup, action_for, availability,
 };
+use std::time::Duration;
+
 use crate::domain::{
     AuditEvent, AuditResult, Color, DeployReport, LogLevel, LogSource, MetricsSnapshot,
     Observation, PlatformError, ScaleReport, Timestamp, Weights,
@@ -19,6 +21,9 @@ use crate::shift::{
 };
 
 mod autopilot;
+mod gates;
+
+pub(crate) use gates::continue_availability;
 mod keys;
 mod polls;
 mod popups;
@@ -97,7 +102,10 @@ fn plan_is_over(state: &AppState) -> bool {
             PlanState::Done | PlanState::RolledBack { .. } | PlanState::Paused { .. }
         )
     });
-    over && state.shift.in_flight().is_none() && !state.shift.rollback_queued()
+    over && state.shift.in_flight().is_none()
+        && !state.shift.rollback_queued()
+        && state.steering.is_none()
+        && !state.steered_unread
 }
 
 fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
@@ -157,6 +165,10 @@ fn handle(state: &mut AppState, msg: Msg) -> Vec<Command> {
         Msg::Adopted { now, result } => {
             state.now = now;
             on_adopted(state, result)
+        }
+        Msg::Steered { now, step, result } => {
+            state.now = now;
+            gates::on_steered(state, step, result)
         }
         Msg::Resized => {
             state.mark_dirty();

@@ -36,6 +36,7 @@ pub(super) fn on_observed(
             }
             let before = state.shift.current();
             state.shift.observed(observation.weights);
+            state.steered_unread = false;
             let late = state.unanswered_write.take_if(|unanswered| {
                 unanswered.target == observation.weights && now <= unanswered.until
             });
@@ -45,6 +46,21 @@ pub(super) fn on_observed(
             {
                 // Our own write, whose answer was lost, landed after all: not an outside change.
                 commands.extend(landed_late(state, late, before));
+            } else if let Some(before) = before
+                && before != observation.weights
+                && observation.driver.steps_by_gates()
+            {
+                // The driver moves its own weights: ECS's step, expected, not an outside change.
+                state.last_weight_change = Some(now);
+                let by = observation
+                    .driver
+                    .native()
+                    .map_or("the platform", |_| "ECS");
+                state.note(
+                    LogLevel::Info,
+                    LogSource::System,
+                    format!("{by} moved the weights: {before} → {}", observation.weights),
+                );
             } else if let Some(before) = before
                 && state.shift.in_flight().is_none()
                 && before != observation.weights

@@ -141,6 +141,7 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
         Confirm::Promote { to, .. } => Some(("promote", Some(Weights::all_to(*to)))),
         Confirm::ScaleIdle { .. } => Some(("scale idle", Some(current))),
         Confirm::Adopt { .. } => Some(("adopt", Some(current))),
+        Confirm::ContinueGate { to, .. } => Some(("continue", Some(*to))),
     };
     if let Some((action, to)) = writes
         && refused(state, action, to)
@@ -179,6 +180,9 @@ pub(super) fn confirmed(state: &mut AppState, confirm: Confirm) -> Vec<Command> 
             let text = format!("adopt {revision} on {live}");
             state.note(LogLevel::Info, LogSource::Operator, text);
             vec![Command::Adopt]
+        }
+        Confirm::ContinueGate { step, to, .. } => {
+            super::gates::confirmed_continue(state, step, to, LogSource::Operator)
         }
         Confirm::LargeJump { .. } => apply_staged(state, true),
         Confirm::Promote { to, .. } => {

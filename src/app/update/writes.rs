@@ -8,6 +8,14 @@ pub(super) fn rollback_now(
     by: LogSource,
     reason: Option<String>,
 ) -> Vec<Command> {
+    // A driver that moves its own weights rolls back itself, when asked.
+    if state
+        .observation
+        .as_ref()
+        .is_some_and(|o| o.driver.steps_by_gates())
+    {
+        return super::gates::roll_back(state, by, reason);
+    }
     let baseline = state.baseline();
     // A queued rollback keeps why it was asked for until it is written.
     state.rollback_reason = reason;
