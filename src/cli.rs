@@ -174,6 +174,12 @@ pub enum TrafficCommand {
         #[arg(long)]
         force: bool,
     },
+    /// ECS-native: continue the deployment at its awaiting PAUSE gate, through the guard
+    /// (exit 3 when no gate awaits or the guard refuses)
+    #[command(
+        after_help = "Example:\n  cutover continue   # ECS then shifts the next step and stops at the next gate"
+    )]
+    Continue,
     /// All traffic back to the live side, at once (never blocked by evidence)
     #[command(after_help = "Examples:\n  cutover rollback\n  cutover rollback --to blue")]
     Rollback {

@@ -38,6 +38,7 @@ struct RawConfig {
     traffic: Option<RawTraffic>,
     blue: Option<RawSide>,
     green: Option<RawSide>,
+    service: Option<RawService>,
     plan: Option<RawPlan>,
     guard: Option<RawGuard>,
     deploy: Option<RawDeploy>,
@@ -138,6 +139,16 @@ struct RawAws {
 struct RawTraffic {
     listener_arn: Option<String>,
     rule_arn: Option<String>,
+}
+
+/// `[service]`: an ECS service that deploys itself (ECS-native blue/green, linear, canary).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    cluster: Option<String>,
+    name: Option<String>,
+    target_group_arn: Option<String>,
+    alternate_target_group_arn: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -293,15 +304,29 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
             TrafficTarget::Rule(arn)
         }
     };
-    let blue = side("blue", raw.blue).map_err(|m| error(None, m))?;
-    let green = side("green", raw.green).map_err(|m| error(None, m))?;
-    if blue.target_group_arn == green.target_group_arn {
+    let native = raw.service.is_some();
+    let (blue, green) = match raw.service {
+        Some(_) if raw.blue.is_some() || raw.green.is_some() => {
+            return Err(error(
+                None,
+                "[service] and [blue]/[green] both given: keep [service] for one ECS service \
+                 that deploys itself (ECS-native), or [blue] and [green] for two services"
+                    .into(),
+            ));
+        }
+        Some(service) => native_sides(service).map_err(|m| error(None, m))?,
+        None => (
+            side("blue", raw.blue).map_err(|m| error(None, m))?,
+            side("green", raw.green).map_err(|m| error(None, m))?,
+        ),
+    };
+    if !native && blue.target_group_arn == green.target_group_arn {
         return Err(error(
             None,
             "blue.target_group_arn and green.target_group_arn are the same: each side needs its own target group".into(),
         ));
     }
-    if (&blue.cluster, &blue.service) == (&green.cluster, &green.service) {
+    if !native && (&blue.cluster, &blue.service) == (&green.cluster, &green.service) {
         return Err(error(
             None,
             "[blue] and [green] name the same service: each side needs its own".into(),
@@ -387,6 +412,7 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
             traffic,
             blue,
             green,
+            native,
             alarms: evidence.alarms.clone(),
             metrics: evidence.metrics.clone(),
         },
@@ -709,6 +735,43 @@ fn side(name: &str, raw: Option<RawSide>) -> Result<SideConfig, String> {
         "a target group ARN (…:targetgroup/<name>/<id>)",
     )?;
     Ok(config)
+}
+
+/// `[service]` as two sides: blue its primary target group, green its alternate.
+fn native_sides(raw: RawService) -> Result<(SideConfig, SideConfig), String> {
+    let field = |key: &str, value: Option<String>| {
+        value.filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+            format!("[service] needs {key} (cutover init --service CLUSTER/SERVICE writes it)")
+        })
+    };
+    let cluster = field("cluster", raw.cluster)?;
+    let service = field("name", raw.name)?;
+    let primary = field("target_group_arn", raw.target_group_arn)?;
+    let alternate = field("alternate_target_group_arn", raw.alternate_target_group_arn)?;
+    for (key, arn) in [
+        ("service.target_group_arn", &primary),
+        ("service.alternate_target_group_arn", &alternate),
+    ] {
+        check_arn(
+            key,
+            arn,
+            ":targetgroup/",
+            "a target group ARN (…:targetgroup/<name>/<id>)",
+        )?;
+    }
+    if primary == alternate {
+        return Err(
+            "[service] target_group_arn and alternate_target_group_arn are the same: \
+                    ECS-native deployments need two groups (loadBalancers[].advancedConfiguration)"
+                .into(),
+        );
+    }
+    let side = |target_group_arn: String| SideConfig {
+        cluster: cluster.clone(),
+        service: service.clone(),
+        target_group_arn,
+    };
+    Ok((side(primary), side(alternate)))
 }
 
 fn check_arn(key: &str, value: &str, marker: &str, wanted: &str) -> Result<(), String> {

@@ -337,7 +337,7 @@ fn completion_offers_the_scenarios_and_help_sets_global_flags_apart() {
     let script = String::from_utf8_lossy(&output.stdout);
     assert!(
         script.contains(
-            "compgen -W \"healthy bad-green slow-green crashy-green alarm-green flaky-api\""
+            "compgen -W \"healthy bad-green slow-green crashy-green alarm-green flaky-api native-linear native-canary native-bad\""
         ),
         "--scenario completes its names, not file names"
     );

@@ -7,6 +7,7 @@ pub mod aws;
 pub mod console;
 pub mod demo;
 pub mod deploy;
+pub mod gate;
 pub mod headless;
 pub mod init;
 pub mod plan;
@@ -145,6 +146,15 @@ pub async fn traffic<P: Platform>(
         }
         TrafficCommand::Promote { force } => {
             shift::shift(headless, ShiftTarget::Promote, *force).await
+        }
+        TrafficCommand::Continue => gate::continue_gate(headless).await,
+        // A service that deploys itself rolls back through ECS.
+        TrafficCommand::Rollback { to: _ } if headless.observation.driver.native().is_some() => {
+            let native = headless.observation.driver.native().cloned();
+            match native {
+                Some(native) => gate::rollback(headless, &native).await,
+                None => rollback::rollback(headless, None).await,
+            }
         }
         TrafficCommand::Rollback { to } => rollback::rollback(headless, *to).await,
         TrafficCommand::Plan {

@@ -10,6 +10,9 @@ use crate::domain::{Color, ConfigError, Failure, revision_warning};
 use crate::platform::Platform;
 use crate::runtime::{self, NoScreen, RuntimeConfig};
 
+/// How long the plan watches at each ECS gate before it continues, when no `[plan]` says.
+const GATE_BAKE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// How long `plan run` keeps reading the metrics at its start while AWS throttles.
 const START_PATIENCE: std::time::Duration = std::time::Duration::from_secs(45);
 use crate::shift::plan::{Plan, PlanState};
@@ -24,7 +27,15 @@ pub async fn plan_run<P: Platform>(
 ) -> Result<Outcome, Failure> {
     let platform = Arc::clone(&headless.platform);
     let settings = headless.settings.clone();
-    let Some((spec, on_breach)) = &headless.plan else {
+    let native = headless.observation.driver.native().cloned();
+    let configured = headless.plan.as_ref();
+    let plan = match (&native, configured) {
+        // A service that deploys itself: the plan answers its gates, baking at each.
+        (Some(_), spec) => Some(Plan::gates(spec.map_or(GATE_BAKE, |(spec, _)| spec.bake()))),
+        (None, Some((spec, on_breach))) => Some(Plan::new(spec, *on_breach)?),
+        (None, None) => None,
+    };
+    let Some(mut plan) = plan else {
         return Err(ConfigError {
             path: headless.source.clone(),
             position: None,
@@ -32,7 +43,6 @@ pub async fn plan_run<P: Platform>(
         }
         .into());
     };
-    let mut plan = Plan::new(spec, *on_breach)?;
     // The plan moves traffic to the candidate as of now: the metrics say which side that is.
     let current = headless.observation.weights;
     let metrics =
@@ -41,7 +51,22 @@ pub async fn plan_run<P: Platform>(
         })
         .await
         .context("reading the metrics")?;
-    let candidate = roles::candidate(current, Some(&metrics), settings.role_bake);
+    let candidate = native
+        .as_ref()
+        .and_then(|n| n.candidate)
+        .unwrap_or_else(|| roles::candidate(current, Some(&metrics), settings.role_bake));
+    if let Some(why) = native
+        .as_ref()
+        .and_then(|n| n.continue_step().err())
+        .filter(|_| {
+            native
+                .as_ref()
+                .is_some_and(|n| n.running().is_none() || !n.gated)
+        })
+    {
+        platform.release_lock().await;
+        return Ok(Outcome::Refused(format!("not started: {why}")));
+    }
     plan.start(platform.now(), candidate, current);
     let runtime = RuntimeConfig::for_settings(&settings);
     let mut state =

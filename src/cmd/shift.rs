@@ -31,7 +31,12 @@ pub async fn shift<P: Platform>(
             "already at {current} (blue/green): nothing written"
         )));
     }
-    let refusal = if let Some(reason) = &headless.observation.writes_refused {
+    let owner = headless
+        .observation
+        .writes_refused
+        .clone()
+        .or_else(|| headless.observation.driver.weights_owner());
+    let refusal = if let Some(reason) = &owner {
         Some((None, format!("not written: {reason}")))
     } else {
         let evidence = evidence(

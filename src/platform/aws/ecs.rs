@@ -100,16 +100,8 @@ fn short_task_definition(arn: &str) -> String {
 /// Who else moves this service's traffic, if anyone: writing weights by hand would fight it.
 pub fn traffic_owner(service: &Service) -> Option<String> {
     let name = service.service_name().unwrap_or("?");
-    let controller = service.deployment_controller().map(|c| c.r#type());
-    if controller == Some(&DeploymentControllerType::CodeDeploy) {
-        return Some(format!(
-            "CodeDeploy owns the traffic (service {name} uses the CODE_DEPLOY deployment controller)"
-        ));
-    }
-    if controller == Some(&DeploymentControllerType::External) {
-        return Some(format!(
-            "another tool owns the deployments (service {name} uses the EXTERNAL deployment controller)"
-        ));
+    if let Some(owner) = controller_owner(service) {
+        return Some(owner);
     }
     if service
         .load_balancers()
@@ -123,11 +115,33 @@ pub fn traffic_owner(service: &Service) -> Option<String> {
     None
 }
 
+/// Another deployment controller than ECS's own: CodeDeploy or an external tool owns the
+/// deployments, and with them the traffic.
+pub fn controller_owner(service: &Service) -> Option<String> {
+    let name = service.service_name().unwrap_or("?");
+    let controller = service.deployment_controller().map(|c| c.r#type());
+    if controller == Some(&DeploymentControllerType::CodeDeploy) {
+        return Some(format!(
+            "CodeDeploy owns the traffic (service {name} uses the CODE_DEPLOY deployment controller)"
+        ));
+    }
+    if controller == Some(&DeploymentControllerType::External) {
+        return Some(format!(
+            "another tool owns the deployments (service {name} uses the EXTERNAL deployment controller)"
+        ));
+    }
+    None
+}
+
+/// Whether the service's tasks register in the group: its load balancer's group, or the
+/// alternate one an ECS-native deployment uses.
 pub fn is_attached_to(service: &Service, target_group_arn: &str) -> bool {
-    service
-        .load_balancers()
-        .iter()
-        .any(|lb| lb.target_group_arn() == Some(target_group_arn))
+    service.load_balancers().iter().any(|lb| {
+        lb.target_group_arn() == Some(target_group_arn)
+            || lb
+                .advanced_configuration()
+                .is_some_and(|a| a.alternate_target_group_arn() == Some(target_group_arn))
+    })
 }
 
 /// The name an ECS ARN ends in: `…:cluster/shop` → `shop`, `…:service/shop/shop-blue` →

@@ -81,6 +81,9 @@ pub struct Estate {
     pub traffic: TrafficTarget,
     pub blue: SideConfig,
     pub green: SideConfig,
+    /// `[service]`: one ECS service that deploys itself (BLUE_GREEN, LINEAR, CANARY); blue is
+    /// its primary target group, green its alternate, and ECS writes the weights.
+    pub native: bool,
     /// `[guard] alarms`: read with every metrics refresh.
     pub alarms: Vec<String>,
     /// `[[guard.metric]]`: queried per side with every metrics refresh.

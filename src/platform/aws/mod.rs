@@ -38,7 +38,7 @@ use super::{
 use crate::domain::{
     Color, MetricsSnapshot, Observation, Placeholders, SideObservation, Timestamp, Weights,
 };
-use crate::domain::{ConfigError, Failure};
+use crate::domain::{ConfigError, Failure, GateStep};
 use crate::platform::patience::{retry_busy, retry_transient};
 
 /// Generous enough for a slow region, short enough that an unreachable endpoint fails in
@@ -64,6 +64,8 @@ pub struct AwsPlatform {
     sts: aws_sdk_sts::Client,
     watch: cloudwatch::Watch,
     task_definitions: Mutex<HashMap<String, TaskDefinitionSummary>>,
+    /// Service revisions, described once per ARN: a revision never changes.
+    revisions: Mutex<HashMap<String, native::Revision>>,
     /// Another owner of the traffic, as last seen on the services.
     owner: Mutex<Option<String>>,
     /// Who this process is in the lock tag: `alice@laptop pid 4242`.
@@ -188,6 +190,7 @@ impl AwsPlatform {
             region,
             watch,
             task_definitions: Mutex::new(HashMap::new()),
+            revisions: Mutex::new(HashMap::new()),
             owner: Mutex::new(None),
             holder: lock_holder(),
             break_lock: AtomicBool::new(break_lock),
@@ -348,15 +351,40 @@ impl AwsPlatform {
                 message: "a configured service was not returned".into(),
             });
         };
-        let owner = ecs::traffic_owner(blue_service).or_else(|| ecs::traffic_owner(green_service));
+        let owner = if self.estate.native {
+            ecs::controller_owner(blue_service)
+        } else {
+            ecs::traffic_owner(blue_service).or_else(|| ecs::traffic_owner(green_service))
+        };
         *self.owner.lock().unwrap_or_else(|p| p.into_inner()) = owner;
+        let (driver, revisions) = if self.estate.native {
+            self.native_read(blue_service).await?
+        } else {
+            (crate::domain::Driver::WeightedPair, HashMap::new())
+        };
         let (blue, green) = tokio::join!(
-            self.side(Color::Blue, blue_service),
-            self.side(Color::Green, green_service),
+            self.side(Color::Blue, blue_service, revisions.get(&Color::Blue)),
+            self.side(Color::Green, green_service, revisions.get(&Color::Green)),
         );
+        let (mut blue, mut green) = (blue?, green?);
+        // A side that no revision of the deployment serves runs nothing of its own.
+        if self.estate.native {
+            for (color, side) in [(Color::Blue, &mut blue), (Color::Green, &mut green)] {
+                if !revisions.contains_key(&color) && weights.share(color) == 0 {
+                    side.service.desired = 0;
+                    side.service.running = 0;
+                    side.service.primary_running = 0;
+                    side.service.pending = 0;
+                    side.service.task_definition = "—".into();
+                    side.service.image = "—".into();
+                    side.service.events.clear();
+                }
+            }
+        }
         Ok(Observation {
-            blue: blue?,
-            green: green?,
+            driver,
+            blue,
+            green,
             weights,
             writes_refused: self.refusal(),
             other_routes: self
@@ -675,7 +703,16 @@ impl AwsPlatform {
     ) -> Result<HashMap<Color, Service>, (Vec<Color>, PlatformError)> {
         let (blue, green) = (&self.estate.blue, &self.estate.green);
         let mut found = HashMap::new();
-        if blue.cluster == green.cluster {
+        if (&blue.cluster, &blue.service) == (&green.cluster, &green.service) {
+            // One service that deploys itself: both sides are its revisions.
+            let mut services = ecs::describe_services(&self.ecs, &blue.cluster, &[&blue.service])
+                .await
+                .map_err(|e| (Color::BOTH.to_vec(), e))?;
+            if let Some(service) = services.remove(&blue.service) {
+                found.insert(Color::Green, service.clone());
+                found.insert(Color::Blue, service);
+            }
+        } else if blue.cluster == green.cluster {
             let mut services =
                 ecs::describe_services(&self.ecs, &blue.cluster, &[&blue.service, &green.service])
                     .await
@@ -722,23 +759,121 @@ impl AwsPlatform {
         Ok(summary)
     }
 
+    /// One side in full. `revision`: for a service that deploys itself, the revision whose
+    /// tasks register in this side's group (its task definition and tasks).
     async fn side(
         &self,
         color: Color,
         service: &Service,
+        revision: Option<&(String, native::RevisionTasks)>,
     ) -> Result<SideObservation, PlatformError> {
         let side = self.estate.side(color);
-        let task_definition = match service.task_definition() {
+        let arn = revision
+            .map(|(arn, _)| arn.as_str())
+            .or(service.task_definition());
+        let task_definition = match arn {
             Some(arn) => Some(self.task_definition(arn).await?),
             None => None,
         };
         let targets = elbv2::describe_target_health(&self.elb, &side.target_group_arn)
             .await
             .map_err(|e| self.name_the_key(&[color], e))?;
+        let mut status = ecs::service_status(&side.cluster, service, task_definition.as_ref());
+        if let Some((_, tasks)) = revision {
+            status.desired = tasks.requested;
+            status.running = tasks.running;
+            status.primary_running = tasks.running;
+            status.pending = tasks.pending;
+        }
         Ok(SideObservation {
-            service: ecs::service_status(&side.cluster, service, task_definition.as_ref()),
+            service: status,
             targets,
         })
+    }
+
+    /// A service that deploys itself, as one poll reads it: its configuration, its newest
+    /// deployment and the few before, and which revision serves which side (its task
+    /// definition and tasks). Revisions are described once each.
+    async fn native_read(
+        &self,
+        service: &Service,
+    ) -> Result<
+        (
+            crate::domain::Driver,
+            HashMap<Color, (String, native::RevisionTasks)>,
+        ),
+        PlatformError,
+    > {
+        let blue = &self.estate.blue;
+        let name = format!("{}/{}", blue.cluster, blue.service);
+        let Some((strategy, bake_minutes, gated)) = native::configuration(service) else {
+            return Err(PlatformError::Refused {
+                reason: format!(
+                    "{name} does not deploy itself (its deploymentConfiguration.strategy is not \
+                     BLUE_GREEN, LINEAR or CANARY): describe it as [blue] and [green], or set \
+                     the strategy"
+                ),
+            });
+        };
+        let recent = native::recent(&self.ecs, &blue.cluster, &blue.service).await?;
+        let wanted: Vec<String> = {
+            let known = self.revisions.lock().unwrap_or_else(|p| p.into_inner());
+            recent
+                .tasks
+                .keys()
+                .filter(|arn| !known.contains_key(*arn))
+                .cloned()
+                .collect()
+        };
+        if !wanted.is_empty() {
+            let found = native::revisions(&self.ecs, &wanted).await?;
+            self.revisions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(found);
+        }
+        let known = self
+            .revisions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let color_of = |arn: &str| {
+            let group = known.get(arn)?.target_group.as_deref()?;
+            Color::BOTH
+                .into_iter()
+                .find(|c| self.estate.side(*c).target_group_arn == group)
+        };
+        let running = recent.newest.as_ref().is_some_and(|d| d.in_progress());
+        let mut sides = HashMap::new();
+        // While a deployment runs both revisions serve; after it, the one it left live.
+        let serving: Vec<&String> = match &recent.newest {
+            Some(d) if running => d.source_revision.iter().chain(&d.target_revision).collect(),
+            Some(d) if d.status == "SUCCESSFUL" => d.target_revision.iter().collect(),
+            Some(d) => d.source_revision.iter().collect(),
+            None => Vec::new(),
+        };
+        for arn in serving {
+            if let (Some(color), Some(revision), Some(tasks)) =
+                (color_of(arn), known.get(arn), recent.tasks.get(arn))
+            {
+                sides.insert(color, (revision.task_definition.clone(), *tasks));
+            }
+        }
+        let candidate = recent
+            .newest
+            .as_ref()
+            .and_then(|d| d.target_revision.as_deref())
+            .and_then(color_of);
+        let driver = crate::domain::Driver::EcsNative(Box::new(crate::domain::NativeService {
+            name,
+            strategy,
+            bake_minutes,
+            gated,
+            deployment: recent.newest,
+            candidate,
+            history: recent.history,
+        }));
+        Ok((driver, sides))
     }
 
     /// Why this estate must not be written: another owner of its traffic. (Read-only is the
@@ -817,6 +952,10 @@ fn describe_target(target: &TrafficTarget) -> String {
 }
 
 /// `alice@laptop pid 4242`: the user, the host and this process, as the lock names them.
+/// Why cutover never writes the weights of a service that deploys itself.
+const NATIVE_WEIGHTS: &str = "ECS moves the weights of this service (ECS-native): cutover never writes them; c continues \
+     at a gate, R rolls back";
+
 fn lock_holder() -> String {
     lock::holder(
         &crate::platform::whoami::local_user(),
@@ -924,6 +1063,11 @@ impl Platform for AwsPlatform {
     }
 
     async fn scale_idle(&self, desired: u32) -> Result<ScaleReport, PlatformError> {
+        if self.estate.native {
+            return Err(PlatformError::Refused {
+                reason: "ECS scales the revisions of a service that deploys itself".into(),
+            });
+        }
         if let Some(reason) = self.refusal() {
             return Err(PlatformError::Refused { reason });
         }
@@ -957,6 +1101,11 @@ impl Platform for AwsPlatform {
     }
 
     async fn adopt(&self) -> Result<DeployReport, PlatformError> {
+        if self.estate.native {
+            return Err(PlatformError::Refused {
+                reason: "ECS scales the revisions of a service that deploys itself".into(),
+            });
+        }
         if let Some(reason) = self.refusal() {
             return Err(PlatformError::Refused { reason });
         }
@@ -1033,6 +1182,93 @@ impl Platform for AwsPlatform {
             .map(|report| report.weights)
     }
 
+    /// A gate step for a service that deploys itself: refused under another owner, with the
+    /// lock taken for a continue (a rollback passes it, as a weights rollback does); the
+    /// awaiting gate is read again first (compare-and-set: the operator answered the gate
+    /// they saw), the step sent once, and the deployment read back whatever it answered.
+    async fn steer(&self, step: GateStep) -> Result<crate::domain::Driver, PlatformError> {
+        if let Some(reason) = self.refusal() {
+            return Err(PlatformError::Refused { reason });
+        }
+        if !self.estate.native {
+            return Err(PlatformError::Refused {
+                reason: "this estate is a weighted pair: cutover writes its weights, no gate \
+                         waits"
+                    .into(),
+            });
+        }
+        match (self.ensure_lock().await, step.is_rollback()) {
+            (Ok(()), _) => {}
+            (Err(error), true) => tracing::warn!("rolling back without the lock: {error}"),
+            (Err(error), false) => return Err(error),
+        }
+        let services = self.services().await?;
+        let service = services
+            .get(&Color::Blue)
+            .ok_or_else(|| PlatformError::Api {
+                operation: "DescribeServices".into(),
+                code: None,
+                message: "the configured service was not returned".into(),
+            })?;
+        let (driver, _) = self.native_read(service).await?;
+        let native = driver.native().ok_or_else(|| PlatformError::Refused {
+            reason: "the service does not deploy itself".into(),
+        })?;
+        // The gate (or the deployment) the operator answered must still be the one waiting.
+        let still = if step.is_rollback() {
+            native.rollback_step().ok()
+        } else {
+            native.continue_step().ok()
+        };
+        let same = match (&step, &still) {
+            (GateStep::Stop { arn }, Some(GateStep::Answer { arn: now, .. })) => arn == now,
+            _ => still.as_ref() == Some(&step),
+        };
+        let step = match (step.is_rollback(), same, still) {
+            (_, true, _) => step,
+            // A rollback goes to whatever stops the running deployment now.
+            (true, false, Some(now)) => now,
+            (_, _, _) => {
+                return Err(PlatformError::Refused {
+                    reason: format!(
+                        "{} no longer applies: ECS is at {}",
+                        step.describe(),
+                        native
+                            .deployment
+                            .as_ref()
+                            .map_or("no deployment".into(), |d| d.stage_label())
+                    ),
+                });
+            }
+        };
+        let sent = native::send(&self.ecs, &step).await;
+        let services = retry_transient(READ_BACK_DEADLINE, "reading the deployment back", || {
+            self.services()
+        })
+        .await?;
+        let service = services
+            .get(&Color::Blue)
+            .ok_or_else(|| PlatformError::Api {
+                operation: "DescribeServices".into(),
+                code: None,
+                message: "the configured service was not returned".into(),
+            })?;
+        let (after, _) = self.native_read(service).await?;
+        match sent {
+            Ok(()) => Ok(after),
+            // ECS said no: nothing was done.
+            Err(error) if error.aws_code().is_some() => Err(error),
+            // The answer was lost: the deployment read back says whether it was taken.
+            Err(error) => {
+                let waits = after
+                    .native()
+                    .and_then(|n| n.continue_step().ok())
+                    .is_some_and(|now| now == step);
+                if waits { Err(error) } else { Ok(after) }
+            }
+        }
+    }
+
     /// A rollback goes through even when the lock cannot be had: another operator's lock, tags
     /// AWS will not write (AccessDenied, TooManyTags), throttling. Read-only and another owner
     /// of the traffic still refuse; compare-and-set and the read-back still apply.
@@ -1044,6 +1280,11 @@ impl Platform for AwsPlatform {
     ) -> Result<WriteReport, PlatformError> {
         if let Some(reason) = self.refusal() {
             return Err(PlatformError::Refused { reason });
+        }
+        if self.estate.native {
+            return Err(PlatformError::Refused {
+                reason: NATIVE_WEIGHTS.into(),
+            });
         }
         let mut notes = Vec::new();
         match (self.ensure_lock().await, intent) {

@@ -2,12 +2,215 @@
 //! mapped to the domain's `NativeDeployment` (stages by name: the SDK's enum lacks
 //! `PRE_PRODUCTION_TRAFFIC_SHIFT`).
 
+use std::collections::HashMap;
+
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus};
+use aws_sdk_ecs::types::{
+    DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus,
+    DeploymentLifecycleHookTargetType, DeploymentStrategy, Service,
+};
 
 use super::errors::from_sdk;
-use crate::domain::{GateAction, NativeDeployment, PauseGate, Timestamp};
+use crate::domain::{GateAction, GateStep, NativeDeployment, NativeStrategy, PauseGate, Timestamp};
 use crate::platform::PlatformError;
+
+/// How many earlier deployments the history shows.
+pub const HISTORY: i32 = 4;
+
+/// How a service deploys itself: its strategy, ECS's bake after the last step, and whether a
+/// PAUSE hook waits at PRE_PRODUCTION_TRAFFIC_SHIFT. `None` for a rolling service.
+pub fn configuration(service: &Service) -> Option<(NativeStrategy, u32, bool)> {
+    let config = service.deployment_configuration()?;
+    let strategy = match config.strategy()? {
+        DeploymentStrategy::BlueGreen => NativeStrategy::BlueGreen,
+        DeploymentStrategy::Linear => NativeStrategy::Linear {
+            step: config
+                .linear_configuration()
+                .and_then(|l| l.step_percent())
+                .unwrap_or(10.0),
+        },
+        DeploymentStrategy::Canary => NativeStrategy::Canary {
+            percent: config
+                .canary_configuration()
+                .and_then(|c| c.canary_percent())
+                .unwrap_or(5.0),
+        },
+        _ => return None,
+    };
+    let gated = config.lifecycle_hooks().iter().any(|hook| {
+        hook.target_type() == Some(&DeploymentLifecycleHookTargetType::Pause)
+            && hook
+                .lifecycle_stages()
+                .iter()
+                .any(|s| s.as_str() == "PRE_PRODUCTION_TRAFFIC_SHIFT")
+    });
+    let bake = config
+        .bake_time_in_minutes()
+        .and_then(|m| u32::try_from(m).ok())
+        .unwrap_or(0);
+    Some((strategy, bake, gated))
+}
+
+/// A service revision as cutover needs it: the task definition it runs and the target group
+/// its tasks register in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub task_definition: String,
+    pub target_group: Option<String>,
+}
+
+/// Tasks of one revision in a deployment: requested, running, pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RevisionTasks {
+    pub requested: u32,
+    pub running: u32,
+    pub pending: u32,
+}
+
+/// The newest deployment in full, the tasks of each of its revisions, and a line for each of
+/// the few before it.
+#[derive(Debug, Clone, Default)]
+pub struct Recent {
+    pub newest: Option<NativeDeployment>,
+    pub tasks: HashMap<String, RevisionTasks>,
+    pub history: Vec<String>,
+}
+
+/// The service's recent deployments: one ListServiceDeployments, one
+/// DescribeServiceDeployments of the newest.
+pub async fn recent(
+    client: &Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Recent, PlatformError> {
+    let listed = client
+        .list_service_deployments()
+        .cluster(cluster)
+        .service(service)
+        .max_results(HISTORY + 1)
+        .send()
+        .await
+        .map_err(|e| from_sdk("ListServiceDeployments", e))?;
+    let summaries = listed.service_deployments();
+    let Some(arn) = summaries.first().and_then(|d| d.service_deployment_arn()) else {
+        return Ok(Recent::default());
+    };
+    let history = summaries
+        .iter()
+        .skip(1)
+        .map(|d| {
+            let id = d
+                .service_deployment_arn()
+                .and_then(|a| a.rsplit('/').next())
+                .unwrap_or("?");
+            let status = d.status().map_or("?", |s| s.as_str());
+            format!("{id} {status}")
+        })
+        .collect();
+    let described = client
+        .describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send()
+        .await
+        .map_err(|e| from_sdk("DescribeServiceDeployments", e))?;
+    let Some(found) = described.service_deployments().first() else {
+        return Err(PlatformError::Api {
+            operation: "DescribeServiceDeployments".into(),
+            code: None,
+            message: format!("deployment {arn} was listed but not described"),
+        });
+    };
+    let count = |n: i32| u32::try_from(n).unwrap_or(0);
+    let tasks = found
+        .source_service_revisions()
+        .iter()
+        .chain(found.target_service_revision())
+        .filter_map(|r| {
+            Some((
+                r.arn()?.to_string(),
+                RevisionTasks {
+                    requested: count(r.requested_task_count()),
+                    running: count(r.running_task_count()),
+                    pending: count(r.pending_task_count()),
+                },
+            ))
+        })
+        .collect();
+    Ok(Recent {
+        newest: Some(deployment(found)),
+        tasks,
+        history,
+    })
+}
+
+/// Service revisions by ARN (at most 20 a call, as DescribeServiceRevisions takes them).
+pub async fn revisions(
+    client: &Client,
+    arns: &[String],
+) -> Result<HashMap<String, Revision>, PlatformError> {
+    let mut found = HashMap::new();
+    for chunk in arns.chunks(20) {
+        let answer = client
+            .describe_service_revisions()
+            .set_service_revision_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeServiceRevisions", e))?;
+        for revision in answer.service_revisions() {
+            let Some(arn) = revision.service_revision_arn() else {
+                continue;
+            };
+            let target_group = revision
+                .resolved_configuration()
+                .and_then(|c| c.load_balancers().first())
+                .and_then(|lb| lb.target_group_arn())
+                .map(String::from);
+            found.insert(
+                arn.to_string(),
+                Revision {
+                    task_definition: revision.task_definition().unwrap_or("?").to_string(),
+                    target_group,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Sends a gate step: ContinueServiceDeployment at a gate, StopServiceDeployment ROLLBACK
+/// otherwise. Sent once: ECS refuses a hook that no longer awaits, and a stop of a finished
+/// deployment, so a retried copy cannot do harm, but the caller reads back instead.
+pub async fn send(client: &Client, step: &GateStep) -> Result<(), PlatformError> {
+    match step {
+        GateStep::Answer {
+            arn,
+            hook_id,
+            action,
+        } => {
+            let action = match action {
+                GateAction::Continue => DeploymentLifecycleHookAction::Continue,
+                GateAction::Rollback => DeploymentLifecycleHookAction::Rollback,
+            };
+            client
+                .continue_service_deployment()
+                .service_deployment_arn(arn)
+                .hook_id(hook_id)
+                .action(action)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| from_sdk("ContinueServiceDeployment", e))
+        }
+        GateStep::Stop { arn } => client
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(aws_sdk_ecs::types::StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("StopServiceDeployment", e)),
+    }
+}
 
 /// The newest service deployment of `service`, described; `None` when it has never had one.
 pub async fn newest(
