@@ -3891,7 +3891,7 @@ async fn a_native_deployment_continued_at_every_gate_ends_with_the_new_group_liv
     let actions = rule_actions(&elb, &rule).await;
     assert_eq!(
         group_weight(&estate, "green", &actions),
-        Some(1000),
+        Some(999),
         "{:?}",
         weights_in(&actions)
     );
@@ -3993,5 +3993,139 @@ async fn a_native_gate_left_waiting_takes_its_timeout_action_and_canary_has_two_
             ));
         }
     }
-    assert_eq!(shares, [100, 1000], "the canary's 10%, then everything");
+    assert_eq!(shares, [100, 999], "the canary's 10%, then everything");
+}
+
+/// Issue 21's "done when", on the double: a native LINEAR service stepped through its five
+/// gates by `cutover continue`, each step judged by the guard and written by ECS (the
+/// double's model) into moto's rule, never by cutover.
+#[tokio::test]
+async fn cutover_steps_a_native_linear_deployment_through_five_gates_on_the_double() {
+    let estate = Estate::build(
+        "native-drive",
+        &["--rule", "--native", "LINEAR", "--green-metrics", "ok"],
+    );
+    let (ecs, elb) = (ecs().await, elb().await);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
+    let text = estate.native_config();
+    let audit = format!("{}/audit-native-drive.jsonl", env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_file(&audit);
+
+    // No deployment yet: nothing to continue (exit 3), and the weights are ECS's.
+    let output = headless("native-drive", &text, &["continue"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no ECS deployment is running"),
+        "{}",
+        stderr(&output)
+    );
+    let output = headless("native-drive", &text, &["shift", "--green", "10"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ECS moves the weights"),
+        "{}",
+        stderr(&output)
+    );
+
+    native_deploy(&ecs, &estate, "green").await;
+    native_clock(cluster, service, 180.0);
+    let config = write_config("native-drive", &text);
+    let status = status_json(&config);
+    let native = &status["driver"]["native"];
+    assert_eq!(status["driver"]["kind"], "ecs-native", "{status}");
+    assert_eq!(native["strategy"], "LINEAR 20%");
+    assert_eq!(native["candidate"], "green");
+    assert_eq!(
+        native["deployment"]["stage"],
+        "PRE_PRODUCTION_TRAFFIC_SHIFT"
+    );
+    assert_eq!(native["deployment"]["hook"]["awaiting"], true);
+    assert_eq!(native["deployment"]["hook"]["timeout_action"], "ROLLBACK");
+    assert_eq!(
+        status["blue"]["task_definition"], "native-drive-shop:1",
+        "{status}"
+    );
+    assert_eq!(
+        status["green"]["task_definition"], "native-drive-shop:2",
+        "{status}"
+    );
+
+    for expected in [200, 400, 600, 800, 999] {
+        let output = headless("native-drive", &text, &["continue"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let said = stdout(&output) + &stderr(&output);
+        let percent = (expected + 1) / 10;
+        assert!(
+            said.contains(&format!("ECS shifts green to {percent}%")),
+            "{said}"
+        );
+        let actions = rule_actions(&elb, &rule).await;
+        assert_eq!(
+            group_weight(&estate, "green", &actions),
+            Some(expected),
+            "{:?}",
+            weights_in(&actions)
+        );
+        // A second continue at the same gate: it no longer waits.
+        let again = headless("native-drive", &text, &["continue"]);
+        assert_eq!(
+            again.status.code(),
+            Some(3),
+            "{} {:?}",
+            stderr(&again),
+            weights_in(&rule_actions(&elb, &rule).await)
+        );
+        native_clock(cluster, service, 60.0);
+    }
+    native_clock(cluster, service, 200.0);
+    let status = status_json(&config);
+    assert_eq!(
+        status["driver"]["native"]["deployment"]["status"], "SUCCESSFUL",
+        "{status}"
+    );
+    let lines = std::fs::read_to_string(&audit).expect("the audit log");
+    let applied = lines
+        .lines()
+        .filter(|l| l.contains("\"action\":\"continue\"") && l.contains("\"result\":\"applied\""))
+        .count();
+    assert_eq!(applied, 5, "{lines}");
+}
+
+/// A bad revision on the double: `continue` is refused by the guard at the first gate, and
+/// `rollback` answers that gate ROLLBACK: ECS ends ROLLBACK_SUCCESSFUL, all traffic on blue.
+#[tokio::test]
+async fn a_bad_native_revision_is_refused_at_its_gate_and_rolled_back_through_ecs() {
+    let estate = Estate::build(
+        "native-refuse",
+        &["--rule", "--native", "LINEAR", "--green-metrics", "bad"],
+    );
+    let (ecs, elb) = (ecs().await, elb().await);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
+    let text = estate.native_config();
+    native_deploy(&ecs, &estate, "green").await;
+    native_clock(cluster, service, 180.0);
+    let output = headless("native-refuse", &text, &["continue"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("green is worse"),
+        "{}",
+        stderr(&output)
+    );
+    let output = headless("native-refuse", &text, &["rollback"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let said = stdout(&output) + &stderr(&output);
+    assert!(said.contains("roll back at gate"), "{said}");
+    let deployment =
+        describe_deployment(&ecs, &newest_deployment_arn(&ecs, cluster, service).await).await;
+    assert_eq!(
+        deployment.status(),
+        Some(&aws_sdk_ecs::types::ServiceDeploymentStatus::RollbackSuccessful)
+    );
+    let actions = rule_actions(&elb, &rule).await;
+    assert_eq!(group_weight(&estate, "green", &actions), Some(0));
+    // Nothing left to roll back: said, not an error.
+    let output = headless("native-refuse", &text, &["rollback"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }

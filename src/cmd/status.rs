@@ -33,6 +33,58 @@ pub struct StatusReport {
     /// Another operator's live lock on the weights (`alice@laptop pid 4242 until 10:15:00
     /// UTC`): writes from here would be refused.
     pub lock: Option<String>,
+    /// Who moves the traffic: `weighted-pair` (cutover) or `ecs-native` (ECS, with its
+    /// deployment).
+    pub driver: DriverReport,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriverReport {
+    pub kind: &'static str,
+    /// ECS-native: the service, its strategy, its gate and its newest deployment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NativeReport {
+    pub service: String,
+    /// `LINEAR 20%`, `CANARY 10%`, `BLUE_GREEN`.
+    pub strategy: String,
+    /// A PAUSE hook waits at PRE_PRODUCTION_TRAFFIC_SHIFT: each step is the operator's.
+    pub gated: bool,
+    /// The side of the new revision: `blue` or `green`.
+    pub candidate: Option<String>,
+    pub deployment: Option<DeploymentReport>,
+    /// The new revision's share: as ECS asked for it, as the rule holds it, as the requests
+    /// of the newest whole minute show it.
+    pub requested_weight: Option<f64>,
+    pub actual_weight: f64,
+    pub observed_weight: Option<f64>,
+    /// The deployments before it, newest first.
+    pub history: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeploymentReport {
+    pub arn: String,
+    pub status: String,
+    pub stage: Option<String>,
+    pub stages_left: Vec<&'static str>,
+    pub hook: Option<HookReport>,
+    pub source_revision: Option<String>,
+    pub target_revision: Option<String>,
+    pub status_reason: Option<String>,
+    pub rollback_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HookReport {
+    pub id: String,
+    pub awaiting: bool,
+    pub expires_at: Option<String>,
+    /// `CONTINUE` (an absent operator approves) or `ROLLBACK`.
+    pub timeout_action: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -116,7 +168,15 @@ pub fn report(
     // Whole minutes to the newest one published, as the console counts them.
     let end = metrics.complete_until(now);
     let weights = observation.weights;
-    let baseline = crate::shift::roles::baseline(weights, Some(metrics), settings.role_bake);
+    let native = observation.driver.native();
+    // A service that deploys itself says which revision is new.
+    let baseline = match native
+        .filter(|n| n.running().is_some())
+        .and_then(|n| n.candidate)
+    {
+        Some(candidate) => candidate.other(),
+        None => crate::shift::roles::baseline(weights, Some(metrics), settings.role_bake),
+    };
     let candidate = baseline.other();
     let judged = crate::shift::evidence(
         metrics,
@@ -182,6 +242,65 @@ pub fn report(
             candidate: candidate.name().to_string(),
         },
         lock: observation.lock_holder.clone(),
+        driver: DriverReport {
+            kind: if native.is_some() {
+                "ecs-native"
+            } else {
+                "weighted-pair"
+            },
+            native: native.map(|n| native_report(n, weights, metrics, now)),
+        },
+    }
+}
+
+fn native_report(
+    native: &crate::domain::NativeService,
+    weights: crate::domain::Weights,
+    metrics: &MetricsSnapshot,
+    now: Timestamp,
+) -> NativeReport {
+    let candidate = native.candidate.unwrap_or(Color::Green);
+    let observed = metrics.complete_until(now).and_then(|end| {
+        let count = |color: Color| {
+            metrics
+                .side(color)
+                .buckets
+                .iter()
+                .find(|b| b.start.plus(std::time::Duration::from_secs(60)) == end)
+                .map_or(0.0, |b| b.requests)
+        };
+        let (mine, all) = (count(candidate), count(Color::Blue) + count(Color::Green));
+        (all > 0.0).then(|| (mine / all * 1000.0).round() / 10.0)
+    });
+    let deployment = native.deployment.as_ref().map(|d| DeploymentReport {
+        arn: d.arn.clone(),
+        status: d.status.clone(),
+        stage: d.stage_name.clone(),
+        stages_left: d.stages_left().iter().map(|s| s.name()).collect(),
+        hook: d.gate.as_ref().map(|g| HookReport {
+            id: g.hook_id.clone(),
+            awaiting: g.awaiting && d.in_progress(),
+            expires_at: g.expires_at.map(crate::audit::rfc3339),
+            timeout_action: g.on_timeout.map(|a| match a {
+                crate::domain::GateAction::Continue => "CONTINUE",
+                crate::domain::GateAction::Rollback => "ROLLBACK",
+            }),
+        }),
+        source_revision: d.source_revision.clone(),
+        target_revision: d.target_revision.clone(),
+        status_reason: d.status_reason.clone(),
+        rollback_reason: d.rollback_reason.clone(),
+    });
+    NativeReport {
+        service: native.name.clone(),
+        strategy: native.strategy.to_string(),
+        gated: native.gated,
+        candidate: native.candidate.map(|c| c.name().to_string()),
+        requested_weight: native.running().and_then(|d| d.requested_weight),
+        actual_weight: f64::from(weights.permille(candidate)) / 10.0,
+        observed_weight: observed,
+        deployment,
+        history: native.history.clone(),
     }
 }
 
@@ -198,6 +317,36 @@ pub fn table(report: &StatusReport) -> String {
         report.weights.alb.blue,
         report.weights.alb.green
     );
+    if let Some(native) = &report.driver.native {
+        let at = native
+            .deployment
+            .as_ref()
+            .map_or("no deployment yet".to_string(), |d| {
+                let gate = d
+                    .hook
+                    .as_ref()
+                    .filter(|h| h.awaiting)
+                    .map_or(String::new(), |h| {
+                        format!(
+                            " · GATE {} waits (until {}, then {})",
+                            h.id,
+                            h.expires_at.as_deref().unwrap_or("?"),
+                            h.timeout_action.unwrap_or("?")
+                        )
+                    });
+                format!("{} {}{gate}", d.status, d.stage.as_deref().unwrap_or(""))
+            });
+        out += &format!(
+            "driver   ECS {} on {} ({}): {at}\n",
+            native.strategy,
+            native.service,
+            if native.gated {
+                "gated"
+            } else {
+                "no PAUSE gate"
+            }
+        );
+    }
     let header = [
         "side",
         "role",

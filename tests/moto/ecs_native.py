@@ -286,14 +286,15 @@ class Deployment:
         primary, alternate = group_of(self.source), group_of(self.target)
         if not (primary and alternate):
             return
+        # Tenths of a percent, within ALB's documented weight range 0-999.
         weight = int(round(share * 10))
         for action in self.rule_actions():
             forward = action.data.get("ForwardConfig") if action.type == "forward" else None
             for group in (forward or {}).get("TargetGroups", []):
                 if group.get("TargetGroupArn") == alternate:
-                    group["Weight"] = weight
+                    group["Weight"] = min(999, weight)
                 elif group.get("TargetGroupArn") == primary:
-                    group["Weight"] = 1000 - weight
+                    group["Weight"] = min(999, 1000 - weight)
 
     def rule_actions(self):
         """The actions moto holds for the production listener rule (or listener)."""

@@ -213,6 +213,22 @@ impl Estate {
         )
     }
 
+    /// A `cutover.toml` for the native service (blue's, with green's group as its alternate)
+    /// behind the rule: the `[service]` form.
+    pub fn native_config(&self) -> String {
+        format!(
+            "[aws]\nregion = \"{REGION}\"\nendpoint_url = \"{}\"\n\n[traffic]\nrule_arn = \"{}\"\n\n\
+             [service]\ncluster = \"{}\"\nname = \"{}\"\ntarget_group_arn = \"{}\"\n\
+             alternate_target_group_arn = \"{}\"\n",
+            moto().endpoint,
+            self.rule_arn.as_deref().expect("a rule estate"),
+            self.clusters["blue"],
+            self.services["blue"],
+            self.group("blue"),
+            self.group("green"),
+        )
+    }
+
     pub fn rule_config(&self) -> String {
         self.config(&format!(
             "rule_arn = \"{}\"",
