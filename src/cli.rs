@@ -221,6 +221,10 @@ pub enum PlanCommand {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
+    /// One ECS service that deploys itself (ECS-native BLUE_GREEN, LINEAR or CANARY):
+    /// CLUSTER/SERVICE, or its ARN; its rule and groups come from its load balancer
+    #[arg(long, value_name = "CLUSTER/SERVICE", conflicts_with_all = ["blue", "green", "rule", "listener", "blue_target_group", "green_target_group"])]
+    pub service: Option<String>,
     /// The blue service: CLUSTER/SERVICE, or its ARN
     #[arg(long, value_name = "CLUSTER/SERVICE")]
     pub blue: Option<String>,

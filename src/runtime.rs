@@ -108,6 +108,8 @@ struct InFlight {
     observe_again: bool,
     fetching_metrics: bool,
     writing: bool,
+    /// A gate step (ECS-native) sent and not yet answered.
+    steering: bool,
     /// Writes the core asked for while one ran. The core never does this; the executor still
     /// keeps them in order rather than dropping or overlapping them.
     queued_writes: VecDeque<WriteRequest>,
@@ -236,6 +238,7 @@ where
         observe_again: false,
         fetching_metrics: false,
         writing: false,
+        steering: false,
         queued_writes: VecDeque::new(),
         tasks: JoinSet::new(),
         unaudited: None,
@@ -348,7 +351,7 @@ where
             }
         }
     }
-    if work.writing {
+    if work.writing || work.steering {
         let line = format!(
             "quitting: waiting up to {}s for the write in flight to be answered",
             QUIT_WAIT.as_secs()
@@ -358,7 +361,7 @@ where
         // Best effort: the screen may already be gone (a closed terminal).
         let _ = terminal.show(state);
         let deadline = Instant::now() + QUIT_WAIT;
-        while work.writing {
+        while work.writing || work.steering {
             let msg = tokio::select! {
                 msg = rx.recv() => msg,
                 () = sleep_until(deadline) => None,
@@ -372,6 +375,9 @@ where
                 match command {
                     // A rollback queued behind the write still goes out: nothing blocks it.
                     Command::Write(request) => queue_write(request, &tx, &mut work),
+                    Command::Steer(step) if step.is_rollback() => {
+                        steer(&platform, &tx, &mut work, step);
+                    }
                     Command::Audit(event) => {
                         work.unaudited = record(audit.as_deref_mut(), event);
                     }
@@ -440,6 +446,7 @@ fn note_finished(msg: &Msg, work: &mut InFlight) {
         Msg::Observed { .. } => work.observing = false,
         Msg::MetricsFetched { .. } => work.fetching_metrics = false,
         Msg::WriteFinished { .. } => work.writing = false,
+        Msg::Steered { .. } => work.steering = false,
         _ => {}
     }
 }
@@ -509,24 +516,34 @@ fn execute<P: Platform>(
                 });
             });
         }
-        Command::Steer(step) => {
-            let platform = Arc::clone(platform);
-            let tx = tx.clone();
-            work.tasks.spawn(async move {
-                let result = platform.steer(step.clone()).await;
-                let _ = tx.send(Msg::Steered {
-                    now: platform.now(),
-                    step,
-                    result,
-                });
-            });
-        }
+        Command::Steer(step) => steer(platform, tx, work, step),
         Command::Quit => state.quit = true,
         // The loop suspends: it holds the screen.
         Command::Suspend => {}
         // Recorded by the loop, which holds the audit log.
         Command::Audit(_) => {}
     }
+}
+
+/// A gate step for a driver that moves its own weights: sent, and its answer awaited on quit
+/// like a write's.
+fn steer<P: Platform>(
+    platform: &Arc<P>,
+    tx: &mpsc::UnboundedSender<Msg>,
+    work: &mut InFlight,
+    step: crate::domain::GateStep,
+) {
+    work.steering = true;
+    let platform = Arc::clone(platform);
+    let tx = tx.clone();
+    work.tasks.spawn(async move {
+        let result = platform.steer(step.clone()).await;
+        let _ = tx.send(Msg::Steered {
+            now: platform.now(),
+            step,
+            result,
+        });
+    });
 }
 
 /// The write executor: one write at a time, each a compare-and-set followed by a read-back.

@@ -4129,3 +4129,82 @@ async fn a_bad_native_revision_is_refused_at_its_gate_and_rolled_back_through_ec
     let output = headless("native-refuse", &text, &["rollback"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+/// `init --service` for a native service: its rule and both groups from its load balancer's
+/// advancedConfiguration, a file every command loads; a rule that authenticates is warned
+/// about; a service that does not deploy itself is refused with what to use instead.
+#[test]
+fn init_writes_the_config_of_a_native_service_from_its_advanced_configuration() {
+    let estate = Estate::build("init-native", &["--rule", "--native", "LINEAR"]);
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("init-native.toml");
+    let _ = std::fs::remove_file(&path);
+    let service = format!("{}/{}", estate.clusters["blue"], estate.services["blue"]);
+    let init = |path: &std::path::Path, service: &str| {
+        cutover(&[
+            "init",
+            "--config",
+            path.to_str().expect("a UTF-8 path"),
+            "--endpoint-url",
+            &moto().endpoint,
+            "--service",
+            service,
+        ])
+    };
+    let output = init(&path, &service);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("ECS moves the weights"),
+        "{}",
+        stdout(&output)
+    );
+    let text = std::fs::read_to_string(&path).expect("init wrote the file");
+    for wanted in [
+        "[service]".to_string(),
+        format!(
+            "rule_arn = \"{}\"",
+            estate.rule_arn.as_deref().unwrap_or_default()
+        ),
+        format!("target_group_arn = \"{}\"", estate.group("blue")),
+        format!("alternate_target_group_arn = \"{}\"", estate.group("green")),
+    ] {
+        assert!(text.contains(&wanted), "{wanted}: {text}");
+    }
+    assert!(!text.contains("Warning"), "{text}");
+    let status = status_json(&path);
+    assert_eq!(status["driver"]["kind"], "ecs-native", "{status}");
+
+    let oidc = Estate::build(
+        "init-native-oidc",
+        &["--rule", "--native", "LINEAR", "--native-keep-oidc"],
+    );
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("init-native-oidc.toml");
+    let _ = std::fs::remove_file(&path);
+    let output = init(
+        &path,
+        &format!("{}/{}", oidc.clusters["blue"], oidc.services["blue"]),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(
+            "warning: the production rule has actions besides forward (authenticate-oidc)"
+        ),
+        "{}",
+        stdout(&output)
+    );
+
+    let pair = Estate::build("init-not-native", &["--rule"]);
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("init-not-native.toml");
+    let _ = std::fs::remove_file(&path);
+    let output = init(
+        &path,
+        &format!("{}/{}", pair.clusters["blue"], pair.services["blue"]),
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("has no advancedConfiguration")
+            && stderr(&output).contains("--blue"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!path.exists(), "nothing written");
+}

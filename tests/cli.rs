@@ -174,6 +174,9 @@ fn the_iam_policies_allow_every_call_and_no_more_than_their_job() {
         "elasticloadbalancing:DescribeTags",
         "cloudwatch:GetMetricData",
         "cloudwatch:DescribeAlarms",
+        "ecs:ListServiceDeployments",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServiceRevisions",
     ];
     let lock = [
         "elasticloadbalancing:AddTags",
@@ -182,6 +185,8 @@ fn the_iam_policies_allow_every_call_and_no_more_than_their_job() {
     let traffic = [
         "elasticloadbalancing:ModifyListener",
         "elasticloadbalancing:ModifyRule",
+        "ecs:ContinueServiceDeployment",
+        "ecs:StopServiceDeployment",
     ];
     let deploy = [
         "ecs:RegisterTaskDefinition",

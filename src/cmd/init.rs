@@ -25,6 +25,23 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
             path.display()
         )));
     }
+    if let Some(service) = &args.service {
+        let rest = EXAMPLE.find(OPTIONAL_FROM).map_or("", |at| &EXAMPLE[at..]);
+        let written = super::init_native::run(global, path, service, rest).await?;
+        let reading = GlobalArgs {
+            config: Some(path.to_path_buf()),
+            ..global.clone()
+        };
+        let status = match super::status::run(&reading, false).await {
+            Ok(table) => table,
+            Err(failure) => format!(
+                "status on it failed: {:#}\n(the file is written; fix what this says and run \
+                 `cutover status`)\n",
+                failure.error()
+            ),
+        };
+        return Ok(format!("{written}\n{status}"));
+    }
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let named = |flag: &str, text: &Option<String>| {
         text.as_deref()

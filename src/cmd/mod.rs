@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod gate;
 pub mod headless;
 pub mod init;
+pub mod init_native;
 pub mod plan;
 pub mod rollback;
 pub mod scale;
