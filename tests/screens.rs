@@ -617,3 +617,59 @@ fn the_plan_line_names_what_its_first_step_waits_for() {
     assert!(screen.contains("ready: a starts it"), "{screen}");
     assert!(!screen.contains("waits:"), "{screen}");
 }
+
+/// Waits (a poll every 10 s) until ECS's gate awaits.
+fn at_a_native_gate(console: &mut Console) {
+    for _ in 0..90 {
+        console.later(10);
+        let awaits = console
+            .state
+            .observation
+            .as_ref()
+            .and_then(|o| o.driver.native())
+            .is_some_and(|n| n.awaiting().is_some());
+        if awaits {
+            return;
+        }
+    }
+    panic!("no gate awaited");
+}
+
+#[test]
+fn an_ecs_native_gate_shows_its_stage_weights_countdown_and_keys() {
+    let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
+    at_a_native_gate(&mut console);
+    console.later(60);
+    let buffer = snapshot("native_gate", &console.state);
+    let (x, y) = find(&buffer, "[GATE]").expect("the stage strip marks the gate");
+    assert_eq!(
+        buffer[(x + 1, y)].fg,
+        Tint::Yellow,
+        "the current stage stands out"
+    );
+    assert!(find(&buffer, "GATE hook-1 waits for you").is_some());
+    assert!(find(&buffer, "ECS rolls back").is_some());
+    assert!(find(&buffer, "c continue").is_some(), "the bar offers c");
+    assert!(find(&buffer, "→/l").is_none(), "no weight key is offered");
+    // The question says what ECS does next.
+    console.press(ch('c'));
+    let buffer = snapshot("native_continue_question", &console.state);
+    assert!(find(&buffer, "ECS shifts green from 0% to 20%").is_some());
+}
+
+#[test]
+fn a_gate_that_continues_by_itself_at_its_timeout_is_said_in_red() {
+    let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
+    at_a_native_gate(&mut console);
+    let mut observation = console.world.observation();
+    if let cutover::domain::Driver::EcsNative(native) = &mut observation.driver
+        && let Some(gate) = native.deployment.as_mut().and_then(|d| d.gate.as_mut())
+    {
+        gate.on_timeout = Some(cutover::domain::GateAction::Continue);
+    }
+    console.observe_with(observation);
+    let terminal = draw(&console.state, 160, 48);
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "ECS CONTINUES by itself").expect("the timeout action");
+    assert_eq!(buffer[(x, y)].fg, Tint::Red);
+}

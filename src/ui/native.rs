@@ -8,8 +8,9 @@ use super::theme;
 use crate::app::AppState;
 use crate::domain::{Color, GateAction, NativeService, Stage, Weights, format_age, percent};
 
-/// The stage strip: passed stages dim, the current one marked, the rest plain.
-pub fn strip(native: &NativeService) -> Line<'static> {
+/// The stage strip: passed stages dim, the current one marked, the rest plain. Narrower than
+/// it needs, the passed stages go first (`…›`), so the current one and those left show.
+pub fn strip(native: &NativeService, width: u16) -> Line<'static> {
     let Some(deployment) = &native.deployment else {
         return Line::styled(
             format!(
@@ -40,8 +41,24 @@ pub fn strip(native: &NativeService) -> Line<'static> {
         }
         return Line::from(spans);
     }
-    for (i, stage) in Stage::ORDER.into_iter().enumerate() {
-        if i > 0 {
+    let full: usize = Stage::ORDER
+        .iter()
+        .map(|s| short(*s).chars().count() + 1)
+        .sum::<usize>()
+        + 2
+        + spans
+            .iter()
+            .map(|s| s.content.chars().count())
+            .sum::<usize>();
+    let first = match current {
+        Some(now) if full > usize::from(width) => {
+            spans.push(Span::styled("…›", theme::label()));
+            Stage::ORDER.iter().position(|s| *s == now).unwrap_or(0)
+        }
+        _ => 0,
+    };
+    for (i, stage) in Stage::ORDER.into_iter().enumerate().skip(first) {
+        if i > first {
             spans.push(Span::styled("›", theme::label()));
         }
         let style = match current {
@@ -103,7 +120,7 @@ pub fn weights(state: &AppState, native: &NativeService, current: Weights) -> Li
         (mine + theirs > 0.0).then(|| mine / (mine + theirs) * 100.0)
     });
     let mut spans = vec![Span::styled(
-        format!("{} (new revision): ", candidate.name()),
+        format!("{} new revision: ", candidate.name()),
         theme::label(),
     )];
     spans.push(Span::styled("requested ", theme::label()));
@@ -116,12 +133,12 @@ pub fn weights(state: &AppState, native: &NativeService, current: Weights) -> Li
         format!("{}%", current.percent_text(candidate)),
         theme::value(),
     ));
-    spans.push(Span::styled(" (rule) · observed ", theme::label()));
+    spans.push(Span::styled(" · observed ", theme::label()));
     spans.push(Span::styled(
         observed.map_or("—".into(), |o| format!("{}%", percent(o))),
         theme::value(),
     ));
-    spans.push(Span::styled(" (requests, last minute)", theme::label()));
+    spans.push(Span::styled(" of requests (last minute)", theme::label()));
     let differs = requested.is_some_and(|r| (r - f64::from(current.share(candidate))).abs() >= 1.0);
     if differs {
         spans.push(Span::styled("  ECS is moving it", theme::warning()));

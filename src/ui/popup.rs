@@ -255,6 +255,7 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
             .unwrap_or_default()
     };
     let quitting = matches!(confirm, Confirm::Quit);
+    let continuing = matches!(confirm, Confirm::ContinueGate { .. });
     let (title, text) = match confirm {
         Confirm::Quit => ("quit?", {
             let why = state
@@ -409,7 +410,11 @@ fn confirmation(state: &AppState, confirm: Confirm, frame: &mut Frame, area: Rec
     } else {
         vec![
             Span::styled("y", theme::key()),
-            Span::raw(" yes, write it · "),
+            Span::raw(if continuing {
+                " yes, continue · "
+            } else {
+                " yes, write it · "
+            }),
             Span::styled("n", theme::key()),
             Span::raw("/"),
             Span::styled("Esc", theme::key()),

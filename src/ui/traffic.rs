@@ -68,7 +68,7 @@ pub fn render(state: &AppState, evidence: Option<&Evidence>, frame: &mut Frame, 
     // the staged marker, the write status and the plan's steps.
     if let (Some(native), Some(current)) = (native, state.shift.current()) {
         let lines = [
-            (marker_row, super::native::strip(native)),
+            (marker_row, super::native::strip(native, marker_row.width)),
             (status_row, super::native::weights(state, native, current)),
             (plan_row, super::native::gate(state, native)),
         ];
