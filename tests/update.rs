@@ -310,6 +310,8 @@ enum Step {
     Burst(String),
     /// Ctrl-R: roll back from anywhere.
     CtrlR,
+    /// Simulated seconds pass, then a state and a metrics poll (ECS moves on by itself).
+    Later(u64),
 }
 
 /// The keys of `text`, `\r` as Enter.
@@ -329,7 +331,7 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         prop::sample::select(vec![
             'l', 'h', '%', 'R', 'P', 'D', 'S', 'A', 'a', ' ', 'y', 'n', '?', '1', '5', '0', 'x',
-            '-'
+            '-', 'c'
         ])
         .prop_map(Step::Key),
         Just(Step::Enter),
@@ -339,6 +341,7 @@ fn step() -> impl Strategy<Value = Step> {
         Just(Step::CtrlR),
         (0u8..3).prop_map(Step::Finish),
         (0u8..=100).prop_map(Step::Outside),
+        (0u64..=90).prop_map(Step::Later),
         "[0-9ylPR%\r]{1,6}".prop_map(Step::Paste),
         "[0-9ylPRA%\ry]{2,6}".prop_map(Step::Burst),
         // What opens a question, and its answer typed ahead.
@@ -352,6 +355,8 @@ fn step() -> impl Strategy<Value = Step> {
 struct Driver {
     console: Console,
     outstanding: Vec<cutover::shift::WriteRequest>,
+    /// Gate steps sent to ECS (a native console) and not yet answered.
+    steering: Vec<cutover::domain::GateStep>,
     max_outstanding: usize,
     deploys: usize,
     /// Writes that left the core without their audit line right before them.
@@ -367,9 +372,17 @@ impl Driver {
         driver
     }
 
+    /// A console on an ECS-native service, its deployment at the first gate.
+    fn native() -> Self {
+        let mut driver = Driver::new();
+        driver.console = Console::with_scenario(Scenario::NativeLinear, 3);
+        driver
+    }
+
     fn new() -> Self {
         Driver {
             console: Console::new(),
+            steering: Vec::new(),
             outstanding: Vec::new(),
             max_outstanding: 0,
             deploys: 0,
@@ -402,7 +415,13 @@ impl Driver {
                     let more = self.console.observe();
                     self.absorb(more);
                 }
-                Command::Quit | Command::Audit(_) | Command::Suspend | Command::Steer(_) => {}
+                Command::Steer(step) => {
+                    self.steering.push(step);
+                    self.max_outstanding = self
+                        .max_outstanding
+                        .max(self.outstanding.len() + self.steering.len());
+                }
+                Command::Quit | Command::Audit(_) | Command::Suspend => {}
             }
             announced = attempt;
         }
@@ -423,11 +442,31 @@ impl Driver {
             Step::Paste(text) => self.console.paste(text),
             Step::Burst(text) => self.console.type_ahead(&keys_of(text)),
             Step::CtrlR => self.console.press(ctrl_r()),
+            Step::Later(seconds) => self.console.later(*seconds),
         };
         self.absorb(commands);
     }
 
     fn finish(&mut self, kind: u8) -> Vec<Command> {
+        if self.outstanding.is_empty() && !self.steering.is_empty() {
+            let step = self.steering.remove(0);
+            let now = self.console.now();
+            let result = match kind {
+                0 => self
+                    .console
+                    .world
+                    .steer(&step)
+                    .map_err(|message| PlatformError::Api {
+                        operation: "ContinueServiceDeployment".into(),
+                        code: message.split(':').next().map(str::to_string),
+                        message,
+                    }),
+                _ => Err(PlatformError::Throttled {
+                    operation: "ContinueServiceDeployment".into(),
+                }),
+            };
+            return update(&mut self.console.state, Msg::Steered { now, step, result });
+        }
         if self.outstanding.is_empty() {
             return Vec::new();
         }
@@ -484,8 +523,11 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn at_most_one_write_is_ever_in_flight(steps in prop::collection::vec(step(), 0..60)) {
-        let mut driver = Driver::new();
+    fn at_most_one_write_is_ever_in_flight(
+        steps in prop::collection::vec(step(), 0..60),
+        native in any::<bool>(),
+    ) {
+        let mut driver = if native { Driver::native() } else { Driver::new() };
         for s in &steps {
             driver.run(s);
         }
@@ -1293,7 +1335,9 @@ fn effect(
     if before.shift.staged() != after.shift.staged() {
         return Some("staged a split".into());
     }
-    if before.shift.rollback_queued() != after.shift.rollback_queued() {
+    if before.shift.rollback_queued() != after.shift.rollback_queued()
+        || before.rollback_after_steer() != after.rollback_after_steer()
+    {
         return Some("queued a rollback".into());
     }
     let plan = |s: &cutover::app::AppState| s.plan.as_ref().map(|p| p.state.clone());
@@ -1316,9 +1360,10 @@ proptest! {
     fn the_hint_bar_and_dispatch_agree_on_every_key_in_every_state(
         steps in prop::collection::vec(step(), 0..40),
         with_plan in any::<bool>(),
+        native in any::<bool>(),
     ) {
-        let mut driver = Driver::new();
-        if with_plan {
+        let mut driver = if native { Driver::native() } else { Driver::new() };
+        if with_plan && !native {
             driver.console.state.plan = Some(cutover::cmd::demo::demo_plan());
         }
         for s in &steps {

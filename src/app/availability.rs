@@ -181,6 +181,9 @@ fn by_driver(
             Ok(()) => Availability::Available,
             Err(why) => no(why),
         },
+        Rollback if state.steering.as_ref().is_some_and(|s| s.is_rollback()) => {
+            no("a rollback is in flight: wait for ECS's answer")
+        }
         Rollback if state.steering.is_some() && state.rollback_after_steer() => {
             no("a rollback is queued behind the step in flight")
         }

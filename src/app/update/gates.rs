@@ -69,6 +69,13 @@ pub(super) fn roll_back(
     by: LogSource,
     reason: Option<String>,
 ) -> Vec<Command> {
+    if state.steering.as_ref().is_some_and(GateStep::is_rollback) {
+        state.flash(
+            LogLevel::Info,
+            "a rollback is in flight: wait for ECS's answer",
+        );
+        return Vec::new();
+    }
     if state.steering.is_some() {
         if !state.rollback_after_steer {
             state.rollback_after_steer = true;

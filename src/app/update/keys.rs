@@ -175,7 +175,12 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         // What would stop these was said by `availability` above.
         Action::Deploy => {
-            if let (Some(idle), Some(observation)) = (idle_side(state), &state.observation) {
+            // ECS-native: the service's image now, whichever group it serves from.
+            let side = match state.observation.as_ref().map(|o| &o.driver) {
+                Some(driver) if driver.steps_by_gates() => Some(state.baseline()),
+                _ => idle_side(state),
+            };
+            if let (Some(idle), Some(observation)) = (side, &state.observation) {
                 let current = observation.side(idle).service.image.clone();
                 state.popup = Some(Popup::Image(ImagePrompt::new(&current)));
             }
