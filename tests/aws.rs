@@ -4090,6 +4090,36 @@ async fn cutover_steps_a_native_linear_deployment_through_five_gates_on_the_doub
         .filter(|l| l.contains("\"action\":\"continue\"") && l.contains("\"result\":\"applied\""))
         .count();
     assert_eq!(applied, 5, "{lines}");
+
+    // The next build: deploy starts ECS's next deployment, toward blue's group this time, and
+    // a second deploy is refused while it runs.
+    let output = headless(
+        "native-drive",
+        &text,
+        &["deploy", "--image", "example/shop:1.6.0"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("ECS starts a deployment"),
+        "{}",
+        stdout(&output)
+    );
+    let status = status_json(&config);
+    let native = &status["driver"]["native"];
+    assert_eq!(native["deployment"]["status"], "IN_PROGRESS", "{status}");
+    assert_eq!(native["candidate"], "blue", "{status}");
+    assert_eq!(status["blue"]["image"], "example/shop:1.6.0", "{status}");
+    let again = headless(
+        "native-drive",
+        &text,
+        &["deploy", "--image", "example/shop:1.6.1"],
+    );
+    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("an ECS deployment is running"),
+        "{}",
+        stderr(&again)
+    );
 }
 
 /// A bad revision on the double: `continue` is refused by the guard at the first gate, and

@@ -25,9 +25,18 @@ pub async fn deploy(
     let weights = observation.weights;
     // A bad image is bad input before anything else is asked of AWS.
     platform::aws::deploy::check_image(image)?;
-    let busy = match &observation.writes_refused {
-        Some(reason) => Some(reason.clone()),
-        None => {
+    let native = observation.driver.native();
+    let busy = match (&observation.writes_refused, native) {
+        (Some(reason), _) => Some(reason.clone()),
+        // ECS-native: ECS keeps the old revision until its deployment ends; only a running
+        // deployment stands in the way.
+        (None, Some(native)) => native.running().map(|d| {
+            format!(
+                "an ECS deployment is running ({}): continue it to the end or roll it back first",
+                d.stage_label()
+            )
+        }),
+        (None, None) => {
             let would = "a deploy now would replace";
             idle_side_busy(&platform, &observation, config.role_bake, would).await
         }
@@ -59,6 +68,12 @@ pub async fn deploy(
         &Outcome::Done(summary.clone()),
         Some(report.change_text(Some(&observation), image)),
     );
+    if native.is_some() {
+        return Ok(Outcome::Done(format!(
+            "{summary}; ECS starts a deployment and waits at its first gate: cutover continue, \
+             or the console's c"
+        )));
+    }
     let Some(timeout) = wait else {
         return Ok(Outcome::Done(format!(
             "{summary}; the rollout runs (--wait waits for it)"
