@@ -282,6 +282,38 @@ fn the_demo_has_the_headless_commands_on_the_simulator() {
         String::from_utf8_lossy(&output.stdout).trim(),
         "100/0 → 90/10 (blue/green), read back"
     );
+    // ECS-native: the autopilot rolls the bad revision back through ECS (exit 5).
+    let output = cutover(&[
+        "demo",
+        "plan",
+        "run",
+        "--scenario",
+        "native-bad",
+        "--speed",
+        "100",
+        "--audit-log",
+        &audit,
+    ]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the guard rolled back to 100/0: 5xx: green"),
+        "{}",
+        stderr(&output)
+    );
+    let output = cutover(&[
+        "demo",
+        "continue",
+        "--scenario",
+        "native-linear",
+        "--audit-log",
+        &audit,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("ECS shifts green to 20%"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }
 
 #[test]

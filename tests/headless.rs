@@ -227,3 +227,72 @@ async fn plan_run_held_longer_than_max_hold_ends_with_9_and_leaves_the_weights_w
     );
     assert_eq!(weights(&headless).await, Weights::with_green(10));
 }
+
+// ECS-native on the simulator: the same commands, through the driver.
+
+#[tokio::test(start_paused = true)]
+async fn plan_run_on_native_linear_continues_at_five_gates_and_ecs_finishes() {
+    let mut headless = demo("native-plan", Scenario::NativeLinear).await;
+    let outcome = cutover::cmd::plan::plan_run(&mut headless, None)
+        .await
+        .expect("plan run");
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(weights(&headless).await, Weights::ALL_GREEN);
+    let path =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("headless-native-plan.jsonl");
+    let lines = std::fs::read_to_string(path).expect("the audit log");
+    let continued = lines
+        .lines()
+        .filter(|l| l.contains("\"action\":\"continue\"") && l.contains("\"result\":\"applied\""))
+        .count();
+    assert_eq!(continued, 5, "{lines}");
+    assert!(
+        !lines.contains("\"action\":\"plan step\""),
+        "cutover wrote no weight: {lines}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan_run_on_native_bad_is_rolled_back_through_ecs_and_exits_5() {
+    let mut headless = demo("native-bad", Scenario::NativeBad).await;
+    let outcome = cutover::cmd::plan::plan_run(&mut headless, None)
+        .await
+        .expect("plan run");
+    assert_eq!(outcome.exit_code(), 5, "{outcome:?}");
+    assert!(outcome.message().contains("5xx: green"), "{outcome:?}");
+    assert_eq!(weights(&headless).await, Weights::ALL_BLUE);
+    let native = headless.platform.observe().await.expect("the world").driver;
+    assert_eq!(
+        native
+            .native()
+            .and_then(|n| n.deployment.as_ref())
+            .map(|d| d.status.as_str()),
+        Some("ROLLBACK_SUCCESSFUL")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn continue_is_refused_on_a_bad_revision_and_goes_on_a_good_one() {
+    let mut bad = demo("native-continue-bad", Scenario::NativeBad).await;
+    let refused = cutover::cmd::gate::continue_gate(&mut bad)
+        .await
+        .expect("an answer");
+    assert_eq!(refused.exit_code(), 3, "{refused:?}");
+    assert!(refused.message().contains("green is worse"), "{refused:?}");
+    assert_eq!(weights(&bad).await, Weights::ALL_BLUE);
+
+    let mut good = demo("native-continue-good", Scenario::NativeLinear).await;
+    let done = cutover::cmd::gate::continue_gate(&mut good)
+        .await
+        .expect("an answer");
+    assert_eq!(done.exit_code(), 0, "{done:?}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(weights(&good).await, Weights::with_green(20));
+    // The gate is answered: a second continue finds none waiting.
+    reread(&mut good).await;
+    let again = cutover::cmd::gate::continue_gate(&mut good)
+        .await
+        .expect("an answer");
+    assert_eq!(again.exit_code(), 3, "{again:?}");
+    assert!(again.message().contains("no gate waits"), "{again:?}");
+}
