@@ -4128,7 +4128,14 @@ async fn cutover_steps_a_native_linear_deployment_through_five_gates_on_the_doub
 async fn a_bad_native_revision_is_refused_at_its_gate_and_rolled_back_through_ecs() {
     let estate = Estate::build(
         "native-refuse",
-        &["--rule", "--native", "LINEAR", "--green-metrics", "bad"],
+        &[
+            "--rule",
+            "--native",
+            "LINEAR",
+            "--green-metrics",
+            "bad",
+            "--native-monitors",
+        ],
     );
     let (ecs, elb) = (ecs().await, elb().await);
     let rule = estate.rule_arn.clone().expect("rule");
@@ -4136,6 +4143,17 @@ async fn a_bad_native_revision_is_refused_at_its_gate_and_rolled_back_through_ec
     let text = estate.native_config();
     native_deploy(&ecs, &estate, "green").await;
     native_clock(cluster, service, 180.0);
+    // ECS's own monitors, as the deployment reports them.
+    let status = status_json(&write_config("native-refuse", &text));
+    let deployment = &status["driver"]["native"]["deployment"];
+    assert_eq!(
+        deployment["circuit_breaker"], "circuit breaker MONITORING, 0 of 3 failed tasks",
+        "{status}"
+    );
+    assert_eq!(
+        deployment["alarms"],
+        "alarms MONITORING: native-refuse-api-5xx"
+    );
     let output = headless("native-refuse", &text, &["continue"]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(

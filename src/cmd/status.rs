@@ -76,6 +76,9 @@ pub struct DeploymentReport {
     pub target_revision: Option<String>,
     pub status_reason: Option<String>,
     pub rollback_reason: Option<String>,
+    /// ECS's own rollback monitors: its alarms and its circuit breaker, as it reports them.
+    pub alarms: Option<String>,
+    pub circuit_breaker: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -290,6 +293,8 @@ fn native_report(
         target_revision: d.target_revision.clone(),
         status_reason: d.status_reason.clone(),
         rollback_reason: d.rollback_reason.clone(),
+        alarms: d.alarms.clone(),
+        circuit_breaker: d.circuit_breaker.clone(),
     });
     NativeReport {
         service: native.name.clone(),

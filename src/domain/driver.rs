@@ -253,6 +253,8 @@ mod tests {
                 target_revision: None,
                 status_reason: None,
                 rollback_reason: None,
+                alarms: None,
+                circuit_breaker: None,
             }),
             candidate: Some(Color::Green),
             history: Vec::new(),

@@ -102,6 +102,21 @@ pub struct NativeDeployment {
     pub target_revision: Option<String>,
     pub status_reason: Option<String>,
     pub rollback_reason: Option<String>,
+    /// ECS's own rollback monitors, as it reports them: its CloudWatch alarms
+    /// ("alarms TRIGGERED: api-5xx") and its circuit breaker ("circuit breaker MONITORING,
+    /// 1 of 3 failed tasks"); `None` where the deployment has none.
+    pub alarms: Option<String>,
+    pub circuit_breaker: Option<String>,
+}
+
+impl NativeDeployment {
+    /// Whether one of ECS's own monitors has fired: ECS rolls back by itself.
+    pub fn monitor_triggered(&self) -> bool {
+        [&self.alarms, &self.circuit_breaker]
+            .into_iter()
+            .flatten()
+            .any(|m| m.contains("TRIGGERED"))
+    }
 }
 
 impl NativeDeployment {
@@ -161,6 +176,8 @@ mod tests {
             target_revision: None,
             status_reason: None,
             rollback_reason: None,
+            alarms: None,
+            circuit_breaker: None,
         };
         assert_eq!(deployment.stage(), Some(Stage::PreProductionTrafficShift));
         assert!(deployment.awaiting_gate().is_some());

@@ -192,6 +192,20 @@ pub fn gate(state: &AppState, native: &NativeService) -> Line<'static> {
             theme::label(),
         ));
     }
+    // ECS's own rollback monitors, when the deployment has them.
+    if let Some(deployment) = native.running() {
+        for monitor in [&deployment.alarms, &deployment.circuit_breaker]
+            .into_iter()
+            .flatten()
+        {
+            let style = if monitor.contains("TRIGGERED") {
+                theme::error()
+            } else {
+                theme::label()
+            };
+            spans.push(Span::styled(format!(" · {monitor}"), style));
+        }
+    }
     if let Some(plan) = &state.plan
         && plan.targets.is_empty()
     {

@@ -31,6 +31,10 @@ What the double keeps and does, each from the ECS API reference (2026):
   StopServiceDeployment (stopType ROLLBACK, only from PENDING or IN_PROGRESS, else
   ConflictException): a rollback puts all production traffic back on the source revision's
   target group and ends ROLLBACK_SUCCESSFUL.
+- With `deploymentCircuitBreaker.enable` or `alarms.enable` in the configuration, a deployment
+  reports its monitors as ECS does: `deploymentCircuitBreaker` (status MONITORING while it runs,
+  MONITORING_COMPLETE after; the threshold half the desired count, 3 to 200) and `alarms`
+  (status, alarmNames, triggeredAlarmNames).
 - A production rule with an action other than forward (an OIDC authentication, say) fails the
   deployment at TEST_TRAFFIC_SHIFT, before any traffic moves: rolled back (there is no FAILED
   status), with the reason in statusReason and rollback.reason.
@@ -338,6 +342,17 @@ class Deployment:
             out["rollback"] = {"reason": self.rollback_reason, "startedAt": self.finished}
         if self.hook is not None:
             out["lifecycleHookDetails"] = [dict(self.hook)]
+        breaker = self.config.get("deploymentCircuitBreaker") or {}
+        if breaker.get("enable"):
+            # The threshold ECS computes: half the desired count, at least 3, at most 200.
+            out["deploymentCircuitBreaker"] = {
+                "status": "MONITORING" if self.status == "IN_PROGRESS" else "MONITORING_COMPLETE",
+                "failureCount": 0, "threshold": max(3, min(200, (4 + 1) // 2))}
+        alarms = self.config.get("alarms") or {}
+        if alarms.get("enable") and alarms.get("alarmNames"):
+            out["alarms"] = {
+                "status": "MONITORING" if self.status == "IN_PROGRESS" else "MONITORING_COMPLETE",
+                "alarmNames": list(alarms["alarmNames"]), "triggeredAlarmNames": []}
         return out
 
 

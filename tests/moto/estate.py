@@ -71,6 +71,9 @@ def main():
                         help="blue's service deploys ECS-natively with this strategy (needs "
                              "--rule): green's group is its alternate, the rule its production "
                              "rule, a PAUSE hook before every production traffic step")
+    parser.add_argument("--native-monitors", action="store_true",
+                        help="with --native, the deployment configuration turns on ECS's "
+                             "circuit breaker and an alarm (NAME-api-5xx)")
     parser.add_argument("--native-keep-oidc", action="store_true",
                         help="with --native, the rule keeps its OIDC action before the forward "
                              "(ECS-native deployments fail on such a rule)")
@@ -248,6 +251,11 @@ def main():
                     "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"},
                 }],
             }
+            if args.native_monitors:
+                kwargs["deploymentConfiguration"]["deploymentCircuitBreaker"] = {
+                    "enable": True, "rollback": True}
+                kwargs["deploymentConfiguration"]["alarms"] = {
+                    "alarmNames": [f"{name}-api-5xx"], "enable": True, "rollback": True}
         ecs.create_service(**kwargs)
     out["clusters"] = clusters
     out["services"] = {c: f"{name}-{c}" for c in ("blue", "green")}

@@ -280,6 +280,23 @@ pub fn deployment(d: &aws_sdk_ecs::types::ServiceDeployment) -> NativeDeployment
             .map(String::from),
         status_reason: d.status_reason().map(String::from),
         rollback_reason: d.rollback().and_then(|r| r.reason()).map(String::from),
+        alarms: d.alarms().filter(|a| !a.alarm_names().is_empty()).map(|a| {
+            let status = a.status().map_or("?", |s| s.as_str());
+            match a.triggered_alarm_names() {
+                [] => format!("alarms {status}: {}", a.alarm_names().join(", ")),
+                fired => format!("alarms {status}: {}", fired.join(", ")),
+            }
+        }),
+        circuit_breaker: d.deployment_circuit_breaker().and_then(|c| {
+            let status = c.status()?.as_str();
+            (status != "DISABLED").then(|| {
+                format!(
+                    "circuit breaker {status}, {} of {} failed tasks",
+                    c.failure_count(),
+                    c.threshold()
+                )
+            })
+        }),
     }
 }
 
@@ -319,6 +336,10 @@ mod tests {
             .build();
         let read = deployment(&answer);
         assert_eq!(
+            (read.alarms.as_deref(), read.monitor_triggered()),
+            (None, false)
+        );
+        assert_eq!(
             read.stage(),
             Some(crate::domain::Stage::PreProductionTrafficShift)
         );
@@ -334,5 +355,42 @@ mod tests {
             ),
             (Some("rev-old"), Some("rev-new"))
         );
+    }
+}
+
+#[cfg(test)]
+mod monitors {
+    use super::*;
+    use aws_sdk_ecs::types::{
+        ServiceDeployment, ServiceDeploymentAlarms, ServiceDeploymentCircuitBreaker,
+        ServiceDeploymentRollbackMonitorsStatus,
+    };
+
+    #[test]
+    fn ecs_own_alarms_and_circuit_breaker_are_read_and_a_trigger_is_seen() {
+        let answer = ServiceDeployment::builder()
+            .alarms(
+                ServiceDeploymentAlarms::builder()
+                    .status(ServiceDeploymentRollbackMonitorsStatus::Triggered)
+                    .alarm_names("api-5xx")
+                    .alarm_names("api-p99")
+                    .triggered_alarm_names("api-5xx")
+                    .build(),
+            )
+            .deployment_circuit_breaker(
+                ServiceDeploymentCircuitBreaker::builder()
+                    .status(ServiceDeploymentRollbackMonitorsStatus::Monitoring)
+                    .failure_count(1)
+                    .threshold(3)
+                    .build(),
+            )
+            .build();
+        let read = deployment(&answer);
+        assert_eq!(read.alarms.as_deref(), Some("alarms TRIGGERED: api-5xx"));
+        assert_eq!(
+            read.circuit_breaker.as_deref(),
+            Some("circuit breaker MONITORING, 1 of 3 failed tasks")
+        );
+        assert!(read.monitor_triggered());
     }
 }

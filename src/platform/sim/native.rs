@@ -233,6 +233,8 @@ impl NativeSim {
                 target_revision: None,
                 status_reason: d.status_reason.clone(),
                 rollback_reason: d.rollback_reason.clone(),
+                alarms: None,
+                circuit_breaker: None,
             }),
             candidate: newest.map(|d| d.source.other()),
             history: self
