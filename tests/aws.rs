@@ -4256,3 +4256,96 @@ fn init_writes_the_config_of_a_native_service_from_its_advanced_configuration() 
     );
     assert!(!path.exists(), "nothing written");
 }
+
+/// A new user's path on the double: `init --service`, then the console, where `c` continues
+/// at ECS's first gate (ECS writes 20% into the rule) and `R` rolls back at the second; every
+/// keypress through the real SDK, nothing written to the rule by cutover itself.
+#[tokio::test]
+async fn in_the_console_c_continues_at_an_ecs_gate_and_r_rolls_back_at_the_next() {
+    use aws_sdk_ecs::types::ServiceDeploymentStatus;
+    let estate = Estate::build(
+        "native-console",
+        &["--rule", "--native", "LINEAR", "--green-metrics", "ok"],
+    );
+    let (ecs, elb) = (ecs().await, elb().await);
+    let rule = estate.rule_arn.clone().expect("rule");
+    let (cluster, service) = (&estate.clusters["blue"], &estate.services["blue"]);
+    let config = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("native-console.toml");
+    let _ = std::fs::remove_file(&config);
+    let named = format!("{cluster}/{service}");
+    let output = cutover(&[
+        "init",
+        "--config",
+        &config.to_string_lossy(),
+        "--endpoint-url",
+        &moto().endpoint,
+        "--service",
+        &named,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let arn = native_deploy(&ecs, &estate, "green").await;
+    native_clock(cluster, service, 180.0);
+    let hook = |d: &aws_sdk_ecs::types::ServiceDeployment| {
+        d.lifecycle_hook_details()
+            .first()
+            .and_then(|h| h.hook_id())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let first = hook(&describe_deployment(&ecs, &arn).await);
+
+    let log = format!("{}/native-console.log", env!("CARGO_TARGET_TMPDIR"));
+    let audit = format!("{log}.audit.jsonl");
+    let mut pty = support::pty::Pty::spawn_with_env(
+        &[
+            "--config",
+            &config.to_string_lossy(),
+            "--refresh",
+            "1",
+            "--log-file",
+            &log,
+            "--audit-log",
+            &audit,
+        ],
+        &aws_env(),
+    );
+    pty.wait_for(&format!("GATE {first} waits for you"));
+    pty.wait_for("metrics to ");
+    pty.send(b"c");
+    pty.wait_for("Continue?");
+    // Read before answered: a yes typed ahead of the question does not count.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    pty.send(b"y");
+    pty.wait_for(&format!("continue at gate {first}: ECS took it"));
+    let actions = rule_actions(&elb, &rule).await;
+    assert_eq!(group_weight(&estate, "green", &actions), Some(200));
+    pty.wait_for("ECS moved the weights: 100/0 → 80/20");
+
+    // ECS bakes the step and raises the next gate; R answers it ROLLBACK, no question asked.
+    native_clock(cluster, service, 60.0);
+    let second = hook(&describe_deployment(&ecs, &arn).await);
+    assert_ne!(second, first, "a fresh hook at every gate");
+    pty.wait_for(&format!("GATE {second} waits for you"));
+    pty.send(b"R");
+    pty.wait_for(&format!("roll back at gate {second}: ECS took it"));
+    let deployment = describe_deployment(&ecs, &arn).await;
+    assert_eq!(
+        deployment.status(),
+        Some(&ServiceDeploymentStatus::RollbackSuccessful)
+    );
+    let actions = rule_actions(&elb, &rule).await;
+    assert_eq!(group_weight(&estate, "green", &actions), Some(0));
+    pty.wait_for("ROLLBACK_SUCCESSFUL");
+    pty.quit();
+    assert!(pty.wait_exit().success());
+    let lines = std::fs::read_to_string(&audit).expect("the audit log");
+    for action in ["continue", "rollback"] {
+        assert!(
+            lines
+                .lines()
+                .any(|l| l.contains(&format!("\"action\":\"{action}\""))
+                    && l.contains("\"result\":\"applied\"")),
+            "{action}: {lines}"
+        );
+    }
+}
