@@ -493,6 +493,28 @@ async fn api_calls_per_refresh_stay_within_budget() {
         "one call for both sides: {calls:?}"
     );
 
+    // A native service: one DescribeServices for its one service, its newest deployment
+    // (one list, one describe), each revision described once.
+    let native = Estate::build("calls-native", &["--rule", "--native", "LINEAR"]);
+    let ecs = ecs().await;
+    native_deploy(&ecs, &native, "green").await;
+    let aws = platform("calls-native", &native.native_config()).await;
+    for _ in 0..12 {
+        aws.observe().await.expect("observe");
+    }
+    let calls = aws.call_counts();
+    for (operation, count) in [
+        ("DescribeServices", 12),
+        ("ListServiceDeployments", 12),
+        ("DescribeServiceDeployments", 12),
+        ("DescribeServiceRevisions", 1),
+        ("DescribeTaskDefinition", 2),
+        ("DescribeTargetHealth", 24),
+        ("DescribeRules", 12),
+    ] {
+        assert_eq!(calls.get(operation), Some(&count), "{operation}: {calls:?}");
+    }
+
     let shared = Estate::build("calls-one", &["--rule", "--same-cluster"]);
     let aws = platform("calls-one", &shared.rule_config()).await;
     aws.observe().await.expect("observe");
