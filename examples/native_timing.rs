@@ -46,7 +46,7 @@ impl Run {
         let now = START.plus(Duration::from_secs(self.seconds));
         self.world.advance_to(now);
         let mut commands = Vec::new();
-        if self.seconds % STATE_EVERY == 0 {
+        if self.seconds.is_multiple_of(STATE_EVERY) {
             let observed = Ok(self.world.observation());
             commands.extend(update(
                 &mut self.state,
@@ -57,7 +57,7 @@ impl Run {
                 },
             ));
         }
-        if self.seconds % METRICS_EVERY == 0 {
+        if self.seconds.is_multiple_of(METRICS_EVERY) {
             let metrics = Ok(self.world.metrics());
             commands.extend(update(
                 &mut self.state,
