@@ -2413,3 +2413,31 @@ fn on_a_weighted_pair_c_says_there_is_no_gate() {
     );
     assert!(steps(&console.commands).is_empty());
 }
+
+#[test]
+fn a_native_rollback_that_is_throttled_goes_again_by_itself() {
+    use cutover::domain::GateStep;
+    let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
+    until_a_gate(&mut console);
+    let sent = console.press(ch('R'));
+    let [step] = steps(&sent).try_into().expect("one rollback step");
+    let now = console.now();
+    update(
+        &mut console.state,
+        Msg::Steered {
+            now,
+            step,
+            result: Err(throttled()),
+        },
+    );
+    assert!(
+        logged(&console, "rollback attempt 1/"),
+        "said and scheduled"
+    );
+    // Once its backoff is over, the rollback goes again, unasked.
+    let again = console.later(20);
+    assert!(
+        matches!(steps(&again).as_slice(), [GateStep::Answer { .. }]),
+        "{again:?}"
+    );
+}

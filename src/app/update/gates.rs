@@ -158,6 +158,9 @@ pub(super) fn on_steered(
     let grounds = state.write_grounds.take();
     let (evidence, reason) = grounds.map_or((None, None), |g| (g.evidence, g.reason));
     let action = verb(&step);
+    // A rollback that failed for a passing reason goes again by itself, as a weights
+    // rollback does.
+    let failure = result.as_ref().err().cloned();
     match result {
         Ok(driver) => {
             if let Some(observation) = state.observation.as_mut() {
@@ -199,6 +202,9 @@ pub(super) fn on_steered(
                 plan.hold(format!("the continue failed: {error}"));
             }
         }
+    }
+    if step.is_rollback() {
+        schedule_rollback_retry(state, &failure.map_or(Ok(from), Err));
     }
     let mut commands = vec![Command::RefreshState];
     if std::mem::take(&mut state.rollback_after_steer) {
