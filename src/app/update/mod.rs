@@ -63,7 +63,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
 /// A rollback that failed for a passing reason goes again once its backoff is over.
 fn retry_rollback_if_due(state: &mut AppState) -> Vec<Command> {
     let due = state.rollback_retry.is_some_and(|(at, _)| at <= state.now);
-    if !due || state.shift.in_flight().is_some() {
+    if !due || state.shift.in_flight().is_some() || state.steering.is_some() {
         return Vec::new();
     }
     let reason = state.rollback_reason.clone();
