@@ -119,16 +119,26 @@ pub fn weights(state: &AppState, native: &NativeService, current: Weights) -> Li
         let (mine, theirs) = (count(candidate), count(candidate.other()));
         (mine + theirs > 0.0).then(|| mine / (mine + theirs) * 100.0)
     });
-    let mut spans = vec![Span::styled(
-        format!("{} new revision: ", candidate.name()),
-        theme::label(),
-    )];
-    spans.push(Span::styled("requested ", theme::label()));
-    spans.push(Span::styled(
-        requested.map_or("—".into(), |r| format!("{}%", percent(r))),
-        theme::value(),
-    ));
-    spans.push(Span::styled(" · actual ", theme::label()));
+    let running = native.running().is_some();
+    let mut spans = if running {
+        vec![
+            Span::styled(
+                format!("{} new revision: requested ", candidate.name()),
+                theme::label(),
+            ),
+            Span::styled(
+                requested.map_or("—".into(), |r| format!("{}%", percent(r))),
+                theme::value(),
+            ),
+            Span::styled(" · actual ", theme::label()),
+        ]
+    } else {
+        // No deployment moving: the share of the revision the last one left, as it is.
+        vec![Span::styled(
+            format!("{} (no deployment running): actual ", candidate.name()),
+            theme::label(),
+        )]
+    };
     spans.push(Span::styled(
         format!("{}%", current.percent_text(candidate)),
         theme::value(),

@@ -64,7 +64,9 @@ fn idle_offer(state: &AppState) -> Option<Line<'static>> {
         .into_iter()
         .find(|c| state.baked_out(*c))?;
     let desired = observation.side(side).service.desired;
-    (desired > 0 && state.writes_refused().is_none()).then(|| {
+    // S is offered only where it acts: never on a service whose revisions ECS scales.
+    let offered = crate::app::availability(state, crate::app::Action::ScaleIdle).is_available();
+    (desired > 0 && offered).then(|| {
         Line::from(Span::styled(
             format!(" {side} is idle with {desired} tasks: S scales it to 0 (the service stays)"),
             theme::label(),

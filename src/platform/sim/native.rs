@@ -39,6 +39,8 @@ pub struct NativeSim {
     gated: bool,
     deployments: Vec<SimDeployment>,
     hooks: u32,
+    /// The source side of a deployment that just succeeded: ECS scales its revision down.
+    cleaned: Option<Color>,
 }
 
 const ARN_PREFIX: &str = "arn:aws:ecs:eu-west-1:123456789012:service-deployment/shop/shop/";
@@ -50,6 +52,7 @@ impl NativeSim {
             gated: true,
             deployments: Vec::new(),
             hooks: 0,
+            cleaned: None,
         }
     }
 
@@ -76,6 +79,12 @@ impl NativeSim {
             .last()
             .filter(|d| d.status == "IN_PROGRESS" && d.stage >= Stage::TestTrafficShift)
             .map(|d| d.source.other())
+    }
+
+    /// The side whose revision ECS scales down now, once: the source of a deployment that
+    /// succeeded.
+    pub fn take_cleaned(&mut self) -> Option<Color> {
+        self.cleaned.take()
     }
 
     /// Whether a deployment is still moving: a deploy waits for it to end.
@@ -149,6 +158,7 @@ impl NativeSim {
             }
             Stage::CleanUp if elapsed >= STAGE => {
                 deployment.status = "SUCCESSFUL";
+                self.cleaned = Some(deployment.source);
                 None
             }
             stage if stage < Stage::PreProductionTrafficShift && elapsed >= STAGE => {

@@ -317,6 +317,13 @@ impl World {
         if let Some(weights) = self.native.as_mut().and_then(|n| n.step(now)) {
             self.weights = weights;
         }
+        if let Some(source) = self.native.as_mut().and_then(NativeSim::take_cleaned) {
+            let service = match source {
+                Color::Blue => &mut self.blue,
+                Color::Green => &mut self.green,
+            };
+            service.scale_to(0, now, &mut self.rng);
+        }
         self.blue.step(now, &mut self.rng);
         self.green.step(now, &mut self.rng);
         let tested = self.native.as_ref().and_then(NativeSim::test_traffic);
