@@ -2296,6 +2296,13 @@ fn a_native_linear_deployment_is_stepped_through_five_gates_by_keypress() {
             .iter()
             .all(|c| !matches!(c, Command::Write(_)))
     );
+    // ECS scales the old revision down itself: S is not cutover's to offer here.
+    console.later(120);
+    let observation = console.state.observation.as_ref().expect("read");
+    assert_eq!(observation.blue.service.desired, 0);
+    assert!(
+        !cutover::app::availability(&console.state, cutover::app::Action::ScaleIdle).is_available()
+    );
 }
 
 #[test]
