@@ -618,27 +618,10 @@ fn the_plan_line_names_what_its_first_step_waits_for() {
     assert!(!screen.contains("waits:"), "{screen}");
 }
 
-/// Waits (a poll every 10 s) until ECS's gate awaits.
-fn at_a_native_gate(console: &mut Console) {
-    for _ in 0..90 {
-        console.later(10);
-        let awaits = console
-            .state
-            .observation
-            .as_ref()
-            .and_then(|o| o.driver.native())
-            .is_some_and(|n| n.awaiting().is_some());
-        if awaits {
-            return;
-        }
-    }
-    panic!("no gate awaited");
-}
-
 #[test]
 fn an_ecs_native_gate_shows_its_stage_weights_countdown_and_keys() {
     let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
-    at_a_native_gate(&mut console);
+    console.until_a_gate();
     console.later(60);
     let buffer = snapshot("native_gate", &console.state);
     let (x, y) = find(&buffer, "[GATE]").expect("the stage strip marks the gate");
@@ -660,7 +643,7 @@ fn an_ecs_native_gate_shows_its_stage_weights_countdown_and_keys() {
 #[test]
 fn a_gate_that_continues_by_itself_at_its_timeout_is_said_in_red() {
     let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
-    at_a_native_gate(&mut console);
+    console.until_a_gate();
     let mut observation = console.world.observation();
     if let cutover::domain::Driver::EcsNative(native) = &mut observation.driver
         && let Some(gate) = native.deployment.as_mut().and_then(|d| d.gate.as_mut())

@@ -2225,30 +2225,13 @@ fn deployment_status(console: &Console) -> Option<String> {
         .map(|d| d.status.clone())
 }
 
-/// Waits (a poll every 10 s) until a gate awaits; how long it took.
-fn until_a_gate(console: &mut Console) -> u64 {
-    for waited in (10..=900).step_by(10) {
-        console.later(10);
-        let awaits = console
-            .state
-            .observation
-            .as_ref()
-            .and_then(|o| o.driver.native())
-            .is_some_and(|n| n.awaiting().is_some());
-        if awaits {
-            return waited;
-        }
-    }
-    panic!("no gate awaited within 15 minutes");
-}
-
 #[test]
 fn a_native_linear_deployment_is_stepped_through_five_gates_by_keypress() {
     use cutover::domain::{GateAction, GateStep};
     let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
     let mut hooks = Vec::new();
     for expected in [20, 40, 60, 80, 100] {
-        until_a_gate(&mut console);
+        console.until_a_gate();
         // The evidence needs the new split judged: a minute of it at every gate.
         console.later(60);
         assert_eq!(console.press(ch('c')), Vec::new(), "c asks first");
@@ -2325,7 +2308,7 @@ fn rollback_on_a_native_service_answers_the_gate_or_stops_the_deployment() {
     use cutover::domain::{GateAction, GateStep};
     // At a gate: the gate is answered ROLLBACK, at once, no question.
     let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
-    until_a_gate(&mut console);
+    console.until_a_gate();
     let sent = console.press(ch('R'));
     assert!(matches!(
         steps(&sent).as_slice(),
@@ -2344,7 +2327,7 @@ fn rollback_on_a_native_service_answers_the_gate_or_stops_the_deployment() {
     // Mid-step, with a continue in flight: the rollback is queued behind it, then stops the
     // deployment (no gate waits any more).
     let mut console = Console::with_scenario(Scenario::NativeCanary, 0);
-    until_a_gate(&mut console);
+    console.until_a_gate();
     console.later(60);
     console.press(ch('c'));
     let sent = console.press(ch('y'));
@@ -2373,7 +2356,7 @@ fn rollback_on_a_native_service_answers_the_gate_or_stops_the_deployment() {
 fn native_bad_is_refused_at_the_first_gate_and_the_autopilot_rolls_back() {
     use cutover::domain::{GateAction, GateStep};
     let mut console = Console::with_scenario(Scenario::NativeBad, 0);
-    until_a_gate(&mut console);
+    console.until_a_gate();
     // ECS's test traffic has reached the new revision: its 5xx is judged before production.
     console.later(60);
     assert!(steps(&console.press(ch('c'))).is_empty());
@@ -2388,7 +2371,7 @@ fn native_bad_is_refused_at_the_first_gate_and_the_autopilot_rolls_back() {
     let mut console = Console::with_scenario(Scenario::NativeBad, 0);
     console.press(ch('a'));
     assert!(logged(&console, "plan started"));
-    until_a_gate(&mut console);
+    console.until_a_gate();
     console.later(60);
     // Caught on ECS's test traffic, at the gate or before it: never a continue.
     let sent = steps(&console.commands);
@@ -2425,7 +2408,7 @@ fn on_a_weighted_pair_c_says_there_is_no_gate() {
 fn a_native_rollback_that_is_throttled_goes_again_by_itself() {
     use cutover::domain::GateStep;
     let mut console = Console::with_scenario(Scenario::NativeLinear, 0);
-    until_a_gate(&mut console);
+    console.until_a_gate();
     let sent = console.press(ch('R'));
     let [step] = steps(&sent).try_into().expect("one rollback step");
     let now = console.now();

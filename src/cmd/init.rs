@@ -28,19 +28,7 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
     if let Some(service) = &args.service {
         let rest = EXAMPLE.find(OPTIONAL_FROM).map_or("", |at| &EXAMPLE[at..]);
         let written = super::init_native::run(global, path, service, rest).await?;
-        let reading = GlobalArgs {
-            config: Some(path.to_path_buf()),
-            ..global.clone()
-        };
-        let status = match super::status::run(&reading, false).await {
-            Ok(table) => table,
-            Err(failure) => format!(
-                "status on it failed: {:#}\n(the file is written; fix what this says and run \
-                 `cutover status`)\n",
-                failure.error()
-            ),
-        };
-        return Ok(format!("{written}\n{status}"));
+        return Ok(format!("{written}\n{}", status_on(global, path).await));
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let named = |flag: &str, text: &Option<String>| {
@@ -82,29 +70,37 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
         }
     };
     let text = config_text(&found, &chosen, &aws, &region);
-    // What is written must load: the same parser every command uses reads it back.
-    crate::config::parse(path, &text, &AwsSettings::default())
+    write_loadable(path, &text)?;
+    let status = status_on(global, path).await;
+    Ok(format!("{}\n{status}", summary(path, &found, &chosen)))
+}
+
+/// Writes the config, once the same parser every command uses has read it back.
+pub(super) fn write_loadable(path: &Path, text: &str) -> Result<(), Failure> {
+    crate::config::parse(path, text, &AwsSettings::default())
         .map_err(|e| Failure::Failed(anyhow::anyhow!("the file init wrote does not load: {e}")))?;
-    std::fs::write(path, &text).map_err(|e| {
+    std::fs::write(path, text).map_err(|e| {
         bad_input(format!(
             "cannot write {}: {e} — name another place with --config PATH",
             path.display()
         ))
-    })?;
-    // The file at work at once: status reads it as every command will.
+    })
+}
+
+/// The file at work at once: `status` reads it as every command will.
+async fn status_on(global: &GlobalArgs, path: &Path) -> String {
     let reading = GlobalArgs {
         config: Some(path.to_path_buf()),
         ..global.clone()
     };
-    let status = match super::status::run(&reading, false).await {
+    match super::status::run(&reading, false).await {
         Ok(table) => table,
         Err(failure) => format!(
             "status on it failed: {:#}\n(the file is written; fix what this says and run \
              `cutover status`)\n",
             failure.error()
         ),
-    };
-    Ok(format!("{}\n{status}", summary(path, &found, &chosen)))
+    }
 }
 
 /// The target groups and the listener or rule that forwards to both: asked in a terminal
@@ -414,7 +410,23 @@ fn summary(path: &Path, found: &Discovery, chosen: &Candidate) -> String {
 }
 
 /// TOML's own quoting for a string value.
-fn quoted(text: &str) -> String {
+/// The `[aws]` section of a written config: the profile, the region, the endpoint.
+pub(super) fn aws_section(aws: &AwsSettings, region: &str) -> String {
+    let mut text = String::from(
+        "# Flags (--profile, --region, --endpoint-url) override what is written here.\n[aws]\n",
+    );
+    text += &match &aws.profile {
+        Some(profile) => format!("profile = {}\n", quoted(profile)),
+        None => "# profile = \"prod\"\n".into(),
+    };
+    text += &format!("region = {}\n", quoted(region));
+    if let Some(url) = &aws.endpoint_url {
+        text += &format!("endpoint_url = {}\n", quoted(url));
+    }
+    text
+}
+
+pub(super) fn quoted(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
@@ -441,15 +453,7 @@ pub fn config_text(
             watch_only.join("; ")
         );
     }
-    text += "# Flags (--profile, --region, --endpoint-url) override what is written here.\n[aws]\n";
-    text += &match &aws.profile {
-        Some(profile) => format!("profile = {}\n", quoted(profile)),
-        None => "# profile = \"prod\"\n".into(),
-    };
-    text += &format!("region = {}\n", quoted(region));
-    if let Some(url) = &aws.endpoint_url {
-        text += &format!("endpoint_url = {}\n", quoted(url));
-    }
+    text += &aws_section(aws, region);
     text += &format!(
         "\n# The {} of the load balancer, forwarding to both groups (blue/green\n\
          # weights {} when init read it). cutover changes only those two weights.\n[traffic]\n",

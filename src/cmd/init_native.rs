@@ -8,6 +8,7 @@ use std::path::Path;
 
 use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, Service};
 
+use super::init::quoted;
 use crate::cli::GlobalArgs;
 use crate::config::AwsSettings;
 use crate::domain::{ADD_PAUSE_HOOK, Failure};
@@ -71,14 +72,7 @@ pub async fn run(
         )),
     }
     let text = config_text(&found, &aws, &region, example_rest);
-    crate::config::parse(path, &text, &AwsSettings::default())
-        .map_err(|e| Failure::Failed(anyhow::anyhow!("the file init wrote does not load: {e}")))?;
-    std::fs::write(path, &text).map_err(|e| {
-        bad_input(format!(
-            "cannot write {}: {e} — name another place with --config PATH",
-            path.display()
-        ))
-    })?;
+    super::init::write_loadable(path, &text)?;
     let mut out = format!(
         "wrote {}\n  service  {} (ECS {}), ECS moves the weights\n  traffic  {}\n  blue     \
          primary group {}\n  green    alternate group {}\n",
@@ -163,10 +157,6 @@ pub fn examine(wanted: &ServiceRef, service: &Service) -> Result<NativeFound, Fa
     })
 }
 
-fn quoted(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
-}
-
 /// The file: what was found, its warnings as comments, then the example's optional sections.
 pub fn config_text(
     found: &NativeFound,
@@ -185,15 +175,7 @@ pub fn config_text(
     if !found.warnings.is_empty() {
         text += "\n";
     }
-    text += "# Flags (--profile, --region, --endpoint-url) override what is written here.\n[aws]\n";
-    text += &match &aws.profile {
-        Some(profile) => format!("profile = {}\n", quoted(profile)),
-        None => "# profile = \"prod\"\n".into(),
-    };
-    text += &format!("region = {}\n", quoted(region));
-    if let Some(url) = &aws.endpoint_url {
-        text += &format!("endpoint_url = {}\n", quoted(url));
-    }
+    text += &super::init::aws_section(aws, region);
     text += "\n# The production listener rule ECS writes (advancedConfiguration).\n[traffic]\n";
     text += &match &found.traffic {
         TrafficTarget::Listener(arn) => format!("listener_arn = {}\n", quoted(arn)),

@@ -134,6 +134,23 @@ impl Console {
         commands
     }
 
+    /// Polls every 10 s until ECS's gate awaits (a native console); how long it took.
+    pub fn until_a_gate(&mut self) -> u64 {
+        for waited in (10..=900).step_by(10) {
+            self.later(10);
+            let awaits = self
+                .state
+                .observation
+                .as_ref()
+                .and_then(|o| o.driver.native())
+                .is_some_and(|n| n.awaiting().is_some());
+            if awaits {
+                return waited;
+            }
+        }
+        panic!("no gate awaited within 15 minutes");
+    }
+
     /// As the runtime does for each `Command::Steer` among `commands`: the world (ECS) takes
     /// the step, and the console hears its answer. Returns what the console did then.
     pub fn steered(&mut self, commands: &[Command]) -> Vec<Command> {

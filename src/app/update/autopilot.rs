@@ -43,26 +43,33 @@ pub(super) fn drive(state: &mut AppState) -> Vec<Command> {
     match plan.poll(now, current, worse.as_deref()) {
         PlanAction::Nothing => Vec::new(),
         PlanAction::Rollback(reason) => {
-            state.note(
-                LogLevel::Error,
-                LogSource::System,
-                format!(
-                    "plan: {} is worse, rolling back: {reason}",
-                    candidate.name()
-                ),
-            );
-            let why = format!("{} is worse: {reason}", candidate.name());
-            if let Some(observation) = &state.observation {
-                let build = &observation.side(candidate).service;
-                let rejection = Rejection::of(build, state.now, &reason);
-                state.rejections.push(rejection.clone());
-                state.rejection_pending = Some(rejection);
-            }
-            state.breach = Some((state.now, candidate, reason));
+            let why = breach(state, candidate, reason);
             rollback_now(state, LogSource::System, Some(why))
         }
         PlanAction::Step(target) => step(state, current, target, candidate),
     }
+}
+
+/// The plan found `candidate` worse: said, its build rejected (kept for the rollback's audit
+/// line), the breach kept for the screen. Returns why the rollback is made.
+pub(super) fn breach(state: &mut AppState, candidate: Color, reason: String) -> String {
+    state.note(
+        LogLevel::Error,
+        LogSource::System,
+        format!(
+            "plan: {} is worse, rolling back: {reason}",
+            candidate.name()
+        ),
+    );
+    let why = format!("{} is worse: {reason}", candidate.name());
+    if let Some(observation) = &state.observation {
+        let build = &observation.side(candidate).service;
+        let rejection = Rejection::of(build, state.now, &reason);
+        state.rejections.push(rejection.clone());
+        state.rejection_pending = Some(rejection);
+    }
+    state.breach = Some((state.now, candidate, reason));
+    why
 }
 
 fn step(state: &mut AppState, current: Weights, target: Weights, candidate: Color) -> Vec<Command> {

@@ -5,7 +5,7 @@
 //! and read back: the driver the platform answers with replaces the one on screen.
 
 use super::*;
-use crate::domain::{GateStep, NativeService, Rejection};
+use crate::domain::{GateStep, NativeService};
 use crate::shift::Verdict;
 
 /// The native service as the last poll read it, if the estate is one.
@@ -261,28 +261,11 @@ pub(super) fn drive(state: &mut AppState) -> Vec<Command> {
         .filter(|e| e.verdict == Verdict::Worse && e.candidate == candidate)
         .map(|e| e.reason);
     if let Some(reason) = worse {
-        state.note(
-            LogLevel::Error,
-            LogSource::System,
-            format!(
-                "plan: {} is worse, rolling back: {reason}",
-                candidate.name()
-            ),
-        );
-        if let Some(observation) = &state.observation {
-            let rejection = Rejection::of(&observation.side(candidate).service, now, &reason);
-            state.rejections.push(rejection.clone());
-            state.rejection_pending = Some(rejection);
-        }
-        state.breach = Some((now, candidate, reason.clone()));
         if let Some(plan) = state.plan.as_mut() {
             plan.rolled_back(reason.clone());
         }
-        return roll_back(
-            state,
-            LogSource::System,
-            Some(format!("{} is worse: {reason}", candidate.name())),
-        );
+        let why = super::autopilot::breach(state, candidate, reason);
+        return roll_back(state, LogSource::System, Some(why));
     }
     let Ok(step) = native.continue_step() else {
         let waits = match deployment.stage() {

@@ -952,6 +952,17 @@ fn describe_target(target: &TrafficTarget) -> String {
 }
 
 /// `alice@laptop pid 4242`: the user, the host and this process, as the lock names them.
+/// The one service of an estate that deploys itself (both sides are its revisions).
+fn the_service(services: &HashMap<Color, Service>) -> Result<&Service, PlatformError> {
+    services
+        .get(&Color::Blue)
+        .ok_or_else(|| PlatformError::Api {
+            operation: "DescribeServices".into(),
+            code: None,
+            message: "the configured service was not returned".into(),
+        })
+}
+
 /// Why cutover never writes the weights of a service that deploys itself.
 const NATIVE_WEIGHTS: &str = "ECS moves the weights of this service (ECS-native): cutover never writes them; c continues \
      at a gate, R rolls back";
@@ -1203,14 +1214,7 @@ impl Platform for AwsPlatform {
             (Err(error), false) => return Err(error),
         }
         let services = self.services().await?;
-        let service = services
-            .get(&Color::Blue)
-            .ok_or_else(|| PlatformError::Api {
-                operation: "DescribeServices".into(),
-                code: None,
-                message: "the configured service was not returned".into(),
-            })?;
-        let (driver, _) = self.native_read(service).await?;
+        let (driver, _) = self.native_read(the_service(&services)?).await?;
         let native = driver.native().ok_or_else(|| PlatformError::Refused {
             reason: "the service does not deploy itself".into(),
         })?;
@@ -1246,14 +1250,7 @@ impl Platform for AwsPlatform {
             self.services()
         })
         .await?;
-        let service = services
-            .get(&Color::Blue)
-            .ok_or_else(|| PlatformError::Api {
-                operation: "DescribeServices".into(),
-                code: None,
-                message: "the configured service was not returned".into(),
-            })?;
-        let (after, _) = self.native_read(service).await?;
+        let (after, _) = self.native_read(the_service(&services)?).await?;
         match sent {
             Ok(()) => Ok(after),
             // ECS said no: nothing was done.

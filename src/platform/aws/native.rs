@@ -218,28 +218,7 @@ pub async fn newest(
     cluster: &str,
     service: &str,
 ) -> Result<Option<NativeDeployment>, PlatformError> {
-    let listed = client
-        .list_service_deployments()
-        .cluster(cluster)
-        .service(service)
-        .max_results(1)
-        .send()
-        .await
-        .map_err(|e| from_sdk("ListServiceDeployments", e))?;
-    let Some(arn) = listed
-        .service_deployments()
-        .first()
-        .and_then(|d| d.service_deployment_arn())
-    else {
-        return Ok(None);
-    };
-    let described = client
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .map_err(|e| from_sdk("DescribeServiceDeployments", e))?;
-    Ok(described.service_deployments().first().map(deployment))
+    recent(client, cluster, service).await.map(|r| r.newest)
 }
 
 /// One service deployment in the domain's words.
