@@ -88,6 +88,12 @@ pub enum Commands {
         cutover demo --scenario bad-green --speed 10\n  \
         cutover demo plan run --scenario bad-green --speed 100   # exits 5: the guard rolled back")]
     Demo(DemoArgs),
+    /// Every pair and ECS-native service of a fleet file in one list, on one API budget
+    #[command(after_help = "Examples:\n  \
+        cutover fleet --config fleet.toml\n  \
+        cutover fleet --once            # the table once, for scripts\n  \
+        cutover fleet --once --json")]
+    Fleet(FleetArgs),
     /// Print one snapshot of both sides
     #[command(after_help = "Examples:\n  \
         cutover status\n  \
@@ -268,7 +274,27 @@ pub struct DemoArgs {
     /// --scenario bad-green --speed 50` exits 5 and says why); green is deployed and healthy
     /// when it starts
     #[command(subcommand)]
-    pub command: Option<TrafficCommand>,
+    pub command: Option<DemoCommand>,
+}
+
+/// What `cutover demo` runs instead of the console.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DemoCommand {
+    #[command(flatten)]
+    Traffic(TrafficCommand),
+    /// A dozen simulated releases in one list: some healthy, one bad, one waiting at an ECS
+    /// gate, one whose data is stale
+    Fleet(FleetArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FleetArgs {
+    /// Print the list once and exit, instead of the live view
+    #[arg(long)]
+    pub once: bool,
+    /// With --once: JSON, one object a row
+    #[arg(long, requires = "once")]
+    pub json: bool,
 }
 
 /// A whole number from `min` to `max`, with a message that says what is wrong with it: a

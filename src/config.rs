@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub mod fleet;
+
 pub use crate::domain::ConfigError;
 use crate::domain::{CustomMetric, MetricLimit, MetricSource};
 pub use crate::platform::aws::estate::{AwsSettings, Estate, SideConfig, TrafficTarget};
@@ -255,6 +257,15 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
         position,
         message,
     };
+    if fleet::is_fleet(text) {
+        return Err(error(
+            None,
+            "this file describes a fleet ([[pair]] / [[service]] entries): `cutover fleet` \
+             watches it; the console and the other commands take one pair's or one service's \
+             file"
+                .into(),
+        ));
+    }
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let position = e.span().map(|span| line_column(text, span.start));
         error(position, e.message().trim().to_string())
@@ -266,44 +277,13 @@ pub fn parse(path: &Path, text: &str, overrides: &AwsSettings) -> Result<Config,
             "missing [traffic]: add listener_arn = \"…\" or rule_arn = \"…\"".into(),
         )
     })?;
-    let traffic = match (traffic.listener_arn, traffic.rule_arn) {
-        (Some(_), Some(_)) => {
-            return Err(error(
-                None,
-                "[traffic] has both listener_arn and rule_arn: keep exactly one (the listener \
-                 whose default action forwards, or the rule that forwards)"
-                    .into(),
-            ));
-        }
-        (None, None) => {
-            return Err(error(
-                None,
-                "[traffic] needs listener_arn or rule_arn: the listener whose default action \
-                 forwards to both target groups, or the rule that does"
-                    .into(),
-            ));
-        }
-        (Some(arn), None) => {
-            check_arn(
-                "traffic.listener_arn",
-                &arn,
-                ":listener/app/",
-                "a listener ARN (…:listener/app/<lb>/<id>/<id>)",
-            )
-            .map_err(|m| error(None, m))?;
-            TrafficTarget::Listener(arn)
-        }
-        (None, Some(arn)) => {
-            check_arn(
-                "traffic.rule_arn",
-                &arn,
-                ":listener-rule/app/",
-                "a listener rule ARN (…:listener-rule/app/<lb>/<id>/<id>/<id>)",
-            )
-            .map_err(|m| error(None, m))?;
-            TrafficTarget::Rule(arn)
-        }
-    };
+    let traffic = traffic_target(
+        traffic.listener_arn,
+        traffic.rule_arn,
+        "[traffic]",
+        "traffic.",
+    )
+    .map_err(|m| error(None, m))?;
     let native = raw.service.is_some();
     let (blue, green) = match raw.service {
         Some(_) if raw.blue.is_some() || raw.green.is_some() => {
@@ -772,6 +752,44 @@ fn native_sides(raw: RawService) -> Result<(SideConfig, SideConfig), String> {
         target_group_arn,
     };
     Ok((side(primary), side(alternate)))
+}
+
+/// The listener or the rule of `at` (`[traffic]`, or a fleet entry): exactly one, each the
+/// ARN it claims to be; `key` prefixes the key named in an error.
+pub(crate) fn traffic_target(
+    listener_arn: Option<String>,
+    rule_arn: Option<String>,
+    at: &str,
+    key: &str,
+) -> Result<TrafficTarget, String> {
+    match (listener_arn, rule_arn) {
+        (Some(_), Some(_)) => Err(format!(
+            "{at} has both listener_arn and rule_arn: keep exactly one (the listener whose \
+             default action forwards, or the rule that forwards)"
+        )),
+        (None, None) => Err(format!(
+            "{at} needs listener_arn or rule_arn: the listener whose default action forwards to \
+             both target groups, or the rule that does"
+        )),
+        (Some(arn), None) => {
+            check_arn(
+                &format!("{key}listener_arn"),
+                &arn,
+                ":listener/app/",
+                "a listener ARN (…:listener/app/<lb>/<id>/<id>)",
+            )?;
+            Ok(TrafficTarget::Listener(arn))
+        }
+        (None, Some(arn)) => {
+            check_arn(
+                &format!("{key}rule_arn"),
+                &arn,
+                ":listener-rule/app/",
+                "a listener rule ARN (…:listener-rule/app/<lb>/<id>/<id>/<id>)",
+            )?;
+            Ok(TrafficTarget::Rule(arn))
+        }
+    }
 }
 
 fn check_arn(key: &str, value: &str, marker: &str, wanted: &str) -> Result<(), String> {

@@ -442,3 +442,43 @@ fn init_with_one_service_for_both_sides_is_the_flags_mistake() {
         stderr(&output)
     );
 }
+
+#[test]
+fn demo_fleet_once_lists_the_day_attention_first() {
+    let output = cutover(&["demo", "fleet", "--once"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let table = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 13, "a header and a dozen rows:\n{table}");
+    // The gates that wait come first, then the worse candidates, then the unreadable one;
+    // the quiet rows last, unmarked.
+    assert!(
+        lines[1].starts_with("!") && lines[1].contains("gate waits"),
+        "{table}"
+    );
+    let worse = lines
+        .iter()
+        .position(|l| l.split_whitespace().any(|w| w == "payments"))
+        .unwrap_or(0);
+    let stale = lines
+        .iter()
+        .position(|l| l.split_whitespace().any(|w| w == "notifications"))
+        .unwrap_or(0);
+    let quiet = lines
+        .iter()
+        .position(|l| l.split_whitespace().any(|w| w == "checkout"))
+        .unwrap_or(0);
+    assert!(worse < stale && stale < quiet, "{table}");
+    assert!(lines[worse].contains("worse: 5xx"), "{table}");
+    assert!(!lines[quiet].starts_with('!'), "{table}");
+
+    let output = cutover(&["demo", "fleet", "--once", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON rows");
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows[0]["needs"], "gate");
+    assert!(
+        rows.iter()
+            .any(|r| r["name"] == "search" && r["driver"] == "ECS LINEAR 20%")
+    );
+}

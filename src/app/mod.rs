@@ -2,6 +2,7 @@
 
 mod availability;
 mod event_log;
+pub mod fleet;
 mod keymap;
 mod msg;
 pub mod picker;

@@ -7,6 +7,7 @@ pub mod aws;
 pub mod console;
 pub mod demo;
 pub mod deploy;
+pub mod fleet;
 pub mod gate;
 pub mod headless;
 pub mod init;
@@ -17,7 +18,7 @@ pub mod scale;
 pub mod shift;
 pub mod status;
 
-use crate::cli::{Cli, Commands, PlanCommand, TrafficCommand};
+use crate::cli::{Cli, Commands, DemoCommand, PlanCommand, TrafficCommand};
 use crate::domain::{Color, Failure};
 use crate::platform::Platform;
 pub use headless::{Headless, Outcome, ShiftTarget};
@@ -28,11 +29,17 @@ pub async fn run(cli: &Cli) -> Result<Option<Outcome>, Failure> {
     match &cli.command {
         Some(Commands::Demo(args)) => match &args.command {
             None => demo::run(global, args).await.map(|()| ended_by()),
-            Some(command) => {
+            Some(DemoCommand::Fleet(fleet_args)) => fleet::demo(global, args, fleet_args)
+                .await
+                .map(|()| ended_by()),
+            Some(DemoCommand::Traffic(command)) => {
                 let headless = demo::headless(global, args).await?;
                 on(headless, command).await.map(Some)
             }
         },
+        Some(Commands::Fleet(fleet_args)) => {
+            fleet::aws(global, fleet_args).await.map(|()| ended_by())
+        }
         Some(Commands::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
@@ -99,9 +106,14 @@ fn ended_by() -> Option<Outcome> {
 /// them like `q`. `plan run` also prints its progress as it goes.
 pub fn runs_a_loop(cli: &Cli) -> bool {
     let plan_run = |command: &TrafficCommand| matches!(command, TrafficCommand::Plan { .. });
+    let demo = |command: &DemoCommand| match command {
+        DemoCommand::Traffic(command) => plan_run(command),
+        DemoCommand::Fleet(args) => !args.once,
+    };
     match &cli.command {
         None => true,
-        Some(Commands::Demo(args)) => args.command.as_ref().is_none_or(plan_run),
+        Some(Commands::Fleet(args)) => !args.once,
+        Some(Commands::Demo(args)) => args.command.as_ref().is_none_or(demo),
         Some(Commands::Traffic(command)) => plan_run(command),
         Some(_) => false,
     }
@@ -110,7 +122,10 @@ pub fn runs_a_loop(cli: &Cli) -> bool {
 pub fn prints_progress(cli: &Cli) -> bool {
     let plan_run = |command: &TrafficCommand| matches!(command, TrafficCommand::Plan { .. });
     match &cli.command {
-        Some(Commands::Demo(args)) => args.command.as_ref().is_some_and(plan_run),
+        Some(Commands::Demo(args)) => args
+            .command
+            .as_ref()
+            .is_some_and(|c| matches!(c, DemoCommand::Traffic(c) if plan_run(c))),
         Some(Commands::Traffic(command)) => plan_run(command),
         _ => false,
     }

@@ -3,6 +3,7 @@
 //! The runtime is generic over [`Platform`]; the UI never knows which one it talks to.
 
 pub mod aws;
+pub mod fleet;
 pub mod patience;
 pub mod read_only;
 pub mod sim;

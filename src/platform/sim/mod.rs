@@ -64,6 +64,23 @@ impl SimPlatform {
         }
     }
 
+    /// A world whose weights were set to `weights` at `split_at` after its start (a release
+    /// under way before the demo began), then warmed up as `options` says.
+    pub fn with_split(options: SimOptions, split_at: Duration, weights: Weights) -> Self {
+        let mut world = World::new(options.scenario, options.seed, options.start);
+        world.advance_to(options.start.plus(split_at));
+        world.set_weights(weights);
+        let now = options.start.plus(options.warm_up);
+        world.advance_to(now);
+        SimPlatform {
+            clock: SimClock::new(now, options.speed),
+            offline: std::sync::atomic::AtomicBool::new(false),
+            scenario: options.scenario,
+            world: Mutex::new(world),
+            api_rng: Mutex::new(StdRng::seed_from_u64(options.seed ^ 0xA5A5_A5A5)),
+        }
+    }
+
     /// The world brought up to the current simulated time.
     fn world(&self) -> MutexGuard<'_, World> {
         // A panic while holding the lock cannot leave the world half-stepped in a way that

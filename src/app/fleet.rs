@@ -1,0 +1,500 @@
+//! The fleet view's core: one row per pair or ECS-native service, from what one shared
+//! refresh read of it, judged by the same evidence as a console, and sorted attention-first.
+//! Pure: reads come in, rows go out.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::domain::{
+    Color, GateAction, MetricsSnapshot, Observation, Timestamp, Weights, format_age,
+};
+use crate::shift::{EvidenceSettings, Verdict, evidence, roles};
+
+/// What one refresh read of one entry: its state (services, weights, health, lock, driver) and
+/// its metrics, or why not.
+#[derive(Debug, Clone)]
+pub struct FleetRead {
+    pub name: String,
+    pub observation: Result<Observation, String>,
+    pub metrics: Option<MetricsSnapshot>,
+    /// When the state was read: the age column.
+    pub read_at: Timestamp,
+}
+
+/// Why a row needs the eye, most urgent first: the order rows sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Attention {
+    /// An ECS gate waits for an operator.
+    GateWaits,
+    /// The candidate, carrying traffic (or ECS's test traffic), is judged worse.
+    Worse,
+    /// A rollback is running, or a deployment ended rolled back.
+    RollingBack,
+    /// The weights moved since the last refresh, and not by a driver that moves its own.
+    ChangedOutside,
+    /// The side carrying traffic has unhealthy targets, or none healthy.
+    Unhealthy,
+    /// The data is old, incomplete, or could not be read (throttling included).
+    Stale,
+}
+
+impl fmt::Display for Attention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Attention::GateWaits => "gate",
+            Attention::Worse => "worse",
+            Attention::RollingBack => "rollback",
+            Attention::ChangedOutside => "outside",
+            Attention::Unhealthy => "unhealthy",
+            Attention::Stale => "stale",
+        })
+    }
+}
+
+/// One line of the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub name: String,
+    pub attention: Option<(Attention, String)>,
+    /// `pair`, or `ECS LINEAR 20%`.
+    pub driver: String,
+    /// Where the release is: "split 90/10", "ECS at BAKE_TIME", "gate waits 12m → ROLLBACK".
+    pub phase: String,
+    pub weights: Option<Weights>,
+    pub candidate: Color,
+    /// The candidate's share of the requests, in percent.
+    pub observed: Option<f64>,
+    pub verdict: Option<Verdict>,
+    pub candidate_5xx: Option<f64>,
+    pub live_5xx: Option<f64>,
+    /// Candidate p99 over live p99.
+    pub latency_ratio: Option<f64>,
+    /// Healthy targets: blue, green.
+    pub healthy: Option<(u32, u32)>,
+    pub lock: Option<String>,
+    /// How old the state is.
+    pub age: Duration,
+}
+
+/// The list as the last refresh left it: rows sorted attention-first, the filter, the
+/// selection (by name, so it stays on its row as rows move).
+#[derive(Debug, Clone, Default)]
+pub struct FleetState {
+    pub rows: Vec<Row>,
+    pub filter: String,
+    pub selected: Option<String>,
+    /// Each row's weights at the refresh before: a change seen between two refreshes.
+    previous: HashMap<String, Weights>,
+}
+
+/// How old a state read may be before its row is stale.
+pub const STALE_AFTER: Duration = Duration::from_secs(90);
+
+impl FleetState {
+    /// A refresh's reads become the rows, sorted attention-first, then by name.
+    pub fn refreshed(
+        &mut self,
+        reads: &[FleetRead],
+        settings: &EvidenceSettings,
+        role_bake: Duration,
+        now: Timestamp,
+    ) {
+        let mut rows: Vec<Row> = reads
+            .iter()
+            .map(|read| {
+                let before = self.previous.get(&read.name).copied();
+                row(read, before, settings, role_bake, now)
+            })
+            .collect();
+        for read in reads {
+            if let Ok(observation) = &read.observation {
+                self.previous.insert(read.name.clone(), observation.weights);
+            }
+        }
+        rows.sort_by(|a, b| {
+            let rank = |r: &Row| r.attention.as_ref().map_or(u8::MAX, |(a, _)| *a as u8);
+            rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
+        });
+        self.rows = rows;
+        if self.selected.is_none() {
+            self.selected = self.rows.first().map(|r| r.name.clone());
+        }
+    }
+
+    /// The rows the filter lets through, in order.
+    pub fn shown(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| matches(r, &self.filter))
+    }
+
+    /// Moves the selection `delta` rows within what is shown.
+    pub fn select(&mut self, delta: isize) {
+        let shown: Vec<&str> = self.shown().map(|r| r.name.as_str()).collect();
+        if shown.is_empty() {
+            return;
+        }
+        let at = self
+            .selected
+            .as_deref()
+            .and_then(|s| shown.iter().position(|n| *n == s))
+            .unwrap_or(0);
+        let next = (at as isize + delta).clamp(0, shown.len() as isize - 1) as usize;
+        self.selected = Some(shown[next].to_string());
+    }
+
+    pub fn selected_row(&self) -> Option<&Row> {
+        let name = self.selected.as_deref()?;
+        self.shown().find(|r| r.name == name)
+    }
+}
+
+/// Whether `row` passes `filter`: words all of which match, each a part of the name, or
+/// `column:value` on driver, phase, verdict, attention or lock.
+pub fn matches(row: &Row, filter: &str) -> bool {
+    filter.split_whitespace().all(|word| {
+        let word = word.to_lowercase();
+        match word.split_once(':') {
+            Some((column, value)) => {
+                let cell = match column {
+                    "driver" => row.driver.clone(),
+                    "phase" => row.phase.clone(),
+                    "verdict" => row.verdict.map(|v| v.to_string()).unwrap_or_default(),
+                    "attention" | "needs" => row
+                        .attention
+                        .as_ref()
+                        .map(|(a, _)| a.to_string())
+                        .unwrap_or_default(),
+                    "lock" => row.lock.clone().unwrap_or_default(),
+                    "name" => row.name.clone(),
+                    _ => return false,
+                };
+                cell.to_lowercase().contains(value)
+            }
+            None => row.name.to_lowercase().contains(&word),
+        }
+    })
+}
+
+/// One entry's row: its evidence judged as a console would, and what needs the eye.
+pub fn row(
+    read: &FleetRead,
+    before: Option<Weights>,
+    settings: &EvidenceSettings,
+    role_bake: Duration,
+    now: Timestamp,
+) -> Row {
+    let age = now.since(read.read_at);
+    let observation = match &read.observation {
+        Ok(observation) => observation,
+        Err(why) => {
+            return Row {
+                name: read.name.clone(),
+                attention: Some((Attention::Stale, why.clone())),
+                driver: "?".into(),
+                phase: "not read".into(),
+                weights: None,
+                candidate: Color::Green,
+                observed: None,
+                verdict: None,
+                candidate_5xx: None,
+                live_5xx: None,
+                latency_ratio: None,
+                healthy: None,
+                lock: None,
+                age,
+            };
+        }
+    };
+    let weights = observation.weights;
+    let native = observation.driver.native();
+    let candidate = native
+        .filter(|n| n.running().is_some())
+        .and_then(|n| n.candidate)
+        .unwrap_or_else(|| roles::candidate(weights, read.metrics.as_ref(), role_bake));
+    let judged = read
+        .metrics
+        .as_ref()
+        .map(|m| evidence(m, Some(observation), candidate, None, now, settings));
+    let side_rate = |color: Color| judged.as_ref().and_then(|e| e.side(color).rate);
+    let p99 = |color: Color| judged.as_ref().and_then(|e| e.side(color).latency_p99_ms);
+    let latency_ratio = match (p99(candidate), p99(candidate.other())) {
+        (Some(c), Some(l)) if l > 0.0 => Some(c / l),
+        _ => None,
+    };
+    let (driver, phase) = match native {
+        Some(native) => (
+            format!("ECS {}", native.strategy),
+            native_phase(native, now),
+        ),
+        None => ("pair".to_string(), pair_phase(weights, candidate)),
+    };
+    let verdict = judged.as_ref().map(|e| e.verdict);
+    let carries = weights.share(candidate) > 0 || native.is_some_and(|n| n.running().is_some());
+    let attention = attention(
+        observation,
+        before,
+        judged.as_ref().map(|e| (e.verdict, e.reason.clone())),
+        carries,
+        age,
+        now,
+    );
+    Row {
+        name: read.name.clone(),
+        attention,
+        driver,
+        phase,
+        weights: Some(weights),
+        candidate,
+        observed: judged
+            .as_ref()
+            .and_then(|e| e.observed_share)
+            .map(|s| s * 100.0),
+        verdict,
+        candidate_5xx: side_rate(candidate),
+        live_5xx: side_rate(candidate.other()),
+        latency_ratio,
+        healthy: Some((
+            observation.blue.targets.healthy,
+            observation.green.targets.healthy,
+        )),
+        lock: observation.lock_holder.clone(),
+        age,
+    }
+}
+
+fn attention(
+    observation: &Observation,
+    before: Option<Weights>,
+    verdict: Option<(Verdict, String)>,
+    candidate_carries: bool,
+    age: Duration,
+    now: Timestamp,
+) -> Option<(Attention, String)> {
+    let native = observation.driver.native();
+    if let Some((_, gate)) = native.and_then(|n| n.awaiting()) {
+        return Some((Attention::GateWaits, gate_words(gate, now)));
+    }
+    if let Some((Verdict::Worse, reason)) = &verdict
+        && candidate_carries
+    {
+        return Some((Attention::Worse, reason.clone()));
+    }
+    if let Some(deployment) = native.and_then(|n| n.deployment.as_ref())
+        && deployment.status.starts_with("ROLLBACK")
+    {
+        let why = deployment
+            .rollback_reason
+            .clone()
+            .unwrap_or_else(|| deployment.status.clone());
+        return Some((Attention::RollingBack, why));
+    }
+    if let Some(before) = before
+        && before != observation.weights
+        && !observation.driver.steps_by_gates()
+    {
+        return Some((
+            Attention::ChangedOutside,
+            format!("{before} → {} since the last refresh", observation.weights),
+        ));
+    }
+    for color in Color::BOTH {
+        let side = observation.side(color);
+        if observation.weights.share(color) > 0
+            && (side.targets.unhealthy > 0 || side.targets.healthy == 0)
+        {
+            return Some((
+                Attention::Unhealthy,
+                format!(
+                    "{color} carries {}% with {} healthy, {} unhealthy",
+                    observation.weights.percent_text(color),
+                    side.targets.healthy,
+                    side.targets.unhealthy
+                ),
+            ));
+        }
+    }
+    if age > STALE_AFTER {
+        return Some((Attention::Stale, format!("read {} ago", format_age(age))));
+    }
+    if let Some((Verdict::Stale, reason)) = verdict {
+        return Some((Attention::Stale, reason));
+    }
+    None
+}
+
+fn gate_words(gate: &crate::domain::PauseGate, now: Timestamp) -> String {
+    let left = gate
+        .expires_at
+        .map_or("?".to_string(), |at| format_age(at.since(now)));
+    let then = match gate.on_timeout {
+        Some(GateAction::Continue) => "CONTINUE",
+        Some(GateAction::Rollback) => "ROLLBACK",
+        None => "its timeout action",
+    };
+    format!("gate waits {left} → {then}")
+}
+
+fn native_phase(native: &crate::domain::NativeService, now: Timestamp) -> String {
+    match native.deployment.as_ref() {
+        None => "no deployment".into(),
+        Some(d) if !d.in_progress() => d.status.clone(),
+        Some(d) => match d.awaiting_gate() {
+            Some(gate) => gate_words(gate, now),
+            None => format!("ECS at {}", d.stage_label()),
+        },
+    }
+}
+
+fn pair_phase(weights: Weights, candidate: Color) -> String {
+    match weights.idle_and_live() {
+        (Some(_), Some(live)) => format!("{} live", live.name()),
+        _ => format!(
+            "split {weights} · {} {}%",
+            candidate.name(),
+            weights.percent_text(candidate)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        Driver, NativeDeployment, NativeService, NativeStrategy, PauseGate, RolloutState,
+        ServiceStatus, SideObservation, TargetHealth,
+    };
+
+    fn side(name: &str) -> SideObservation {
+        SideObservation {
+            service: ServiceStatus {
+                cluster: "shop".into(),
+                service: name.into(),
+                task_definition: format!("{name}:1"),
+                image: "example/shop:1".into(),
+                desired: 4,
+                running: 4,
+                primary_running: 4,
+                pending: 0,
+                rollout: RolloutState::Completed,
+                failed_tasks: 0,
+                deployments: Vec::new(),
+                events: Vec::new(),
+            },
+            targets: TargetHealth {
+                healthy: 4,
+                ..TargetHealth::default()
+            },
+        }
+    }
+
+    fn pair_at(weights: Weights) -> Observation {
+        Observation {
+            blue: side("blue"),
+            green: side("green"),
+            weights,
+            writes_refused: None,
+            other_routes: Vec::new(),
+            stickiness_seconds: None,
+            lock_holder: None,
+            driver: Driver::WeightedPair,
+        }
+    }
+
+    fn native_at_gate() -> Observation {
+        let mut observation = pair_at(Weights::ALL_BLUE);
+        observation.driver = Driver::EcsNative(Box::new(NativeService {
+            name: "shop/search".into(),
+            strategy: NativeStrategy::Linear { step: 20.0 },
+            bake_minutes: 1,
+            gated: true,
+            deployment: Some(NativeDeployment {
+                arn: "arn:d".into(),
+                status: "IN_PROGRESS".into(),
+                stage_name: Some("PRE_PRODUCTION_TRAFFIC_SHIFT".into()),
+                gate: Some(PauseGate {
+                    hook_id: "h1".into(),
+                    awaiting: true,
+                    expires_at: Some(Timestamp::from_secs(1_800_001_320)),
+                    on_timeout: Some(GateAction::Rollback),
+                }),
+                requested_weight: Some(0.0),
+                source_revision: None,
+                target_revision: None,
+                status_reason: None,
+                rollback_reason: None,
+                alarms: None,
+                circuit_breaker: None,
+            }),
+            candidate: Some(Color::Green),
+            history: Vec::new(),
+        }));
+        observation
+    }
+
+    fn read(name: &str, observation: Result<Observation, String>, now: Timestamp) -> FleetRead {
+        FleetRead {
+            name: name.into(),
+            observation,
+            metrics: None,
+            read_at: now,
+        }
+    }
+
+    #[test]
+    fn rows_sort_attention_first_and_the_filter_takes_names_and_columns() {
+        let now = Timestamp::from_secs(1_800_000_600);
+        let reads = vec![
+            read("zeta", Ok(pair_at(Weights::ALL_BLUE)), now),
+            read("alpha", Ok(pair_at(Weights::with_green(20))), now),
+            read("beta", Err("DescribeServices: throttled".into()), now),
+            read("gamma", Ok(native_at_gate()), now),
+        ];
+        let mut state = FleetState::default();
+        state.refreshed(
+            &reads,
+            &EvidenceSettings::default(),
+            Duration::from_secs(300),
+            now,
+        );
+        let order: Vec<&str> = state.rows.iter().map(|r| r.name.as_str()).collect();
+        // The gate first, the unreadable one next; then the quiet ones by name.
+        assert_eq!(order, ["gamma", "beta", "alpha", "zeta"]);
+        assert_eq!(state.rows[0].driver, "ECS LINEAR 20%");
+        assert!(
+            state.rows[0].phase.starts_with("gate waits"),
+            "{:?}",
+            state.rows[0]
+        );
+        state.filter = "driver:pair".into();
+        let shown: Vec<&str> = state.shown().map(|r| r.name.as_str()).collect();
+        assert_eq!(shown, ["alpha", "zeta"]);
+        state.filter = "a needs:stale".into();
+        let shown: Vec<&str> = state.shown().map(|r| r.name.as_str()).collect();
+        assert_eq!(shown, ["beta"]);
+    }
+
+    #[test]
+    fn weights_moved_between_refreshes_are_an_outside_change_but_not_for_ecs() {
+        let now = Timestamp::from_secs(1_800_000_600);
+        let mut state = FleetState::default();
+        let settings = EvidenceSettings::default();
+        let bake = Duration::from_secs(300);
+        state.refreshed(
+            &[read("a", Ok(pair_at(Weights::ALL_BLUE)), now)],
+            &settings,
+            bake,
+            now,
+        );
+        assert_eq!(state.rows[0].attention, None);
+        state.refreshed(
+            &[read("a", Ok(pair_at(Weights::with_green(30))), now)],
+            &settings,
+            bake,
+            now,
+        );
+        assert!(matches!(
+            state.rows[0].attention,
+            Some((Attention::ChangedOutside, _))
+        ));
+    }
+}
