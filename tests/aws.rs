@@ -4371,3 +4371,113 @@ async fn in_the_console_c_continues_at_an_ecs_gate_and_r_rolls_back_at_the_next(
         );
     }
 }
+
+/// A fleet estate built by `tests/moto/fleet.py`: its pairs' names, rules, groups, clusters.
+fn build_fleet(name: &str, pairs: usize, flags: &[&str]) -> Value {
+    let moto = moto();
+    let output = Command::new(&moto.python)
+        .arg(support::moto::moto_dir().join("fleet.py"))
+        .arg(&moto.endpoint)
+        .arg(name)
+        .arg(pairs.to_string())
+        .args(flags)
+        .output()
+        .expect("running fleet.py");
+    assert!(
+        output.status.success(),
+        "fleet.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("fleet.py prints JSON")
+}
+
+/// The fleet file for what `build_fleet` made.
+fn fleet_config(built: &Value) -> String {
+    let mut text = format!(
+        "[aws]\nregion = \"{}\"\nendpoint_url = \"{}\"\n",
+        support::moto::REGION,
+        moto().endpoint
+    );
+    for pair in built["pairs"].as_array().expect("pairs") {
+        let name = pair["name"].as_str().unwrap_or_default();
+        let cluster = pair["cluster"].as_str().unwrap_or_default();
+        let group = |color: &str| {
+            pair["target_groups"][color]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        text += &format!(
+            "\n[[pair]]\nname = \"{name}\"\nrule_arn = \"{}\"\nblue = {{ cluster = \"{cluster}\", \
+             service = \"{name}-blue\", target_group_arn = \"{}\" }}\ngreen = {{ cluster = \
+             \"{cluster}\", service = \"{name}-green\", target_group_arn = \"{}\" }}\n",
+            pair["rule_arn"].as_str().unwrap_or_default(),
+            group("blue"),
+            group("green"),
+        );
+    }
+    text
+}
+
+/// A dozen pairs in two clusters behind two listeners: one refresh reads them in batches (no
+/// call per row), and the pair whose green fails comes first, judged by the same evidence.
+#[tokio::test]
+async fn a_fleet_is_read_in_batches_and_its_worse_row_comes_first() {
+    let built = build_fleet(
+        "fl12",
+        12,
+        &["--clusters", "2", "--listeners", "2", "--bad", "7"],
+    );
+    let text = fleet_config(&built);
+    let path = write_config("fleet12", &text);
+    let output = cutover(&[
+        "fleet",
+        "--once",
+        "--json",
+        "--config",
+        &path.to_string_lossy(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows: Value = serde_json::from_slice(&output.stdout).expect("JSON rows");
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows[0]["name"], "fl12-p7", "{rows:?}");
+    assert_eq!(rows[0]["needs"], "worse", "{:?}", rows[0]);
+    assert!(rows[1..].iter().all(|r| r["needs"].is_null()), "{rows:?}");
+    assert_eq!(
+        rows[3]["healthy"]["green"], 2,
+        "health from HealthyHostCount"
+    );
+    assert_eq!(rows[3]["weights"]["green"], 10);
+
+    set_aws_env();
+    let fleet = config::fleet::load(&path, &AwsSettings::default()).expect("a fleet");
+    let entries = fleet
+        .entries
+        .iter()
+        .map(|e| (e.name.clone(), e.estate.clone()))
+        .collect();
+    let source = cutover::platform::aws::fleet::AwsFleet::connect(entries, &fleet.aws, &path)
+        .await
+        .expect("clients");
+    use cutover::platform::fleet::FleetSource;
+    let metrics = source.metrics().await.expect("metrics");
+    assert_eq!(metrics.len(), 12);
+    let states = source.states().await;
+    assert!(states.iter().all(|(_, s)| s.is_ok()), "{states:?}");
+    let calls = source.call_counts();
+    for (operation, count) in [
+        // 24 services, 12 a cluster: two calls of 10 and 2 per cluster.
+        ("DescribeServices", 4),
+        // One per listener, every rule in it.
+        ("DescribeRules", 2),
+        // 12 lock tags, 20 a call.
+        ("DescribeTags", 1),
+        // 144 metrics in one call.
+        ("GetMetricData", 1),
+        ("DescribeTaskDefinition", 1),
+    ] {
+        assert_eq!(calls.get(operation), Some(&count), "{operation}: {calls:?}");
+    }
+    assert_eq!(calls.get("DescribeTargetHealth"), None, "{calls:?}");
+}

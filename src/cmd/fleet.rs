@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::app::fleet::{FleetRead, FleetState, Row};
 use crate::cli::{DemoArgs, FleetArgs, GlobalArgs};
 use crate::domain::{Failure, Weights, fixed};
+use crate::platform::aws::fleet::AwsFleet;
 use crate::platform::fleet::{FleetSource, SimFleet};
 use crate::platform::sim::{Scenario, SimOptions, SimPlatform};
 use crate::shift::EvidenceSettings;
@@ -73,20 +74,36 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs, fleet: &FleetArgs) -> Re
     Err(anyhow::anyhow!("the live fleet view is not built yet: use --once").into())
 }
 
-pub async fn aws(_global: &GlobalArgs, _fleet: &FleetArgs) -> Result<(), Failure> {
-    Err(
-        anyhow::anyhow!("cutover fleet on AWS is not built yet: try cutover demo fleet --once")
-            .into(),
-    )
+pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
+    let overrides = crate::config::AwsSettings {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    };
+    let path = crate::config::locate_here(global.config.as_deref())?;
+    let fleet = crate::config::fleet::load(&path, &overrides)?;
+    let entries = fleet
+        .entries
+        .iter()
+        .map(|e| (e.name.clone(), e.estate.clone()))
+        .collect();
+    let source = AwsFleet::connect(entries, &fleet.aws, &fleet.source).await?;
+    if args.once {
+        print!("{}", once(&source, &fleet.evidence, args.json).await);
+        tracing::info!("API calls for the refresh: {:?}", source.call_counts());
+        return Ok(());
+    }
+    Err(anyhow::anyhow!("the live fleet view is not built yet: use --once").into())
 }
 
-/// One refresh of every entry: the states, then the metrics.
+/// One refresh of every entry: the metrics first (target health comes with them), then the
+/// states.
 pub async fn read<S: FleetSource>(source: &S) -> Vec<FleetRead> {
-    let states = source.states().await;
     let metrics = source.metrics().await.unwrap_or_else(|error| {
         tracing::warn!("reading the fleet's metrics: {error}");
         BTreeMap::new()
     });
+    let states = source.states().await;
     let now = source.now();
     states
         .into_iter()

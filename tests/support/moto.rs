@@ -23,7 +23,7 @@ fn venv_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("moto-venv")
 }
 
-fn moto_dir() -> PathBuf {
+pub fn moto_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("moto")

@@ -77,7 +77,7 @@ impl Series {
     }
 }
 
-const ELB_5XX_ID: &str = "elb_5xx";
+pub(super) const ELB_5XX_ID: &str = "elb_5xx";
 
 fn query_id(color: Color, series: Series) -> String {
     format!("{}_{}", color.label().to_lowercase(), series.id_part())
@@ -88,7 +88,12 @@ fn custom_id(index: usize, color: Color) -> String {
     format!("custom{index}_{}", color.label().to_lowercase())
 }
 
-fn query(id: String, metric: &str, stat: &str, dimensions: Vec<Dimension>) -> MetricDataQuery {
+pub(super) fn query(
+    id: String,
+    metric: &str,
+    stat: &str,
+    dimensions: Vec<Dimension>,
+) -> MetricDataQuery {
     namespaced_query(id, NAMESPACE, metric, stat, dimensions)
 }
 
@@ -118,7 +123,7 @@ fn namespaced_query(
         .build()
 }
 
-fn dimension(name: &str, value: &str) -> Dimension {
+pub(super) fn dimension(name: &str, value: &str) -> Dimension {
     Dimension::builder().name(name).value(value).build()
 }
 
@@ -397,7 +402,7 @@ async fn alarms(client: &Client, names: &[String]) -> Result<Vec<AlarmStatus>, P
 }
 
 /// One `GetMetricData` request of `queries`, every page of it.
-async fn get_metric_data(
+pub(super) async fn get_metric_data(
     client: &Client,
     queries: Vec<MetricDataQuery>,
     (start, end): (Timestamp, Timestamp),

@@ -269,6 +269,52 @@ pub async fn load_balancers_of(
 
 /// Every listener's rules (default actions included) on the load balancer, every page of
 /// each: a shared ALB may hold more rules than one page (AWS answers `NextMarker`).
+/// Every rule of a listener with its actions, by rule ARN: one DescribeRules a page of 400.
+pub async fn rules_of_listener(
+    client: &Client,
+    listener_arn: &str,
+) -> Result<HashMap<String, Vec<Action>>, PlatformError> {
+    let mut rules = HashMap::new();
+    let mut pages = client
+        .describe_rules()
+        .listener_arn(listener_arn)
+        .page_size(MAX_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("DescribeRules", e))?;
+        for rule in page.rules() {
+            if let Some(arn) = rule.rule_arn() {
+                rules.insert(arn.to_string(), rule.actions().to_vec());
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// Every listener of a load balancer with its default actions, by listener ARN.
+pub async fn listeners_of(
+    client: &Client,
+    load_balancer_arn: &str,
+) -> Result<HashMap<String, Vec<Action>>, PlatformError> {
+    let mut listeners = HashMap::new();
+    let mut pages = client
+        .describe_listeners()
+        .load_balancer_arn(load_balancer_arn)
+        .page_size(MAX_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("DescribeListeners", e))?;
+        for listener in page.listeners() {
+            if let Some(arn) = listener.listener_arn() {
+                listeners.insert(arn.to_string(), listener.default_actions().to_vec());
+            }
+        }
+    }
+    Ok(listeners)
+}
+
 pub async fn routes(client: &Client, load_balancer_arn: &str) -> Result<Vec<Route>, PlatformError> {
     let mut listeners = Vec::new();
     let mut pages = client

@@ -142,6 +142,34 @@ pub async fn read(client: &Client, arn: &str) -> Result<Option<Lock>, PlatformEr
         .and_then(|t| Lock::parse(t.value().unwrap_or_default())))
 }
 
+/// The lock tags of many listeners and rules: one DescribeTags per 20 ARNs (its limit).
+pub async fn read_many(
+    client: &Client,
+    arns: &[String],
+) -> Result<std::collections::HashMap<String, Option<Lock>>, PlatformError> {
+    let mut locks = std::collections::HashMap::new();
+    for chunk in arns.chunks(20) {
+        let out = client
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeTags", e))?;
+        for description in out.tag_descriptions() {
+            let Some(arn) = description.resource_arn() else {
+                continue;
+            };
+            let lock = description
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(LOCK_TAG))
+                .and_then(|t| Lock::parse(t.value().unwrap_or_default()));
+            locks.insert(arn.to_string(), lock);
+        }
+    }
+    Ok(locks)
+}
+
 pub async fn write(client: &Client, arn: &str, lock: &Lock) -> Result<(), PlatformError> {
     client
         .add_tags()

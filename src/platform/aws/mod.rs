@@ -12,6 +12,7 @@ pub mod ecs;
 pub mod elbv2;
 mod errors;
 pub mod estate;
+pub mod fleet;
 pub mod lock;
 pub mod native;
 mod profile;
@@ -791,89 +792,12 @@ impl AwsPlatform {
         })
     }
 
-    /// A service that deploys itself, as one poll reads it: its configuration, its newest
-    /// deployment and the few before, and which revision serves which side (its task
-    /// definition and tasks). Revisions are described once each.
+    /// A service that deploys itself, as one poll reads it (see [`native::read`]).
     async fn native_read(
         &self,
         service: &Service,
-    ) -> Result<
-        (
-            crate::domain::Driver,
-            HashMap<Color, (String, native::RevisionTasks)>,
-        ),
-        PlatformError,
-    > {
-        let blue = &self.estate.blue;
-        let name = format!("{}/{}", blue.cluster, blue.service);
-        let Some((strategy, bake_minutes, gated)) = native::configuration(service) else {
-            return Err(PlatformError::Refused {
-                reason: format!(
-                    "{name} does not deploy itself (its deploymentConfiguration.strategy is not \
-                     BLUE_GREEN, LINEAR or CANARY): describe it as [blue] and [green], or set \
-                     the strategy"
-                ),
-            });
-        };
-        let recent = native::recent(&self.ecs, &blue.cluster, &blue.service).await?;
-        let wanted: Vec<String> = {
-            let known = self.revisions.lock().unwrap_or_else(|p| p.into_inner());
-            recent
-                .tasks
-                .keys()
-                .filter(|arn| !known.contains_key(*arn))
-                .cloned()
-                .collect()
-        };
-        if !wanted.is_empty() {
-            let found = native::revisions(&self.ecs, &wanted).await?;
-            self.revisions
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(found);
-        }
-        let known = self
-            .revisions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let color_of = |arn: &str| {
-            let group = known.get(arn)?.target_group.as_deref()?;
-            Color::BOTH
-                .into_iter()
-                .find(|c| self.estate.side(*c).target_group_arn == group)
-        };
-        let running = recent.newest.as_ref().is_some_and(|d| d.in_progress());
-        let mut sides = HashMap::new();
-        // While a deployment runs both revisions serve; after it, the one it left live.
-        let serving: Vec<&String> = match &recent.newest {
-            Some(d) if running => d.source_revision.iter().chain(&d.target_revision).collect(),
-            Some(d) if d.status == "SUCCESSFUL" => d.target_revision.iter().collect(),
-            Some(d) => d.source_revision.iter().collect(),
-            None => Vec::new(),
-        };
-        for arn in serving {
-            if let (Some(color), Some(revision), Some(tasks)) =
-                (color_of(arn), known.get(arn), recent.tasks.get(arn))
-            {
-                sides.insert(color, (revision.task_definition.clone(), *tasks));
-            }
-        }
-        let candidate = recent
-            .newest
-            .as_ref()
-            .and_then(|d| d.target_revision.as_deref())
-            .and_then(color_of);
-        let driver = crate::domain::Driver::EcsNative(Box::new(crate::domain::NativeService {
-            name,
-            strategy,
-            bake_minutes,
-            gated,
-            deployment: recent.newest,
-            candidate,
-            history: recent.history,
-        }));
-        Ok((driver, sides))
+    ) -> Result<(crate::domain::Driver, native::Sides), PlatformError> {
+        native::read(&self.ecs, &self.estate, service, &self.revisions).await
     }
 
     /// Why this estate must not be written: another owner of its traffic. (Read-only is the

@@ -3,6 +3,7 @@
 //! `PRE_PRODUCTION_TRAFFIC_SHIFT`).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
@@ -11,7 +12,11 @@ use aws_sdk_ecs::types::{
 };
 
 use super::errors::from_sdk;
-use crate::domain::{GateAction, GateStep, NativeDeployment, NativeStrategy, PauseGate, Timestamp};
+use super::estate::Estate;
+use crate::domain::{
+    Color, Driver, GateAction, GateStep, NativeDeployment, NativeService, NativeStrategy,
+    PauseGate, Timestamp,
+};
 use crate::platform::PlatformError;
 
 /// How many earlier deployments the history shows.
@@ -175,6 +180,89 @@ pub async fn revisions(
         }
     }
     Ok(found)
+}
+
+/// Which revision serves which side: its task definition ARN and its tasks.
+pub type Sides = HashMap<Color, (String, RevisionTasks)>;
+
+/// A service that deploys itself, as one poll reads it: its configuration, its newest
+/// deployment and the few before, and which revision serves which side (its task definition
+/// and tasks). Revisions are described once each (`known` keeps them).
+pub async fn read(
+    client: &Client,
+    estate: &Estate,
+    service: &Service,
+    known_revisions: &Mutex<HashMap<String, Revision>>,
+) -> Result<(Driver, Sides), PlatformError> {
+    let blue = &estate.blue;
+    let name = format!("{}/{}", blue.cluster, blue.service);
+    let Some((strategy, bake_minutes, gated)) = configuration(service) else {
+        return Err(PlatformError::Refused {
+            reason: format!(
+                "{name} does not deploy itself (its deploymentConfiguration.strategy is not \
+                 BLUE_GREEN, LINEAR or CANARY): describe it as [blue] and [green], or set \
+                 the strategy"
+            ),
+        });
+    };
+    let recent = recent(client, &blue.cluster, &blue.service).await?;
+    let wanted: Vec<String> = {
+        let known = known_revisions.lock().unwrap_or_else(|p| p.into_inner());
+        recent
+            .tasks
+            .keys()
+            .filter(|arn| !known.contains_key(*arn))
+            .cloned()
+            .collect()
+    };
+    if !wanted.is_empty() {
+        let found = revisions(client, &wanted).await?;
+        known_revisions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(found);
+    }
+    let known = known_revisions
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let color_of = |arn: &str| {
+        let group = known.get(arn)?.target_group.as_deref()?;
+        Color::BOTH
+            .into_iter()
+            .find(|c| estate.side(*c).target_group_arn == group)
+    };
+    let running = recent.newest.as_ref().is_some_and(|d| d.in_progress());
+    let mut sides = HashMap::new();
+    // While a deployment runs both revisions serve; after it, the one it left live.
+    let serving: Vec<&String> = match &recent.newest {
+        Some(d) if running => d.source_revision.iter().chain(&d.target_revision).collect(),
+        Some(d) if d.status == "SUCCESSFUL" => d.target_revision.iter().collect(),
+        Some(d) => d.source_revision.iter().collect(),
+        None => Vec::new(),
+    };
+    for arn in serving {
+        if let (Some(color), Some(revision), Some(tasks)) =
+            (color_of(arn), known.get(arn), recent.tasks.get(arn))
+        {
+            sides.insert(color, (revision.task_definition.clone(), *tasks));
+        }
+    }
+    let candidate = recent
+        .newest
+        .as_ref()
+        .and_then(|d| d.target_revision.as_deref())
+        .and_then(color_of);
+    let driver = Driver::EcsNative(Box::new(NativeService {
+        name,
+        strategy,
+        bake_minutes,
+        gated,
+        deployment: recent.newest,
+        candidate,
+        history: recent.history,
+    }));
+    Ok((driver, sides))
 }
 
 /// Sends a gate step: ContinueServiceDeployment at a gate, StopServiceDeployment ROLLBACK

@@ -1,0 +1,455 @@
+//! A fleet on one API budget: every entry's state and metrics read in batches, never one
+//! console's calls times the number of rows.
+//!
+//! A state refresh: DescribeServices per cluster, 10 services a call; DescribeRules once per
+//! listener (every rule, 400 a page) and DescribeListeners once per load balancer for entries
+//! that write a listener's default action; DescribeTags 20 ARNs a call for the locks; for each
+//! ECS-native service its newest deployment (a list and a describe); task definitions and
+//! service revisions once each. No DescribeTargetHealth: health comes from CloudWatch's
+//! `HealthyHostCount` with the metrics, one GetMetricData of at most 500 metrics a call.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use aws_sdk_cloudwatch::types::MetricDataQuery;
+use aws_sdk_ecs::types::Service;
+
+use super::ecs::TaskDefinitionSummary;
+use super::estate::{Estate, TrafficTarget};
+use super::{calls, cloudwatch, ecs, elbv2, lock, native, sdk_config};
+use crate::domain::{
+    Color, ConfigError, Driver, Failure, MetricsSnapshot, Observation, Placeholders, PlatformError,
+    SideObservation, SourceInfo, SourceKind, TargetHealth, Timestamp,
+};
+use crate::platform::fleet::FleetSource;
+use crate::platform::wall_clock;
+
+/// GetMetricData takes at most 500 metrics a call.
+const MAX_METRICS_A_CALL: usize = 500;
+/// DescribeServices takes at most 10 services a call.
+const SERVICES_A_CALL: usize = 10;
+
+pub struct AwsFleet {
+    entries: Vec<(String, Estate)>,
+    region: String,
+    ecs: aws_sdk_ecs::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    calls: calls::CallCounter,
+    task_definitions: Mutex<HashMap<String, TaskDefinitionSummary>>,
+    revisions: Mutex<HashMap<String, native::Revision>>,
+    /// Healthy targets per target group, as the last metrics read them.
+    healthy: Mutex<HashMap<String, u32>>,
+}
+
+impl AwsFleet {
+    pub async fn connect(
+        entries: Vec<(String, Estate)>,
+        aws: &super::estate::AwsSettings,
+        source: &std::path::Path,
+    ) -> Result<Self, Failure> {
+        let region_hint = entries.first().and_then(|(_, e)| e.traffic.region());
+        let (sdk, region) = sdk_config(aws, region_hint, source).await?;
+        if entries.is_empty() {
+            return Err(ConfigError {
+                path: source.to_path_buf(),
+                position: None,
+                message: "the fleet has no entry".into(),
+            }
+            .into());
+        }
+        let calls = calls::CallCounter::default();
+        Ok(AwsFleet {
+            ecs: aws_sdk_ecs::Client::from_conf(
+                aws_sdk_ecs::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            calls,
+            entries,
+            region,
+            task_definitions: Mutex::new(HashMap::new()),
+            revisions: Mutex::new(HashMap::new()),
+            healthy: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Every service of the fleet, by (cluster, name): one call per 10 of a cluster.
+    async fn services(&self) -> HashMap<(String, String), Result<Service, PlatformError>> {
+        let mut by_cluster: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (_, estate) in &self.entries {
+            for side in [&estate.blue, &estate.green] {
+                by_cluster
+                    .entry(side.cluster.as_str())
+                    .or_default()
+                    .insert(side.service.as_str());
+            }
+        }
+        let mut found = HashMap::new();
+        for (cluster, names) in by_cluster {
+            let names: Vec<&str> = names.into_iter().collect();
+            for chunk in names.chunks(SERVICES_A_CALL) {
+                match ecs::describe_services(&self.ecs, cluster, chunk).await {
+                    Ok(services) => {
+                        for (name, service) in services {
+                            found.insert((cluster.to_string(), name), Ok(service));
+                        }
+                    }
+                    Err(error) => {
+                        for name in chunk {
+                            found.insert(
+                                (cluster.to_string(), name.to_string()),
+                                Err(error.clone()),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Every entry's forward: rules by listener, listeners' default actions by load balancer.
+    async fn actions(
+        &self,
+    ) -> HashMap<String, Result<Vec<aws_sdk_elasticloadbalancingv2::types::Action>, PlatformError>>
+    {
+        let mut listeners = BTreeSet::new();
+        let mut balancers = BTreeSet::new();
+        for (_, estate) in &self.entries {
+            match &estate.traffic {
+                TrafficTarget::Rule(_) => {
+                    listeners.insert(estate.traffic.listener_arn());
+                }
+                TrafficTarget::Listener(_) => {
+                    if let Some(lb) = estate.traffic.load_balancer_arn() {
+                        balancers.insert(lb);
+                    }
+                }
+            }
+        }
+        let mut actions = HashMap::new();
+        let mut failed: HashMap<String, PlatformError> = HashMap::new();
+        for listener in listeners {
+            match elbv2::rules_of_listener(&self.elb, &listener).await {
+                Ok(rules) => actions.extend(rules.into_iter().map(|(arn, a)| (arn, Ok(a)))),
+                Err(error) => {
+                    failed.insert(listener, error);
+                }
+            }
+        }
+        for balancer in balancers {
+            match elbv2::listeners_of(&self.elb, &balancer).await {
+                Ok(found) => actions.extend(found.into_iter().map(|(arn, a)| (arn, Ok(a)))),
+                Err(error) => {
+                    failed.insert(balancer, error);
+                }
+            }
+        }
+        // An entry whose listener or load balancer could not be read carries the error.
+        for (_, estate) in &self.entries {
+            let arn = estate.traffic.arn().to_string();
+            if actions.contains_key(&arn) {
+                continue;
+            }
+            let error = failed
+                .get(&estate.traffic.listener_arn())
+                .or_else(|| {
+                    estate
+                        .traffic
+                        .load_balancer_arn()
+                        .and_then(|lb| failed.get(&lb))
+                })
+                .cloned()
+                .unwrap_or_else(|| PlatformError::Api {
+                    operation: "DescribeRules".into(),
+                    code: None,
+                    message: format!("{arn} was not found on its listener"),
+                });
+            actions.insert(arn, Err(error));
+        }
+        actions
+    }
+
+    async fn task_definition(&self, arn: &str) -> Result<TaskDefinitionSummary, PlatformError> {
+        if let Some(known) = self
+            .task_definitions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(arn)
+        {
+            return Ok(known.clone());
+        }
+        let summary = ecs::describe_task_definition(&self.ecs, arn).await?;
+        self.task_definitions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(arn.to_string(), summary.clone());
+        Ok(summary)
+    }
+
+    /// One entry's observation from what the batches read.
+    async fn observation(
+        &self,
+        estate: &Estate,
+        services: &HashMap<(String, String), Result<Service, PlatformError>>,
+        actions: &Result<Vec<aws_sdk_elasticloadbalancingv2::types::Action>, PlatformError>,
+        lock_holder: Option<String>,
+    ) -> Result<Observation, PlatformError> {
+        let actions = actions.as_ref().map_err(Clone::clone)?;
+        let owner = format!("the forward of {}", estate.traffic.arn());
+        let weights = elbv2::weights_of(
+            &owner,
+            actions,
+            &estate.blue.target_group_arn,
+            &estate.green.target_group_arn,
+        )
+        .map_err(|e| PlatformError::Api {
+            operation: "DescribeRules".into(),
+            code: None,
+            message: e.to_string(),
+        })?;
+        let service = |side: &super::estate::SideConfig| {
+            services
+                .get(&(side.cluster.clone(), side.service.clone()))
+                .cloned()
+                .unwrap_or_else(|| {
+                    Err(PlatformError::Api {
+                        operation: "DescribeServices".into(),
+                        code: None,
+                        message: format!("service {} not read", side.service),
+                    })
+                })
+        };
+        let (blue_service, green_service) = (service(&estate.blue)?, service(&estate.green)?);
+        let (driver, revisions) = if estate.native {
+            native::read(&self.ecs, estate, &blue_service, &self.revisions).await?
+        } else {
+            (Driver::WeightedPair, HashMap::new())
+        };
+        let healthy = self
+            .healthy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut sides = Vec::new();
+        for (color, service) in [(Color::Blue, &blue_service), (Color::Green, &green_service)] {
+            let side = estate.side(color);
+            let revision = revisions.get(&color);
+            let arn = revision
+                .map(|(arn, _)| arn.as_str())
+                .or(service.task_definition());
+            let task_definition = match arn {
+                Some(arn) => Some(self.task_definition(arn).await?),
+                None => None,
+            };
+            let mut status = ecs::service_status(&side.cluster, service, task_definition.as_ref());
+            if let Some((_, tasks)) = revision {
+                status.desired = tasks.requested;
+                status.running = tasks.running;
+                status.primary_running = tasks.running;
+                status.pending = tasks.pending;
+            }
+            sides.push(SideObservation {
+                service: status,
+                targets: TargetHealth {
+                    healthy: healthy.get(&side.target_group_arn).copied().unwrap_or(0),
+                    ..TargetHealth::default()
+                },
+            });
+        }
+        let green = sides.pop().ok_or_else(|| not_read("green"))?;
+        let blue = sides.pop().ok_or_else(|| not_read("blue"))?;
+        let writes_refused = if estate.native {
+            ecs::controller_owner(&blue_service)
+        } else {
+            ecs::traffic_owner(&blue_service).or_else(|| ecs::traffic_owner(&green_service))
+        };
+        Ok(Observation {
+            blue,
+            green,
+            weights,
+            writes_refused,
+            other_routes: Vec::new(),
+            stickiness_seconds: elbv2::stickiness_seconds(actions),
+            lock_holder,
+            driver,
+        })
+    }
+
+    /// Every entry's series in as few GetMetricData calls as 500 metrics a call allow: per
+    /// side requests, 5xx, connection errors, average and p99 latency, healthy hosts. Ids
+    /// carry the entry's index, so results fold back to their row.
+    fn metric_queries(&self) -> Vec<MetricDataQuery> {
+        let mut queries = Vec::new();
+        for (index, (_, estate)) in self.entries.iter().enumerate() {
+            let Some(load_balancer) = estate.traffic.load_balancer_dimension() else {
+                continue;
+            };
+            let names = |color: Color| Placeholders {
+                target_group: estate.side(color).target_group_dimension(),
+                load_balancer: load_balancer.clone(),
+                service: estate.side(color).service.clone(),
+                cluster: estate.side(color).cluster.clone(),
+            };
+            let pair = [
+                (Color::Blue, names(Color::Blue)),
+                (Color::Green, names(Color::Green)),
+            ];
+            for query in cloudwatch::queries(&pair, &[]) {
+                // The shared ELB 5xx is the console's: the list judges the groups.
+                if query.id() == Some(cloudwatch::ELB_5XX_ID) {
+                    continue;
+                }
+                let mut query = query;
+                query.id = Some(format!("e{index}_{}", query.id().unwrap_or_default()));
+                queries.push(query);
+            }
+            for (color, names) in &pair {
+                queries.push(cloudwatch::query(
+                    format!("e{index}_{}_healthy", color.name()),
+                    "HealthyHostCount",
+                    "Minimum",
+                    vec![
+                        cloudwatch::dimension("LoadBalancer", &names.load_balancer),
+                        cloudwatch::dimension("TargetGroup", &names.target_group),
+                    ],
+                ));
+            }
+        }
+        queries
+    }
+
+    pub fn call_counts(&self) -> BTreeMap<String, u64> {
+        self.calls.counts()
+    }
+}
+
+fn not_read(side: &str) -> PlatformError {
+    PlatformError::Api {
+        operation: "DescribeServices".into(),
+        code: None,
+        message: format!("the {side} side was not read"),
+    }
+}
+
+impl FleetSource for AwsFleet {
+    fn source(&self) -> SourceInfo {
+        SourceInfo {
+            kind: SourceKind::Aws,
+            detail: format!("fleet of {} · {}", self.entries.len(), self.region),
+            place: self.region.clone(),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        wall_clock()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.entries.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    async fn states(&self) -> Vec<(String, Result<Observation, PlatformError>)> {
+        let arns: Vec<String> = self
+            .entries
+            .iter()
+            .map(|(_, e)| e.traffic.arn().to_string())
+            .collect();
+        let (services, actions, locks) = tokio::join!(
+            self.services(),
+            self.actions(),
+            lock::read_many(&self.elb, &arns)
+        );
+        let locks = locks
+            .inspect_err(|e| tracing::warn!("reading the fleet's locks: {e}"))
+            .unwrap_or_default();
+        let now = wall_clock();
+        let mut out = Vec::new();
+        for (name, estate) in &self.entries {
+            let arn = estate.traffic.arn();
+            let holder = locks
+                .get(arn)
+                .cloned()
+                .flatten()
+                .filter(|l| l.until > now)
+                .map(|l| l.describe());
+            let read = actions.get(arn).cloned().unwrap_or_else(|| {
+                Err(PlatformError::Api {
+                    operation: "DescribeRules".into(),
+                    code: None,
+                    message: format!("{arn} not read"),
+                })
+            });
+            out.push((
+                name.clone(),
+                self.observation(estate, &services, &read, holder).await,
+            ));
+        }
+        out
+    }
+
+    async fn metrics(&self) -> Result<BTreeMap<String, MetricsSnapshot>, PlatformError> {
+        let now = wall_clock();
+        let end = now.plus(std::time::Duration::from_secs(60)).floor_minute();
+        let span = (Timestamp(end.0.saturating_sub(15 * 60_000)), end);
+        let mut results = Vec::new();
+        for chunk in self.metric_queries().chunks(MAX_METRICS_A_CALL) {
+            results
+                .extend(cloudwatch::get_metric_data(&self.cloudwatch, chunk.to_vec(), span).await?);
+        }
+        let mut out = BTreeMap::new();
+        let mut healthy = HashMap::new();
+        for (index, (name, estate)) in self.entries.iter().enumerate() {
+            let prefix = format!("e{index}_");
+            let mine: Vec<_> = results
+                .iter()
+                .filter_map(|r| {
+                    let id = r.id()?.strip_prefix(&prefix)?;
+                    let mut result = r.clone();
+                    result.id = Some(id.to_string());
+                    Some(result)
+                })
+                .collect();
+            for color in Color::BOTH {
+                let id = format!("{}_healthy", color.name());
+                // The newest minute's count, whichever order CloudWatch answered in.
+                let newest = mine
+                    .iter()
+                    .filter(|r| r.id() == Some(id.as_str()))
+                    .flat_map(|r| r.timestamps().iter().zip(r.values()))
+                    .max_by_key(|(t, _)| t.to_millis().unwrap_or(0))
+                    .map(|(_, v)| *v);
+                if let Some(count) = newest {
+                    healthy.insert(
+                        estate.side(color).target_group_arn.clone(),
+                        count.max(0.0).round() as u32,
+                    );
+                }
+            }
+            out.insert(
+                name.clone(),
+                cloudwatch::snapshot(&mine, &[], &BTreeMap::new()),
+            );
+        }
+        self.healthy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(healthy);
+        Ok(out)
+    }
+
+    fn calls(&self) -> BTreeMap<String, u64> {
+        self.calls.counts()
+    }
+}
