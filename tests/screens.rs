@@ -656,3 +656,47 @@ fn a_gate_that_continues_by_itself_at_its_timeout_is_said_in_red() {
     let (x, y) = find(buffer, "ECS CONTINUES by itself").expect("the timeout action");
     assert_eq!(buffer[(x, y)].fg, Tint::Red);
 }
+
+/// The demo's day in the fleet list: gates first, then the worse candidates, the unreadable
+/// row, the quiet ones; marks coloured by what they mean.
+#[tokio::test(start_paused = true)]
+async fn the_fleet_list_puts_what_needs_the_eye_first() {
+    use cutover::app::fleet::FleetView;
+    use cutover::platform::fleet::FleetSource;
+    let source = cutover::cmd::fleet::demo_fleet(1.0, 1, support::START);
+    let reads = cutover::cmd::fleet::read(&source).await;
+    let mut view = FleetView {
+        source: source.source().detail,
+        now: source.now(),
+        read_at: Some(source.now()),
+        metrics_at: Some(source.now()),
+        rates: vec![("ELB".into(), 0.4), ("ECS".into(), 0.6)],
+        ..FleetView::default()
+    };
+    view.fleet.refreshed(
+        &reads,
+        &cutover::shift::EvidenceSettings::default(),
+        std::time::Duration::from_secs(300),
+        source.now(),
+    );
+    for (w, h) in [(160, 20), (100, 20)] {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+        terminal
+            .draw(|frame| ui::fleet::view(&view, frame))
+            .expect("draw");
+        insta::assert_snapshot!(format!("fleet_{w}x{h}"), text(terminal.backend().buffer()));
+    }
+    let mut terminal = Terminal::new(TestBackend::new(160, 20)).expect("test backend");
+    terminal
+        .draw(|frame| ui::fleet::view(&view, frame))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "▲ payments").expect("a worse row");
+    assert_eq!(buffer[(x, y)].fg, Tint::Red);
+    let (_, gate) = find(buffer, "◆").expect("a gate row");
+    assert!(gate < y, "the gate waits above the worse rows");
+    assert!(
+        find(buffer, "ELB 0.4/s of 10/s").is_some(),
+        "the budget in the header"
+    );
+}

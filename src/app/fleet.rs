@@ -148,6 +148,95 @@ impl FleetState {
     }
 }
 
+/// The live list's screen state: the rows, the filter being typed, the budget, what to say.
+#[derive(Debug, Clone, Default)]
+pub struct FleetView {
+    pub fleet: FleetState,
+    /// The filter while it is typed (`/`); `None` once kept or cleared.
+    pub typing: Option<String>,
+    /// When the rows were last read, and when the metrics.
+    pub read_at: Option<Timestamp>,
+    pub metrics_at: Option<Timestamp>,
+    /// API calls a second by bucket, over the last refreshes: "ELB 0.9/s".
+    pub rates: Vec<(String, f64)>,
+    pub now: Timestamp,
+    /// A line for the operator (a key that did nothing, a console that ended).
+    pub said: Option<String>,
+    pub source: String,
+}
+
+/// What a key in the list asks the shell to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FleetKey {
+    Nothing,
+    /// Open today's console for this row.
+    Open(String),
+    Quit,
+}
+
+impl FleetView {
+    pub fn on_key(&mut self, key: crossterm::event::KeyEvent) -> FleetKey {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return FleetKey::Quit;
+        }
+        self.said = None;
+        if let Some(typed) = self.typing.as_mut() {
+            match key.code {
+                KeyCode::Enter => self.typing = None,
+                KeyCode::Esc => {
+                    self.typing = None;
+                    self.fleet.filter.clear();
+                }
+                KeyCode::Backspace => {
+                    typed.pop();
+                    self.fleet.filter = typed.clone();
+                }
+                KeyCode::Char(c) => {
+                    typed.push(c);
+                    self.fleet.filter = typed.clone();
+                }
+                _ => {}
+            }
+            self.keep_selection_shown();
+            return FleetKey::Nothing;
+        }
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.fleet.select(-1),
+            KeyCode::Down | KeyCode::Char('j') => self.fleet.select(1),
+            KeyCode::PageUp => self.fleet.select(-10),
+            KeyCode::PageDown => self.fleet.select(10),
+            KeyCode::Char('/') => self.typing = Some(self.fleet.filter.clone()),
+            KeyCode::Esc if !self.fleet.filter.is_empty() => self.fleet.filter.clear(),
+            KeyCode::Enter => {
+                return match self.fleet.selected_row() {
+                    Some(row) => FleetKey::Open(row.name.clone()),
+                    None => {
+                        self.said = Some("no row is selected: the filter shows none".into());
+                        FleetKey::Nothing
+                    }
+                };
+            }
+            KeyCode::Char('q') => return FleetKey::Quit,
+            KeyCode::Char(c) => {
+                self.said = Some(format!(
+                    "no key {c} in the list — Enter opens a row's console, / filters, q quits"
+                ));
+            }
+            _ => {}
+        }
+        FleetKey::Nothing
+    }
+
+    /// After the filter changed: the selection moves to a row still shown.
+    fn keep_selection_shown(&mut self) {
+        if self.fleet.selected_row().is_none() {
+            let first = self.fleet.shown().next().map(|r| r.name.clone());
+            self.fleet.selected = first;
+        }
+    }
+}
+
 /// Whether `row` passes `filter`: words all of which match, each a part of the name, or
 /// `column:value` on driver, phase, verdict, attention or lock.
 pub fn matches(row: &Row, filter: &str) -> bool {
@@ -471,6 +560,43 @@ mod tests {
         state.filter = "a needs:stale".into();
         let shown: Vec<&str> = state.shown().map(|r| r.name.as_str()).collect();
         assert_eq!(shown, ["beta"]);
+    }
+
+    #[test]
+    fn the_list_keys_select_filter_and_open_the_row_under_the_cursor() {
+        use crossterm::event::{KeyCode, KeyEvent};
+        let now = Timestamp::from_secs(1_800_000_600);
+        let mut view = FleetView::default();
+        let reads =
+            ["cart", "checkout", "search"].map(|n| read(n, Ok(pair_at(Weights::ALL_BLUE)), now));
+        view.fleet.refreshed(
+            &reads,
+            &EvidenceSettings::default(),
+            Duration::from_secs(300),
+            now,
+        );
+        let key = |c| KeyEvent::from(c);
+        assert_eq!(view.on_key(key(KeyCode::Down)), FleetKey::Nothing);
+        assert_eq!(
+            view.on_key(key(KeyCode::Enter)),
+            FleetKey::Open("checkout".into())
+        );
+        for c in "/sea".chars() {
+            view.on_key(key(KeyCode::Char(c)));
+        }
+        // The selection follows to a row the filter still shows.
+        assert_eq!(
+            view.on_key(key(KeyCode::Enter)),
+            FleetKey::Nothing,
+            "Enter keeps the filter"
+        );
+        assert_eq!(
+            view.on_key(key(KeyCode::Enter)),
+            FleetKey::Open("search".into())
+        );
+        view.on_key(key(KeyCode::Esc));
+        assert_eq!(view.fleet.shown().count(), 3, "Esc clears the filter");
+        assert_eq!(view.on_key(key(KeyCode::Char('q'))), FleetKey::Quit);
     }
 
     #[test]

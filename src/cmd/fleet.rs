@@ -16,9 +16,8 @@ use crate::shift::EvidenceSettings;
 /// How long the new live side carries everything before the other is idle (as a console).
 const ROLE_BAKE: Duration = Duration::from_secs(300);
 
-/// The demo's day: a dozen releases, each its own simulated world.
-pub fn demo_fleet(speed: f64, seed: u64) -> SimFleet {
-    let start = crate::platform::wall_clock();
+/// The demo's day from `start`: a dozen releases, each its own simulated world.
+pub fn demo_fleet(speed: f64, seed: u64, start: crate::domain::Timestamp) -> SimFleet {
     let entries = [
         ("checkout", Scenario::Healthy, Some(10)),
         ("cart", Scenario::Healthy, Some(50)),
@@ -65,13 +64,37 @@ pub fn demo_fleet(speed: f64, seed: u64) -> SimFleet {
 }
 
 pub async fn demo(global: &GlobalArgs, args: &DemoArgs, fleet: &FleetArgs) -> Result<(), Failure> {
-    let source = Arc::new(demo_fleet(args.speed, args.seed));
+    let source = Arc::new(demo_fleet(
+        args.speed,
+        args.seed,
+        crate::platform::wall_clock(),
+    ));
     let settings = super::demo::settings(global, args.speed);
     if fleet.once {
         print!("{}", once(&*source, &settings.evidence, fleet.json).await);
         return Ok(());
     }
-    Err(anyhow::anyhow!("the live fleet view is not built yet: use --once").into())
+    // Simulated time runs `speed` times faster: the polls keep pace with it.
+    let every = |d: Duration| d.div_f64(args.speed.max(0.1));
+    let rows: BTreeMap<String, Arc<SimPlatform>> = source.entries.iter().cloned().collect();
+    let refresh = every(settings.refresh);
+    let metrics_every = every(settings.metrics_refresh);
+    let evidence = settings.evidence.clone();
+    live(source, evidence, refresh, metrics_every, |name| {
+        let platform = rows.get(&name).cloned();
+        let mut settings = settings.clone();
+        settings.label = Some(name);
+        async move {
+            let Some(platform) = platform else {
+                return Ok(());
+            };
+            let runtime = crate::runtime::RuntimeConfig::for_settings(&settings);
+            let plan = Some(super::demo::demo_plan());
+            crate::terminal::run(platform, settings, runtime, plan, None, None).await?;
+            Ok(())
+        }
+    })
+    .await
 }
 
 pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
@@ -93,7 +116,189 @@ pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
         tracing::info!("API calls for the refresh: {:?}", source.call_counts());
         return Ok(());
     }
-    Err(anyhow::anyhow!("the live fleet view is not built yet: use --once").into())
+    let entries: BTreeMap<String, crate::platform::aws::estate::Estate> = fleet
+        .entries
+        .iter()
+        .map(|e| (e.name.clone(), e.estate.clone()))
+        .collect();
+    let refresh = Duration::from_secs(global.refresh.max(15));
+    let settings = crate::app::Settings {
+        refresh: Duration::from_secs(global.refresh),
+        guard: fleet.guard,
+        evidence: fleet.evidence.clone(),
+        read_only: global.read_only || fleet.read_only,
+        ..crate::app::Settings::default()
+    };
+    let global = global.clone();
+    live(
+        Arc::new(source),
+        fleet.evidence.clone(),
+        refresh,
+        FLEET_METRICS_EVERY,
+        |name| {
+            let estate = entries.get(&name).cloned();
+            let mut settings = settings.clone();
+            settings.label = Some(name);
+            let global = global.clone();
+            async move {
+                let Some(estate) = estate else {
+                    return Ok(());
+                };
+                console_for(&global, estate, settings).await
+            }
+        },
+    )
+    .await
+}
+
+/// One GetMetricData a minute for the whole list: ALB metrics are one-minute data.
+const FLEET_METRICS_EVERY: Duration = Duration::from_secs(60);
+
+/// Today's console for one row of the fleet, on its own platform (lock, audit, read-only and
+/// the guard as always); back to the list when it quits.
+async fn console_for(
+    global: &GlobalArgs,
+    estate: crate::platform::aws::estate::Estate,
+    settings: crate::app::Settings,
+) -> Result<(), Failure> {
+    let platform = crate::platform::aws::AwsPlatform::connect(estate, global.break_lock).await?;
+    platform.preflight().await?;
+    let auditor = super::aws::auditor(global, &platform).await?;
+    let runtime = crate::runtime::RuntimeConfig::for_settings(&settings);
+    let platform = Arc::new(platform);
+    if settings.read_only {
+        let watched = Arc::new(crate::platform::read_only::ReadOnly(platform));
+        crate::terminal::run(watched, settings, runtime, None, Some(auditor), None).await?;
+    } else {
+        crate::terminal::run(platform, settings, runtime, None, Some(auditor), None).await?;
+    }
+    Ok(())
+}
+
+/// The operations of each API budget, for the header's rates.
+fn bucket(operation: &str) -> &'static str {
+    match operation {
+        "GetMetricData" | "DescribeAlarms" => "CloudWatch",
+        "DescribeRules"
+        | "DescribeListeners"
+        | "DescribeTags"
+        | "DescribeTargetHealth"
+        | "DescribeTargetGroups"
+        | "DescribeLoadBalancers"
+        | "ModifyRule"
+        | "ModifyListener"
+        | "AddTags"
+        | "RemoveTags" => "ELB",
+        _ => "ECS",
+    }
+}
+
+/// The rates since the list started, by budget, ELB first.
+fn rates(calls: &BTreeMap<String, u64>, seconds: f64) -> Vec<(String, f64)> {
+    let mut by: BTreeMap<&str, u64> = BTreeMap::new();
+    for (operation, count) in calls {
+        *by.entry(bucket(operation)).or_default() += count;
+    }
+    let mut out: Vec<(String, f64)> = by
+        .into_iter()
+        .map(|(b, n)| (b.to_string(), n as f64 / seconds.max(1.0)))
+        .collect();
+    out.sort_by_key(|(b, _)| b != "ELB");
+    out
+}
+
+/// The live list: the metrics every `metrics_every`, the states every `refresh`, the keys;
+/// Enter gives the terminal to `open`'s console for the row and takes it back after.
+async fn live<S, F, Fut>(
+    source: Arc<S>,
+    evidence: EvidenceSettings,
+    refresh: Duration,
+    metrics_every: Duration,
+    mut open: F,
+) -> Result<(), Failure>
+where
+    S: FleetSource,
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Failure>>,
+{
+    use futures::StreamExt;
+    let started = std::time::Instant::now();
+    let mut view = crate::app::fleet::FleetView {
+        source: source.source().detail,
+        ..Default::default()
+    };
+    let mut metrics = BTreeMap::new();
+    let mut guard = crate::terminal::TerminalGuard::enter()
+        .map_err(|e| Failure::Failed(anyhow::anyhow!("setting up the terminal: {e}")))?;
+    let mut events = crossterm::event::EventStream::new();
+    let mut state_tick = tokio::time::interval(refresh);
+    let mut metrics_tick = tokio::time::interval(metrics_every);
+    let stop = crate::signals::termination();
+    tokio::pin!(stop);
+    loop {
+        // Every turn of the loop follows something that changed the list: draw it.
+        view.now = source.now();
+        guard
+            .terminal
+            .draw(|frame| crate::ui::fleet::view(&view, frame))
+            .map_err(|e| Failure::Failed(anyhow::anyhow!("drawing the list: {e}")))?;
+        tokio::select! {
+            () = &mut stop => break,
+            _ = metrics_tick.tick() => {
+                match source.metrics().await {
+                    Ok(read) => {
+                        metrics = read;
+                        view.metrics_at = Some(source.now());
+                    }
+                    Err(error) => view.said = Some(format!("metrics: {error}")),
+                }
+            }
+            _ = state_tick.tick() => {
+                let now = source.now();
+                let reads: Vec<FleetRead> = source
+                    .states()
+                    .await
+                    .into_iter()
+                    .map(|(name, observation)| FleetRead {
+                        metrics: metrics.get(&name).cloned(),
+                        observation: observation.map_err(|e| e.to_string()),
+                        name,
+                        read_at: now,
+                    })
+                    .collect();
+                view.fleet.refreshed(&reads, &evidence, ROLE_BAKE, now);
+                view.read_at = Some(now);
+                view.rates = rates(&source.calls(), started.elapsed().as_secs_f64());
+            }
+            event = events.next() => {
+                let Some(Ok(event)) = event else { break };
+                let crossterm::event::Event::Key(key) = event else { continue };
+                if key.kind != crossterm::event::KeyEventKind::Press {
+                    continue;
+                }
+                match view.on_key(key) {
+                    crate::app::fleet::FleetKey::Quit => break,
+                    crate::app::fleet::FleetKey::Nothing => {}
+                    crate::app::fleet::FleetKey::Open(name) => {
+                        // The console takes the terminal, and gives it back when it quits.
+                        drop(events);
+                        drop(guard);
+                        let opened = open(name.clone()).await;
+                        guard = crate::terminal::TerminalGuard::enter().map_err(|e| {
+                            Failure::Failed(anyhow::anyhow!("setting up the terminal: {e}"))
+                        })?;
+                        events = crossterm::event::EventStream::new();
+                        view.said = Some(match opened {
+                            Ok(()) => format!("back from {name}'s console"),
+                            Err(failure) => format!("{name}'s console: {:#}", failure.error()),
+                        });
+                        state_tick.reset_immediately();
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One refresh of every entry: the metrics first (target health comes with them), then the

@@ -2,6 +2,7 @@
 
 mod event_log;
 mod evidence;
+pub mod fleet;
 mod header;
 mod hints;
 mod native;

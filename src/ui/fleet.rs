@@ -1,0 +1,236 @@
+//! The fleet list: a header with where the data comes from and the API budget spent, one row a
+//! release (attention first), the filter, the keys.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+use super::theme;
+use crate::app::fleet::{Attention, FleetView, Row};
+use crate::domain::{Color, Weights, fixed, format_age};
+
+/// The account-level ELB budget: 10 calls a second refilled, shared by every ELB action.
+pub const ELB_BUDGET_PER_SEC: f64 = 10.0;
+
+pub fn view(view: &FleetView, frame: &mut Frame) {
+    let [header, body, status, keys] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    frame.render_widget(Paragraph::new(header_line(view)), header);
+    list(view, frame, body);
+    let status_line = match (&view.typing, &view.said) {
+        (Some(typed), _) => Line::from(vec![
+            Span::styled("filter: ", theme::label()),
+            Span::styled(format!("{typed}▏"), theme::value()),
+            Span::styled(
+                "  (a name, or column:value — driver: phase: needs: verdict: lock:) Enter keeps · Esc clears",
+                theme::label(),
+            ),
+        ]),
+        (None, Some(said)) => Line::styled(said.clone(), theme::warning()),
+        (None, None) if !view.fleet.filter.is_empty() => Line::styled(
+            format!("filter {:?} · Esc clears it", view.fleet.filter),
+            theme::label(),
+        ),
+        (None, None) => Line::default(),
+    };
+    frame.render_widget(Paragraph::new(status_line), status);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("↑/↓", theme::key()),
+            Span::raw(" select  "),
+            Span::styled("Enter", theme::key()),
+            Span::raw(" open its console  "),
+            Span::styled("/", theme::key()),
+            Span::raw(" filter  "),
+            Span::styled("q", theme::key()),
+            Span::raw(" quit"),
+        ])),
+        keys,
+    );
+}
+
+fn header_line(view: &FleetView) -> Line<'static> {
+    let mut spans = vec![
+        Span::styled(" cutover fleet ", theme::banner()),
+        Span::styled(format!(" {} ", view.source), theme::label()),
+    ];
+    let needs = view
+        .fleet
+        .rows
+        .iter()
+        .filter(|r| r.attention.is_some())
+        .count();
+    spans.push(Span::styled(
+        format!("│ {} rows, {needs} need the eye ", view.fleet.rows.len()),
+        if needs > 0 {
+            theme::warning()
+        } else {
+            theme::label()
+        },
+    ));
+    let age = |at: Option<crate::domain::Timestamp>| {
+        at.map_or("never".to_string(), |at| {
+            format!("{} ago", format_age(view.now.since(at)))
+        })
+    };
+    spans.push(Span::styled(
+        format!(
+            "│ state {} · metrics {} ",
+            age(view.read_at),
+            age(view.metrics_at)
+        ),
+        theme::label(),
+    ));
+    for (bucket, rate) in &view.rates {
+        let text = if bucket == "ELB" {
+            format!(
+                "│ ELB {}/s of {}/s ",
+                fixed(*rate, 1),
+                fixed(ELB_BUDGET_PER_SEC, 0)
+            )
+        } else {
+            format!("│ {bucket} {}/s ", fixed(*rate, 2))
+        };
+        let style = if bucket == "ELB" && *rate > ELB_BUDGET_PER_SEC / 10.0 {
+            theme::warning()
+        } else {
+            theme::label()
+        };
+        spans.push(Span::styled(text, style));
+    }
+    Line::from(spans)
+}
+
+const COLUMNS: [(&str, u16); 10] = [
+    ("", 2),
+    ("name", 18),
+    ("driver", 15),
+    ("phase", 30),
+    ("split", 18),
+    ("obs", 6),
+    ("5xx cand/live", 15),
+    ("p99×", 6),
+    ("healthy", 8),
+    ("needs", 60),
+];
+
+fn list(view: &FleetView, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .title(" RELEASES · attention first ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines = vec![Line::from(
+        COLUMNS
+            .iter()
+            .map(|(name, width)| {
+                Span::styled(
+                    pad(name, *width),
+                    theme::label().add_modifier(Modifier::BOLD),
+                )
+            })
+            .collect::<Vec<_>>(),
+    )];
+    let shown: Vec<&Row> = view.fleet.shown().collect();
+    let selected = view.fleet.selected.as_deref();
+    // Keep the selected row on screen in a long list.
+    let rows = usize::from(inner.height.saturating_sub(1));
+    let at = shown
+        .iter()
+        .position(|r| Some(r.name.as_str()) == selected)
+        .unwrap_or(0);
+    let first = at.saturating_sub(rows.saturating_sub(1));
+    for row in shown.iter().skip(first).take(rows) {
+        lines.push(row_line(row, Some(row.name.as_str()) == selected));
+    }
+    if shown.is_empty() {
+        lines.push(Line::styled(
+            "no row matches the filter (Esc clears it)",
+            theme::label(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn pad(text: &str, width: u16) -> String {
+    let width = usize::from(width);
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    if text.chars().count() >= width {
+        cut.pop();
+        cut.push('…');
+    }
+    format!("{cut:<width$}")
+}
+
+fn row_line(row: &Row, selected: bool) -> Line<'static> {
+    let base = if selected {
+        Style::new().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::new()
+    };
+    let (mark, mark_style) = match row.attention.as_ref().map(|(a, _)| *a) {
+        Some(Attention::GateWaits) => ("◆", theme::warning()),
+        Some(Attention::Worse | Attention::RollingBack) => ("▲", theme::error()),
+        Some(Attention::Stale) => ("?", theme::warning()),
+        Some(_) => ("!", theme::warning()),
+        None => (" ", theme::label()),
+    };
+    let rate = |r: Option<f64>| r.map_or("–".into(), |r| format!("{}%", fixed(r * 100.0, 2)));
+    let needs = row
+        .attention
+        .as_ref()
+        .map_or(String::new(), |(a, why)| format!("{a}: {why}"));
+    let needs_style = match row.attention.as_ref().map(|(a, _)| *a) {
+        Some(Attention::Worse | Attention::RollingBack) => theme::error(),
+        Some(_) => theme::warning(),
+        None => theme::label(),
+    };
+    let cells = [
+        (mark.to_string(), mark_style),
+        (row.name.clone(), theme::value()),
+        (row.driver.clone(), theme::label()),
+        (row.phase.clone(), Style::new()),
+        (row.weights.map_or("?".into(), bar), Style::new()),
+        (
+            row.observed
+                .map_or("–".into(), |o| format!("{}%", fixed(o, 0))),
+            theme::label(),
+        ),
+        (
+            format!("{} / {}", rate(row.candidate_5xx), rate(row.live_5xx)),
+            Style::new(),
+        ),
+        (
+            row.latency_ratio
+                .map_or("–".into(), |r| format!("{}×", fixed(r, 2))),
+            Style::new(),
+        ),
+        (
+            row.healthy.map_or("?".into(), |(b, g)| format!("{b}/{g}")),
+            Style::new(),
+        ),
+        (needs, needs_style),
+    ];
+    Line::from(
+        cells
+            .into_iter()
+            .zip(COLUMNS)
+            .map(|((text, style), (_, width))| Span::styled(pad(&text, width), base.patch(style)))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The split as a ten-cell bar and its numbers: `██████▓▓▓▓ 60/40`.
+fn bar(weights: Weights) -> String {
+    let green = usize::from(weights.share(Color::Green))
+        .div_ceil(10)
+        .min(10);
+    format!("{}{} {weights}", "█".repeat(10 - green), "▓".repeat(green))
+}
