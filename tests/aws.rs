@@ -4419,17 +4419,19 @@ fn fleet_config(built: &Value) -> String {
     text
 }
 
-/// A dozen pairs in two clusters behind two listeners: one refresh reads them in batches (no
-/// call per row), and the pair whose green fails comes first, judged by the same evidence.
+/// Fifty pairs (100 services in five clusters, behind five listeners of five ALBs): one
+/// refresh reads them in batches, never a call per row, and the pair whose green fails comes
+/// first, judged by the same evidence as its console. `status --json` on the file says the
+/// same rows.
 #[tokio::test]
-async fn a_fleet_is_read_in_batches_and_its_worse_row_comes_first() {
+async fn a_fleet_of_fifty_is_read_in_batches_and_its_worse_row_comes_first() {
     let built = build_fleet(
-        "fl12",
-        12,
-        &["--clusters", "2", "--listeners", "2", "--bad", "7"],
+        "fl50",
+        50,
+        &["--clusters", "5", "--listeners", "5", "--bad", "37"],
     );
     let text = fleet_config(&built);
-    let path = write_config("fleet12", &text);
+    let path = write_config("fleet50", &text);
     let output = cutover(&[
         "fleet",
         "--once",
@@ -4440,8 +4442,8 @@ async fn a_fleet_is_read_in_batches_and_its_worse_row_comes_first() {
     assert!(output.status.success(), "{}", stderr(&output));
     let rows: Value = serde_json::from_slice(&output.stdout).expect("JSON rows");
     let rows = rows.as_array().expect("rows");
-    assert_eq!(rows.len(), 12);
-    assert_eq!(rows[0]["name"], "fl12-p7", "{rows:?}");
+    assert_eq!(rows.len(), 50);
+    assert_eq!(rows[0]["name"], "fl50-p37", "{:?}", rows[0]);
     assert_eq!(rows[0]["needs"], "worse", "{:?}", rows[0]);
     assert!(rows[1..].iter().all(|r| r["needs"].is_null()), "{rows:?}");
     assert_eq!(
@@ -4449,6 +4451,12 @@ async fn a_fleet_is_read_in_batches_and_its_worse_row_comes_first() {
         "health from HealthyHostCount"
     );
     assert_eq!(rows[3]["weights"]["green"], 10);
+    let status = status_json(&path);
+    assert_eq!(
+        status.as_array().map(Vec::len),
+        Some(50),
+        "status on a fleet file"
+    );
 
     set_aws_env();
     let fleet = config::fleet::load(&path, &AwsSettings::default()).expect("a fleet");
@@ -4462,22 +4470,27 @@ async fn a_fleet_is_read_in_batches_and_its_worse_row_comes_first() {
         .expect("clients");
     use cutover::platform::fleet::FleetSource;
     let metrics = source.metrics().await.expect("metrics");
-    assert_eq!(metrics.len(), 12);
+    assert_eq!(metrics.len(), 50);
     let states = source.states().await;
     assert!(states.iter().all(|(_, s)| s.is_ok()), "{states:?}");
     let calls = source.call_counts();
     for (operation, count) in [
-        // 24 services, 12 a cluster: two calls of 10 and 2 per cluster.
-        ("DescribeServices", 4),
+        // 100 services, 20 a cluster: two calls of 10 per cluster.
+        ("DescribeServices", 10),
         // One per listener, every rule in it.
-        ("DescribeRules", 2),
-        // 12 lock tags, 20 a call.
-        ("DescribeTags", 1),
-        // 144 metrics in one call.
-        ("GetMetricData", 1),
+        ("DescribeRules", 5),
+        // 50 lock tags, 20 a call.
+        ("DescribeTags", 3),
+        // 600 series, 500 a call.
+        ("GetMetricData", 2),
         ("DescribeTaskDefinition", 1),
     ] {
         assert_eq!(calls.get(operation), Some(&count), "{operation}: {calls:?}");
     }
     assert_eq!(calls.get("DescribeTargetHealth"), None, "{calls:?}");
+    // A second refresh: task definitions are known, nothing else grows per row.
+    source.states().await;
+    let again = source.call_counts();
+    assert_eq!(again.get("DescribeTaskDefinition"), Some(&1));
+    assert_eq!(again.get("DescribeServices"), Some(&20));
 }

@@ -97,7 +97,8 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs, fleet: &FleetArgs) -> Re
     .await
 }
 
-pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
+/// The fleet file the flags name, and its reader.
+async fn connect(global: &GlobalArgs) -> Result<(crate::config::fleet::Fleet, AwsFleet), Failure> {
     let overrides = crate::config::AwsSettings {
         profile: global.profile.clone(),
         region: global.region.clone(),
@@ -111,11 +112,23 @@ pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
         .map(|e| (e.name.clone(), e.estate.clone()))
         .collect();
     let source = AwsFleet::connect(entries, &fleet.aws, &fleet.source).await?;
+    Ok((fleet, source))
+}
+
+/// Every row once, as a table or JSON (`fleet --once`, and `status` on a fleet file).
+pub async fn rows_once(global: &GlobalArgs, json: bool) -> Result<String, Failure> {
+    let (fleet, source) = connect(global).await?;
+    let text = once(&source, &fleet.evidence, json).await;
+    tracing::info!("API calls for the refresh: {:?}", source.call_counts());
+    Ok(text)
+}
+
+pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
     if args.once {
-        print!("{}", once(&source, &fleet.evidence, args.json).await);
-        tracing::info!("API calls for the refresh: {:?}", source.call_counts());
+        print!("{}", rows_once(global, args.json).await?);
         return Ok(());
     }
+    let (fleet, source) = connect(global).await?;
     let entries: BTreeMap<String, crate::platform::aws::estate::Estate> = fleet
         .entries
         .iter()

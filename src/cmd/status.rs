@@ -447,6 +447,11 @@ pub fn table(report: &StatusReport) -> String {
 }
 
 pub async fn run(global: &GlobalArgs, json: bool) -> Result<String, Failure> {
+    // A fleet file: every row, on the fleet's budget.
+    let path = crate::config::locate_here(global.config.as_deref())?;
+    if std::fs::read_to_string(&path).is_ok_and(|text| crate::config::fleet::is_fleet(&text)) {
+        return super::fleet::rows_once(global, json).await;
+    }
     let (platform, config, observation) = connect(global).await?;
     let metrics = platform.metrics().await.context("reading CloudWatch")?;
     let settings = config.settings(
