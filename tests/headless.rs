@@ -296,3 +296,81 @@ async fn continue_is_refused_on_a_bad_revision_and_goes_on_a_good_one() {
     assert_eq!(again.exit_code(), 3, "{again:?}");
     assert!(again.message().contains("no gate waits"), "{again:?}");
 }
+
+/// The fleet on the simulator, as its live list polls it (state every 5 s, metrics every
+/// minute): a release whose green starts failing rises to the top of the list at the first
+/// state refresh after the metrics minute that shows it, above every quiet row.
+#[tokio::test(start_paused = true)]
+async fn a_row_turning_worse_rises_to_the_top_within_a_metrics_minute() {
+    use cutover::app::fleet::{Attention, FleetRead, FleetState};
+    use cutover::platform::fleet::{FleetSource, SimFleet};
+    let options = |scenario, seed| SimOptions {
+        scenario,
+        speed: 1.0,
+        seed,
+        start: START,
+        warm_up: Duration::from_secs(6 * 60),
+    };
+    let split = Duration::from_secs(6 * 60);
+    let entries = [
+        ("alpha", Scenario::Healthy, 1),
+        ("bravo", Scenario::Healthy, 2),
+        ("zulu", Scenario::BadGreen, 3),
+    ]
+    .map(|(name, scenario, seed)| {
+        let platform =
+            SimPlatform::with_split(options(scenario, seed), split, Weights::with_green(10));
+        (name.to_string(), Arc::new(platform))
+    });
+    let source = SimFleet {
+        entries: entries.to_vec(),
+    };
+    let settings = demo_settings().evidence;
+    let mut state = FleetState::default();
+    let mut metrics = std::collections::BTreeMap::new();
+    let mut worse_fetched = None;
+    for second in (0..=600).step_by(5) {
+        if second % 60 == 0 {
+            metrics = source.metrics().await.expect("metrics");
+        }
+        let now = source.now();
+        let reads: Vec<FleetRead> = source
+            .states()
+            .await
+            .into_iter()
+            .map(|(name, observation)| FleetRead {
+                metrics: metrics.get(&name).cloned(),
+                observation: observation.map_err(|e| e.to_string()),
+                name,
+                read_at: now,
+            })
+            .collect();
+        state.refreshed(&reads, &settings, Duration::from_secs(300), now);
+        let zulu = state
+            .rows
+            .iter()
+            .find(|r| r.name == "zulu")
+            .expect("its row");
+        if worse_fetched.is_none() && zulu.verdict == Some(cutover::shift::Verdict::Worse) {
+            worse_fetched = Some(second);
+        }
+        if let Some(at) = worse_fetched {
+            let top = &state.rows[0];
+            assert_eq!(top.name, "zulu", "at {second}s: {:?}", state.rows);
+            assert!(matches!(top.attention, Some((Attention::Worse, _))));
+            assert!(second - at <= 60, "rose within a metrics minute");
+            assert!(
+                state.rows[1..].iter().all(|r| r.attention.is_none()),
+                "{:?}",
+                state.rows
+            );
+            assert!(
+                second <= 240,
+                "caught within four minutes of its split: {second}s"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    panic!("zulu never turned worse: {:?}", state.rows);
+}
