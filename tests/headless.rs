@@ -368,6 +368,7 @@ async fn a_row_turning_worse_rises_to_the_top_within_a_metrics_minute() {
                 second <= 240,
                 "caught within four minutes of its split: {second}s"
             );
+            eprintln!("zulu on top {second}s after its split");
             return;
         }
         tokio::time::sleep(Duration::from_secs(5)).await;
