@@ -75,5 +75,61 @@ fn render(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, render);
+/// The fleet list with fifty rows, each judged from its own simulated world.
+fn fleet_view() -> cutover::app::fleet::FleetView {
+    use cutover::app::fleet::{FleetRead, FleetView};
+    let start = Timestamp(1_795_763_100_000);
+    let scenarios = [
+        Scenario::Healthy,
+        Scenario::BadGreen,
+        Scenario::NativeLinear,
+        Scenario::SlowGreen,
+    ];
+    let reads: Vec<FleetRead> = (0..50u64)
+        .map(|i| {
+            let mut world = World::new(scenarios[(i % 4) as usize], i, start);
+            world.advance_to(start.plus(Duration::from_secs(120)));
+            if i % 4 != 2 {
+                world.set_weights(Weights::with_green((i % 5) as u8 * 20));
+            }
+            world.advance_to(start.plus(Duration::from_secs(480)));
+            FleetRead {
+                name: format!("release-{i:02}"),
+                observation: Ok(world.observation()),
+                metrics: Some(world.metrics()),
+                read_at: world.now(),
+            }
+        })
+        .collect();
+    let now = start.plus(Duration::from_secs(480));
+    let mut view = FleetView {
+        source: "fleet of 50".into(),
+        now,
+        read_at: Some(now),
+        metrics_at: Some(now),
+        rates: vec![("ELB".into(), 0.5), ("ECS".into(), 0.7)],
+        ..FleetView::default()
+    };
+    view.fleet.refreshed(
+        &reads,
+        &cutover::shift::EvidenceSettings::default(),
+        Duration::from_secs(300),
+        now,
+    );
+    view
+}
+
+fn fleet(c: &mut Criterion) {
+    let view = fleet_view();
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("test backend");
+    c.bench_function("fleet list of 50 rows 200x60", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|frame| ui::fleet::view(black_box(&view), frame))
+                .expect("draw");
+        })
+    });
+}
+
+criterion_group!(benches, render, fleet);
 criterion_main!(benches);

@@ -11,6 +11,9 @@ use crate::domain::{
 };
 use crate::shift::{EvidenceSettings, Verdict, evidence, roles};
 
+/// How long a question is on screen before a `y` answers it (as in the console).
+const ANSWER_DELAY: Duration = Duration::from_millis(300);
+
 /// What one refresh read of one entry: its state (services, weights, health, lock, driver) and
 /// its metrics, or why not.
 #[derive(Debug, Clone)]
@@ -163,6 +166,9 @@ pub struct FleetView {
     /// A line for the operator (a key that did nothing, a console that ended).
     pub said: Option<String>,
     pub source: String,
+    /// The row whose rollback was asked for, and when the question opened: a `y` typed
+    /// before it could be read does not answer it.
+    pub asking: Option<(String, std::time::Instant)>,
 }
 
 /// What a key in the list asks the shell to do.
@@ -171,16 +177,35 @@ pub enum FleetKey {
     Nothing,
     /// Open today's console for this row.
     Open(String),
+    /// Roll this row back (the operator said yes to the question).
+    Rollback(String),
     Quit,
 }
 
 impl FleetView {
-    pub fn on_key(&mut self, key: crossterm::event::KeyEvent) -> FleetKey {
+    /// A key read at `at` (the machine's clock).
+    pub fn on_key(&mut self, key: crossterm::event::KeyEvent, at: std::time::Instant) -> FleetKey {
         use crossterm::event::{KeyCode, KeyModifiers};
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             return FleetKey::Quit;
         }
         self.said = None;
+        if let Some((row, asked)) = self.asking.take() {
+            return match key.code {
+                KeyCode::Char('y') if at >= asked + ANSWER_DELAY => FleetKey::Rollback(row),
+                KeyCode::Char('y') => {
+                    self.said = Some(
+                        "that y was typed before the question could be read: press y again".into(),
+                    );
+                    self.asking = Some((row, asked));
+                    FleetKey::Nothing
+                }
+                _ => {
+                    self.said = Some(format!("{row}: not rolled back"));
+                    FleetKey::Nothing
+                }
+            };
+        }
         if let Some(typed) = self.typing.as_mut() {
             match key.code {
                 KeyCode::Enter => self.typing = None,
@@ -218,9 +243,13 @@ impl FleetView {
                 };
             }
             KeyCode::Char('q') => return FleetKey::Quit,
+            KeyCode::Char('R') => match self.fleet.selected_row() {
+                Some(row) => self.asking = Some((row.name.clone(), at)),
+                None => self.said = Some("no row is selected: the filter shows none".into()),
+            },
             KeyCode::Char(c) => {
                 self.said = Some(format!(
-                    "no key {c} in the list — Enter opens a row's console, / filters, q quits"
+                    "no key {c} in the list — Enter opens a row's console, R rolls it back, / filters, q quits"
                 ));
             }
             _ => {}

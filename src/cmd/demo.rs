@@ -49,7 +49,7 @@ pub fn demo_plan() -> Plan {
 }
 
 /// Where the demo's audit lines go: a log of their own, never a real estate's.
-fn demo_auditor(global: &GlobalArgs) -> Result<Auditor, Failure> {
+pub(super) fn demo_auditor(global: &GlobalArgs) -> Result<Auditor, Failure> {
     let audit_path = global
         .audit_log
         .clone()

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::Headless;
+use crate::platform::Platform;
 use crate::app::fleet::{FleetRead, FleetState, Row};
 use crate::cli::{DemoArgs, FleetArgs, GlobalArgs};
 use crate::domain::{Failure, Weights, fixed};
@@ -80,7 +82,7 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs, fleet: &FleetArgs) -> Re
     let refresh = every(settings.refresh);
     let metrics_every = every(settings.metrics_refresh);
     let evidence = settings.evidence.clone();
-    live(source, evidence, refresh, metrics_every, |name| {
+    let open = |name: String| {
         let platform = rows.get(&name).cloned();
         let mut settings = settings.clone();
         settings.label = Some(name);
@@ -93,8 +95,43 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs, fleet: &FleetArgs) -> Re
             crate::terminal::run(platform, settings, runtime, plan, None, None).await?;
             Ok(())
         }
-    })
-    .await
+    };
+    let rollback = |name: String| {
+        let platform = rows.get(&name).cloned();
+        let settings = settings.clone();
+        let global = global.clone();
+        async move {
+            let Some(platform) = platform else {
+                return Ok(format!("{name}: no such row"));
+            };
+            let observation = platform
+                .observe()
+                .await
+                .map_err(|e| anyhow::anyhow!("reading {name}: {e}"))?;
+            let headless = Headless {
+                platform,
+                observation,
+                settings,
+                plan: None,
+                source: "the demo".into(),
+                auditor: super::demo::demo_auditor(&global)?,
+            };
+            roll_back_row(headless).await
+        }
+    };
+    live(source, evidence, refresh, metrics_every, open, rollback).await
+}
+
+/// A row's rollback, as `cutover rollback` does it: through ECS for a service that deploys
+/// itself, else all traffic to the live side; never blocked by evidence or the lock.
+async fn roll_back_row<P: crate::platform::Platform>(
+    mut headless: Headless<P>,
+) -> Result<String, Failure> {
+    let outcome = match headless.observation.driver.native().cloned() {
+        Some(native) => super::gate::rollback(&mut headless, &native).await?,
+        None => super::rollback::rollback(&mut headless, None).await?,
+    };
+    Ok(outcome.message().to_string())
 }
 
 /// The fleet file the flags name, and its reader.
@@ -143,23 +180,53 @@ pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
         ..crate::app::Settings::default()
     };
     let global = global.clone();
+    let open = |name: String| {
+        let estate = entries.get(&name).cloned();
+        let mut settings = settings.clone();
+        settings.label = Some(name);
+        let global = global.clone();
+        async move {
+            let Some(estate) = estate else {
+                return Ok(());
+            };
+            console_for(&global, estate, settings).await
+        }
+    };
+    let rollback = |name: String| {
+        let estate = entries.get(&name).cloned();
+        let settings = settings.clone();
+        let global = global.clone();
+        async move {
+            let Some(estate) = estate else {
+                return Ok(format!("{name}: no such row"));
+            };
+            let source = estate.source.clone();
+            let platform =
+                crate::platform::aws::AwsPlatform::connect(estate, global.break_lock).await?;
+            let observation = platform.preflight().await?;
+            let auditor = super::aws::auditor(&global, &platform).await?;
+            let headless = Headless {
+                platform: Arc::new(platform),
+                observation,
+                settings,
+                plan: None,
+                source,
+                auditor,
+            };
+            if headless.settings.read_only {
+                roll_back_row(headless.read_only()).await
+            } else {
+                roll_back_row(headless).await
+            }
+        }
+    };
     live(
         Arc::new(source),
         fleet.evidence.clone(),
         refresh,
         FLEET_METRICS_EVERY,
-        |name| {
-            let estate = entries.get(&name).cloned();
-            let mut settings = settings.clone();
-            settings.label = Some(name);
-            let global = global.clone();
-            async move {
-                let Some(estate) = estate else {
-                    return Ok(());
-                };
-                console_for(&global, estate, settings).await
-            }
-        },
+        open,
+        rollback,
     )
     .await
 }
@@ -222,17 +289,20 @@ fn rates(calls: &BTreeMap<String, u64>, seconds: f64) -> Vec<(String, f64)> {
 
 /// The live list: the metrics every `metrics_every`, the states every `refresh`, the keys;
 /// Enter gives the terminal to `open`'s console for the row and takes it back after.
-async fn live<S, F, Fut>(
+async fn live<S, F, Fut, G, Gut>(
     source: Arc<S>,
     evidence: EvidenceSettings,
     refresh: Duration,
     metrics_every: Duration,
     mut open: F,
+    mut rollback: G,
 ) -> Result<(), Failure>
 where
     S: FleetSource,
     F: FnMut(String) -> Fut,
     Fut: std::future::Future<Output = Result<(), Failure>>,
+    G: FnMut(String) -> Gut,
+    Gut: std::future::Future<Output = Result<String, Failure>>,
 {
     use futures::StreamExt;
     let started = std::time::Instant::now();
@@ -289,9 +359,21 @@ where
                 if key.kind != crossterm::event::KeyEventKind::Press {
                     continue;
                 }
-                match view.on_key(key) {
+                match view.on_key(key, std::time::Instant::now()) {
                     crate::app::fleet::FleetKey::Quit => break,
                     crate::app::fleet::FleetKey::Nothing => {}
+                    crate::app::fleet::FleetKey::Rollback(name) => {
+                        view.said = Some(format!("rolling back {name}…"));
+                        guard
+                            .terminal
+                            .draw(|frame| crate::ui::fleet::view(&view, frame))
+                            .map_err(|e| Failure::Failed(anyhow::anyhow!("drawing the list: {e}")))?;
+                        view.said = Some(match rollback(name.clone()).await {
+                            Ok(said) => format!("{name}: {said}"),
+                            Err(failure) => format!("{name}: rollback failed: {:#}", failure.error()),
+                        });
+                        state_tick.reset_immediately();
+                    }
                     crate::app::fleet::FleetKey::Open(name) => {
                         // The console takes the terminal, and gives it back when it quits.
                         drop(events);

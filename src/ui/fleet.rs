@@ -24,7 +24,20 @@ pub fn view(view: &FleetView, frame: &mut Frame) {
     .areas(frame.area());
     frame.render_widget(Paragraph::new(header_line(view)), header);
     list(view, frame, body);
+    let asked = view.asking.as_ref().map(|(row, _)| {
+        Line::from(vec![
+            Span::styled(
+                format!("Roll back {row}: all its traffic to the live side, at once? "),
+                theme::warning(),
+            ),
+            Span::styled("y", theme::key()),
+            Span::raw(" yes · "),
+            Span::styled("n", theme::key()),
+            Span::raw(" no"),
+        ])
+    });
     let status_line = match (&view.typing, &view.said) {
+        _ if asked.is_some() => asked.unwrap_or_default(),
         (Some(typed), _) => Line::from(vec![
             Span::styled("filter: ", theme::label()),
             Span::styled(format!("{typed}▏"), theme::value()),
@@ -47,6 +60,8 @@ pub fn view(view: &FleetView, frame: &mut Frame) {
             Span::raw(" select  "),
             Span::styled("Enter", theme::key()),
             Span::raw(" open its console  "),
+            Span::styled("R", theme::key()),
+            Span::raw(" roll it back  "),
             Span::styled("/", theme::key()),
             Span::raw(" filter  "),
             Span::styled("q", theme::key()),
