@@ -604,28 +604,53 @@ mod tests {
             Duration::from_secs(300),
             now,
         );
-        let key = |c| KeyEvent::from(c);
-        assert_eq!(view.on_key(key(KeyCode::Down)), FleetKey::Nothing);
+        let t0 = std::time::Instant::now();
+        let press = |view: &mut FleetView, c, after_ms: u64| {
+            view.on_key(KeyEvent::from(c), t0 + Duration::from_millis(after_ms))
+        };
+        assert_eq!(press(&mut view, KeyCode::Down, 0), FleetKey::Nothing);
         assert_eq!(
-            view.on_key(key(KeyCode::Enter)),
+            press(&mut view, KeyCode::Enter, 0),
             FleetKey::Open("checkout".into())
         );
         for c in "/sea".chars() {
-            view.on_key(key(KeyCode::Char(c)));
+            press(&mut view, KeyCode::Char(c), 0);
         }
         // The selection follows to a row the filter still shows.
         assert_eq!(
-            view.on_key(key(KeyCode::Enter)),
+            press(&mut view, KeyCode::Enter, 0),
             FleetKey::Nothing,
             "Enter keeps the filter"
         );
         assert_eq!(
-            view.on_key(key(KeyCode::Enter)),
+            press(&mut view, KeyCode::Enter, 0),
             FleetKey::Open("search".into())
         );
-        view.on_key(key(KeyCode::Esc));
+        // R asks; a y typed ahead of the question does not answer it, one read does.
+        assert_eq!(
+            press(&mut view, KeyCode::Char('R'), 1000),
+            FleetKey::Nothing
+        );
+        assert_eq!(
+            press(&mut view, KeyCode::Char('y'), 1010),
+            FleetKey::Nothing
+        );
+        assert_eq!(
+            press(&mut view, KeyCode::Char('y'), 1500),
+            FleetKey::Rollback("search".into())
+        );
+        assert_eq!(
+            press(&mut view, KeyCode::Char('R'), 2000),
+            FleetKey::Nothing
+        );
+        assert_eq!(
+            press(&mut view, KeyCode::Char('n'), 2500),
+            FleetKey::Nothing,
+            "n: no rollback"
+        );
+        press(&mut view, KeyCode::Esc, 3000);
         assert_eq!(view.fleet.shown().count(), 3, "Esc clears the filter");
-        assert_eq!(view.on_key(key(KeyCode::Char('q'))), FleetKey::Quit);
+        assert_eq!(press(&mut view, KeyCode::Char('q'), 3000), FleetKey::Quit);
     }
 
     #[test]

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Headless;
-use crate::platform::Platform;
 use crate::app::fleet::{FleetRead, FleetState, Row};
 use crate::cli::{DemoArgs, FleetArgs, GlobalArgs};
 use crate::domain::{Failure, Weights, fixed};
+use crate::platform::Platform;
 use crate::platform::aws::fleet::AwsFleet;
 use crate::platform::fleet::{FleetSource, SimFleet};
 use crate::platform::sim::{Scenario, SimOptions, SimPlatform};
