@@ -284,6 +284,9 @@ pub enum DemoCommand {
     Traffic(TrafficCommand),
     /// A dozen simulated releases in one list: some healthy, one bad, one waiting at an ECS
     /// gate, one whose data is stale
+    #[command(after_help = "Examples:\n  \
+        cutover demo fleet --speed 10   # Enter opens a row's console, q there comes back\n  \
+        cutover demo fleet --once")]
     Fleet(FleetArgs),
 }
 
