@@ -1,5 +1,5 @@
 """Builds a fleet estate on the test double: PAIRS weighted pairs spread over CLUSTERS clusters
-and LISTENERS listeners (each with its own ALB, one rule per pair), with ten minutes of
+and LISTENERS listeners (each with its own ALB, one rule per pair), with six minutes of
 CloudWatch metrics for every group (HealthyHostCount included), and prints JSON: each pair's
 name, rule, groups, clusters and services.
 
@@ -81,7 +81,7 @@ def main():
                 loadBalancers=[{"targetGroupArn": groups[color], "containerName": "web",
                                 "containerPort": 8080}])
         lb_dim = lb["LoadBalancerArn"].split(":loadbalancer/")[1]
-        for minutes_ago in range(1, 11):
+        for minutes_ago in range(1, 7):
             at = now - datetime.timedelta(minutes=minutes_ago)
             for color, requests in (("blue", 900.0), ("green", 100.0)):
                 errors = 8.0 if (color == "green" and p == args.bad) else 0.2 * requests / 100
@@ -99,8 +99,9 @@ def main():
                 ]
         pairs.append({"name": pair, "rule_arn": rule["RuleArn"], "cluster": cluster,
                       "target_groups": groups})
-    for i in range(0, len(data), 20):
-        cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[i:i + 20])
+    # PutMetricData takes up to 1000 metrics a request (and 1 MB): fewer, larger requests.
+    for i in range(0, len(data), 200):
+        cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[i:i + 200])
     print(json.dumps({"pairs": pairs}))
 
 
