@@ -227,6 +227,12 @@ pub enum PlanCommand {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
+    /// A fleet file of every pair and ECS-native service of --cluster, and what was skipped
+    #[arg(long, requires = "cluster", conflicts_with_all = ["service", "blue", "green", "rule", "listener"])]
+    pub all: bool,
+    /// With --all: the cluster whose services are read
+    #[arg(long, value_name = "CLUSTER", requires = "all")]
+    pub cluster: Option<String>,
     /// One ECS service that deploys itself (ECS-native BLUE_GREEN, LINEAR or CANARY):
     /// CLUSTER/SERVICE, or its ARN; its rule and groups come from its load balancer
     #[arg(long, value_name = "CLUSTER/SERVICE", conflicts_with_all = ["blue", "green", "rule", "listener", "blue_target_group", "green_target_group"])]

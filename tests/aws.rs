@@ -4506,3 +4506,52 @@ async fn a_fleet_of_fifty_is_read_in_batches_and_its_worse_row_comes_first() {
         - before.get("DescribeServices").copied().unwrap_or(0);
     assert!((10..=30).contains(&services), "{services} DescribeServices");
 }
+
+/// `init --all --cluster`: every pair of the cluster in a fleet file, named after what its
+/// services share, which `cutover fleet` then reads.
+#[test]
+fn init_all_writes_a_fleet_of_every_pair_in_the_cluster() {
+    let built = build_fleet("fli", 4, &["--clusters", "1", "--listeners", "2"]);
+    let cluster = built["pairs"][0]["cluster"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("init-all.toml");
+    let _ = std::fs::remove_file(&path);
+    let output = cutover(&[
+        "init",
+        "--config",
+        &path.to_string_lossy(),
+        "--endpoint-url",
+        &moto().endpoint,
+        "--all",
+        "--cluster",
+        &cluster,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("with 4 entries"),
+        "{}",
+        stdout(&output)
+    );
+    let text = std::fs::read_to_string(&path).expect("the fleet file");
+    for p in 0..4 {
+        assert!(text.contains(&format!("name = \"fli-p{p}\"")), "{text}");
+    }
+    // Blue carries 90 in each forward: it is the side with the greater weight.
+    assert!(text.contains("service = \"fli-p0-blue\""), "{text}");
+    let output = cutover(&[
+        "fleet",
+        "--once",
+        "--json",
+        "--config",
+        &path.to_string_lossy(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows: Value = serde_json::from_slice(&output.stdout).expect("JSON rows");
+    assert_eq!(rows.as_array().map(Vec::len), Some(4));
+    assert!(
+        rows.as_array()
+            .is_some_and(|r| r.iter().all(|row| row["weights"]["blue"] == 90))
+    );
+}

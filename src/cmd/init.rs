@@ -25,6 +25,9 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
             path.display()
         )));
     }
+    if let (true, Some(cluster)) = (args.all, &args.cluster) {
+        return super::init_fleet::run(global, path, cluster).await;
+    }
     if let Some(service) = &args.service {
         let rest = EXAMPLE.find(OPTIONAL_FROM).map_or("", |at| &EXAMPLE[at..]);
         let written = super::init_native::run(global, path, service, rest).await?;
@@ -78,6 +81,18 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
 /// Writes the config, once the same parser every command uses has read it back.
 pub(super) fn write_loadable(path: &Path, text: &str) -> Result<(), Failure> {
     crate::config::parse(path, text, &AwsSettings::default())
+        .map_err(|e| Failure::Failed(anyhow::anyhow!("the file init wrote does not load: {e}")))?;
+    std::fs::write(path, text).map_err(|e| {
+        bad_input(format!(
+            "cannot write {}: {e} — name another place with --config PATH",
+            path.display()
+        ))
+    })
+}
+
+/// Writes a fleet file, once the fleet's parser has read it back.
+pub(super) fn write_loadable_fleet(path: &Path, text: &str) -> Result<(), Failure> {
+    crate::config::fleet::parse(path, text, &AwsSettings::default())
         .map_err(|e| Failure::Failed(anyhow::anyhow!("the file init wrote does not load: {e}")))?;
     std::fs::write(path, text).map_err(|e| {
         bad_input(format!(

@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod gate;
 pub mod headless;
 pub mod init;
+pub mod init_fleet;
 pub mod init_native;
 pub mod plan;
 pub mod rollback;
