@@ -4555,3 +4555,51 @@ fn init_all_writes_a_fleet_of_every_pair_in_the_cluster() {
             .is_some_and(|r| r.iter().all(|row| row["weights"]["blue"] == 90))
     );
 }
+
+/// ELB throttling one listener's DescribeRules: the rows behind it are stale and say why,
+/// after the SDK's tries; the rows behind the other listener are read as always. No row shows
+/// weights it did not read.
+#[test]
+fn a_throttled_listener_makes_its_rows_stale_and_no_other_row_wrong() {
+    let built = build_fleet("flt", 4, &["--clusters", "1", "--listeners", "2"]);
+    let text = fleet_config(&built);
+    let path = write_config("fleet-throttled", &text);
+    // Pairs 0 and 2 sit behind the first listener.
+    let rule = built["pairs"][0]["rule_arn"].as_str().unwrap_or_default();
+    let listener = rule
+        .replace(":listener-rule/", ":listener/")
+        .rsplit_once('/')
+        .map(|(listener, _)| listener.to_string())
+        .unwrap_or_default();
+    deny("DescribeRules", &listener, "Throttling");
+    let output = cutover(&[
+        "fleet",
+        "--once",
+        "--json",
+        "--config",
+        &path.to_string_lossy(),
+    ]);
+    allow("DescribeRules", &listener);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows: Value = serde_json::from_slice(&output.stdout).expect("JSON rows");
+    let rows = rows.as_array().expect("rows");
+    for row in rows {
+        let name = row["name"].as_str().unwrap_or_default();
+        if name == "flt-p0" || name == "flt-p2" {
+            assert_eq!(row["needs"], "stale", "{row}");
+            assert!(
+                row["why"]
+                    .as_str()
+                    .is_some_and(|w| w.contains("Throttling")),
+                "{row}"
+            );
+            assert!(
+                row["weights"].is_null(),
+                "no weights it did not read: {row}"
+            );
+        } else {
+            assert!(row["needs"].is_null(), "{row}");
+            assert_eq!(row["weights"]["green"], 10, "{row}");
+        }
+    }
+}
