@@ -4590,7 +4590,7 @@ fn a_throttled_listener_makes_its_rows_stale_and_no_other_row_wrong() {
             assert!(
                 row["why"]
                     .as_str()
-                    .is_some_and(|w| w.contains("Throttling")),
+                    .is_some_and(|w| w.contains("throttled")),
                 "{row}"
             );
             assert!(
