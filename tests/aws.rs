@@ -4588,9 +4588,7 @@ fn a_throttled_listener_makes_its_rows_stale_and_no_other_row_wrong() {
         if name == "flt-p0" || name == "flt-p2" {
             assert_eq!(row["needs"], "stale", "{row}");
             assert!(
-                row["why"]
-                    .as_str()
-                    .is_some_and(|w| w.contains("throttled")),
+                row["why"].as_str().is_some_and(|w| w.contains("throttled")),
                 "{row}"
             );
             assert!(
