@@ -334,17 +334,7 @@ async fn a_row_turning_worse_rises_to_the_top_within_a_metrics_minute() {
             metrics = source.metrics().await.expect("metrics");
         }
         let now = source.now();
-        let reads: Vec<FleetRead> = source
-            .states()
-            .await
-            .into_iter()
-            .map(|(name, observation)| FleetRead {
-                metrics: metrics.get(&name).cloned(),
-                observation: observation.map_err(|e| e.to_string()),
-                name,
-                read_at: now,
-            })
-            .collect();
+        let reads = FleetRead::all(source.states().await, &metrics, now);
         state.refreshed(&reads, &settings, Duration::from_secs(300), now);
         let zulu = state
             .rows

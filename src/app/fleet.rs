@@ -25,6 +25,25 @@ pub struct FleetRead {
     pub read_at: Timestamp,
 }
 
+impl FleetRead {
+    /// One refresh's reads: each entry's state with its metrics as last fetched.
+    pub fn all<E: std::fmt::Display>(
+        states: Vec<(String, Result<Observation, E>)>,
+        metrics: &std::collections::BTreeMap<String, MetricsSnapshot>,
+        read_at: Timestamp,
+    ) -> Vec<FleetRead> {
+        states
+            .into_iter()
+            .map(|(name, observation)| FleetRead {
+                metrics: metrics.get(&name).cloned(),
+                observation: observation.map_err(|e| e.to_string()),
+                name,
+                read_at,
+            })
+            .collect()
+    }
+}
+
 /// Why a row needs the eye, most urgent first: the order rows sort by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Attention {

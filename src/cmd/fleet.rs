@@ -338,17 +338,7 @@ where
             }
             _ = state_tick.tick() => {
                 let now = source.now();
-                let reads: Vec<FleetRead> = source
-                    .states()
-                    .await
-                    .into_iter()
-                    .map(|(name, observation)| FleetRead {
-                        metrics: metrics.get(&name).cloned(),
-                        observation: observation.map_err(|e| e.to_string()),
-                        name,
-                        read_at: now,
-                    })
-                    .collect();
+                let reads = FleetRead::all(source.states().await, &metrics, now);
                 view.fleet.refreshed(&reads, &evidence, ROLE_BAKE, now);
                 view.read_at = Some(now);
                 view.rates = rates(&source.calls(), started.elapsed().as_secs_f64());
@@ -404,16 +394,7 @@ pub async fn read<S: FleetSource>(source: &S) -> Vec<FleetRead> {
         BTreeMap::new()
     });
     let states = source.states().await;
-    let now = source.now();
-    states
-        .into_iter()
-        .map(|(name, observation)| FleetRead {
-            metrics: metrics.get(&name).cloned(),
-            observation: observation.map_err(|e| e.to_string()),
-            name,
-            read_at: now,
-        })
-        .collect()
+    FleetRead::all(states, &metrics, source.now())
 }
 
 /// The list once, as a table or JSON.

@@ -59,22 +59,11 @@ impl AwsFleet {
             .into());
         }
         let calls = calls::CallCounter::default();
+        let (ecs, elb, cloudwatch) = super::clients(&sdk, &calls);
         Ok(AwsFleet {
-            ecs: aws_sdk_ecs::Client::from_conf(
-                aws_sdk_ecs::config::Builder::from(&sdk)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
-                aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
-                aws_sdk_cloudwatch::config::Builder::from(&sdk)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
+            ecs,
+            elb,
+            cloudwatch,
             calls,
             entries,
             region,

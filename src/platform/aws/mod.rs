@@ -166,22 +166,11 @@ impl AwsPlatform {
             alarms: estate.alarms.clone(),
         };
         let calls = calls::CallCounter::default();
+        let (ecs, elb, cloudwatch) = clients(&sdk, &calls);
         Ok(AwsPlatform {
-            ecs: aws_sdk_ecs::Client::from_conf(
-                aws_sdk_ecs::config::Builder::from(&sdk)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
-                aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
-                aws_sdk_cloudwatch::config::Builder::from(&sdk)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
+            ecs,
+            elb,
+            cloudwatch,
             sts: aws_sdk_sts::Client::from_conf(
                 aws_sdk_sts::config::Builder::from(&sdk)
                     .interceptor(calls.clone())
@@ -876,6 +865,34 @@ fn describe_target(target: &TrafficTarget) -> String {
 }
 
 /// `alice@laptop pid 4242`: the user, the host and this process, as the lock names them.
+/// The ECS, ELB and CloudWatch clients, every attempt counted by `calls`.
+pub(crate) fn clients(
+    sdk: &aws_config::SdkConfig,
+    calls: &calls::CallCounter,
+) -> (
+    aws_sdk_ecs::Client,
+    aws_sdk_elasticloadbalancingv2::Client,
+    aws_sdk_cloudwatch::Client,
+) {
+    (
+        aws_sdk_ecs::Client::from_conf(
+            aws_sdk_ecs::config::Builder::from(sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(
+            aws_sdk_elasticloadbalancingv2::config::Builder::from(sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        aws_sdk_cloudwatch::Client::from_conf(
+            aws_sdk_cloudwatch::config::Builder::from(sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+    )
+}
+
 /// The one service of an estate that deploys itself (both sides are its revisions).
 fn the_service(services: &HashMap<Color, Service>) -> Result<&Service, PlatformError> {
     services

@@ -51,7 +51,21 @@ pub struct SimPlatform {
 
 impl SimPlatform {
     pub fn new(options: SimOptions) -> Self {
+        Self::warmed(options, None)
+    }
+
+    /// A world whose weights were set to `weights` at `split_at` after its start (a release
+    /// under way before the demo began), then warmed up as `options` says.
+    pub fn with_split(options: SimOptions, split_at: Duration, weights: Weights) -> Self {
+        Self::warmed(options, Some((split_at, weights)))
+    }
+
+    fn warmed(options: SimOptions, split: Option<(Duration, Weights)>) -> Self {
         let mut world = World::new(options.scenario, options.seed, options.start);
+        if let Some((at, weights)) = split {
+            world.advance_to(options.start.plus(at));
+            world.set_weights(weights);
+        }
         let now = options.start.plus(options.warm_up);
         world.advance_to(now);
         SimPlatform {
@@ -60,23 +74,6 @@ impl SimPlatform {
             scenario: options.scenario,
             world: Mutex::new(world),
             // A second stream, so API faults do not change the world a seed gives.
-            api_rng: Mutex::new(StdRng::seed_from_u64(options.seed ^ 0xA5A5_A5A5)),
-        }
-    }
-
-    /// A world whose weights were set to `weights` at `split_at` after its start (a release
-    /// under way before the demo began), then warmed up as `options` says.
-    pub fn with_split(options: SimOptions, split_at: Duration, weights: Weights) -> Self {
-        let mut world = World::new(options.scenario, options.seed, options.start);
-        world.advance_to(options.start.plus(split_at));
-        world.set_weights(weights);
-        let now = options.start.plus(options.warm_up);
-        world.advance_to(now);
-        SimPlatform {
-            clock: SimClock::new(now, options.speed),
-            offline: std::sync::atomic::AtomicBool::new(false),
-            scenario: options.scenario,
-            world: Mutex::new(world),
             api_rng: Mutex::new(StdRng::seed_from_u64(options.seed ^ 0xA5A5_A5A5)),
         }
     }
