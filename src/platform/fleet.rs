@@ -15,9 +15,6 @@ pub trait FleetSource: Send + Sync + 'static {
 
     fn now(&self) -> Timestamp;
 
-    /// The entries' names, in the file's order.
-    fn names(&self) -> Vec<String>;
-
     /// Every entry's state (services, weights, health, lock, driver), or why not.
     fn states(
         &self,
@@ -58,10 +55,6 @@ impl FleetSource for SimFleet {
         self.entries
             .first()
             .map_or_else(super::wall_clock, |(_, p)| p.now())
-    }
-
-    fn names(&self) -> Vec<String> {
-        self.entries.iter().map(|(name, _)| name.clone()).collect()
     }
 
     async fn states(&self) -> Vec<(String, Result<Observation, PlatformError>)> {

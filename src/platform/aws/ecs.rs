@@ -1,6 +1,7 @@
 //! ECS: services (batched per cluster), task definitions (cached per ARN), ownership.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{DeploymentControllerType, DeploymentRolloutState, Service};
@@ -135,6 +136,67 @@ pub fn controller_owner(service: &Service) -> Option<String> {
 
 /// Whether the service's tasks register in the group: its load balancer's group, or the
 /// alternate one an ECS-native deployment uses.
+/// Who else owns an estate's traffic: for a service that deploys itself only another
+/// deployment controller (ECS's own blue/green is the driver cutover steers), for a pair any
+/// owner of either service.
+pub fn owner_of(native: bool, blue: &Service, green: &Service) -> Option<String> {
+    if native {
+        controller_owner(blue)
+    } else {
+        traffic_owner(blue).or_else(|| traffic_owner(green))
+    }
+}
+
+/// Task definitions' `family:revision` and image, described once per ARN: revisions never
+/// change.
+#[derive(Debug, Default)]
+pub struct TaskDefinitions(Mutex<HashMap<String, TaskDefinitionSummary>>);
+
+impl TaskDefinitions {
+    pub async fn get(
+        &self,
+        client: &Client,
+        arn: &str,
+    ) -> Result<TaskDefinitionSummary, PlatformError> {
+        if let Some(known) = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(arn) {
+            return Ok(known.clone());
+        }
+        let summary = describe_task_definition(client, arn).await?;
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(arn.to_string(), summary.clone());
+        Ok(summary)
+    }
+}
+
+/// One side's service as the screen shows it. `revision`: for a service that deploys itself,
+/// the revision whose tasks register in this side's group (its task definition and tasks),
+/// else the service's own.
+pub async fn side_status(
+    client: &Client,
+    known: &TaskDefinitions,
+    cluster: &str,
+    service: &Service,
+    revision: Option<&(String, super::native::RevisionTasks)>,
+) -> Result<ServiceStatus, PlatformError> {
+    let arn = revision
+        .map(|(arn, _)| arn.as_str())
+        .or(service.task_definition());
+    let task_definition = match arn {
+        Some(arn) => Some(known.get(client, arn).await?),
+        None => None,
+    };
+    let mut status = service_status(cluster, service, task_definition.as_ref());
+    if let Some((_, tasks)) = revision {
+        status.desired = tasks.requested;
+        status.running = tasks.running;
+        status.primary_running = tasks.running;
+        status.pending = tasks.pending;
+    }
+    Ok(status)
+}
+
 pub fn is_attached_to(service: &Service, target_group_arn: &str) -> bool {
     service.load_balancers().iter().any(|lb| {
         lb.target_group_arn() == Some(target_group_arn)

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple, TargetHealthDescription,
-    TargetHealthStateEnum,
+    Action, ActionTypeEnum, ForwardActionConfig, Listener, Rule, TargetGroupTuple,
+    TargetHealthDescription, TargetHealthStateEnum,
 };
 
 use super::errors::from_sdk;
@@ -267,14 +267,9 @@ pub async fn load_balancers_of(
     Ok(found)
 }
 
-/// Every listener's rules (default actions included) on the load balancer, every page of
-/// each: a shared ALB may hold more rules than one page (AWS answers `NextMarker`).
-/// Every rule of a listener with its actions, by rule ARN: one DescribeRules a page of 400.
-pub async fn rules_of_listener(
-    client: &Client,
-    listener_arn: &str,
-) -> Result<HashMap<String, Vec<Action>>, PlatformError> {
-    let mut rules = HashMap::new();
+/// Every rule of a listener, default rule included, every page (400 a page).
+async fn rules_of(client: &Client, listener_arn: &str) -> Result<Vec<Rule>, PlatformError> {
+    let mut rules = Vec::new();
     let mut pages = client
         .describe_rules()
         .listener_arn(listener_arn)
@@ -283,39 +278,16 @@ pub async fn rules_of_listener(
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| from_sdk("DescribeRules", e))?;
-        for rule in page.rules() {
-            if let Some(arn) = rule.rule_arn() {
-                rules.insert(arn.to_string(), rule.actions().to_vec());
-            }
-        }
+        rules.extend(page.rules().iter().cloned());
     }
     Ok(rules)
 }
 
-/// Every listener of a load balancer with its default actions, by listener ARN.
-pub async fn listeners_of(
+/// Every listener of a load balancer, every page.
+async fn listeners_on(
     client: &Client,
     load_balancer_arn: &str,
-) -> Result<HashMap<String, Vec<Action>>, PlatformError> {
-    let mut listeners = HashMap::new();
-    let mut pages = client
-        .describe_listeners()
-        .load_balancer_arn(load_balancer_arn)
-        .page_size(MAX_PAGE_SIZE)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("DescribeListeners", e))?;
-        for listener in page.listeners() {
-            if let Some(arn) = listener.listener_arn() {
-                listeners.insert(arn.to_string(), listener.default_actions().to_vec());
-            }
-        }
-    }
-    Ok(listeners)
-}
-
-pub async fn routes(client: &Client, load_balancer_arn: &str) -> Result<Vec<Route>, PlatformError> {
+) -> Result<Vec<Listener>, PlatformError> {
     let mut listeners = Vec::new();
     let mut pages = client
         .describe_listeners()
@@ -327,8 +299,38 @@ pub async fn routes(client: &Client, load_balancer_arn: &str) -> Result<Vec<Rout
         let page = page.map_err(|e| from_sdk("DescribeListeners", e))?;
         listeners.extend(page.listeners().iter().cloned());
     }
+    Ok(listeners)
+}
+
+/// Every rule of a listener with its actions, by rule ARN: one DescribeRules a page of 400.
+pub async fn rules_of_listener(
+    client: &Client,
+    listener_arn: &str,
+) -> Result<HashMap<String, Vec<Action>>, PlatformError> {
+    Ok(rules_of(client, listener_arn)
+        .await?
+        .into_iter()
+        .filter_map(|rule| Some((rule.rule_arn()?.to_string(), rule.actions().to_vec())))
+        .collect())
+}
+
+/// Every listener of a load balancer with its default actions, by listener ARN.
+pub async fn listeners_of(
+    client: &Client,
+    load_balancer_arn: &str,
+) -> Result<HashMap<String, Vec<Action>>, PlatformError> {
+    Ok(listeners_on(client, load_balancer_arn)
+        .await?
+        .into_iter()
+        .filter_map(|l| Some((l.listener_arn()?.to_string(), l.default_actions().to_vec())))
+        .collect())
+}
+
+/// Every listener's rules (default actions included) on the load balancer, every page of
+/// each: a shared ALB may hold more rules than one page (AWS answers `NextMarker`).
+pub async fn routes(client: &Client, load_balancer_arn: &str) -> Result<Vec<Route>, PlatformError> {
     let mut routes = Vec::new();
-    for listener in &listeners {
+    for listener in listeners_on(client, load_balancer_arn).await? {
         let Some(listener_arn) = listener.listener_arn() else {
             continue;
         };
@@ -337,24 +339,15 @@ pub async fn routes(client: &Client, load_balancer_arn: &str) -> Result<Vec<Rout
             listener.protocol().map_or("?", |p| p.as_str()),
             listener.port().unwrap_or_default()
         );
-        let mut pages = client
-            .describe_rules()
-            .listener_arn(listener_arn)
-            .page_size(MAX_PAGE_SIZE)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| from_sdk("DescribeRules", e))?;
-            for rule in page.rules() {
-                routes.push(Route {
-                    rule_arn: rule.rule_arn().unwrap_or_default().to_string(),
-                    listener_arn: listener_arn.to_string(),
-                    listener: name.clone(),
-                    is_default: rule.is_default() == Some(true),
-                    priority: rule.priority().unwrap_or("?").to_string(),
-                    actions: rule.actions().to_vec(),
-                });
-            }
+        for rule in rules_of(client, listener_arn).await? {
+            routes.push(Route {
+                rule_arn: rule.rule_arn().unwrap_or_default().to_string(),
+                listener_arn: listener_arn.to_string(),
+                listener: name.clone(),
+                is_default: rule.is_default() == Some(true),
+                priority: rule.priority().unwrap_or("?").to_string(),
+                actions: rule.actions().to_vec(),
+            });
         }
     }
     Ok(routes)

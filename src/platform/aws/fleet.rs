@@ -14,7 +14,6 @@ use std::sync::Mutex;
 use aws_sdk_cloudwatch::types::MetricDataQuery;
 use aws_sdk_ecs::types::Service;
 
-use super::ecs::TaskDefinitionSummary;
 use super::estate::{Estate, TrafficTarget};
 use super::{calls, cloudwatch, ecs, elbv2, lock, native, sdk_config};
 use crate::domain::{
@@ -36,7 +35,7 @@ pub struct AwsFleet {
     elb: aws_sdk_elasticloadbalancingv2::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     calls: calls::CallCounter,
-    task_definitions: Mutex<HashMap<String, TaskDefinitionSummary>>,
+    task_definitions: ecs::TaskDefinitions,
     revisions: Mutex<HashMap<String, native::Revision>>,
     /// Healthy targets per target group, as the last metrics read them.
     healthy: Mutex<HashMap<String, u32>>,
@@ -67,7 +66,7 @@ impl AwsFleet {
             calls,
             entries,
             region,
-            task_definitions: Mutex::new(HashMap::new()),
+            task_definitions: ecs::TaskDefinitions::default(),
             revisions: Mutex::new(HashMap::new()),
             healthy: Mutex::new(HashMap::new()),
         })
@@ -170,23 +169,6 @@ impl AwsFleet {
         actions
     }
 
-    async fn task_definition(&self, arn: &str) -> Result<TaskDefinitionSummary, PlatformError> {
-        if let Some(known) = self
-            .task_definitions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(arn)
-        {
-            return Ok(known.clone());
-        }
-        let summary = ecs::describe_task_definition(&self.ecs, arn).await?;
-        self.task_definitions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(arn.to_string(), summary.clone());
-        Ok(summary)
-    }
-
     /// One entry's observation from what the batches read.
     async fn observation(
         &self,
@@ -234,21 +216,14 @@ impl AwsFleet {
         let mut sides = Vec::new();
         for (color, service) in [(Color::Blue, &blue_service), (Color::Green, &green_service)] {
             let side = estate.side(color);
-            let revision = revisions.get(&color);
-            let arn = revision
-                .map(|(arn, _)| arn.as_str())
-                .or(service.task_definition());
-            let task_definition = match arn {
-                Some(arn) => Some(self.task_definition(arn).await?),
-                None => None,
-            };
-            let mut status = ecs::service_status(&side.cluster, service, task_definition.as_ref());
-            if let Some((_, tasks)) = revision {
-                status.desired = tasks.requested;
-                status.running = tasks.running;
-                status.primary_running = tasks.running;
-                status.pending = tasks.pending;
-            }
+            let status = ecs::side_status(
+                &self.ecs,
+                &self.task_definitions,
+                &side.cluster,
+                service,
+                revisions.get(&color),
+            )
+            .await?;
             sides.push(SideObservation {
                 service: status,
                 targets: TargetHealth {
@@ -259,11 +234,7 @@ impl AwsFleet {
         }
         let green = sides.pop().ok_or_else(|| not_read("green"))?;
         let blue = sides.pop().ok_or_else(|| not_read("blue"))?;
-        let writes_refused = if estate.native {
-            ecs::controller_owner(&blue_service)
-        } else {
-            ecs::traffic_owner(&blue_service).or_else(|| ecs::traffic_owner(&green_service))
-        };
+        let writes_refused = ecs::owner_of(estate.native, &blue_service, &green_service);
         Ok(Observation {
             blue,
             green,
@@ -343,10 +314,6 @@ impl FleetSource for AwsFleet {
 
     fn now(&self) -> Timestamp {
         wall_clock()
-    }
-
-    fn names(&self) -> Vec<String> {
-        self.entries.iter().map(|(name, _)| name.clone()).collect()
     }
 
     async fn states(&self) -> Vec<(String, Result<Observation, PlatformError>)> {

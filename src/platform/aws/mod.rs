@@ -30,7 +30,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_ecs::types::Service;
 
-use self::ecs::TaskDefinitionSummary;
 use self::estate::{Estate, TrafficTarget};
 use super::{
     DeployReport, Platform, PlatformError, ScaleReport, SourceInfo, SourceKind, WriteIntent,
@@ -64,7 +63,7 @@ pub struct AwsPlatform {
     cloudwatch: aws_sdk_cloudwatch::Client,
     sts: aws_sdk_sts::Client,
     watch: cloudwatch::Watch,
-    task_definitions: Mutex<HashMap<String, TaskDefinitionSummary>>,
+    task_definitions: ecs::TaskDefinitions,
     /// Service revisions, described once per ARN: a revision never changes.
     revisions: Mutex<HashMap<String, native::Revision>>,
     /// Another owner of the traffic, as last seen on the services.
@@ -179,7 +178,7 @@ impl AwsPlatform {
             estate,
             region,
             watch,
-            task_definitions: Mutex::new(HashMap::new()),
+            task_definitions: ecs::TaskDefinitions::default(),
             revisions: Mutex::new(HashMap::new()),
             owner: Mutex::new(None),
             holder: lock_holder(),
@@ -341,11 +340,7 @@ impl AwsPlatform {
                 message: "a configured service was not returned".into(),
             });
         };
-        let owner = if self.estate.native {
-            ecs::controller_owner(blue_service)
-        } else {
-            ecs::traffic_owner(blue_service).or_else(|| ecs::traffic_owner(green_service))
-        };
+        let owner = ecs::owner_of(self.estate.native, blue_service, green_service);
         *self.owner.lock().unwrap_or_else(|p| p.into_inner()) = owner;
         let (driver, revisions) = if self.estate.native {
             self.native_read(blue_service).await?
@@ -730,25 +725,6 @@ impl AwsPlatform {
         Ok(found)
     }
 
-    /// A task definition's `family:revision` and image, described once per ARN: revisions
-    /// never change.
-    async fn task_definition(&self, arn: &str) -> Result<TaskDefinitionSummary, PlatformError> {
-        if let Some(known) = self
-            .task_definitions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(arn)
-        {
-            return Ok(known.clone());
-        }
-        let summary = ecs::describe_task_definition(&self.ecs, arn).await?;
-        self.task_definitions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(arn.to_string(), summary.clone());
-        Ok(summary)
-    }
-
     /// One side in full. `revision`: for a service that deploys itself, the revision whose
     /// tasks register in this side's group (its task definition and tasks).
     async fn side(
@@ -758,23 +734,17 @@ impl AwsPlatform {
         revision: Option<&(String, native::RevisionTasks)>,
     ) -> Result<SideObservation, PlatformError> {
         let side = self.estate.side(color);
-        let arn = revision
-            .map(|(arn, _)| arn.as_str())
-            .or(service.task_definition());
-        let task_definition = match arn {
-            Some(arn) => Some(self.task_definition(arn).await?),
-            None => None,
-        };
+        let status = ecs::side_status(
+            &self.ecs,
+            &self.task_definitions,
+            &side.cluster,
+            service,
+            revision,
+        )
+        .await?;
         let targets = elbv2::describe_target_health(&self.elb, &side.target_group_arn)
             .await
             .map_err(|e| self.name_the_key(&[color], e))?;
-        let mut status = ecs::service_status(&side.cluster, service, task_definition.as_ref());
-        if let Some((_, tasks)) = revision {
-            status.desired = tasks.requested;
-            status.running = tasks.running;
-            status.primary_running = tasks.running;
-            status.pending = tasks.pending;
-        }
         Ok(SideObservation {
             service: status,
             targets,
