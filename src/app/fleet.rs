@@ -345,8 +345,7 @@ pub fn row(
     let weights = observation.weights;
     let native = observation.driver.native();
     let candidate = native
-        .filter(|n| n.running().is_some())
-        .and_then(|n| n.candidate)
+        .and_then(|n| n.running_candidate())
         .unwrap_or_else(|| roles::candidate(weights, read.metrics.as_ref(), role_bake));
     let judged = read
         .metrics

@@ -456,10 +456,9 @@ impl AppState {
         // A driver that moves its own weights sets the step size (the operator chose it in
         // ECS's deployment configuration): the guard judges the evidence, not the step.
         let settings = match self.observation.as_ref().map(|o| &o.driver) {
-            Some(driver) if driver.steps_by_gates() => GuardSettings {
-                max_step: 100,
-                first_step: self.settings.guard.first_step.max(to.share(candidate)),
-            },
+            Some(driver) if driver.steps_by_gates() => {
+                self.settings.guard.for_platform_step(to.share(candidate))
+            }
             _ => self.settings.guard,
         };
         guard::check(
@@ -483,8 +482,7 @@ impl AppState {
             .observation
             .as_ref()
             .and_then(|o| o.driver.native())
-            .filter(|n| n.running().is_some())
-            .and_then(|n| n.candidate)
+            .and_then(|n| n.running_candidate())
         {
             return candidate.other();
         }

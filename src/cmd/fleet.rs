@@ -454,26 +454,7 @@ pub fn table(rows: &[Row]) -> String {
                 .map_or(String::new(), |(a, why)| format!("{a}: {why}")),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            lines
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in &lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &width)| format!("{cell:<width$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    super::status::aligned(&lines, &[])
 }
 
 fn row_json(row: &Row) -> serde_json::Value {

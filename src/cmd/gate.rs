@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::headless::{Headless, Outcome, record};
 use crate::domain::{AuditEvent, Failure, GateStep, NativeService, PlatformError, Weights};
 use crate::platform::Platform;
-use crate::shift::{GuardDecision, GuardSettings, evidence, guard};
+use crate::shift::{GuardDecision, evidence, guard};
 
 /// `continue`: the awaiting gate, continued once the guard allows the step ECS takes next.
 /// Refused (exit 3) when no gate awaits, or when the guard refuses.
@@ -53,16 +53,10 @@ pub async fn continue_gate<P: Platform>(headless: &mut Headless<P>) -> Result<Ou
         &headless.settings.evidence,
     );
     let summary = evidence.summary();
-    // ECS sets the step (the operator chose it in the deployment configuration): the guard
-    // judges the evidence, not the size.
-    let settings = GuardSettings {
-        max_step: 100,
-        first_step: headless
-            .settings
-            .guard
-            .first_step
-            .max(target.share(candidate)),
-    };
+    let settings = headless
+        .settings
+        .guard
+        .for_platform_step(target.share(candidate));
     let decision = guard::check(
         current,
         target,

@@ -173,10 +173,7 @@ pub fn report(
     let weights = observation.weights;
     let native = observation.driver.native();
     // A service that deploys itself says which revision is new.
-    let baseline = match native
-        .filter(|n| n.running().is_some())
-        .and_then(|n| n.candidate)
-    {
+    let baseline = match native.and_then(|n| n.running_candidate()) {
         Some(candidate) => candidate.other(),
         None => crate::shift::roles::baseline(weights, Some(metrics), settings.role_bake),
     };
@@ -309,6 +306,33 @@ fn native_report(
     }
 }
 
+/// Rows as text columns, each as wide as its widest cell, two spaces apart; a column marked
+/// in `right` is right-aligned (numbers), the others left.
+pub(super) fn aligned(rows: &[Vec<String>], right: &[bool]) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, &width))| {
+                if right.get(c).copied().unwrap_or(false) {
+                    format!("{cell:>width$}")
+                } else {
+                    format!("{cell:<width$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// A compact table for people: columns as wide as what they hold.
 pub fn table(report: &StatusReport) -> String {
     let mut out = report
@@ -388,29 +412,11 @@ pub fn table(report: &StatusReport) -> String {
             latency,
         ]);
     }
-    // Numbers right-aligned, words left; every column as wide as its widest cell.
+    // Numbers right-aligned, words left.
     let right = [
         false, false, false, false, false, true, false, true, true, true,
     ];
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .zip(right)
-            .map(|((cell, &width), right)| {
-                if right {
-                    format!("{cell:>width$}")
-                } else {
-                    format!("{cell:<width$}")
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    out += &aligned(&rows, &right);
     out.push_str(&format!(
         "5xx and latency over the {WINDOW_MINUTES} whole minutes to {}; ELB 5xx (shared): {}\n",
         report

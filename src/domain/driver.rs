@@ -44,6 +44,19 @@ impl fmt::Display for NativeStrategy {
     }
 }
 
+impl NativeStrategy {
+    /// The new revision's share after the next step, from `share` (percent, 0–100).
+    pub fn next_share(self, share: f64) -> f64 {
+        let next = match self {
+            NativeStrategy::BlueGreen => 100.0,
+            NativeStrategy::Linear { step } => share + step,
+            NativeStrategy::Canary { percent } if share < percent => percent,
+            NativeStrategy::Canary { .. } => 100.0,
+        };
+        next.clamp(0.0, 100.0)
+    }
+}
+
 /// A percentage as ECS takes it (tenths), without a trailing `.0`.
 pub fn percent(value: f64) -> String {
     let tenths = (value * 10.0).round() / 10.0;
@@ -150,6 +163,12 @@ impl NativeService {
         self.deployment.as_ref().filter(|d| d.in_progress())
     }
 
+    /// The side of the new revision while a deployment runs: the candidate, and the other
+    /// side where a rollback goes.
+    pub fn running_candidate(&self) -> Option<Color> {
+        self.running().and(self.candidate)
+    }
+
     /// The gate waiting for the operator now.
     pub fn awaiting(&self) -> Option<(&NativeDeployment, &PauseGate)> {
         let deployment = self.running()?;
@@ -196,15 +215,8 @@ impl NativeService {
     /// The candidate's share ECS moves to when the awaiting gate is continued, from the share
     /// it has now.
     pub fn next_share(&self, now: u8) -> u8 {
-        let now = f64::from(now);
-        let next = match self.strategy {
-            NativeStrategy::BlueGreen => 100.0,
-            NativeStrategy::Linear { step } => now + step,
-            NativeStrategy::Canary { percent } if now < percent => percent,
-            NativeStrategy::Canary { .. } => 100.0,
-        };
         // ALB weights are whole: ECS's tenths land on the nearest.
-        next.clamp(0.0, 100.0).round() as u8
+        self.strategy.next_share(f64::from(now)).round() as u8
     }
 }
 

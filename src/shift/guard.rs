@@ -22,6 +22,18 @@ impl Default for GuardSettings {
     }
 }
 
+impl GuardSettings {
+    /// For a step whose size the platform sets (ECS-native: the operator chose it in the
+    /// deployment configuration), taking the candidate to `share`: the guard judges the
+    /// evidence, not the size.
+    pub fn for_platform_step(self, share: u8) -> GuardSettings {
+        GuardSettings {
+            max_step: 100,
+            first_step: self.first_step.max(share),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuardDecision {
     Allow,

@@ -137,7 +137,7 @@ impl NativeSim {
                 None
             }
             Stage::ProductionTrafficShift => {
-                let share = next_share(strategy, deployment.share);
+                let share = strategy.next_share(deployment.share);
                 deployment.share = share;
                 advance(deployment, Stage::PostProductionTrafficShift, now);
                 Some(split(deployment.source, share))
@@ -272,15 +272,6 @@ fn roll_back(deployment: &mut SimDeployment, now: Timestamp, reason: &str) -> We
     deployment.rollback_reason = Some(reason.into());
     deployment.status_reason = Some(format!("rolled back: {reason}"));
     Weights::all_to(deployment.source)
-}
-
-fn next_share(strategy: NativeStrategy, share: f64) -> f64 {
-    match strategy {
-        NativeStrategy::BlueGreen => 100.0,
-        NativeStrategy::Linear { step } => (share + step).min(100.0),
-        NativeStrategy::Canary { percent } if share < percent => percent,
-        NativeStrategy::Canary { .. } => 100.0,
-    }
 }
 
 fn split(source: Color, share: f64) -> Weights {
