@@ -29,6 +29,12 @@ pub trait FleetSource: Send + Sync + 'static {
     fn calls(&self) -> BTreeMap<String, u64> {
         BTreeMap::new()
     }
+
+    /// The metrics one `metrics` read requests from CloudWatch (what it is billed by), where
+    /// they cost anything.
+    fn metrics_a_read(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// The demo's fleet: one simulated world a row, each its own scenario and seed.

@@ -584,6 +584,31 @@ mod tests {
     }
 
     #[test]
+    fn p99_alone_is_judged_where_the_average_was_not_read() {
+        let p99_only = |side: SideMetrics, p99: f64| {
+            let mut side = with_latency(side, 0.0, p99);
+            for b in &mut side.buckets {
+                b.latency_avg_ms = None;
+            }
+            side
+        };
+        let mut m = metrics(&steady(2000.0), &steady(500.0));
+        m.blue = p99_only(m.blue, 240.0);
+        m.green = p99_only(m.green, 757.0);
+        let latency = row(&judge(&m, None), "latency");
+        assert_eq!(latency.verdict, Verdict::Worse);
+        assert!(
+            latency.reason.contains("p99 757 ms vs 240 ms") && !latency.reason.contains("avg"),
+            "{}",
+            latency.reason
+        );
+        m.green = p99_only(m.green, 250.0);
+        let latency = row(&judge(&m, None), "latency");
+        assert_eq!(latency.verdict, Verdict::Ok, "{}", latency.reason);
+        assert_eq!(latency.reason, "green p99 250 ms vs blue p99 240 ms");
+    }
+
+    #[test]
     fn a_crashing_green_is_worse_on_the_load_balancer_row_though_its_5xx_look_fine() {
         // Blue carried everything until minute 96; green got its share from 97 on. Green's
         // tasks crash: 25 connection errors a minute, and 25 more requests a minute time out

@@ -6,7 +6,8 @@
 //! that write a listener's default action; DescribeTags 20 ARNs a call for the locks; for each
 //! ECS-native service its newest deployment (a list and a describe); task definitions and
 //! service revisions once each. No DescribeTargetHealth: health comes from CloudWatch's
-//! `HealthyHostCount` with the metrics, one GetMetricData of at most 500 metrics a call.
+//! `HealthyHostCount` with the metrics, one GetMetricData of at most 500 metrics a call, a
+//! minute: four series a group and one ELB 5xx per load balancer.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -247,35 +248,39 @@ impl AwsFleet {
         })
     }
 
-    /// Every entry's series in as few GetMetricData calls as 500 metrics a call allow: per
-    /// side requests, 5xx, connection errors, average and p99 latency, healthy hosts. Ids
-    /// carry the entry's index, so results fold back to their row.
+    /// The load balancers of the fleet's entries, each once, in a stable order: their ELB 5xx
+    /// is read once per load balancer, not once per pair.
+    fn load_balancers(&self) -> Vec<String> {
+        let found: BTreeSet<String> = self
+            .entries
+            .iter()
+            .filter_map(|(_, e)| e.traffic.load_balancer_dimension())
+            .collect();
+        found.into_iter().collect()
+    }
+
+    /// Every entry's series in as few GetMetricData calls as 500 metrics a call allow (one for
+    /// 50 pairs on a few load balancers): per side requests, 5xx, p99 latency and healthy
+    /// hosts, and each load balancer's own 5xx once. Ids carry the entry's or the load
+    /// balancer's index, so results fold back to their rows.
     fn metric_queries(&self) -> Vec<MetricDataQuery> {
         let mut queries = Vec::new();
         for (index, (_, estate)) in self.entries.iter().enumerate() {
             let Some(load_balancer) = estate.traffic.load_balancer_dimension() else {
                 continue;
             };
-            let names = |color: Color| Placeholders {
-                target_group: estate.side(color).target_group_dimension(),
-                load_balancer: load_balancer.clone(),
-                service: estate.side(color).service.clone(),
-                cluster: estate.side(color).cluster.clone(),
-            };
-            let pair = [
-                (Color::Blue, names(Color::Blue)),
-                (Color::Green, names(Color::Green)),
-            ];
-            for query in cloudwatch::queries(&pair, &[]) {
-                // The shared ELB 5xx is the console's: the list judges the groups.
-                if query.id() == Some(cloudwatch::ELB_5XX_ID) {
-                    continue;
+            for color in Color::BOTH {
+                let names = Placeholders {
+                    target_group: estate.side(color).target_group_dimension(),
+                    load_balancer: load_balancer.clone(),
+                    service: estate.side(color).service.clone(),
+                    cluster: estate.side(color).cluster.clone(),
+                };
+                for mut query in cloudwatch::group_queries(color, &names, &cloudwatch::Series::LEAN)
+                {
+                    query.id = Some(format!("e{index}_{}", query.id().unwrap_or_default()));
+                    queries.push(query);
                 }
-                let mut query = query;
-                query.id = Some(format!("e{index}_{}", query.id().unwrap_or_default()));
-                queries.push(query);
-            }
-            for (color, names) in &pair {
                 queries.push(cloudwatch::query(
                     format!("e{index}_{}_healthy", color.name()),
                     "HealthyHostCount",
@@ -286,6 +291,12 @@ impl AwsFleet {
                     ],
                 ));
             }
+        }
+        for (index, load_balancer) in self.load_balancers().iter().enumerate() {
+            queries.push(cloudwatch::elb_5xx_query(
+                format!("lb{index}_{}", cloudwatch::ELB_5XX_ID),
+                load_balancer,
+            ));
         }
         queries
     }
@@ -366,12 +377,22 @@ impl FleetSource for AwsFleet {
         }
         let mut out = BTreeMap::new();
         let mut healthy = HashMap::new();
+        let balancers = self.load_balancers();
         for (index, (name, estate)) in self.entries.iter().enumerate() {
             let prefix = format!("e{index}_");
+            let balancer = estate
+                .traffic
+                .load_balancer_dimension()
+                .and_then(|lb| balancers.iter().position(|b| *b == lb))
+                .map(|k| format!("lb{k}_"));
             let mine: Vec<_> = results
                 .iter()
                 .filter_map(|r| {
-                    let id = r.id()?.strip_prefix(&prefix)?;
+                    let id = r.id()?;
+                    let id = id.strip_prefix(&prefix).or_else(|| {
+                        id.strip_prefix(balancer.as_deref()?)
+                            .filter(|rest| *rest == cloudwatch::ELB_5XX_ID)
+                    })?;
                     let mut result = r.clone();
                     result.id = Some(id.to_string());
                     Some(result)
@@ -407,5 +428,9 @@ impl FleetSource for AwsFleet {
 
     fn calls(&self) -> BTreeMap<String, u64> {
         self.calls.counts()
+    }
+
+    fn metrics_a_read(&self) -> Option<usize> {
+        Some(self.metric_queries().len())
     }
 }
