@@ -1994,6 +1994,39 @@ fn a_plan_that_holds_says_why_again_every_minute() {
 }
 
 #[test]
+fn a_console_opened_from_the_fleet_list_goes_back_to_it_with_q_or_esc() {
+    // A split: the list keeps watching it, so nothing is asked.
+    let mut console = Console::carrying(10);
+    console.state.settings.back_to_list = true;
+    assert_eq!(console.press(key(KeyCode::Esc)), [Command::Quit]);
+    let mut console = Console::carrying(10);
+    console.state.settings.back_to_list = true;
+    assert_eq!(console.press(ch('q')), [Command::Quit]);
+    // Esc with a split staged drops it first, as anywhere.
+    let mut console = Console::carrying(10);
+    console.state.settings.back_to_list = true;
+    console.press(key(KeyCode::Right));
+    assert!(console.state.shift.staged().is_some());
+    assert!(console.press(key(KeyCode::Esc)).is_empty());
+    assert!(console.state.shift.staged().is_none() && !console.state.quit);
+    // A running plan stops when its console goes: that is still asked.
+    let mut console = Console::new();
+    console.state.settings.back_to_list = true;
+    console.state.plan = Some(cutover::cmd::demo::demo_plan());
+    console.press(ch('a'));
+    console.finish_write(w(10));
+    assert!(console.press(key(KeyCode::Esc)).is_empty());
+    assert!(matches!(
+        console.state.popup,
+        Some(Popup::Confirm(Confirm::Quit))
+    ));
+    // Without the list, Esc never quits.
+    let mut console = Console::carrying(10);
+    assert!(console.press(key(KeyCode::Esc)).is_empty());
+    assert!(!console.state.quit);
+}
+
+#[test]
 fn quitting_with_traffic_split_or_a_plan_running_asks_once() {
     // All traffic on one side, no plan: q quits at once.
     let mut console = Console::new();

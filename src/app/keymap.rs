@@ -77,8 +77,14 @@ impl Binding {
 }
 
 fn with_settings(text: &str, settings: &super::Settings) -> String {
+    let quit = if settings.back_to_list {
+        "back to the list (Esc too)"
+    } else {
+        "quit"
+    };
     text.replace("{step}", &settings.step_points.to_string())
         .replace("{max_step}", &settings.guard.max_step.to_string())
+        .replace("{quit}", quit)
 }
 
 /// The keymap of the console. Mutations that act at once are on Shift+letter (`R`, `P`), so a
@@ -262,8 +268,8 @@ pub const KEYMAP: &[Binding] = &[
         ],
         label: "q/Ctrl-C",
         action: Action::Quit,
-        hint: "quit",
-        description: "quit; the weights stay as they are in AWS",
+        hint: "{quit}",
+        description: "{quit}; the weights stay as they are in AWS",
         writes: false,
     },
 ];

@@ -36,6 +36,9 @@ pub struct Settings {
     pub clock_speed: f64,
     /// `[ui] label`: the environment's name, a badge in the header ("PROD").
     pub label: Option<String>,
+    /// Opened from the fleet list, which goes on watching every row: `q` or `Esc` goes back
+    /// to it, and a split left behind is not left unwatched.
+    pub back_to_list: bool,
 }
 
 impl Default for Settings {
@@ -51,6 +54,7 @@ impl Default for Settings {
             scale_down_after_bake: false,
             label: None,
             clock_speed: 1.0,
+            back_to_list: false,
         }
     }
 }
@@ -254,7 +258,8 @@ impl AppState {
         }
         let weights = self.shift.current()?;
         let plan = self.plan.as_ref().filter(|p| p.is_active());
-        let split = weights.green() > 0 && weights.blue() > 0;
+        // The fleet list a console was opened from keeps watching the split, not the plan.
+        let split = weights.green() > 0 && weights.blue() > 0 && !self.settings.back_to_list;
         match (plan, split) {
             (Some(_), _) => Some(format!(
                 "a plan is running at {weights} (blue/green): quitting stops it there, and \

@@ -86,6 +86,7 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs, fleet: &FleetArgs) -> Re
         let platform = rows.get(&name).cloned();
         let mut settings = settings.clone();
         settings.label = Some(name);
+        settings.back_to_list = true;
         async move {
             let Some(platform) = platform else {
                 return Ok(());
@@ -184,6 +185,7 @@ pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
         let estate = entries.get(&name).cloned();
         let mut settings = settings.clone();
         settings.label = Some(name);
+        settings.back_to_list = true;
         let global = global.clone();
         async move {
             let Some(estate) = estate else {

@@ -50,6 +50,13 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, at: Instant) -> Vec<Co
             on_popup_key(state, popup, key, at)
         }
         None => match action_for(&key) {
+            // Opened from the fleet list, Esc with nothing staged goes back to it.
+            Some(Action::DropStaged)
+                if state.settings.back_to_list && state.shift.staged().is_none() =>
+            {
+                state.mark_dirty();
+                on_action(state, Action::Quit)
+            }
             Some(action) => {
                 state.mark_dirty();
                 on_action(state, action)
