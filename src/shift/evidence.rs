@@ -605,7 +605,7 @@ mod tests {
         m.green = p99_only(m.green, 250.0);
         let latency = row(&judge(&m, None), "latency");
         assert_eq!(latency.verdict, Verdict::Ok, "{}", latency.reason);
-        assert_eq!(latency.reason, "green p99 250 ms vs blue p99 240 ms");
+        assert_eq!(latency.reason, "green p99 250 ms vs blue 240 ms");
     }
 
     #[test]

@@ -78,11 +78,20 @@ pub fn check(window: &Window) -> Check {
         );
     };
     let base_avg = window.base.latency_avg_ms;
-    let compared = format!(
-        "{cand_name} {} vs {base_name} {}",
-        figures(cand_p99, cand_avg),
-        figures(base_p99, base_avg)
-    );
+    let compared = match (cand_avg, base_avg) {
+        (Some(cand_avg), Some(base_avg)) => format!(
+            "{cand_name} p99 {} · avg {} vs {base_name} {} · {}",
+            ms(cand_p99),
+            ms(cand_avg),
+            ms(base_p99),
+            ms(base_avg)
+        ),
+        _ => format!(
+            "{cand_name} p99 {} vs {base_name} {}",
+            ms(cand_p99),
+            ms(base_p99)
+        ),
+    };
     let too_slow =
         |cand: f64, base: f64| cand > limits.min_ms && base > 0.0 && cand > base * limits.max_ratio;
     let averages = cand_avg.zip(base_avg);
