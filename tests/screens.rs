@@ -671,6 +671,7 @@ async fn the_fleet_list_puts_what_needs_the_eye_first() {
         read_at: Some(source.now()),
         metrics_at: Some(source.now()),
         rates: vec![("ELB".into(), 0.4), ("ECS".into(), 0.6)],
+        metrics_a_read: Some(405),
         ..FleetView::default()
     };
     view.fleet.refreshed(

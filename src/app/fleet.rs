@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::domain::{
-    Color, GateAction, MetricsSnapshot, Observation, Timestamp, Weights, format_age,
+    Color, GateAction, MetricsSnapshot, Observation, PlatformError, Timestamp, Weights, format_age,
 };
 use crate::shift::{EvidenceSettings, Verdict, evidence, roles};
 
@@ -19,7 +19,7 @@ const ANSWER_DELAY: Duration = Duration::from_millis(300);
 #[derive(Debug, Clone)]
 pub struct FleetRead {
     pub name: String,
-    pub observation: Result<Observation, String>,
+    pub observation: Result<Observation, PlatformError>,
     pub metrics: Option<MetricsSnapshot>,
     /// When the state was read: the age column.
     pub read_at: Timestamp,
@@ -27,8 +27,8 @@ pub struct FleetRead {
 
 impl FleetRead {
     /// One refresh's reads: each entry's state with its metrics as last fetched.
-    pub fn all<E: std::fmt::Display>(
-        states: Vec<(String, Result<Observation, E>)>,
+    pub fn all(
+        states: Vec<(String, Result<Observation, PlatformError>)>,
         metrics: &std::collections::BTreeMap<String, MetricsSnapshot>,
         read_at: Timestamp,
     ) -> Vec<FleetRead> {
@@ -36,7 +36,7 @@ impl FleetRead {
             .into_iter()
             .map(|(name, observation)| FleetRead {
                 metrics: metrics.get(&name).cloned(),
-                observation: observation.map_err(|e| e.to_string()),
+                observation,
                 name,
                 read_at,
             })
@@ -97,6 +97,9 @@ pub struct Row {
     pub lock: Option<String>,
     /// How old the state is.
     pub age: Duration,
+    /// The last read of this row failed: what it shows is the read before (its age says
+    /// when), or nothing.
+    pub behind: bool,
 }
 
 /// The list as the last refresh left it: rows sorted attention-first, the filter, the
@@ -108,10 +111,43 @@ pub struct FleetState {
     pub selected: Option<String>,
     /// Each row's weights at the refresh before: a change seen between two refreshes.
     previous: HashMap<String, Weights>,
+    /// Each row's last read that succeeded: shown, with its age, while reads of it fail.
+    last_read: HashMap<String, FleetRead>,
 }
 
 /// How old a state read may be before its row is stale.
 pub const STALE_AFTER: Duration = Duration::from_secs(90);
+
+/// The list's share of the account's API budgets, a tenth of each: ELB's account-level bucket
+/// refills 10 tokens a second for every tool of the account (Terraform, the AWS console,
+/// controllers), ECS's service reads 20.
+pub const ELB_CALLS_A_SECOND: f64 = 1.0;
+pub const ECS_CALLS_A_SECOND: f64 = 2.0;
+/// The longest wait between two reads while AWS throttles them.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// How long the list waits before its next state read: `refresh`, or longer where the calls
+/// the last read made (`elb`, `ecs`, retries included) would spend more than the list's share
+/// of a budget; doubled for each read in a row that AWS throttled, up to a minute, times
+/// `jitter` then (so that many lists do not retry in step).
+pub fn next_read_in(
+    refresh: Duration,
+    elb: u64,
+    ecs: u64,
+    throttled_in_a_row: u32,
+    jitter: f64,
+) -> Duration {
+    let paced = refresh
+        .max(Duration::from_secs_f64(elb as f64 / ELB_CALLS_A_SECOND))
+        .max(Duration::from_secs_f64(ecs as f64 / ECS_CALLS_A_SECOND));
+    if throttled_in_a_row == 0 {
+        return paced;
+    }
+    paced
+        .saturating_mul(1u32 << throttled_in_a_row.min(16))
+        .min(MAX_BACKOFF.max(paced))
+        .mul_f64(jitter)
+}
 
 impl FleetState {
     /// A refresh's reads become the rows, sorted attention-first, then by name.
@@ -126,12 +162,18 @@ impl FleetState {
             .iter()
             .map(|read| {
                 let before = self.previous.get(&read.name).copied();
-                row(read, before, settings, role_bake, now)
+                match (&read.observation, self.last_read.get(&read.name)) {
+                    (Err(error), Some(last)) => {
+                        behind(row(last, before, settings, role_bake, now), error)
+                    }
+                    _ => row(read, before, settings, role_bake, now),
+                }
             })
             .collect();
         for read in reads {
             if let Ok(observation) = &read.observation {
                 self.previous.insert(read.name.clone(), observation.weights);
+                self.last_read.insert(read.name.clone(), read.clone());
             }
         }
         rows.sort_by(|a, b| {
@@ -164,6 +206,11 @@ impl FleetState {
         self.selected = Some(shown[next].to_string());
     }
 
+    /// The rows whose last read failed.
+    pub fn behind(&self) -> usize {
+        self.rows.iter().filter(|r| r.behind).count()
+    }
+
     pub fn selected_row(&self) -> Option<&Row> {
         let name = self.selected.as_deref()?;
         self.shown().find(|r| r.name == name)
@@ -181,6 +228,10 @@ pub struct FleetView {
     pub metrics_at: Option<Timestamp>,
     /// API calls a second by bucket, over the last refreshes: "ELB 0.9/s".
     pub rates: Vec<(String, f64)>,
+    /// The metrics one read requests from CloudWatch, where they cost anything.
+    pub metrics_a_read: Option<usize>,
+    /// Why the next read waits longer than the refresh (AWS throttled the last).
+    pub backoff: Option<String>,
     pub now: Timestamp,
     /// A line for the operator (a key that did nothing, a console that ended).
     pub said: Option<String>,
@@ -326,7 +377,7 @@ pub fn row(
         Err(why) => {
             return Row {
                 name: read.name.clone(),
-                attention: Some((Attention::Stale, why.clone())),
+                attention: Some((Attention::Stale, why.to_string())),
                 driver: "?".into(),
                 phase: "not read".into(),
                 weights: None,
@@ -339,6 +390,7 @@ pub fn row(
                 healthy: None,
                 lock: None,
                 age,
+                behind: true,
             };
         }
     };
@@ -395,7 +447,26 @@ pub fn row(
         )),
         lock: observation.lock_holder.clone(),
         age,
+        behind: false,
     }
+}
+
+/// A row shown from the read before, since this one failed: stale and saying why, unless it
+/// needed the eye more urgently when last read (a WORSE row stays on top, saying how old its
+/// verdict is).
+fn behind(mut row: Row, error: &PlatformError) -> Row {
+    let age = format_age(row.age);
+    row.attention = Some(match row.attention.take() {
+        Some((attention, why)) if attention < Attention::Stale => {
+            (attention, format!("{why} (as read {age} ago; now {error})"))
+        }
+        _ => (
+            Attention::Stale,
+            format!("{error}; showing what was read {age} ago"),
+        ),
+    });
+    row.behind = true;
+    row
 }
 
 fn attention(
@@ -567,7 +638,11 @@ mod tests {
         observation
     }
 
-    fn read(name: &str, observation: Result<Observation, String>, now: Timestamp) -> FleetRead {
+    fn read(
+        name: &str,
+        observation: Result<Observation, PlatformError>,
+        now: Timestamp,
+    ) -> FleetRead {
         FleetRead {
             name: name.into(),
             observation,
@@ -582,7 +657,13 @@ mod tests {
         let reads = vec![
             read("zeta", Ok(pair_at(Weights::ALL_BLUE)), now),
             read("alpha", Ok(pair_at(Weights::with_green(20))), now),
-            read("beta", Err("DescribeServices: throttled".into()), now),
+            read(
+                "beta",
+                Err(PlatformError::Throttled {
+                    operation: "DescribeServices".into(),
+                }),
+                now,
+            ),
             read("gamma", Ok(native_at_gate()), now),
         ];
         let mut state = FleetState::default();
@@ -694,5 +775,65 @@ mod tests {
             state.rows[0].attention,
             Some((Attention::ChangedOutside, _))
         ));
+    }
+
+    #[test]
+    fn a_row_whose_read_fails_shows_the_read_before_with_its_age_and_says_why() {
+        let t0 = Timestamp::from_secs(1_800_000_600);
+        let later = t0.plus(Duration::from_secs(20));
+        let settings = EvidenceSettings::default();
+        let bake = Duration::from_secs(300);
+        let throttled = || {
+            Err(PlatformError::Throttled {
+                operation: "DescribeRules".into(),
+            })
+        };
+        let mut state = FleetState::default();
+        // Never read: nothing to show but why.
+        state.refreshed(&[read("a", throttled(), t0)], &settings, bake, t0);
+        assert_eq!(state.rows[0].weights, None);
+        assert_eq!(state.behind(), 1);
+        state.refreshed(
+            &[read("a", Ok(pair_at(Weights::with_green(10))), t0)],
+            &settings,
+            bake,
+            t0,
+        );
+        assert_eq!(state.behind(), 0);
+        state.refreshed(&[read("a", throttled(), later)], &settings, bake, later);
+        let row = &state.rows[0];
+        assert_eq!(row.weights, Some(Weights::with_green(10)), "as last read");
+        assert_eq!(row.age, Duration::from_secs(20), "and how old that is");
+        assert!(row.behind);
+        let (attention, why) = row.attention.clone().expect("stale");
+        assert_eq!(attention, Attention::Stale);
+        assert!(
+            why.contains("throttled") && why.contains("read 20s ago"),
+            "{why}"
+        );
+        assert_eq!(state.behind(), 1);
+    }
+
+    #[test]
+    fn the_next_read_waits_for_the_budget_and_backs_off_while_throttled() {
+        let refresh = Duration::from_secs(5);
+        // Few calls: the operator's refresh.
+        assert_eq!(next_read_in(refresh, 3, 4, 0, 1.0), refresh);
+        // Fifty pairs: 8 ELB calls a read at 1 a second, 10 ECS calls at 2 a second.
+        assert_eq!(next_read_in(refresh, 8, 10, 0, 1.0), Duration::from_secs(8));
+        // Throttled: doubled each time, a minute at most, jittered.
+        assert_eq!(
+            next_read_in(refresh, 8, 10, 1, 1.0),
+            Duration::from_secs(16)
+        );
+        assert_eq!(
+            next_read_in(refresh, 8, 10, 2, 1.0),
+            Duration::from_secs(32)
+        );
+        assert_eq!(next_read_in(refresh, 8, 10, 9, 1.0), MAX_BACKOFF);
+        assert_eq!(
+            next_read_in(refresh, 8, 10, 9, 1.2),
+            Duration::from_secs(72)
+        );
     }
 }

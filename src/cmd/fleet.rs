@@ -120,7 +120,15 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs, fleet: &FleetArgs) -> Re
             roll_back_row(headless).await
         }
     };
-    live(source, evidence, refresh, metrics_every, open, rollback).await
+    live(
+        source,
+        evidence,
+        refresh,
+        MetricsClock::Every(metrics_every),
+        open,
+        rollback,
+    )
+    .await
 }
 
 /// A row's rollback, as `cutover rollback` does it: through ECS for a service that deploys
@@ -172,7 +180,8 @@ pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
         .iter()
         .map(|e| (e.name.clone(), e.estate.clone()))
         .collect();
-    let refresh = Duration::from_secs(global.refresh.max(15));
+    // As often as the operator asks, and as seldom as the budget needs (`next_read_in`).
+    let refresh = Duration::from_secs(global.refresh);
     let settings = crate::app::Settings {
         refresh: Duration::from_secs(global.refresh),
         guard: fleet.guard,
@@ -226,15 +235,12 @@ pub async fn aws(global: &GlobalArgs, args: &FleetArgs) -> Result<(), Failure> {
         Arc::new(source),
         fleet.evidence.clone(),
         refresh,
-        FLEET_METRICS_EVERY,
+        MetricsClock::EachMinute,
         open,
         rollback,
     )
     .await
 }
-
-/// One GetMetricData a minute for the whole list: ALB metrics are one-minute data.
-const FLEET_METRICS_EVERY: Duration = Duration::from_secs(60);
 
 /// Today's console for one row of the fleet, on its own platform (lock, audit, read-only and
 /// the guard as always); back to the list when it quits.
@@ -289,13 +295,72 @@ fn rates(calls: &BTreeMap<String, u64>, seconds: f64) -> Vec<(String, f64)> {
     out
 }
 
-/// The live list: the metrics every `metrics_every`, the states every `refresh`, the keys;
-/// Enter gives the terminal to `open`'s console for the row and takes it back after.
+/// When the list reads its metrics next: on a clock that keeps pace with the source's
+/// (`every`), or, on AWS, a few seconds into each wall-clock minute, when CloudWatch has
+/// published the minute before.
+#[derive(Debug, Clone, Copy)]
+enum MetricsClock {
+    Every(Duration),
+    EachMinute,
+}
+
+impl MetricsClock {
+    fn next(self) -> tokio::time::Instant {
+        let wait = match self {
+            MetricsClock::Every(every) => every,
+            MetricsClock::EachMinute => {
+                let now = crate::platform::wall_clock();
+                let at = now
+                    .plus(Duration::from_secs(60))
+                    .floor_minute()
+                    .plus(METRICS_AFTER_THE_MINUTE);
+                at.since(now)
+            }
+        };
+        tokio::time::Instant::now() + wait
+    }
+}
+
+/// How far into a minute the list reads the metrics: CloudWatch has the minute before by then.
+const METRICS_AFTER_THE_MINUTE: Duration = Duration::from_secs(10);
+
+/// A background read's result once it is done; never, while none runs.
+async fn finished<T>(task: &mut Option<tokio::task::JoinHandle<T>>) -> Result<T, String> {
+    let Some(running) = task.as_mut() else {
+        return std::future::pending().await;
+    };
+    let done = running.await.map_err(|e| e.to_string());
+    *task = None;
+    done
+}
+
+/// Calls made between two counts, by budget.
+fn spent(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+) -> BTreeMap<&'static str, u64> {
+    let mut by: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for (operation, count) in after {
+        let earlier = before.get(operation).copied().unwrap_or(0);
+        *by.entry(bucket(operation)).or_default() += count.saturating_sub(earlier);
+    }
+    by
+}
+
+type States = Vec<(
+    String,
+    Result<crate::domain::Observation, crate::domain::PlatformError>,
+)>;
+
+/// The live list. Reads run in the background, so keys never wait for AWS: the metrics on
+/// `metrics_clock`, the states every `refresh` or as much longer as the budget needs, backing
+/// off while AWS throttles. Enter gives the terminal to `open`'s console for the row and takes
+/// it back after.
 async fn live<S, F, Fut, G, Gut>(
     source: Arc<S>,
     evidence: EvidenceSettings,
     refresh: Duration,
-    metrics_every: Duration,
+    metrics_clock: MetricsClock,
     mut open: F,
     mut rollback: G,
 ) -> Result<(), Failure>
@@ -310,61 +375,114 @@ where
     let started = std::time::Instant::now();
     let mut view = crate::app::fleet::FleetView {
         source: source.source().detail,
+        metrics_a_read: source.metrics_a_read(),
         ..Default::default()
     };
     let mut metrics = BTreeMap::new();
     let mut guard = crate::terminal::TerminalGuard::enter()
         .map_err(|e| Failure::Failed(anyhow::anyhow!("setting up the terminal: {e}")))?;
     let mut events = crossterm::event::EventStream::new();
-    let mut state_tick = tokio::time::interval(refresh);
-    let mut metrics_tick = tokio::time::interval(metrics_every);
+    let mut reading_states: Option<tokio::task::JoinHandle<States>> = None;
+    let mut reading_metrics: Option<
+        tokio::task::JoinHandle<
+            Result<BTreeMap<String, crate::domain::MetricsSnapshot>, crate::domain::PlatformError>,
+        >,
+    > = None;
+    let mut next_states = tokio::time::Instant::now();
+    let mut next_metrics = tokio::time::Instant::now();
+    let mut calls_before = source.calls();
+    let mut throttled_in_a_row = 0u32;
     let stop = crate::signals::termination();
     tokio::pin!(stop);
-    loop {
+    let outcome = loop {
         // Every turn of the loop follows something that changed the list: draw it.
         view.now = source.now();
-        guard
+        if let Err(e) = guard
             .terminal
             .draw(|frame| crate::ui::fleet::view(&view, frame))
-            .map_err(|e| Failure::Failed(anyhow::anyhow!("drawing the list: {e}")))?;
+        {
+            break Err(Failure::Failed(anyhow::anyhow!("drawing the list: {e}")));
+        }
         tokio::select! {
-            () = &mut stop => break,
-            _ = metrics_tick.tick() => {
-                match source.metrics().await {
-                    Ok(read) => {
+            () = &mut stop => break Ok(()),
+            () = tokio::time::sleep_until(next_metrics), if reading_metrics.is_none() => {
+                let source = Arc::clone(&source);
+                reading_metrics = Some(tokio::spawn(async move { source.metrics().await }));
+                next_metrics = tokio::time::Instant::now() + Duration::from_secs(24 * 3600);
+            }
+            read = finished(&mut reading_metrics) => {
+                match read {
+                    Ok(Ok(read)) => {
                         metrics = read;
                         view.metrics_at = Some(source.now());
                     }
+                    Ok(Err(error)) => view.said = Some(format!("metrics: {error}")),
                     Err(error) => view.said = Some(format!("metrics: {error}")),
                 }
+                next_metrics = metrics_clock.next();
             }
-            _ = state_tick.tick() => {
+            () = tokio::time::sleep_until(next_states), if reading_states.is_none() => {
+                calls_before = source.calls();
+                let source = Arc::clone(&source);
+                reading_states = Some(tokio::spawn(async move { source.states().await }));
+                next_states = tokio::time::Instant::now() + Duration::from_secs(24 * 3600);
+            }
+            read = finished(&mut reading_states) => {
+                let states = read.unwrap_or_else(|error| {
+                    view.said = Some(format!("reading the rows: {error}"));
+                    Vec::new()
+                });
+                // ELB's and ECS's buckets are the account's: one throttled row slows every
+                // read (an endpoint that does not answer is that row's alone).
+                let throttled = states.iter().any(|(_, read)| {
+                    matches!(read, Err(crate::domain::PlatformError::Throttled { .. }))
+                });
+                throttled_in_a_row = if throttled { throttled_in_a_row + 1 } else { 0 };
+                let calls = source.calls();
+                let spent = spent(&calls_before, &calls);
+                let jitter = if throttled { rand::random_range(0.8..1.2) } else { 1.0 };
+                let wait = crate::app::fleet::next_read_in(
+                    refresh,
+                    spent.get("ELB").copied().unwrap_or(0),
+                    spent.get("ECS").copied().unwrap_or(0),
+                    throttled_in_a_row,
+                    jitter,
+                );
+                next_states = tokio::time::Instant::now() + wait;
+                view.backoff = throttled.then(|| {
+                    format!("AWS throttled: next read in {}", crate::domain::format_age(wait))
+                });
                 let now = source.now();
-                let reads = FleetRead::all(source.states().await, &metrics, now);
+                let reads = FleetRead::all(states, &metrics, now);
                 view.fleet.refreshed(&reads, &evidence, ROLE_BAKE, now);
                 view.read_at = Some(now);
-                view.rates = rates(&source.calls(), started.elapsed().as_secs_f64());
+                view.rates = rates(&calls, started.elapsed().as_secs_f64());
             }
             event = events.next() => {
-                let Some(Ok(event)) = event else { break };
+                let Some(Ok(event)) = event else { break Ok(()) };
                 let crossterm::event::Event::Key(key) = event else { continue };
                 if key.kind != crossterm::event::KeyEventKind::Press {
                     continue;
                 }
                 match view.on_key(key, std::time::Instant::now()) {
-                    crate::app::fleet::FleetKey::Quit => break,
+                    crate::app::fleet::FleetKey::Quit => break Ok(()),
                     crate::app::fleet::FleetKey::Nothing => {}
                     crate::app::fleet::FleetKey::Rollback(name) => {
                         view.said = Some(format!("rolling back {name}…"));
-                        guard
+                        if let Err(e) = guard
                             .terminal
                             .draw(|frame| crate::ui::fleet::view(&view, frame))
-                            .map_err(|e| Failure::Failed(anyhow::anyhow!("drawing the list: {e}")))?;
+                        {
+                            break Err(Failure::Failed(anyhow::anyhow!("drawing the list: {e}")));
+                        }
+                        // A rollback is never held up by the list: it has its own platform.
                         view.said = Some(match rollback(name.clone()).await {
                             Ok(said) => format!("{name}: {said}"),
                             Err(failure) => format!("{name}: rollback failed: {:#}", failure.error()),
                         });
-                        state_tick.reset_immediately();
+                        if reading_states.is_none() {
+                            next_states = tokio::time::Instant::now();
+                        }
                     }
                     crate::app::fleet::FleetKey::Open(name) => {
                         // The console takes the terminal, and gives it back when it quits.
@@ -379,13 +497,25 @@ where
                             Ok(()) => format!("back from {name}'s console"),
                             Err(failure) => format!("{name}'s console: {:#}", failure.error()),
                         });
-                        state_tick.reset_immediately();
+                        if reading_states.is_none() {
+                            next_states = tokio::time::Instant::now();
+                        }
                     }
                 }
             }
         }
+    };
+    // Reads still under way have nobody left to tell.
+    for task in [
+        reading_states.map(|t| t.abort_handle()),
+        reading_metrics.map(|t| t.abort_handle()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        task.abort();
     }
-    Ok(())
+    outcome
 }
 
 /// One refresh of every entry: the metrics first (target health comes with them), then the

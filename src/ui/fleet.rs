@@ -16,13 +16,13 @@ pub const ELB_BUDGET_PER_SEC: f64 = 10.0;
 
 pub fn view(view: &FleetView, frame: &mut Frame) {
     let [header, body, status, keys] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Fill(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    frame.render_widget(Paragraph::new(header_line(view)), header);
+    frame.render_widget(Paragraph::new(header_lines(view)), header);
     list(view, frame, body);
     let asked = view.asking.as_ref().map(|(row, _)| {
         Line::from(vec![
@@ -71,7 +71,9 @@ pub fn view(view: &FleetView, frame: &mut Frame) {
     );
 }
 
-fn header_line(view: &FleetView) -> Line<'static> {
+/// Two lines: where the rows stand (and how far behind the list is), then what reading them
+/// spends of each budget.
+fn header_lines(view: &FleetView) -> Vec<Line<'static>> {
     let mut spans = vec![
         Span::styled(" cutover fleet ", theme::banner()),
         Span::styled(format!(" {} ", view.source), theme::label()),
@@ -103,25 +105,60 @@ fn header_line(view: &FleetView) -> Line<'static> {
         ),
         theme::label(),
     ));
+    let behind = view.fleet.behind();
+    if behind > 0 {
+        spans.push(Span::styled(
+            format!(
+                "│ behind on {behind} row{} ",
+                if behind == 1 { "" } else { "s" }
+            ),
+            theme::warning(),
+        ));
+    }
+    if let Some(backoff) = &view.backoff {
+        spans.push(Span::styled(format!("│ {backoff} "), theme::warning()));
+    }
+    let mut budget = vec![Span::styled(" spent:", theme::label())];
     for (bucket, rate) in &view.rates {
         let text = if bucket == "ELB" {
             format!(
-                "│ ELB {}/s of {}/s ",
+                " ELB {}/s of {}/s ",
                 fixed(*rate, 1),
                 fixed(ELB_BUDGET_PER_SEC, 0)
             )
         } else {
-            format!("│ {bucket} {}/s ", fixed(*rate, 2))
+            format!(" {bucket} {}/s ", fixed(*rate, 2))
         };
         let style = if bucket == "ELB" && *rate > ELB_BUDGET_PER_SEC / 10.0 {
             theme::warning()
         } else {
             theme::label()
         };
-        spans.push(Span::styled(text, style));
+        budget.push(Span::styled(text, style));
+        budget.push(Span::styled("·", theme::label()));
     }
-    Line::from(spans)
+    if let Some(metrics) = view.metrics_a_read {
+        // GetMetricData is billed per metric requested, and the list reads once a minute.
+        let dollars_an_hour = metrics as f64 * 60.0 * GET_METRIC_DATA_DOLLARS_PER_METRIC;
+        budget.push(Span::styled(
+            format!(
+                " CloudWatch {metrics} metrics a minute ≈ ${}/h ",
+                fixed(dollars_an_hour, 2)
+            ),
+            theme::label(),
+        ));
+    }
+    if budget.last().is_some_and(|s| s.content == "·") {
+        budget.pop();
+    }
+    if budget.len() == 1 {
+        budget.push(Span::styled(" no API calls counted", theme::label()));
+    }
+    vec![Line::from(spans), Line::from(budget)]
 }
+
+/// CloudWatch's price for GetMetricData: $0.01 per 1,000 metrics requested.
+const GET_METRIC_DATA_DOLLARS_PER_METRIC: f64 = 0.01 / 1000.0;
 
 const COLUMNS: [(&str, u16); 10] = [
     ("", 2),

@@ -338,11 +338,19 @@ impl FleetSource for AwsFleet {
             self.actions(),
             lock::read_many(&self.elb, &arns)
         );
-        let locks = locks
-            .inspect_err(|e| tracing::warn!("reading the fleet's locks: {e}"))
-            .unwrap_or_default();
         let now = wall_clock();
         let mut out = Vec::new();
+        // A lock not read is not "no lock": the rows wait for the next read.
+        let locks = match locks {
+            Ok(locks) => locks,
+            Err(error) => {
+                return self
+                    .entries
+                    .iter()
+                    .map(|(name, _)| (name.clone(), Err(error.clone())))
+                    .collect();
+            }
+        };
         for (name, estate) in &self.entries {
             let arn = estate.traffic.arn();
             let holder = locks
