@@ -392,6 +392,8 @@ where
     let mut next_metrics = tokio::time::Instant::now();
     let mut calls_before = source.calls();
     let mut throttled_in_a_row = 0u32;
+    // ELB and ECS calls of the last read AWS did not throttle.
+    let mut read_costs = (0u64, 0u64);
     let stop = crate::signals::termination();
     tokio::pin!(stop);
     let outcome = loop {
@@ -439,12 +441,20 @@ where
                 });
                 throttled_in_a_row = if throttled { throttled_in_a_row + 1 } else { 0 };
                 let calls = source.calls();
-                let spent = spent(&calls_before, &calls);
+                // What a read costs is measured on one AWS answered: a throttled read's
+                // retries say nothing of it (and took no tokens).
+                if !throttled {
+                    let spent = spent(&calls_before, &calls);
+                    read_costs = (
+                        spent.get("ELB").copied().unwrap_or(0),
+                        spent.get("ECS").copied().unwrap_or(0),
+                    );
+                }
                 let jitter = if throttled { rand::random_range(0.8..1.2) } else { 1.0 };
                 let wait = crate::app::fleet::next_read_in(
                     refresh,
-                    spent.get("ELB").copied().unwrap_or(0),
-                    spent.get("ECS").copied().unwrap_or(0),
+                    read_costs.0,
+                    read_costs.1,
                     throttled_in_a_row,
                     jitter,
                 );

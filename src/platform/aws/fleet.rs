@@ -129,19 +129,24 @@ impl AwsFleet {
         }
         let mut actions = HashMap::new();
         let mut failed: HashMap<String, PlatformError> = HashMap::new();
-        for listener in listeners {
-            match elbv2::rules_of_listener(&self.elb, &listener).await {
-                Ok(rules) => actions.extend(rules.into_iter().map(|(arn, a)| (arn, Ok(a)))),
-                Err(error) => {
-                    failed.insert(listener, error);
-                }
-            }
-        }
-        for balancer in balancers {
-            match elbv2::listeners_of(&self.elb, &balancer).await {
+        // One call per listener and load balancer, all at once: a few against a bucket of 40.
+        let (rules, defaults) = tokio::join!(
+            futures::future::join_all(
+                listeners
+                    .iter()
+                    .map(|l| elbv2::rules_of_listener(&self.elb, l))
+            ),
+            futures::future::join_all(balancers.iter().map(|b| elbv2::listeners_of(&self.elb, b))),
+        );
+        for (arn, read) in listeners
+            .into_iter()
+            .zip(rules)
+            .chain(balancers.into_iter().zip(defaults))
+        {
+            match read {
                 Ok(found) => actions.extend(found.into_iter().map(|(arn, a)| (arn, Ok(a)))),
                 Err(error) => {
-                    failed.insert(balancer, error);
+                    failed.insert(arn, error);
                 }
             }
         }
