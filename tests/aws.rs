@@ -18,8 +18,8 @@ use cutover::platform::aws::AwsPlatform;
 use cutover::platform::{Platform, PlatformError, WriteIntent};
 use cutover::shift::Verdict;
 use support::moto::{
-    Estate, OIDC_SECRET, allow, aws_env, delay, deny, fail_after, hold, moto, native_clock,
-    oidc_secret, page_size, write_config,
+    Estate, OIDC_SECRET, allow, aws_env, delay, deny, elb_budget, elb_spent, fail_after, hold,
+    moto, native_clock, oidc_secret, page_size, write_config,
 };
 
 fn cutover(args: &[&str]) -> Output {
@@ -4391,6 +4391,19 @@ fn build_fleet(name: &str, pairs: usize, flags: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).expect("fleet.py prints JSON")
 }
 
+/// Fifty pairs (100 services in five clusters, behind five listeners of five ALBs), the 38th
+/// failing: built once for the tests that only read them.
+fn fifty_pairs() -> &'static Value {
+    static BUILT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        build_fleet(
+            "fl50",
+            50,
+            &["--clusters", "5", "--listeners", "5", "--bad", "37"],
+        )
+    })
+}
+
 /// The fleet file for what `build_fleet` made.
 fn fleet_config(built: &Value) -> String {
     let mut text = format!(
@@ -4425,12 +4438,8 @@ fn fleet_config(built: &Value) -> String {
 /// same rows.
 #[tokio::test]
 async fn a_fleet_of_fifty_is_read_in_batches_and_its_worse_row_comes_first() {
-    let built = build_fleet(
-        "fl50",
-        50,
-        &["--clusters", "5", "--listeners", "5", "--bad", "37"],
-    );
-    let text = fleet_config(&built);
+    let built = fifty_pairs();
+    let text = fleet_config(built);
     let path = write_config("fleet50", &text);
     let output = cutover(&[
         "fleet",
@@ -4603,4 +4612,78 @@ fn a_throttled_listener_makes_its_rows_stale_and_no_other_row_wrong() {
             assert_eq!(row["weights"]["green"], 10, "{row}");
         }
     }
+}
+
+/// Fifty pairs live in a terminal, signing as an account whose ELB calls the double meters
+/// with the documented token buckets (the account's 40 tokens at 10 a second, each action's
+/// own) while the account's other tools spend 8 of the 10 tokens a second: the list paces
+/// itself to a tenth of the budget and is never throttled. Then the other tools spend
+/// everything: the list's reads are throttled, every row keeps what it read before and says
+/// so, the header says it is behind on every row and backs off, the worse row stays first;
+/// when tokens come back, the rows are read again.
+#[test]
+fn the_fleet_list_keeps_to_its_elb_share_and_rides_out_throttling() {
+    let built = fifty_pairs();
+    let path = write_config("fleet50-live", &fleet_config(built));
+    let key = "AKIAFLEETLIST0000001";
+    elb_budget(key, "others=8");
+    let mut env = aws_env().to_vec();
+    env.retain(|(k, _)| *k != "AWS_ACCESS_KEY_ID");
+    env.push(("AWS_ACCESS_KEY_ID", key));
+    let mut pty = support::pty::Pty::spawn_with_env(
+        &[
+            "fleet",
+            "--config",
+            &path.to_string_lossy(),
+            "--refresh",
+            "1",
+        ],
+        &env,
+    );
+    pty.wait_for("50 rows, 1 need the eye");
+    // Two reads of 8 ELB calls each (5 listeners' rules, 50 locks 20 a call).
+    let patience = std::time::Duration::from_secs(60);
+    pty.wait_until_within(patience, "two reads", |_| elb_spent(key).0 >= 16);
+    let (calls, throttled, seconds) = elb_spent(key);
+    assert_eq!(throttled, 0, "never throttled within its share");
+    assert!(
+        calls as f64 <= 8.0 + seconds * 1.0,
+        "{calls} ELB calls in {seconds:.1} s: more than a call a second after the first read"
+    );
+    let screen = pty.contents();
+    assert!(
+        screen.contains("fl50-p37") && screen.contains("worse"),
+        "{screen}"
+    );
+
+    // The account's other tools take every token.
+    elb_budget(key, "others=10&tokens=0");
+    let screen = pty.wait_for("behind on 50 rows");
+    assert!(screen.contains("AWS throttled: next read in"), "{screen}");
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("fl50-p")).collect();
+    assert!(rows.len() > 20, "{screen}");
+    assert!(
+        rows[0].contains("fl50-p37") && rows[0].contains("worse"),
+        "the worse row stays first: {screen}"
+    );
+    for row in &rows {
+        // What was read before, never a split it did not read.
+        assert!(row.contains("90/10"), "{row}");
+    }
+    assert!(
+        rows[1].contains("stale") && rows[1].contains("throttled"),
+        "{screen}"
+    );
+    let (_, throttled, _) = elb_spent(key);
+    assert!(throttled > 0);
+
+    // The tokens come back: after its backoff the list reads every row again.
+    elb_budget(key, "others=0");
+    pty.wait_until_within(patience, "the rows read again", |pty| {
+        let screen = pty.contents();
+        screen.contains("50 rows, 1 need the eye") && !screen.contains("behind on")
+    });
+    pty.send(b"q");
+    assert!(pty.wait_exit().success());
+    elb_budget(key, "off=1");
 }

@@ -33,6 +33,8 @@ Test hooks (loopback only, never sent by cutover):
 - POST /_double/fail-after?action=ModifyRule&arn=ARN&times=N: the next N such requests are
   applied, then answered with a 500 InternalFailure (the answer lost after the write)
 - GET /_double/oidc-secret?arn=ARN: the client secret the rule or listener holds now.
+- ELB's token buckets, for callers a test names (tests/moto/buckets.py):
+  POST /_double/elb-budget?key=AKID[&others=N][&tokens=T], GET /_double/elb-spent?key=AKID.
 - POST /_double/page-size?arn=LISTENER&size=N: DescribeRules of that listener answers at most
   N rules a page, whatever PageSize asked (AWS may answer fewer than asked; a reader must follow NextMarker).
 """
@@ -45,6 +47,8 @@ import urllib.parse
 from xml.sax.saxutils import escape
 
 from moto.elbv2.models import elbv2_backends
+
+import buckets
 
 VERSION = "2015-12-01"
 ACCOUNT = "123456789012"
@@ -229,6 +233,10 @@ def strip_secrets(payload):
 def hooks(environ, start_response):
     path = environ.get("PATH_INFO", "")
     query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
+    answered = buckets.hook(path, query)
+    if answered:
+        status, text = answered
+        return plain(start_response, text, status)
     if path == "/_double/deny":
         with _lock:
             _denied[(query["action"], query["arn"])] = query.get("code", "AccessDenied")
@@ -279,6 +287,8 @@ class Elbv2Rules:
         if form.get("Version") != VERSION:
             return self.app(environ, start_response)
         action = form.get("Action", "")
+        if not buckets.admits(environ, action):
+            return error(start_response, "ThrottlingException", "Rate exceeded")
         arns = [form[k] for k in form if re.match(r"^ResourceArns\.member\.\d+$", k)]
         arns += [form[k] for k in ("RuleArn", "ListenerArn", "TargetGroupArn") if k in form]
         with _lock:

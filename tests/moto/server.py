@@ -296,6 +296,7 @@ def main():
     port = int(sys.argv[1])
     if len(sys.argv) > 2:
         threading.Thread(target=exit_with_parent, args=(int(sys.argv[2]),), daemon=True).start()
+    cloudwatch_rules.install_indexed_metric_data()
     app = Elbv2Rules(EcsChecks(EcsNative(CborBridge(DomainDispatcherApplication(
         create_backend_app)))))
     server = make_server("127.0.0.1", port, app, threaded=True)

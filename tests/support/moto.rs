@@ -358,3 +358,21 @@ pub fn native_clock(cluster: &str, service: &str, seconds: f64) {
     );
     assert_eq!(status, 200, "the double moved its clock");
 }
+
+/// The double's ELB token buckets for callers signing with `key` (tests/moto/buckets.py).
+pub fn elb_budget(key: &str, settings: &str) {
+    let (status, body) = double_hook("POST", &format!("/_double/elb-budget?key={key}&{settings}"));
+    assert_eq!(status, 200, "{body}");
+}
+
+/// What the double's buckets let through for `key`, and what they throttled.
+pub fn elb_spent(key: &str) -> (u64, u64, f64) {
+    let (status, body) = double_hook("GET", &format!("/_double/elb-spent?key={key}"));
+    assert_eq!(status, 200, "{body}");
+    let spent: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    (
+        spent["calls"].as_u64().unwrap_or_default(),
+        spent["throttled"].as_u64().unwrap_or_default(),
+        spent["seconds"].as_f64().unwrap_or_default(),
+    )
+}

@@ -193,7 +193,12 @@ impl Pty {
 
     /// Waits until `check` holds, or fails with `what` and the screen.
     pub fn wait_until(&self, what: &str, check: impl Fn(&Pty) -> bool) {
-        let deadline = Instant::now() + PATIENCE;
+        self.wait_until_within(PATIENCE, what, check);
+    }
+
+    /// The same, for something that takes longer than `PATIENCE` by design (a backoff).
+    pub fn wait_until_within(&self, patience: Duration, what: &str, check: impl Fn(&Pty) -> bool) {
+        let deadline = Instant::now() + patience;
         while !check(self) {
             assert!(
                 Instant::now() < deadline,
