@@ -4762,3 +4762,54 @@ fn the_fleet_list_keeps_to_its_elb_share_and_rides_out_throttling() {
     assert!(pty.wait_exit().success());
     elb_budget(key, "off=1");
 }
+
+/// `[guard] alarms` in a fleet file: read for every row in one DescribeAlarms, and an alarm
+/// in ALARM makes every row whose candidate carries traffic worse, as in its console.
+#[tokio::test]
+async fn a_fleet_reads_its_alarms_once_for_every_row() {
+    let built = build_fleet(
+        "fla",
+        4,
+        &[
+            "--clusters",
+            "1",
+            "--listeners",
+            "2",
+            "--alarm",
+            "fla-orders=ALARM",
+            "--alarm",
+            "fla-queue=OK",
+        ],
+    );
+    let text = format!(
+        "{}\n[guard]\nalarms = [\"fla-orders\", \"fla-queue\"]\n",
+        fleet_config(&built)
+    );
+    let path = write_config("fleet-alarms", &text);
+    set_aws_env();
+    let fleet = config::fleet::load(&path, &AwsSettings::default()).expect("a fleet");
+    let entries = fleet
+        .entries
+        .iter()
+        .map(|e| (e.name.clone(), e.estate.clone()))
+        .collect();
+    let source = cutover::platform::aws::fleet::AwsFleet::connect(entries, &fleet.aws, &path)
+        .await
+        .expect("clients");
+    let text = cutover::cmd::fleet::once(&source, &fleet.evidence, true).await;
+    let rows: Value = serde_json::from_str(&text).expect("JSON rows");
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        assert_eq!(row["needs"], "worse", "{row}");
+        assert!(
+            row["why"]
+                .as_str()
+                .is_some_and(|w| w.contains("in ALARM: fla-orders")),
+            "{row}"
+        );
+    }
+    let calls = source.call_counts();
+    let made = calls.get("DescribeAlarms").copied().unwrap_or(0);
+    assert!((1..=3).contains(&made), "one call for every row: {calls:?}");
+}

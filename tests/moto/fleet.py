@@ -3,9 +3,10 @@ and LISTENERS listeners (each with its own ALB, one rule per pair), with six min
 CloudWatch metrics for every group (HealthyHostCount included), and prints JSON: each pair's
 name, rule, groups, clusters and services.
 
-    fleet.py ENDPOINT NAME PAIRS [--clusters N] [--listeners N] [--bad K]
+    fleet.py ENDPOINT NAME PAIRS [--clusters N] [--listeners N] [--bad K] [--alarm NAME=STATE]
 
 --bad K: the K-th pair's green (0-based) answers with 8% 5xx.
+--alarm NAME=STATE: a metric alarm in that state (OK, ALARM, INSUFFICIENT_DATA).
 """
 import argparse
 import datetime
@@ -22,6 +23,7 @@ def main():
     parser.add_argument("--clusters", type=int, default=2)
     parser.add_argument("--listeners", type=int, default=2)
     parser.add_argument("--bad", type=int, default=None)
+    parser.add_argument("--alarm", action="append", default=[])
     args = parser.parse_args()
     name = args.name
     ec2 = client(args.endpoint, "ec2")
@@ -102,6 +104,12 @@ def main():
     # PutMetricData takes up to 1000 metrics a request (and 1 MB): fewer, larger requests.
     for i in range(0, len(data), 200):
         cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[i:i + 200])
+    for alarm in args.alarm:
+        alarm_name, state = alarm.split("=")
+        cw.put_metric_alarm(AlarmName=alarm_name, Namespace="shop", MetricName="Errors",
+                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanThreshold")
+        cw.set_alarm_state(AlarmName=alarm_name, StateValue=state, StateReason="set by the test")
     print(json.dumps({"pairs": pairs}))
 
 

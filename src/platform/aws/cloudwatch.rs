@@ -380,7 +380,10 @@ pub struct Watch {
 
 /// The states of the named alarms, metric and composite: one `DescribeAlarms` (a hundred names
 /// fit one call; config refuses more). An alarm CloudWatch does not know is left out.
-async fn alarms(client: &Client, names: &[String]) -> Result<Vec<AlarmStatus>, PlatformError> {
+pub(super) async fn alarms(
+    client: &Client,
+    names: &[String],
+) -> Result<Vec<AlarmStatus>, PlatformError> {
     let mut found = Vec::new();
     let mut next_token = None;
     loop {

@@ -26,6 +26,8 @@ use crate::platform::wall_clock;
 
 /// GetMetricData takes at most 500 metrics a call.
 const MAX_METRICS_A_CALL: usize = 500;
+/// DescribeAlarms takes at most 100 alarm names a call.
+const ALARMS_A_CALL: usize = 100;
 /// DescribeServices takes at most 10 services a call.
 const SERVICES_A_CALL: usize = 10;
 
@@ -388,6 +390,27 @@ impl FleetSource for AwsFleet {
             results
                 .extend(cloudwatch::get_metric_data(&self.cloudwatch, chunk.to_vec(), span).await?);
         }
+        // Every entry's `[guard] alarms` at once, a hundred names a DescribeAlarms.
+        let names: BTreeSet<String> = self
+            .entries
+            .iter()
+            .flat_map(|(_, e)| e.alarms.iter().cloned())
+            .collect();
+        let names: Vec<String> = names.into_iter().collect();
+        let mut alarms = Ok(Vec::new());
+        for chunk in names.chunks(ALARMS_A_CALL) {
+            match cloudwatch::alarms(&self.cloudwatch, chunk).await {
+                Ok(found) => {
+                    if let Ok(all) = alarms.as_mut() {
+                        all.extend(found);
+                    }
+                }
+                Err(error) => {
+                    alarms = Err(error);
+                    break;
+                }
+            }
+        }
         let mut out = BTreeMap::new();
         let mut healthy = HashMap::new();
         let balancers = self.load_balancers();
@@ -427,10 +450,22 @@ impl FleetSource for AwsFleet {
                     );
                 }
             }
-            out.insert(
-                name.clone(),
-                cloudwatch::snapshot(&mine, &[], &BTreeMap::new()),
-            );
+            let mut snapshot = cloudwatch::snapshot(&mine, &[], &BTreeMap::new());
+            match &alarms {
+                Ok(found) => {
+                    snapshot.alarms = found
+                        .iter()
+                        .filter(|a| estate.alarms.contains(&a.name))
+                        .cloned()
+                        .collect();
+                }
+                Err(error) => {
+                    snapshot
+                        .incomplete
+                        .insert(crate::domain::MetricRow::Alarms, error.to_string());
+                }
+            }
+            out.insert(name.clone(), snapshot);
         }
         self.healthy
             .lock()
