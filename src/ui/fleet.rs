@@ -120,6 +120,10 @@ fn header_lines(view: &FleetView) -> Vec<Line<'static>> {
     }
     let mut budget = vec![Span::styled(" spent:", theme::label())];
     for (bucket, rate) in &view.rates {
+        // CloudWatch is billed by the metric, said below, not by the call.
+        if bucket == "CloudWatch" && view.metrics_a_read.is_some() {
+            continue;
+        }
         let text = if bucket == "ELB" {
             format!(
                 " ELB {}/s of {}/s ",
