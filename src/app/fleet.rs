@@ -113,6 +113,11 @@ pub struct FleetState {
     previous: HashMap<String, Weights>,
     /// Each row's last read that succeeded: shown, with its age, while reads of it fail.
     last_read: HashMap<String, FleetRead>,
+    /// The latest refresh's reads, with the weights each was compared with and, for a read
+    /// that failed, the read it is shown from: judged again when metrics arrive.
+    latest: Vec<FleetRead>,
+    compared_with: HashMap<String, Option<Weights>>,
+    shown_before: HashMap<String, FleetRead>,
 }
 
 /// How old a state read may be before its row is stale.
@@ -159,23 +164,16 @@ impl FleetState {
         role_bake: Duration,
         now: Timestamp,
     ) {
-        // The list reads no custom metrics (two queries a row each would not fit one call a
-        // minute): the row's console judges them.
-        let settings = &EvidenceSettings {
-            metrics: Vec::new(),
-            ..settings.clone()
-        };
-        let mut rows: Vec<Row> = reads
+        self.compared_with = reads
             .iter()
-            .map(|read| {
-                let before = self.previous.get(&read.name).copied();
-                match (&read.observation, self.last_read.get(&read.name)) {
-                    (Err(error), Some(last)) => {
-                        behind(row(last, before, settings, role_bake, now), error)
-                    }
-                    _ => row(read, before, settings, role_bake, now),
-                }
-            })
+            .map(|read| (read.name.clone(), self.previous.get(&read.name).copied()))
+            .collect();
+        // A row whose read failed is shown from its read before, which this one must not
+        // replace.
+        let shown_before: HashMap<String, FleetRead> = reads
+            .iter()
+            .filter(|read| read.observation.is_err())
+            .filter_map(|read| Some((read.name.clone(), self.last_read.get(&read.name)?.clone())))
             .collect();
         for read in reads {
             if let Ok(observation) = &read.observation {
@@ -183,6 +181,47 @@ impl FleetState {
                 self.last_read.insert(read.name.clone(), read.clone());
             }
         }
+        self.latest = reads.to_vec();
+        self.shown_before = shown_before;
+        self.judge(settings, role_bake, now);
+    }
+
+    /// New metrics for the rows as last read: judged again at once, not at the next state
+    /// read (a row turning WORSE rises within the metrics minute that shows it).
+    pub fn metrics_arrived(
+        &mut self,
+        metrics: &std::collections::BTreeMap<String, MetricsSnapshot>,
+        settings: &EvidenceSettings,
+        role_bake: Duration,
+        now: Timestamp,
+    ) {
+        for read in &mut self.latest {
+            read.metrics = metrics.get(&read.name).cloned();
+        }
+        self.judge(settings, role_bake, now);
+    }
+
+    /// The rows from the latest reads, sorted attention-first, then by name.
+    fn judge(&mut self, settings: &EvidenceSettings, role_bake: Duration, now: Timestamp) {
+        // The list reads no custom metrics (two queries a row each would not fit one call a
+        // minute): the row's console judges them.
+        let settings = &EvidenceSettings {
+            metrics: Vec::new(),
+            ..settings.clone()
+        };
+        let mut rows: Vec<Row> = self
+            .latest
+            .iter()
+            .map(|read| {
+                let before = self.compared_with.get(&read.name).copied().flatten();
+                match (&read.observation, self.shown_before.get(&read.name)) {
+                    (Err(error), Some(last)) => {
+                        behind(row(last, before, settings, role_bake, now), error)
+                    }
+                    _ => row(read, before, settings, role_bake, now),
+                }
+            })
+            .collect();
         rows.sort_by(|a, b| {
             let rank = |r: &Row| r.attention.as_ref().map_or(u8::MAX, |(a, _)| *a as u8);
             rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
@@ -844,6 +883,63 @@ mod tests {
         assert_eq!(
             next_read_in(refresh, 8, 10, 9, 1.2),
             Duration::from_secs(72)
+        );
+    }
+
+    #[test]
+    fn metrics_arriving_judge_the_rows_again_without_a_state_read() {
+        use crate::domain::{MetricBucket, SideMetrics};
+        let now = Timestamp::from_secs(1_800_000_600);
+        let settings = EvidenceSettings::default();
+        let bake = Duration::from_secs(300);
+        let mut state = FleetState::default();
+        state.refreshed(
+            &[
+                read("quiet", Ok(pair_at(Weights::with_green(10))), now),
+                read("failing", Ok(pair_at(Weights::with_green(10))), now),
+            ],
+            &settings,
+            bake,
+            now,
+        );
+        assert!(state.rows.iter().all(|r| r.attention.is_none()));
+        let minutes = |requests: f64, errors: f64| SideMetrics {
+            buckets: (1..=4)
+                .rev()
+                .map(|k| MetricBucket {
+                    start: Timestamp(now.0 - k * 60_000).floor_minute(),
+                    requests,
+                    errors_5xx: errors,
+                    target_conn_errors: 0.0,
+                    latency_avg_ms: Some(80.0),
+                    latency_p99_ms: Some(200.0),
+                })
+                .collect(),
+        };
+        let snapshot = |green_errors: f64| MetricsSnapshot {
+            blue: minutes(2000.0, 2.0),
+            green: minutes(300.0, green_errors),
+            ..MetricsSnapshot::default()
+        };
+        let metrics = [
+            ("quiet".to_string(), snapshot(0.0)),
+            ("failing".to_string(), snapshot(90.0)),
+        ]
+        .into_iter()
+        .collect();
+        let later = now.plus(Duration::from_secs(10));
+        state.metrics_arrived(&metrics, &settings, bake, later);
+        assert_eq!(state.rows[0].name, "failing");
+        assert!(
+            matches!(state.rows[0].attention, Some((Attention::Worse, _))),
+            "{:?}",
+            state.rows[0]
+        );
+        assert_eq!(state.rows[1].attention, None);
+        assert_eq!(
+            state.rows[0].age,
+            Duration::from_secs(10),
+            "the state's own age"
         );
     }
 }

@@ -416,7 +416,9 @@ where
                 match read {
                     Ok(Ok(read)) => {
                         metrics = read;
-                        view.metrics_at = Some(source.now());
+                        let now = source.now();
+                        view.metrics_at = Some(now);
+                        view.fleet.metrics_arrived(&metrics, &evidence, ROLE_BAKE, now);
                     }
                     Ok(Err(error)) => view.said = Some(format!("metrics: {error}")),
                     Err(error) => view.said = Some(format!("metrics: {error}")),
