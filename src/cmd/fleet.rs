@@ -388,7 +388,10 @@ where
             Result<BTreeMap<String, crate::domain::MetricsSnapshot>, crate::domain::PlatformError>,
         >,
     > = None;
-    let mut next_states = tokio::time::Instant::now();
+    // The metrics first: target health comes with them, and a state read before them would
+    // show every group with no healthy target.
+    let mut next_states = tokio::time::Instant::now() + Duration::from_secs(24 * 3600);
+    let mut first_metrics = true;
     let mut next_metrics = tokio::time::Instant::now();
     let mut calls_before = source.calls();
     let mut throttled_in_a_row = 0u32;
@@ -424,6 +427,9 @@ where
                     Err(error) => view.said = Some(format!("metrics: {error}")),
                 }
                 next_metrics = metrics_clock.next();
+                if std::mem::take(&mut first_metrics) {
+                    next_states = tokio::time::Instant::now();
+                }
             }
             () = tokio::time::sleep_until(next_states), if reading_states.is_none() => {
                 calls_before = source.calls();

@@ -232,10 +232,23 @@ impl AwsFleet {
                 revisions.get(&color),
             )
             .await?;
+            // Health not read is not "none healthy": the row waits for CloudWatch's count.
+            let healthy = healthy
+                .get(&side.target_group_arn)
+                .copied()
+                .ok_or_else(|| PlatformError::Api {
+                    operation: "GetMetricData".into(),
+                    code: None,
+                    message: format!(
+                        "no HealthyHostCount for the {} group {} yet",
+                        color.name(),
+                        side.target_group_dimension()
+                    ),
+                })?;
             sides.push(SideObservation {
                 service: status,
                 targets: TargetHealth {
-                    healthy: healthy.get(&side.target_group_arn).copied().unwrap_or(0),
+                    healthy,
                     ..TargetHealth::default()
                 },
             });
