@@ -254,9 +254,11 @@ fn status_reads_a_two_cluster_rule_estate() {
         Some(80.0)
     );
     assert_eq!(status["green"]["metrics"]["error_rate"], Value::Null);
-    assert!(
-        status["elb_5xx_shared"].as_f64().unwrap_or(0.0) >= 4.0,
-        "ELB 5xx is reported shared"
+    // One a minute, over the same five minutes as the sides' counts.
+    assert_eq!(
+        status["elb_5xx_shared"].as_u64(),
+        Some(requests / 1200),
+        "ELB 5xx is reported shared, over the sides' window: {status}"
     );
     assert_eq!(status["writes_refused"], Value::Null);
 }
@@ -2594,10 +2596,9 @@ async fn alarms_and_custom_metrics_are_read_in_one_call_each_and_judged() {
 #[tokio::test]
 async fn headless_increases_are_refused_by_the_row_that_catches_each_bad_build() {
     for (metrics, why) in [
-        (
-            "crashy",
-            "lb errors: green 6.7% ± 1.4 (80 connection errors)",
-        ),
+        // The rate, not the counts: how many minutes the window holds depends on when the
+        // minute turns between building the estate and reading it.
+        ("crashy", "lb errors: green 6.7% ± "),
         ("slow", "latency: green p99 3.8× blue's, over 1.5×"),
     ] {
         let name = format!("hl-{metrics}");

@@ -234,7 +234,11 @@ pub fn report(
         stickiness_seconds: observation.stickiness_seconds,
         blue: side(Color::Blue),
         green: side(Color::Green),
-        elb_5xx_shared: count(metrics.elb_5xx_in_window(now, WINDOW_MINUTES)),
+        // Over the sides' window: counts side by side must be of the same minutes.
+        elb_5xx_shared: count(end.map_or_else(
+            || metrics.elb_5xx_in_window(now, WINDOW_MINUTES),
+            |end| metrics.elb_5xx_to(end, WINDOW_MINUTES),
+        )),
         writes_refused: observation.writes_refused.clone(),
         verdict: VerdictReport {
             verdict: judged.verdict.to_string(),

@@ -182,6 +182,17 @@ impl MetricsSnapshot {
         blue.max(green)
     }
 
+    /// The load balancer's 5xx over the same window as `SideMetrics::window_to`: the whole
+    /// minutes that end by `end`.
+    pub fn elb_5xx_to(&self, end: Timestamp, minutes: u32) -> f64 {
+        let from = Timestamp(end.0.saturating_sub(u64::from(minutes) * 60_000));
+        self.elb_5xx
+            .iter()
+            .filter(|(t, _)| *t >= from && t.0 + 60_000 <= end.0)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     pub fn elb_5xx_in_window(&self, now: Timestamp, minutes: u32) -> f64 {
         let from = Timestamp(now.0.saturating_sub(u64::from(minutes) * 60_000));
         self.elb_5xx
