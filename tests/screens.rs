@@ -680,7 +680,7 @@ async fn the_fleet_list_puts_what_needs_the_eye_first() {
         std::time::Duration::from_secs(300),
         source.now(),
     );
-    for (w, h) in [(160, 20), (100, 20)] {
+    for (w, h) in [(160, 20), (100, 20), (200, 24)] {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
         terminal
             .draw(|frame| ui::fleet::view(&view, frame))

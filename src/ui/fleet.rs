@@ -164,7 +164,7 @@ fn header_lines(view: &FleetView) -> Vec<Line<'static>> {
 /// CloudWatch's price for GetMetricData: $0.01 per 1,000 metrics requested.
 const GET_METRIC_DATA_DOLLARS_PER_METRIC: f64 = 0.01 / 1000.0;
 
-const COLUMNS: [(&str, u16); 10] = [
+const COLUMNS: [(&str, u16); 9] = [
     ("", 2),
     ("name", 18),
     ("driver", 15),
@@ -174,8 +174,26 @@ const COLUMNS: [(&str, u16); 10] = [
     ("5xx cand/live", 15),
     ("p99×", 6),
     ("healthy", 8),
-    ("needs", 60),
 ];
+
+/// Who holds a row's lock and how old its state is, where the list is wide enough to keep
+/// `NEEDS_AT_LEAST` columns for why a row needs the eye.
+const WIDE_COLUMNS: [(&str, u16); 2] = [("lock", 14), ("age", 6)];
+const NEEDS_AT_LEAST: u16 = 40;
+
+/// The columns for a list `width` wide: the fixed ones, lock and age if they fit, and why a
+/// row needs the eye in the rest.
+fn columns(width: u16) -> Vec<(&'static str, u16)> {
+    let mut columns = COLUMNS.to_vec();
+    let fixed: u16 = columns.iter().map(|(_, w)| w).sum();
+    let wide: u16 = WIDE_COLUMNS.iter().map(|(_, w)| w).sum();
+    if width >= fixed + wide + NEEDS_AT_LEAST {
+        columns.extend(WIDE_COLUMNS);
+    }
+    let used: u16 = columns.iter().map(|(_, w)| w).sum();
+    columns.push(("needs", width.saturating_sub(used).max(10)));
+    columns
+}
 
 fn list(view: &FleetView, frame: &mut Frame, area: Rect) {
     let block = Block::bordered()
@@ -183,8 +201,9 @@ fn list(view: &FleetView, frame: &mut Frame, area: Rect) {
         .title(" RELEASES · attention first ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    let columns = columns(inner.width);
     let mut lines = vec![Line::from(
-        COLUMNS
+        columns
             .iter()
             .map(|(name, width)| {
                 Span::styled(
@@ -204,7 +223,7 @@ fn list(view: &FleetView, frame: &mut Frame, area: Rect) {
         .unwrap_or(0);
     let first = at.saturating_sub(rows.saturating_sub(1));
     for row in shown.iter().skip(first).take(rows) {
-        lines.push(row_line(row, Some(row.name.as_str()) == selected));
+        lines.push(row_line(row, Some(row.name.as_str()) == selected, &columns));
     }
     if shown.is_empty() {
         lines.push(Line::styled(
@@ -225,7 +244,7 @@ fn pad(text: &str, width: u16) -> String {
     format!("{cut:<width$}")
 }
 
-fn row_line(row: &Row, selected: bool) -> Line<'static> {
+fn row_line(row: &Row, selected: bool, columns: &[(&str, u16)]) -> Line<'static> {
     let base = if selected {
         Style::new().add_modifier(Modifier::REVERSED)
     } else {
@@ -248,7 +267,7 @@ fn row_line(row: &Row, selected: bool) -> Line<'static> {
         Some(_) => theme::warning(),
         None => theme::label(),
     };
-    let cells = [
+    let mut cells = vec![
         (mark.to_string(), mark_style),
         (row.name.clone(), theme::value()),
         (row.driver.clone(), theme::label()),
@@ -272,13 +291,20 @@ fn row_line(row: &Row, selected: bool) -> Line<'static> {
             row.healthy.map_or("?".into(), |(b, g)| format!("{b}/{g}")),
             Style::new(),
         ),
-        (needs, needs_style),
     ];
+    if columns.len() > COLUMNS.len() + 1 {
+        cells.push((
+            row.lock.clone().unwrap_or_else(|| "–".into()),
+            theme::label(),
+        ));
+        cells.push((format_age(row.age), theme::label()));
+    }
+    cells.push((needs, needs_style));
     Line::from(
         cells
             .into_iter()
-            .zip(COLUMNS)
-            .map(|((text, style), (_, width))| Span::styled(pad(&text, width), base.patch(style)))
+            .zip(columns)
+            .map(|((text, style), (_, width))| Span::styled(pad(&text, *width), base.patch(style)))
             .collect::<Vec<_>>(),
     )
 }
