@@ -281,18 +281,14 @@ fn bucket(operation: &str) -> &'static str {
     }
 }
 
-/// The rates since the list started, by budget, ELB first.
-fn rates(calls: &BTreeMap<String, u64>, seconds: f64) -> Vec<(String, f64)> {
-    let mut by: BTreeMap<&str, u64> = BTreeMap::new();
-    for (operation, count) in calls {
-        *by.entry(bucket(operation)).or_default() += count;
-    }
-    let mut out: Vec<(String, f64)> = by
-        .into_iter()
-        .map(|(b, n)| (b.to_string(), n as f64 / seconds.max(1.0)))
-        .collect();
-    out.sort_by_key(|(b, _)| b != "ELB");
-    out
+/// What the list spends of each budget from now on: a read's calls over the wait to the next
+/// (an average since it started would show the first read's burst as a rate for minutes).
+fn rates((elb, ecs): (u64, u64), wait: Duration) -> Vec<(String, f64)> {
+    let seconds = wait.as_secs_f64().max(1.0);
+    vec![
+        ("ELB".to_string(), elb as f64 / seconds),
+        ("ECS".to_string(), ecs as f64 / seconds),
+    ]
 }
 
 /// When the list reads its metrics next: on a clock that keeps pace with the source's
@@ -372,7 +368,6 @@ where
     Gut: std::future::Future<Output = Result<String, Failure>>,
 {
     use futures::StreamExt;
-    let started = std::time::Instant::now();
     let mut view = crate::app::fleet::FleetView {
         source: source.source().detail,
         metrics_a_read: source.metrics_a_read(),
@@ -474,7 +469,12 @@ where
                 let reads = FleetRead::all(states, &metrics, now);
                 view.fleet.refreshed(&reads, &evidence, ROLE_BAKE, now);
                 view.read_at = Some(now);
-                view.rates = rates(&calls, started.elapsed().as_secs_f64());
+                // A source that counts no calls (the simulator) spends no budget.
+                view.rates = if calls.is_empty() {
+                    Vec::new()
+                } else {
+                    rates(read_costs, wait)
+                };
             }
             event = events.next() => {
                 let Some(Ok(event)) = event else { break Ok(()) };

@@ -118,7 +118,7 @@ fn header_lines(view: &FleetView) -> Vec<Line<'static>> {
     if let Some(backoff) = &view.backoff {
         spans.push(Span::styled(format!("│ {backoff} "), theme::warning()));
     }
-    let mut budget = vec![Span::styled(" spent:", theme::label())];
+    let mut budget = vec![Span::styled(" spends:", theme::label())];
     for (bucket, rate) in &view.rates {
         // CloudWatch is billed by the metric, said below, not by the call.
         if bucket == "CloudWatch" && view.metrics_a_read.is_some() {
@@ -156,7 +156,7 @@ fn header_lines(view: &FleetView) -> Vec<Line<'static>> {
         budget.pop();
     }
     if budget.len() == 1 {
-        budget.push(Span::styled(" no API calls counted", theme::label()));
+        budget.push(Span::styled(" no AWS calls (simulated)", theme::label()));
     }
     vec![Line::from(spans), Line::from(budget)]
 }
