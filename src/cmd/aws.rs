@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::headless::Headless;
 use crate::audit::Auditor;
 use crate::cli::GlobalArgs;
-use crate::config::{self, AwsSettings};
+use crate::config;
 use crate::domain::{Failure, Observation};
 use crate::platform::Platform;
 use crate::platform::aws::AwsPlatform;
@@ -17,11 +17,7 @@ use crate::platform::aws::AwsPlatform;
 pub async fn connect(
     global: &GlobalArgs,
 ) -> Result<(AwsPlatform, config::Config, Observation), Failure> {
-    let overrides = AwsSettings {
-        profile: global.profile.clone(),
-        region: global.region.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-    };
+    let overrides = super::aws_overrides(global);
     let path = config::locate_here(global.config.as_deref())?;
     let config = config::load(&path, &overrides)?;
     let platform = AwsPlatform::connect(config.estate.clone(), global.break_lock).await?;

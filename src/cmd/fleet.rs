@@ -145,11 +145,7 @@ async fn roll_back_row<P: crate::platform::Platform>(
 
 /// The fleet file the flags name, and its reader.
 async fn connect(global: &GlobalArgs) -> Result<(crate::config::fleet::Fleet, AwsFleet), Failure> {
-    let overrides = crate::config::AwsSettings {
-        profile: global.profile.clone(),
-        region: global.region.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-    };
+    let overrides = super::aws_overrides(global);
     let path = crate::config::locate_here(global.config.as_deref())?;
     let fleet = crate::config::fleet::load(&path, &overrides)?;
     let entries = fleet

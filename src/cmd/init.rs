@@ -56,11 +56,7 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<String, Failure
                 .into(),
         ));
     }
-    let aws = AwsSettings {
-        profile: global.profile.clone(),
-        region: global.region.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-    };
+    let aws = super::aws_overrides(global);
     let (sdk, region) = sdk_config(&aws, None, path).await?;
     let mut picks = ServicePicks::new(&sdk, &region, blue, green);
     // Esc in a later list (a target group, the rule) returns to the last service picked.

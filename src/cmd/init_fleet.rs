@@ -30,11 +30,7 @@ pub enum Found {
 }
 
 pub async fn run(global: &GlobalArgs, path: &Path, cluster: &str) -> Result<String, Failure> {
-    let aws = AwsSettings {
-        profile: global.profile.clone(),
-        region: global.region.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-    };
+    let aws = super::aws_overrides(global);
     let (sdk, region) = sdk_config(&aws, None, path).await?;
     let ecs_client = aws_sdk_ecs::Client::new(&sdk);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);

@@ -36,11 +36,7 @@ pub async fn run(
     example_rest: &str,
 ) -> Result<String, Failure> {
     let wanted = ServiceRef::parse(service).map_err(|why| bad_input(format!("--service {why}")))?;
-    let aws = AwsSettings {
-        profile: global.profile.clone(),
-        region: global.region.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-    };
+    let aws = super::aws_overrides(global);
     let (sdk, region) = sdk_config(&aws, None, path).await?;
     let ecs_client = aws_sdk_ecs::Client::new(&sdk);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);

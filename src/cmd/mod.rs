@@ -105,6 +105,16 @@ fn ended_by() -> Option<Outcome> {
 
 /// The commands that take signals in their own loop (the console, `plan run`): a signal ends
 /// them like `q`. `plan run` also prints its progress as it goes.
+/// The AWS settings the global flags give (`--profile`, `--region`, `--endpoint-url`), which
+/// override a config file's `[aws]`.
+pub(crate) fn aws_overrides(global: &crate::cli::GlobalArgs) -> crate::config::AwsSettings {
+    crate::config::AwsSettings {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    }
+}
+
 pub fn runs_a_loop(cli: &Cli) -> bool {
     let plan_run = |command: &TrafficCommand| matches!(command, TrafficCommand::Plan { .. });
     let demo = |command: &DemoCommand| match command {
