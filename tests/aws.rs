@@ -4454,6 +4454,26 @@ async fn green_fails_now(built: &Value, pair: usize, requests: f64, errors: f64)
         .expect("PutMetricData");
 }
 
+/// The fleet file at `path` and its reader, on the double.
+async fn aws_fleet(
+    path: &std::path::Path,
+) -> (
+    config::fleet::Fleet,
+    cutover::platform::aws::fleet::AwsFleet,
+) {
+    set_aws_env();
+    let fleet = config::fleet::load(path, &AwsSettings::default()).expect("a fleet");
+    let entries = fleet
+        .entries
+        .iter()
+        .map(|e| (e.name.clone(), e.estate.clone()))
+        .collect();
+    let source = cutover::platform::aws::fleet::AwsFleet::connect(entries, &fleet.aws, path)
+        .await
+        .expect("clients");
+    (fleet, source)
+}
+
 /// The fleet file for what `build_fleet` made.
 fn fleet_config(built: &Value) -> String {
     let mut text = format!(
@@ -4517,16 +4537,7 @@ async fn a_fleet_of_fifty_is_read_in_batches_and_its_worse_row_comes_first() {
         "status on a fleet file"
     );
 
-    set_aws_env();
-    let fleet = config::fleet::load(&path, &AwsSettings::default()).expect("a fleet");
-    let entries = fleet
-        .entries
-        .iter()
-        .map(|e| (e.name.clone(), e.estate.clone()))
-        .collect();
-    let source = cutover::platform::aws::fleet::AwsFleet::connect(entries, &fleet.aws, &path)
-        .await
-        .expect("clients");
+    let (_, source) = aws_fleet(&path).await;
     use cutover::platform::fleet::FleetSource;
     let metrics = source.metrics().await.expect("metrics");
     assert_eq!(metrics.len(), 50);
@@ -4787,16 +4798,7 @@ async fn a_fleet_reads_its_alarms_once_for_every_row() {
         fleet_config(&built)
     );
     let path = write_config("fleet-alarms", &text);
-    set_aws_env();
-    let fleet = config::fleet::load(&path, &AwsSettings::default()).expect("a fleet");
-    let entries = fleet
-        .entries
-        .iter()
-        .map(|e| (e.name.clone(), e.estate.clone()))
-        .collect();
-    let source = cutover::platform::aws::fleet::AwsFleet::connect(entries, &fleet.aws, &path)
-        .await
-        .expect("clients");
+    let (fleet, source) = aws_fleet(&path).await;
     let text = cutover::cmd::fleet::once(&source, &fleet.evidence, true).await;
     let rows: Value = serde_json::from_str(&text).expect("JSON rows");
     let rows = rows.as_array().expect("rows");

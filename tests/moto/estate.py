@@ -50,6 +50,16 @@ def client(endpoint, service):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
+def put_alarms(cw, alarms):
+    """NAME=STATE each: a metric alarm on the shop's CheckoutErrors, set to STATE."""
+    for alarm in alarms:
+        alarm_name, state = alarm.split("=")
+        cw.put_metric_alarm(AlarmName=alarm_name, Namespace="shop", MetricName="CheckoutErrors",
+                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10.0,
+                            ComparisonOperator="GreaterThanThreshold")
+        cw.set_alarm_state(AlarmName=alarm_name, StateValue=state, StateReason="set by the test")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("endpoint")
@@ -305,12 +315,7 @@ def main():
                     for m in range(1, 11) for color, value in values.items()]
             for i in range(0, len(shop), 20):
                 cw.put_metric_data(Namespace="shop", MetricData=shop[i:i + 20])
-    for alarm in args.alarm:
-        alarm_name, state = alarm.split("=")
-        cw.put_metric_alarm(AlarmName=alarm_name, Namespace="shop", MetricName="CheckoutErrors",
-                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10.0,
-                            ComparisonOperator="GreaterThanThreshold")
-        cw.set_alarm_state(AlarmName=alarm_name, StateValue=state, StateReason="set by the test")
+    put_alarms(cw, args.alarm)
     print(json.dumps(out))
 
 

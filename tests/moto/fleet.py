@@ -12,7 +12,7 @@ import argparse
 import datetime
 import json
 
-from estate import REGION, client
+from estate import REGION, client, put_alarms
 
 
 def main():
@@ -104,12 +104,7 @@ def main():
     # PutMetricData takes up to 1000 metrics a request (and 1 MB): fewer, larger requests.
     for i in range(0, len(data), 200):
         cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[i:i + 200])
-    for alarm in args.alarm:
-        alarm_name, state = alarm.split("=")
-        cw.put_metric_alarm(AlarmName=alarm_name, Namespace="shop", MetricName="Errors",
-                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
-                            ComparisonOperator="GreaterThanThreshold")
-        cw.set_alarm_state(AlarmName=alarm_name, StateValue=state, StateReason="set by the test")
+    put_alarms(cw, args.alarm)
     print(json.dumps({"pairs": pairs}))
 
 
